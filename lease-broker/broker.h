@@ -1,0 +1,118 @@
+/* The broker's core: cards, outputs, leases and the policy that ties them.
+ * Frontends (wl_lease.c for wp_drm_lease_v1, helix_server.c for the Helix
+ * socket) only translate their protocol into these calls and listen to the
+ * signals; every DRM and exporter side effect happens here.
+ *
+ * Ownership: a frontend that gets an lb_lease from lb_lease_request owns it
+ * and must call lb_lease_destroy exactly once (on hang-up, release, or after
+ * `finished`). lb_lease_destroy is the one place a lease's resources go. */
+#ifndef LB_BROKER_H
+#define LB_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <wayland-server-core.h>
+
+#include "sock.h"
+
+#define LB_MAX_LEASE_OUTPUTS 16
+#define LB_OUTPUT_NAME_LEN 32
+
+struct lb_broker;
+struct lb_card;
+struct lb_lease;
+
+enum lb_output_state {
+	LB_OUTPUT_OFF,       /* disconnected; can be enabled if card->exporter */
+	LB_OUTPUT_ENABLING,  /* ENABLE_SCANOUT sent, waiting for connected */
+	LB_OUTPUT_ON,        /* connected */
+	LB_OUTPUT_DISABLING, /* DISABLE_SCANOUT sent */
+};
+
+struct lb_output {
+	struct lb_card *card;
+	struct wl_list link;         /* lb_card.outputs, in connector-id order */
+	char name[LB_OUTPUT_NAME_LEN]; /* "Virtual-2": type name + type id */
+	uint32_t connector_id;
+	uint32_t crtc_id;
+	uint32_t primary_plane_id;
+	uint32_t cursor_plane_id;    /* 0 if none */
+	int scanout_id;              /* exporter's scanout id, -1 if none */
+	bool reserved;               /* never leased (e.g. the VM console) */
+	enum lb_output_state state;
+	struct lb_lease *lease;      /* claimed by (pending or active), or NULL */
+};
+
+struct lb_card {
+	struct lb_broker *broker;
+	struct wl_list link;         /* lb_broker.cards */
+	char *path;
+	int fd;                      /* master */
+	dev_t dev;
+	bool has_exporter;           /* outputs can be turned on on demand */
+	struct wl_list outputs;
+	struct {
+		/* data: struct lb_output*. offered: became leasable (free and
+		 * either connected or enable-able); withdrawn: no longer. */
+		struct wl_signal output_offered;
+		struct wl_signal output_withdrawn;
+	} events;
+};
+
+enum lb_lease_state {
+	LB_LEASE_PENDING,  /* outputs being turned on */
+	LB_LEASE_ACTIVE,   /* fd handed out */
+	LB_LEASE_FINISHED, /* refused or ended; only lb_lease_destroy remains */
+};
+
+struct lb_lease {
+	struct lb_broker *broker;
+	struct lb_card *card;
+	struct wl_list link;         /* lb_broker.leases */
+	uint32_t id;                 /* broker-unique, for status and logs */
+	enum lb_lease_state state;
+	struct lb_output *outputs[LB_MAX_LEASE_OUTPUTS];
+	size_t n_outputs;
+	uint32_t lessee_id;          /* kernel's, valid while ACTIVE */
+	struct lc_peer holder;
+	char via[16];                /* "wayland", "helix" */
+	struct {
+		/* data: int* (the lease fd). The broker closes its copy after
+		 * the signal returns: listeners that hand it on must dup or
+		 * send it during the call (libwayland and sendmsg both copy). */
+		struct wl_signal granted;
+		/* data: const char* reason. After this, only destroy. */
+		struct wl_signal finished;
+	} events;
+};
+
+struct lb_lease_params {
+	struct lb_card *card;
+	struct lb_output *outputs[LB_MAX_LEASE_OUTPUTS];
+	size_t n_outputs;            /* 0: the broker picks any free output */
+	uint32_t width, height, refresh_hz; /* for outputs that must be turned on */
+	struct lc_peer holder;
+	const char *via;
+};
+
+/* Requests a lease. Immediate refusals (quota, output reserved or taken,
+ * nothing free) return NULL with a message in err. Otherwise the lease is
+ * PENDING or already ACTIVE; `granted` or `finished` follows, possibly
+ * from inside this call's caller's next loop iteration (never re-entrantly
+ * from within lb_lease_request itself). */
+struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_params *p,
+				  char *err, size_t err_len);
+void lb_lease_destroy(struct lb_lease *lease);
+
+bool lb_output_is_offerable(const struct lb_output *o);
+struct lb_card *lb_broker_default_card(struct lb_broker *b);
+struct wl_display *lb_broker_display(struct lb_broker *b);
+struct wl_list *lb_broker_cards(struct lb_broker *b); /* of lb_card.link */
+/* Peer policy: allow-list (if any) and, for later checks, the quota. */
+bool lb_broker_peer_allowed(struct lb_broker *b, const struct lc_peer *peer);
+/* A fresh non-master fd on the card, for wp_drm_lease_device_v1.drm_fd. */
+int lb_card_open_non_master(struct lb_card *card);
+
+#endif

@@ -1,0 +1,74 @@
+/* The Helix lease socket (helix-drm-manager), byte-compatible, plus
+ * leasecast's extension commands. A pure codec. See helix-lease.md.
+ *
+ * Little-endian, packed. A client sends 9-byte requests on a Unix stream
+ * socket; a lease reply is 69 bytes with the lease fd attached (SCM_RIGHTS).
+ * The connection's life is the lease's life. */
+#ifndef LC_HELIX_LEASE_H
+#define LC_HELIX_LEASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HELIX_LEASE_REQ_SIZE 9u
+#define HELIX_LEASE_RESP_SIZE 69u
+#define HELIX_LEASE_NAME_LEN 64u
+#define HELIX_LEASE_DEFAULT_WIDTH 1920u
+#define HELIX_LEASE_DEFAULT_HEIGHT 1080u
+#define HELIX_LEASE_MAX_DIM 16384u
+/* Extension replies: 5-byte header (u8 status, u32 length) + length bytes. */
+#define HELIX_LEASE_EXT_HDR_SIZE 5u
+#define HELIX_LEASE_EXT_MAX 65536u
+
+enum helix_lease_cmd {
+	HELIX_LEASE_CMD_LEASE = 1,   /* width, height (0x0: 1920x1080) */
+	HELIX_LEASE_CMD_RELEASE = 2, /* scanout id in the width field; no reply */
+	/* leasecast extension */
+	HELIX_LEASE_CMD_STATUS = 3,  /* reply: ext header + UTF-8 JSON text */
+};
+
+enum helix_lease_status { HELIX_LEASE_OK = 0, HELIX_LEASE_ERROR = 1 };
+
+enum helix_lease_result {
+	HELIX_LEASE_DECODE_OK = 0,
+	HELIX_LEASE_DECODE_SHORT = -1,   /* fewer bytes than a message */
+	HELIX_LEASE_DECODE_CMD = -2,     /* unknown command */
+	HELIX_LEASE_DECODE_VALUE = -3,   /* a field out of range */
+	HELIX_LEASE_DECODE_NAME = -4,    /* name not NUL-terminated or not printable */
+	HELIX_LEASE_DECODE_STATUS = -5,  /* status byte neither 0 nor 1 */
+};
+
+struct helix_lease_req {
+	uint8_t cmd;
+	uint32_t width;  /* RELEASE: the scanout id */
+	uint32_t height;
+};
+
+struct helix_lease_resp {
+	uint8_t status;
+	uint32_t scanout_id;
+	char name[HELIX_LEASE_NAME_LEN]; /* connector name, or the error message */
+};
+
+/* Decodes exactly HELIX_LEASE_REQ_SIZE bytes. A LEASE of 0x0 becomes
+ * 1920x1080; one dimension 0 or either above HELIX_LEASE_MAX_DIM is
+ * HELIX_LEASE_DECODE_VALUE. */
+enum helix_lease_result helix_lease_req_decode(const uint8_t *buf, size_t len,
+					       struct helix_lease_req *req);
+size_t helix_lease_req_encode(uint8_t *buf, size_t cap, const struct helix_lease_req *req);
+
+enum helix_lease_result helix_lease_resp_decode(const uint8_t *buf, size_t len,
+						struct helix_lease_resp *resp);
+/* name is truncated to 63 bytes and NUL-padded. */
+size_t helix_lease_resp_encode(uint8_t *buf, size_t cap, uint8_t status, uint32_t scanout_id,
+			       const char *name);
+
+/* Extension reply header. */
+size_t helix_lease_ext_hdr_encode(uint8_t *buf, size_t cap, uint8_t status, uint32_t length);
+enum helix_lease_result helix_lease_ext_hdr_decode(const uint8_t *buf, size_t len,
+						   uint8_t *status, uint32_t *length);
+
+const char *helix_lease_result_str(enum helix_lease_result r);
+
+#endif
