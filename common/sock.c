@@ -115,6 +115,9 @@ int lc_parse_hostport(const char *s, char *host, size_t host_len, uint16_t *port
 	}
 	if (hl == 0 || hl >= host_len)
 		return -EINVAL;
+	/* strtoul would also take leading blanks and a sign: digits only. */
+	if (colon[1] < '0' || colon[1] > '9')
+		return -EINVAL;
 	char *endp;
 	errno = 0;
 	unsigned long p = strtoul(colon + 1, &endp, 10);

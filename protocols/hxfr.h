@@ -17,6 +17,8 @@
 #define HXFR_MAX_CLIENT_PAYLOAD 4096u
 /* What a client accepts from a server (one encoded access unit). */
 #define HXFR_MAX_SERVER_PAYLOAD (32u << 20)
+/* FRAME_RESPONSE: at most this many NAL entries (Helix always sends 1). */
+#define HXFR_MAX_NAL_COUNT 1024u
 
 #define HXFR_CONNECTOR_NAME_LEN 64
 #define HXFR_ERROR_MESSAGE_LEN 256
@@ -153,7 +155,9 @@ enum hxfr_status hxfr_header_decode(const uint8_t *buf, size_t len, size_t max_p
 /* Decodes one whole message at buf. On HXFR_OK, HXFR_E_TYPE, HXFR_E_SIZE
  * and HXFR_E_VALUE, *consumed is the message's full length (header and
  * payload), so the caller can skip it and keep the stream in sync; pointers
- * in msg point into buf. HXFR_NEED_MORE until the whole payload is there. */
+ * in msg point into buf. HXFR_NEED_MORE until the whole payload is there.
+ * On HXFR_E_MAGIC and HXFR_E_OVERSIZE, *consumed is 0 and msg->hdr holds
+ * the header as read (for the error message); the caller closes. */
 enum hxfr_status hxfr_decode(const uint8_t *buf, size_t len, size_t max_payload,
 			     struct hxfr_msg *msg, size_t *consumed);
 
@@ -171,6 +175,9 @@ size_t hxfr_encode_frame_header(uint8_t *buf, size_t cap, uint16_t scanout_id,
 #define HXFR_FRAME_PREFIX_SIZE (HXFR_HEADER_SIZE + 24u + 4u)
 size_t hxfr_encode_config_req(uint8_t *buf, size_t cap, uint16_t session_id,
 			      const struct hxfr_config_req *c);
+/* CONFIG_RESP: the same 28-byte layout as CONFIG_REQ, echoing what was applied. */
+size_t hxfr_encode_config_resp(uint8_t *buf, size_t cap, uint16_t session_id,
+			       const struct hxfr_config_req *applied);
 size_t hxfr_encode_enable_scanout(uint8_t *buf, size_t cap, const struct hxfr_enable_scanout *e);
 size_t hxfr_encode_disable_scanout(uint8_t *buf, size_t cap, uint32_t scanout_id);
 size_t hxfr_encode_scanout_resp(uint8_t *buf, size_t cap, uint32_t scanout_id, bool success,

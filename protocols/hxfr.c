@@ -1,0 +1,538 @@
+#include "hxfr.h"
+
+#include <string.h>
+
+/* Payload sizes of the fixed-size messages (HXFR.md, "Messages"). */
+#define FRAME_FIXED_SIZE 24u
+#define CONFIG_SIZE 28u
+#define ENABLE_SIZE 16u
+#define SCANOUT_ID_SIZE 4u
+#define SCANOUT_RESP_SIZE (8u + HXFR_CONNECTOR_NAME_LEN)
+#define SUBSCRIBE_RESP_SIZE 8u
+#define HELLO_SIZE 16u
+#define HELLO_RESP_SIZE (HELLO_SIZE + HXFR_NONCE_LEN)
+#define AUTH_SIZE HXFR_MAC_LEN
+#define AUTH_RESP_SIZE 8u
+#define ERROR_SIZE (4u + HXFR_ERROR_MESSAGE_LEN)
+
+/* Explicit little-endian packing: the wire layout must not depend on the
+ * host's byte order or on struct padding. */
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+/* Two's complement reinterpretation without implementation-defined casts. */
+static int64_t get_i64(const uint8_t *p)
+{
+	int64_t v;
+	uint64_t u = get_u64(p);
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+static int32_t get_i32(const uint8_t *p)
+{
+	int32_t v;
+	uint32_t u = get_u32(p);
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+static uint64_t i64_bits(int64_t v)
+{
+	uint64_t u;
+	memcpy(&u, &v, sizeof(u));
+	return u;
+}
+
+static uint32_t i32_bits(int32_t v)
+{
+	uint32_t u;
+	memcpy(&u, &v, sizeof(u));
+	return u;
+}
+
+enum hxfr_status hxfr_header_decode(const uint8_t *buf, size_t len, size_t max_payload,
+				    struct hxfr_header *hdr)
+{
+	if (len < HXFR_HEADER_SIZE)
+		return HXFR_NEED_MORE;
+	hdr->magic = get_u32(buf);
+	hdr->type = buf[4];
+	hdr->flags = buf[5];
+	hdr->session_id = get_u16(buf + 6);
+	hdr->payload_size = get_u32(buf + 8);
+	if (hdr->magic != HXFR_MAGIC)
+		return HXFR_E_MAGIC;
+	if (hdr->payload_size > max_payload)
+		return HXFR_E_OVERSIZE;
+	return HXFR_OK;
+}
+
+/* The payload size a fixed-size type must have, or -1 for FRAME_RESPONSE
+ * (variable) and -2 for types we do not know. */
+static long fixed_payload_size(uint8_t type)
+{
+	switch (type) {
+	case HXFR_FRAME_RESPONSE:
+		return -1;
+	case HXFR_KEYFRAME_REQ:
+	case HXFR_PING:
+	case HXFR_PONG:
+		return 0;
+	case HXFR_CONFIG_REQ:
+	case HXFR_CONFIG_RESP:
+		return CONFIG_SIZE;
+	case HXFR_ENABLE_SCANOUT:
+		return ENABLE_SIZE;
+	case HXFR_DISABLE_SCANOUT:
+	case HXFR_SUBSCRIBE:
+		return SCANOUT_ID_SIZE;
+	case HXFR_SCANOUT_RESP:
+		return SCANOUT_RESP_SIZE;
+	case HXFR_SUBSCRIBE_RESP:
+		return SUBSCRIBE_RESP_SIZE;
+	case HXFR_HELLO:
+		return HELLO_SIZE;
+	case HXFR_HELLO_RESP:
+		return HELLO_RESP_SIZE;
+	case HXFR_AUTH:
+		return AUTH_SIZE;
+	case HXFR_AUTH_RESP:
+		return AUTH_RESP_SIZE;
+	case HXFR_ERROR:
+		return ERROR_SIZE;
+	default:
+		return -2;
+	}
+}
+
+/* Copies a fixed char field; it must hold a NUL within the field so that
+ * nothing downstream ever reads an unterminated string. */
+static bool copy_string(char *dst, const uint8_t *src, size_t field)
+{
+	if (!memchr(src, '\0', field))
+		return false;
+	memcpy(dst, src, field);
+	return true;
+}
+
+static bool is_bool(uint32_t v)
+{
+	return v == 0 || v == 1;
+}
+
+static enum hxfr_status decode_frame(const uint8_t *p, uint32_t size, struct hxfr_frame *f)
+{
+	if (size < FRAME_FIXED_SIZE)
+		return HXFR_E_SIZE;
+	f->pts_ns = get_i64(p);
+	f->dts_ns = get_i64(p + 8);
+	if (p[16] > 1)
+		return HXFR_E_VALUE;
+	f->keyframe = p[16] == 1;
+	/* p[17..19] reserved: ignored */
+	f->nal_count = get_u32(p + 20);
+	if (f->nal_count == 0 || f->nal_count > HXFR_MAX_NAL_COUNT)
+		return HXFR_E_VALUE;
+	f->nals = p + FRAME_FIXED_SIZE;
+	f->nals_len = size - FRAME_FIXED_SIZE;
+
+	/* Every NAL must fit in what is left, and together they must fill the
+	 * payload exactly: comparing against the remainder (never summing)
+	 * rules out overflow. */
+	size_t off = 0;
+	for (uint32_t i = 0; i < f->nal_count; i++) {
+		if (f->nals_len - off < 4)
+			return HXFR_E_SIZE;
+		uint32_t n = get_u32(f->nals + off);
+		off += 4;
+		if (n == 0)
+			return HXFR_E_VALUE;
+		if (n > f->nals_len - off)
+			return HXFR_E_SIZE;
+		off += n;
+	}
+	if (off != f->nals_len)
+		return HXFR_E_SIZE;
+	return HXFR_OK;
+}
+
+static enum hxfr_status decode_payload(const uint8_t *p, uint32_t size, struct hxfr_msg *m)
+{
+	switch (m->hdr.type) {
+	case HXFR_FRAME_RESPONSE:
+		return decode_frame(p, size, &m->u.frame);
+	case HXFR_KEYFRAME_REQ:
+	case HXFR_PING:
+	case HXFR_PONG:
+		return HXFR_OK;
+	case HXFR_CONFIG_REQ:
+	case HXFR_CONFIG_RESP:
+		m->u.config = (struct hxfr_config_req){
+			.width = get_u32(p),
+			.height = get_u32(p + 4),
+			.bitrate_bps = get_u32(p + 8),
+			.framerate_num = get_u32(p + 12),
+			.framerate_den = get_u32(p + 16),
+			.profile = p[20],
+			.level = p[21],
+			.realtime = p[22],
+		};
+		return HXFR_OK;
+	case HXFR_ENABLE_SCANOUT:
+		m->u.enable = (struct hxfr_enable_scanout){
+			.scanout_id = get_u32(p),
+			.width = get_u32(p + 4),
+			.height = get_u32(p + 8),
+			.refresh_hz = get_u32(p + 12),
+		};
+		return HXFR_OK;
+	case HXFR_DISABLE_SCANOUT:
+	case HXFR_SUBSCRIBE:
+		m->u.scanout_id = get_u32(p);
+		return HXFR_OK;
+	case HXFR_SCANOUT_RESP:
+		m->u.scanout_resp.scanout_id = get_u32(p);
+		m->u.scanout_resp.success = get_u32(p + 4);
+		if (!is_bool(m->u.scanout_resp.success) ||
+		    !copy_string(m->u.scanout_resp.connector, p + 8, HXFR_CONNECTOR_NAME_LEN))
+			return HXFR_E_VALUE;
+		return HXFR_OK;
+	case HXFR_SUBSCRIBE_RESP:
+		m->u.subscribe_resp.scanout_id = get_u32(p);
+		m->u.subscribe_resp.success = get_u32(p + 4);
+		return is_bool(m->u.subscribe_resp.success) ? HXFR_OK : HXFR_E_VALUE;
+	case HXFR_HELLO:
+	case HXFR_HELLO_RESP:
+		/* reserved fields (bytes 6..7 and 12..15) are ignored */
+		if (memcmp(p, HXFR_EXT_TAG, 4) != 0)
+			return HXFR_E_VALUE;
+		m->u.hello.version = get_u16(p + 4);
+		m->u.hello.features = get_u32(p + 8);
+		if (m->u.hello.version == 0)
+			return HXFR_E_VALUE;
+		if (m->hdr.type == HXFR_HELLO_RESP)
+			memcpy(m->u.hello.nonce, p + HELLO_SIZE, HXFR_NONCE_LEN);
+		return HXFR_OK;
+	case HXFR_AUTH:
+		memcpy(m->u.mac, p, HXFR_MAC_LEN);
+		return HXFR_OK;
+	case HXFR_AUTH_RESP:
+		m->u.auth_resp.success = get_u32(p);
+		m->u.auth_resp.granted = get_u32(p + 4);
+		return is_bool(m->u.auth_resp.success) ? HXFR_OK : HXFR_E_VALUE;
+	case HXFR_ERROR:
+		m->u.error.code = get_i32(p);
+		if (!copy_string(m->u.error.message, p + 4, HXFR_ERROR_MESSAGE_LEN))
+			return HXFR_E_VALUE;
+		return HXFR_OK;
+	default:
+		return HXFR_E_TYPE;
+	}
+}
+
+enum hxfr_status hxfr_decode(const uint8_t *buf, size_t len, size_t max_payload,
+			     struct hxfr_msg *msg, size_t *consumed)
+{
+	*consumed = 0;
+	memset(msg, 0, sizeof(*msg));
+	enum hxfr_status st = hxfr_header_decode(buf, len, max_payload, &msg->hdr);
+	if (st != HXFR_OK)
+		return st;
+	uint32_t size = msg->hdr.payload_size;
+	if (len - HXFR_HEADER_SIZE < size)
+		return HXFR_NEED_MORE;
+	*consumed = HXFR_HEADER_SIZE + (size_t)size;
+
+	long want = fixed_payload_size(msg->hdr.type);
+	if (want == -2)
+		return HXFR_E_TYPE;
+	if (want >= 0 && (uint32_t)want != size)
+		return HXFR_E_SIZE;
+	return decode_payload(buf + HXFR_HEADER_SIZE, size, msg);
+}
+
+const char *hxfr_status_str(enum hxfr_status st)
+{
+	switch (st) {
+	case HXFR_OK:
+		return "ok";
+	case HXFR_NEED_MORE:
+		return "incomplete message";
+	case HXFR_E_MAGIC:
+		return "bad magic";
+	case HXFR_E_TYPE:
+		return "unknown message type";
+	case HXFR_E_SIZE:
+		return "wrong payload size for the message type";
+	case HXFR_E_OVERSIZE:
+		return "payload larger than allowed";
+	case HXFR_E_VALUE:
+		return "invalid field value";
+	}
+	return "unknown status";
+}
+
+const char *hxfr_type_name(uint8_t type)
+{
+	switch (type) {
+	case HXFR_FRAME_RESPONSE:
+		return "FRAME_RESPONSE";
+	case HXFR_KEYFRAME_REQ:
+		return "KEYFRAME_REQ";
+	case HXFR_CONFIG_REQ:
+		return "CONFIG_REQ";
+	case HXFR_CONFIG_RESP:
+		return "CONFIG_RESP";
+	case HXFR_PING:
+		return "PING";
+	case HXFR_PONG:
+		return "PONG";
+	case HXFR_ENABLE_SCANOUT:
+		return "ENABLE_SCANOUT";
+	case HXFR_DISABLE_SCANOUT:
+		return "DISABLE_SCANOUT";
+	case HXFR_SCANOUT_RESP:
+		return "SCANOUT_RESP";
+	case HXFR_SUBSCRIBE:
+		return "SUBSCRIBE";
+	case HXFR_SUBSCRIBE_RESP:
+		return "SUBSCRIBE_RESP";
+	case HXFR_HELLO:
+		return "HELLO";
+	case HXFR_HELLO_RESP:
+		return "HELLO_RESP";
+	case HXFR_AUTH:
+		return "AUTH";
+	case HXFR_AUTH_RESP:
+		return "AUTH_RESP";
+	case HXFR_ERROR:
+		return "ERROR";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+/* Writes the header and zeroes the payload, so every reserved byte and
+ * every string's padding goes out as 0. Returns the message length or 0. */
+static size_t begin(uint8_t *buf, size_t cap, uint8_t type, uint16_t session_id,
+		    uint32_t payload_size)
+{
+	if (cap < HXFR_HEADER_SIZE || cap - HXFR_HEADER_SIZE < payload_size)
+		return 0;
+	put_u32(buf, HXFR_MAGIC);
+	buf[4] = type;
+	buf[5] = 0; /* flags: reserved, always 0 on send */
+	put_u16(buf + 6, session_id);
+	put_u32(buf + 8, payload_size);
+	memset(buf + HXFR_HEADER_SIZE, 0, payload_size);
+	return HXFR_HEADER_SIZE + payload_size;
+}
+
+/* Copies at most field-1 bytes so the field always holds a NUL. */
+static void put_string(uint8_t *dst, const char *s, size_t field)
+{
+	if (!s)
+		return;
+	size_t n = strnlen(s, field - 1);
+	memcpy(dst, s, n);
+}
+
+size_t hxfr_encode_empty(uint8_t *buf, size_t cap, uint8_t type, uint16_t session_id)
+{
+	return begin(buf, cap, type, session_id, 0);
+}
+
+size_t hxfr_encode_frame_header(uint8_t *buf, size_t cap, uint16_t scanout_id,
+				int64_t pts_ns, int64_t dts_ns, bool keyframe,
+				uint32_t au_size)
+{
+	const uint32_t prefix = FRAME_FIXED_SIZE + 4u;
+	if (au_size > UINT32_MAX - prefix || cap < HXFR_FRAME_PREFIX_SIZE)
+		return 0;
+	/* Only the prefix is written here; the payload_size covers the AU that
+	 * the caller sends next. */
+	put_u32(buf, HXFR_MAGIC);
+	buf[4] = HXFR_FRAME_RESPONSE;
+	buf[5] = 0;
+	put_u16(buf + 6, scanout_id);
+	put_u32(buf + 8, prefix + au_size);
+	uint8_t *p = buf + HXFR_HEADER_SIZE;
+	put_u64(p, i64_bits(pts_ns));
+	put_u64(p + 8, i64_bits(dts_ns));
+	p[16] = keyframe ? 1 : 0;
+	p[17] = p[18] = p[19] = 0;
+	put_u32(p + 20, 1); /* nal_count: one Annex-B access unit, as Helix */
+	put_u32(p + 24, au_size);
+	return HXFR_FRAME_PREFIX_SIZE;
+}
+
+static size_t encode_config(uint8_t *buf, size_t cap, uint8_t type, uint16_t session_id,
+			    const struct hxfr_config_req *c)
+{
+	size_t n = begin(buf, cap, type, session_id, CONFIG_SIZE);
+	if (!n)
+		return 0;
+	uint8_t *p = buf + HXFR_HEADER_SIZE;
+	put_u32(p, c->width);
+	put_u32(p + 4, c->height);
+	put_u32(p + 8, c->bitrate_bps);
+	put_u32(p + 12, c->framerate_num);
+	put_u32(p + 16, c->framerate_den);
+	p[20] = c->profile;
+	p[21] = c->level;
+	p[22] = c->realtime;
+	return n;
+}
+
+size_t hxfr_encode_config_req(uint8_t *buf, size_t cap, uint16_t session_id,
+			      const struct hxfr_config_req *c)
+{
+	return encode_config(buf, cap, HXFR_CONFIG_REQ, session_id, c);
+}
+
+size_t hxfr_encode_config_resp(uint8_t *buf, size_t cap, uint16_t session_id,
+			       const struct hxfr_config_req *applied)
+{
+	return encode_config(buf, cap, HXFR_CONFIG_RESP, session_id, applied);
+}
+
+size_t hxfr_encode_enable_scanout(uint8_t *buf, size_t cap, const struct hxfr_enable_scanout *e)
+{
+	size_t n = begin(buf, cap, HXFR_ENABLE_SCANOUT, 0, ENABLE_SIZE);
+	if (!n)
+		return 0;
+	uint8_t *p = buf + HXFR_HEADER_SIZE;
+	put_u32(p, e->scanout_id);
+	put_u32(p + 4, e->width);
+	put_u32(p + 8, e->height);
+	put_u32(p + 12, e->refresh_hz);
+	return n;
+}
+
+size_t hxfr_encode_disable_scanout(uint8_t *buf, size_t cap, uint32_t scanout_id)
+{
+	size_t n = begin(buf, cap, HXFR_DISABLE_SCANOUT, 0, SCANOUT_ID_SIZE);
+	if (n)
+		put_u32(buf + HXFR_HEADER_SIZE, scanout_id);
+	return n;
+}
+
+size_t hxfr_encode_scanout_resp(uint8_t *buf, size_t cap, uint32_t scanout_id, bool success,
+				const char *connector)
+{
+	size_t n = begin(buf, cap, HXFR_SCANOUT_RESP, 0, SCANOUT_RESP_SIZE);
+	if (!n)
+		return 0;
+	uint8_t *p = buf + HXFR_HEADER_SIZE;
+	put_u32(p, scanout_id);
+	put_u32(p + 4, success ? 1 : 0);
+	put_string(p + 8, connector, HXFR_CONNECTOR_NAME_LEN);
+	return n;
+}
+
+/* Helix puts the scanout id in session_id on SUBSCRIBE, SUBSCRIBE_RESP and
+ * FRAME_RESPONSE, truncated to 16 bits (there are at most 16 scanouts). */
+size_t hxfr_encode_subscribe(uint8_t *buf, size_t cap, uint32_t scanout_id)
+{
+	size_t n = begin(buf, cap, HXFR_SUBSCRIBE, (uint16_t)scanout_id, SCANOUT_ID_SIZE);
+	if (n)
+		put_u32(buf + HXFR_HEADER_SIZE, scanout_id);
+	return n;
+}
+
+size_t hxfr_encode_subscribe_resp(uint8_t *buf, size_t cap, uint32_t scanout_id, bool success)
+{
+	size_t n = begin(buf, cap, HXFR_SUBSCRIBE_RESP, (uint16_t)scanout_id, SUBSCRIBE_RESP_SIZE);
+	if (!n)
+		return 0;
+	put_u32(buf + HXFR_HEADER_SIZE, scanout_id);
+	put_u32(buf + HXFR_HEADER_SIZE + 4, success ? 1 : 0);
+	return n;
+}
+
+static size_t encode_hello(uint8_t *buf, size_t cap, uint8_t type, uint32_t size,
+			   uint32_t features)
+{
+	size_t n = begin(buf, cap, type, 0, size);
+	if (!n)
+		return 0;
+	uint8_t *p = buf + HXFR_HEADER_SIZE;
+	memcpy(p, HXFR_EXT_TAG, 4);
+	put_u16(p + 4, HXFR_EXT_VERSION);
+	put_u32(p + 8, features);
+	return n;
+}
+
+size_t hxfr_encode_hello(uint8_t *buf, size_t cap, uint32_t features)
+{
+	return encode_hello(buf, cap, HXFR_HELLO, HELLO_SIZE, features);
+}
+
+size_t hxfr_encode_hello_resp(uint8_t *buf, size_t cap, uint32_t features,
+			      const uint8_t nonce[HXFR_NONCE_LEN])
+{
+	size_t n = encode_hello(buf, cap, HXFR_HELLO_RESP, HELLO_RESP_SIZE, features);
+	if (n)
+		memcpy(buf + HXFR_HEADER_SIZE + HELLO_SIZE, nonce, HXFR_NONCE_LEN);
+	return n;
+}
+
+size_t hxfr_encode_auth(uint8_t *buf, size_t cap, const uint8_t mac[HXFR_MAC_LEN])
+{
+	size_t n = begin(buf, cap, HXFR_AUTH, 0, AUTH_SIZE);
+	if (n)
+		memcpy(buf + HXFR_HEADER_SIZE, mac, HXFR_MAC_LEN);
+	return n;
+}
+
+size_t hxfr_encode_auth_resp(uint8_t *buf, size_t cap, bool success, uint32_t granted)
+{
+	size_t n = begin(buf, cap, HXFR_AUTH_RESP, 0, AUTH_RESP_SIZE);
+	if (!n)
+		return 0;
+	put_u32(buf + HXFR_HEADER_SIZE, success ? 1 : 0);
+	put_u32(buf + HXFR_HEADER_SIZE + 4, granted);
+	return n;
+}
+
+size_t hxfr_encode_error(uint8_t *buf, size_t cap, uint16_t session_id, int32_t code,
+			 const char *message)
+{
+	size_t n = begin(buf, cap, HXFR_ERROR, session_id, ERROR_SIZE);
+	if (!n)
+		return 0;
+	put_u32(buf + HXFR_HEADER_SIZE, i32_bits(code));
+	put_string(buf + HXFR_HEADER_SIZE + 4, message, HXFR_ERROR_MESSAGE_LEN);
+	return n;
+}

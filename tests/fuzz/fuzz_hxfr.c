@@ -1,0 +1,181 @@
+/* libFuzzer target: the input is a byte stream arriving on an HXFR
+ * connection. It is decoded as a server (client payload limit) and as a
+ * client (server payload limit) would: decode, skip what is skippable,
+ * stop on what is fatal. Every decoded message is re-encoded and decoded
+ * again, and must come back the same. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hxfr.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define ASSERT(x)                                                                      \
+	do {                                                                           \
+		if (!(x)) {                                                            \
+			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x); \
+			abort();                                                       \
+		}                                                                      \
+	} while (0)
+
+static size_t reencode(const struct hxfr_msg *m, uint8_t *b, size_t cap)
+{
+	const struct hxfr_header *h = &m->hdr;
+	switch (h->type) {
+	case HXFR_KEYFRAME_REQ:
+	case HXFR_PING:
+	case HXFR_PONG:
+		return hxfr_encode_empty(b, cap, h->type, h->session_id);
+	case HXFR_CONFIG_REQ:
+		return hxfr_encode_config_req(b, cap, h->session_id, &m->u.config);
+	case HXFR_CONFIG_RESP:
+		return hxfr_encode_config_resp(b, cap, h->session_id, &m->u.config);
+	case HXFR_ENABLE_SCANOUT:
+		return hxfr_encode_enable_scanout(b, cap, &m->u.enable);
+	case HXFR_DISABLE_SCANOUT:
+		return hxfr_encode_disable_scanout(b, cap, m->u.scanout_id);
+	case HXFR_SCANOUT_RESP:
+		return hxfr_encode_scanout_resp(b, cap, m->u.scanout_resp.scanout_id,
+						m->u.scanout_resp.success, m->u.scanout_resp.connector);
+	case HXFR_SUBSCRIBE:
+		return hxfr_encode_subscribe(b, cap, m->u.scanout_id);
+	case HXFR_SUBSCRIBE_RESP:
+		return hxfr_encode_subscribe_resp(b, cap, m->u.subscribe_resp.scanout_id,
+						  m->u.subscribe_resp.success);
+	case HXFR_HELLO:
+		return hxfr_encode_hello(b, cap, m->u.hello.features);
+	case HXFR_HELLO_RESP:
+		return hxfr_encode_hello_resp(b, cap, m->u.hello.features, m->u.hello.nonce);
+	case HXFR_AUTH:
+		return hxfr_encode_auth(b, cap, m->u.mac);
+	case HXFR_AUTH_RESP:
+		return hxfr_encode_auth_resp(b, cap, m->u.auth_resp.success, m->u.auth_resp.granted);
+	case HXFR_ERROR:
+		return hxfr_encode_error(b, cap, h->session_id, m->u.error.code, m->u.error.message);
+	default:
+		return 0;
+	}
+}
+
+static void check_same(const struct hxfr_msg *a, const struct hxfr_msg *b)
+{
+	ASSERT(a->hdr.type == b->hdr.type);
+	ASSERT(a->hdr.payload_size == b->hdr.payload_size);
+	ASSERT(b->hdr.flags == 0);
+	switch (a->hdr.type) {
+	case HXFR_CONFIG_REQ:
+	case HXFR_CONFIG_RESP:
+		ASSERT(a->u.config.width == b->u.config.width);
+		ASSERT(a->u.config.bitrate_bps == b->u.config.bitrate_bps);
+		ASSERT(a->u.config.framerate_den == b->u.config.framerate_den);
+		ASSERT(a->u.config.realtime == b->u.config.realtime);
+		break;
+	case HXFR_ENABLE_SCANOUT:
+		ASSERT(memcmp(&a->u.enable, &b->u.enable, sizeof(a->u.enable)) == 0);
+		break;
+	case HXFR_DISABLE_SCANOUT:
+	case HXFR_SUBSCRIBE:
+		ASSERT(a->u.scanout_id == b->u.scanout_id);
+		break;
+	case HXFR_SCANOUT_RESP:
+		ASSERT(a->u.scanout_resp.success == b->u.scanout_resp.success);
+		ASSERT(strcmp(a->u.scanout_resp.connector, b->u.scanout_resp.connector) == 0);
+		break;
+	case HXFR_SUBSCRIBE_RESP:
+		ASSERT(a->u.subscribe_resp.scanout_id == b->u.subscribe_resp.scanout_id);
+		ASSERT(a->u.subscribe_resp.success == b->u.subscribe_resp.success);
+		break;
+	case HXFR_HELLO_RESP:
+		ASSERT(memcmp(a->u.hello.nonce, b->u.hello.nonce, HXFR_NONCE_LEN) == 0);
+		/* fall through */
+	case HXFR_HELLO:
+		ASSERT(a->u.hello.features == b->u.hello.features);
+		ASSERT(b->u.hello.version == HXFR_EXT_VERSION);
+		break;
+	case HXFR_AUTH:
+		ASSERT(memcmp(a->u.mac, b->u.mac, HXFR_MAC_LEN) == 0);
+		break;
+	case HXFR_AUTH_RESP:
+		ASSERT(a->u.auth_resp.success == b->u.auth_resp.success);
+		ASSERT(a->u.auth_resp.granted == b->u.auth_resp.granted);
+		break;
+	case HXFR_ERROR:
+		ASSERT(a->u.error.code == b->u.error.code);
+		ASSERT(strcmp(a->u.error.message, b->u.error.message) == 0);
+		break;
+	}
+}
+
+/* What a consumer of a decoded frame does: walk the NALs. They must lie
+ * inside the message and fill it exactly. */
+static void walk_frame(const struct hxfr_frame *f, const uint8_t *msg, size_t msg_len)
+{
+	ASSERT(f->nal_count >= 1 && f->nal_count <= HXFR_MAX_NAL_COUNT);
+	ASSERT(f->nals >= msg && f->nals + f->nals_len == msg + msg_len);
+	size_t off = 0;
+	for (uint32_t i = 0; i < f->nal_count; i++) {
+		ASSERT(off + 4 <= f->nals_len);
+		uint32_t n = (uint32_t)f->nals[off] | (uint32_t)f->nals[off + 1] << 8 |
+			     (uint32_t)f->nals[off + 2] << 16 | (uint32_t)f->nals[off + 3] << 24;
+		off += 4;
+		ASSERT(n > 0 && n <= f->nals_len - off);
+		off += n;
+	}
+	ASSERT(off == f->nals_len);
+}
+
+static void run_stream(const uint8_t *data, size_t size, size_t max_payload)
+{
+	size_t pos = 0;
+	while (pos < size) {
+		struct hxfr_msg m;
+		size_t consumed = 0;
+		const uint8_t *p = data + pos;
+		size_t left = size - pos;
+		enum hxfr_status st = hxfr_decode(p, left, max_payload, &m, &consumed);
+		ASSERT(hxfr_status_str(st) != NULL);
+		ASSERT(hxfr_type_name(m.hdr.type) != NULL);
+
+		struct hxfr_header h;
+		enum hxfr_status hst = hxfr_header_decode(p, left, max_payload, &h);
+		if (hst != HXFR_OK) {
+			ASSERT(st == hst);
+			ASSERT(consumed == 0);
+			return; /* NEED_MORE: wait; MAGIC/OVERSIZE: close */
+		}
+		if (st == HXFR_NEED_MORE) {
+			ASSERT(consumed == 0);
+			ASSERT(left < HXFR_HEADER_SIZE + (size_t)h.payload_size);
+			return;
+		}
+		ASSERT(h.payload_size <= max_payload);
+		ASSERT(consumed == HXFR_HEADER_SIZE + (size_t)h.payload_size);
+		ASSERT(consumed <= left);
+		ASSERT(st == HXFR_OK || st == HXFR_E_TYPE || st == HXFR_E_SIZE || st == HXFR_E_VALUE);
+
+		if (st == HXFR_OK) {
+			if (m.hdr.type == HXFR_FRAME_RESPONSE) {
+				walk_frame(&m.u.frame, p, consumed);
+			} else {
+				uint8_t b[512];
+				size_t n = reencode(&m, b, sizeof(b));
+				ASSERT(n == consumed);
+				struct hxfr_msg again;
+				size_t c2;
+				ASSERT(hxfr_decode(b, n, max_payload, &again, &c2) == HXFR_OK);
+				ASSERT(c2 == n);
+				check_same(&m, &again);
+			}
+		}
+		pos += consumed; /* skip errors and stay in sync */
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	run_stream(data, size, HXFR_MAX_CLIENT_PAYLOAD);
+	run_stream(data, size, HXFR_MAX_SERVER_PAYLOAD);
+	return 0;
+}

@@ -1,0 +1,209 @@
+/* Helix lease-socket codec: byte-exact layouts from helix-interop.md §2 and
+ * every decode result. */
+#include <string.h>
+
+#include "check.h"
+#include "helix_lease.h"
+
+static void test_req_layout(void)
+{
+	/* cmd 1, 1280 x 720 */
+	static const uint8_t lease[9] = { 0x01, 0x00, 0x05, 0x00, 0x00, 0xd0, 0x02, 0x00, 0x00 };
+	/* cmd 2, scanout 7 in the width field */
+	static const uint8_t release[9] = { 0x02, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	uint8_t b[16];
+	struct helix_lease_req r = { .cmd = 1, .width = 1280, .height = 720 };
+	CHECK_EQ(helix_lease_req_encode(b, sizeof(b), &r), 9);
+	CHECK_MEM(b, lease, 9);
+	r = (struct helix_lease_req){ .cmd = 2, .width = 7 };
+	CHECK_EQ(helix_lease_req_encode(b, sizeof(b), &r), 9);
+	CHECK_MEM(b, release, 9);
+	CHECK_EQ(helix_lease_req_encode(b, 8, &r), 0);
+
+	struct helix_lease_req d;
+	CHECK_EQ(helix_lease_req_decode(lease, 9, &d), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(d.cmd, HELIX_LEASE_CMD_LEASE);
+	CHECK_EQ(d.width, 1280);
+	CHECK_EQ(d.height, 720);
+	CHECK_EQ(helix_lease_req_decode(release, 9, &d), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(d.cmd, HELIX_LEASE_CMD_RELEASE);
+	CHECK_EQ(d.width, 7);
+}
+
+static void test_req_default_size(void)
+{
+	static const uint8_t zero[9] = { 0x01 };
+	struct helix_lease_req d;
+	CHECK_EQ(helix_lease_req_decode(zero, 9, &d), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(d.width, 1920);
+	CHECK_EQ(d.height, 1080);
+}
+
+static void test_req_status(void)
+{
+	static const uint8_t status[9] = { 0x03 };
+	struct helix_lease_req d;
+	CHECK_EQ(helix_lease_req_decode(status, 9, &d), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(d.cmd, HELIX_LEASE_CMD_STATUS);
+}
+
+static void test_req_errors(void)
+{
+	struct helix_lease_req d;
+	uint8_t b[9] = { 0x01, 0x00, 0x05, 0x00, 0x00, 0xd0, 0x02, 0x00, 0x00 };
+	for (size_t n = 0; n < 9; n++)
+		CHECK_EQ(helix_lease_req_decode(b, n, &d), HELIX_LEASE_DECODE_SHORT);
+
+	static const uint8_t cmds[] = { 0, 4, 0x7f, 0xff };
+	for (size_t i = 0; i < sizeof(cmds); i++) {
+		b[0] = cmds[i];
+		CHECK_EQ(helix_lease_req_decode(b, 9, &d), HELIX_LEASE_DECODE_CMD);
+	}
+
+	struct helix_lease_req r = { .cmd = 1 };
+	static const uint32_t bad[][2] = {
+		{ 0, 720 }, { 1280, 0 }, { 16385, 720 }, { 1280, 16385 }, { 0xffffffffu, 0xffffffffu },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r.width = bad[i][0];
+		r.height = bad[i][1];
+		helix_lease_req_encode(b, sizeof(b), &r);
+		CHECK_EQ(helix_lease_req_decode(b, 9, &d), HELIX_LEASE_DECODE_VALUE);
+	}
+	r.width = r.height = HELIX_LEASE_MAX_DIM;
+	helix_lease_req_encode(b, sizeof(b), &r);
+	CHECK_EQ(helix_lease_req_decode(b, 9, &d), HELIX_LEASE_DECODE_OK);
+	r.width = r.height = 1;
+	helix_lease_req_encode(b, sizeof(b), &r);
+	CHECK_EQ(helix_lease_req_decode(b, 9, &d), HELIX_LEASE_DECODE_OK);
+}
+
+static void test_resp_layout(void)
+{
+	uint8_t want[69] = { 0x00, 0x03, 0x00, 0x00, 0x00, 'V', 'i', 'r', 't', 'u', 'a', 'l', '-', '4' };
+	uint8_t b[80];
+	memset(b, 0xcc, sizeof(b));
+	CHECK_EQ(helix_lease_resp_encode(b, sizeof(b), 0, 3, "Virtual-4"), 69);
+	CHECK_MEM(b, want, 69);
+	CHECK_EQ(b[69], 0xcc); /* nothing written past the message */
+	CHECK_EQ(helix_lease_resp_encode(b, 68, 0, 3, "Virtual-4"), 0);
+
+	struct helix_lease_resp r;
+	CHECK_EQ(helix_lease_resp_decode(want, 69, &r), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(r.status, HELIX_LEASE_OK);
+	CHECK_EQ(r.scanout_id, 3);
+	CHECK_STR(r.name, "Virtual-4");
+
+	/* error reply: status 1, message in the name field */
+	CHECK_EQ(helix_lease_resp_encode(b, sizeof(b), 1, 0, "no free output"), 69);
+	CHECK_EQ(b[0], 1);
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(r.status, HELIX_LEASE_ERROR);
+	CHECK_STR(r.name, "no free output");
+
+	/* long names are cut to 63 bytes and stay NUL-terminated */
+	char longname[100];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[99] = '\0';
+	CHECK_EQ(helix_lease_resp_encode(b, sizeof(b), 1, 0, longname), 69);
+	CHECK_EQ(b[68], 0);
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(strlen(r.name), 63);
+
+	/* control characters are not sent */
+	CHECK_EQ(helix_lease_resp_encode(b, sizeof(b), 1, 0, "bad\nline\x1b"), 69);
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_OK);
+	CHECK_STR(r.name, "bad?line?");
+
+	/* NULL name: an empty field */
+	CHECK_EQ(helix_lease_resp_encode(b, sizeof(b), 0, 1, NULL), 69);
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_OK);
+	CHECK_STR(r.name, "");
+
+	/* UTF-8 passes */
+	CHECK_EQ(helix_lease_resp_encode(b, sizeof(b), 1, 0, "sortie \xc3\xa9teinte"), 69);
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_OK);
+	CHECK_STR(r.name, "sortie \xc3\xa9teinte");
+}
+
+static void test_resp_errors(void)
+{
+	uint8_t b[69];
+	struct helix_lease_resp r;
+	helix_lease_resp_encode(b, sizeof(b), 0, 3, "Virtual-4");
+	for (size_t n = 0; n < 69; n++)
+		CHECK_EQ(helix_lease_resp_decode(b, n, &r), HELIX_LEASE_DECODE_SHORT);
+
+	b[0] = 2;
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_STATUS);
+	b[0] = 0xff;
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_STATUS);
+	b[0] = 0;
+
+	memset(b + 5, 'A', 64); /* no NUL */
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_NAME);
+	b[68] = 0;
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_OK);
+	b[6] = '\n'; /* a control character */
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_NAME);
+	b[6] = 0x7f;
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_NAME);
+	/* bytes after the NUL are padding and not looked at */
+	helix_lease_resp_encode(b, sizeof(b), 0, 3, "Virtual-4");
+	b[40] = 0x01;
+	CHECK_EQ(helix_lease_resp_decode(b, 69, &r), HELIX_LEASE_DECODE_OK);
+	CHECK_STR(r.name, "Virtual-4");
+}
+
+static void test_ext_hdr(void)
+{
+	static const uint8_t want[5] = { 0x00, 0x34, 0x12, 0x00, 0x00 };
+	uint8_t b[8];
+	uint8_t status;
+	uint32_t length;
+	CHECK_EQ(helix_lease_ext_hdr_encode(b, sizeof(b), 0, 0x1234), 5);
+	CHECK_MEM(b, want, 5);
+	CHECK_EQ(helix_lease_ext_hdr_decode(want, 5, &status, &length), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(status, 0);
+	CHECK_EQ(length, 0x1234);
+	CHECK_EQ(helix_lease_ext_hdr_encode(b, 4, 0, 1), 0);
+
+	CHECK_EQ(helix_lease_ext_hdr_encode(b, sizeof(b), 1, HELIX_LEASE_EXT_MAX), 5);
+	CHECK_EQ(helix_lease_ext_hdr_decode(b, 5, &status, &length), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(status, 1);
+	CHECK_EQ(length, HELIX_LEASE_EXT_MAX);
+	CHECK_EQ(helix_lease_ext_hdr_encode(b, sizeof(b), 0, HELIX_LEASE_EXT_MAX + 1), 0);
+
+	for (size_t n = 0; n < 5; n++)
+		CHECK_EQ(helix_lease_ext_hdr_decode(want, n, &status, &length), HELIX_LEASE_DECODE_SHORT);
+	uint8_t bad_status[5] = { 0x02, 0x01 };
+	CHECK_EQ(helix_lease_ext_hdr_decode(bad_status, 5, &status, &length), HELIX_LEASE_DECODE_STATUS);
+	uint8_t too_long[5] = { 0x00, 0x01, 0x00, 0x01, 0x00 }; /* 65537 */
+	CHECK_EQ(helix_lease_ext_hdr_decode(too_long, 5, &status, &length), HELIX_LEASE_DECODE_VALUE);
+}
+
+static void test_result_strings(void)
+{
+	static const enum helix_lease_result all[] = {
+		HELIX_LEASE_DECODE_OK,    HELIX_LEASE_DECODE_SHORT, HELIX_LEASE_DECODE_CMD,
+		HELIX_LEASE_DECODE_VALUE, HELIX_LEASE_DECODE_NAME,  HELIX_LEASE_DECODE_STATUS,
+	};
+	int dup = 0;
+	for (size_t i = 0; i < 6; i++)
+		for (size_t j = i + 1; j < 6; j++)
+			dup += strcmp(helix_lease_result_str(all[i]), helix_lease_result_str(all[j])) == 0;
+	CHECK_EQ(dup, 0);
+}
+
+int main(void)
+{
+	test_req_layout();
+	test_req_default_size();
+	test_req_status();
+	test_req_errors();
+	test_resp_layout();
+	test_resp_errors();
+	test_ext_hdr();
+	test_result_strings();
+	return check_report();
+}

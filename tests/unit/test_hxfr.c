@@ -1,0 +1,702 @@
+/* HXFR codec: byte-exact layouts (from helix-interop.md), round trips of
+ * every message, and one test per decode error. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "hxfr.h"
+
+#define MAXC HXFR_MAX_CLIENT_PAYLOAD
+#define MAXS HXFR_MAX_SERVER_PAYLOAD
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* A raw header written by hand, independent of the encoder under test. */
+static size_t raw_header(uint8_t *b, uint8_t type, uint8_t flags, uint16_t sid, uint32_t size)
+{
+	b[0] = 0x48, b[1] = 0x58, b[2] = 0x46, b[3] = 0x52;
+	b[4] = type;
+	b[5] = flags;
+	b[6] = (uint8_t)sid;
+	b[7] = (uint8_t)(sid >> 8);
+	put32(b + 8, size);
+	return 12;
+}
+
+/* Decodes a whole buffer and expects one message of exactly that length. */
+static enum hxfr_status decode_all(const uint8_t *b, size_t n, struct hxfr_msg *m)
+{
+	size_t consumed = 0;
+	enum hxfr_status st = hxfr_decode(b, n, MAXS, m, &consumed);
+	if (st == HXFR_OK)
+		CHECK_EQ(consumed, n);
+	return st;
+}
+
+/* Every strict prefix of a valid message is NEED_MORE, with nothing consumed. */
+static void check_prefixes_need_more(const uint8_t *b, size_t n)
+{
+	int bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct hxfr_msg m;
+		size_t consumed = 99;
+		if (hxfr_decode(b, i, MAXS, &m, &consumed) != HXFR_NEED_MORE || consumed != 0)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+}
+
+static void test_layout_enable_scanout(void)
+{
+	static const uint8_t want[] = {
+		0x48, 0x58, 0x46, 0x52, 0x20, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00,
+		0x03, 0x00, 0x00, 0x00, 0x80, 0x07, 0x00, 0x00, /* id 3, width 1920 */
+		0x38, 0x04, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, /* height 1080, 60 Hz */
+	};
+	uint8_t b[64];
+	struct hxfr_enable_scanout e = { .scanout_id = 3, .width = 1920, .height = 1080, .refresh_hz = 60 };
+	size_t n = hxfr_encode_enable_scanout(b, sizeof(b), &e);
+	CHECK_EQ(n, sizeof(want));
+	CHECK_MEM(b, want, sizeof(want));
+
+	struct hxfr_msg m;
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.magic, HXFR_MAGIC);
+	CHECK_EQ(m.hdr.type, HXFR_ENABLE_SCANOUT);
+	CHECK_EQ(m.u.enable.scanout_id, 3);
+	CHECK_EQ(m.u.enable.width, 1920);
+	CHECK_EQ(m.u.enable.height, 1080);
+	CHECK_EQ(m.u.enable.refresh_hz, 60);
+	check_prefixes_need_more(want, sizeof(want));
+}
+
+static void test_layout_disable_scanout(void)
+{
+	static const uint8_t want[] = {
+		0x48, 0x58, 0x46, 0x52, 0x21, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,
+		0x0f, 0x00, 0x00, 0x00,
+	};
+	uint8_t b[64];
+	CHECK_EQ(hxfr_encode_disable_scanout(b, sizeof(b), 15), sizeof(want));
+	CHECK_MEM(b, want, sizeof(want));
+	struct hxfr_msg m;
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.u.scanout_id, 15);
+}
+
+static void test_layout_scanout_resp(void)
+{
+	uint8_t want[12 + 72] = {
+		0x48, 0x58, 0x46, 0x52, 0x22, 0x00, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00,
+		0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+		'V', 'i', 'r', 't', 'u', 'a', 'l', '-', '4', /* then NUL padding */
+	};
+	uint8_t b[128];
+	CHECK_EQ(hxfr_encode_scanout_resp(b, sizeof(b), 3, true, "Virtual-4"), sizeof(want));
+	CHECK_MEM(b, want, sizeof(want));
+	struct hxfr_msg m;
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.u.scanout_resp.scanout_id, 3);
+	CHECK_EQ(m.u.scanout_resp.success, 1);
+	CHECK_STR(m.u.scanout_resp.connector, "Virtual-4");
+
+	/* failure form */
+	CHECK_EQ(hxfr_encode_scanout_resp(b, sizeof(b), 0, false, "scanout 0 is the console"), 84);
+	CHECK_EQ(decode_all(b, 84, &m), HXFR_OK);
+	CHECK_EQ(m.u.scanout_resp.success, 0);
+	CHECK_STR(m.u.scanout_resp.connector, "scanout 0 is the console");
+	check_prefixes_need_more(want, sizeof(want));
+}
+
+static void test_layout_subscribe(void)
+{
+	static const uint8_t sub[] = {
+		0x48, 0x58, 0x46, 0x52, 0x30, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00, 0x00,
+		0x02, 0x00, 0x00, 0x00,
+	};
+	static const uint8_t resp[] = {
+		0x48, 0x58, 0x46, 0x52, 0x31, 0x00, 0x02, 0x00, 0x08, 0x00, 0x00, 0x00,
+		0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+	};
+	uint8_t b[64];
+	struct hxfr_msg m;
+	CHECK_EQ(hxfr_encode_subscribe(b, sizeof(b), 2), sizeof(sub));
+	CHECK_MEM(b, sub, sizeof(sub));
+	CHECK_EQ(decode_all(sub, sizeof(sub), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.session_id, 2);
+	CHECK_EQ(m.u.scanout_id, 2);
+
+	CHECK_EQ(hxfr_encode_subscribe_resp(b, sizeof(b), 2, true), sizeof(resp));
+	CHECK_MEM(b, resp, sizeof(resp));
+	CHECK_EQ(decode_all(resp, sizeof(resp), &m), HXFR_OK);
+	CHECK_EQ(m.u.subscribe_resp.scanout_id, 2);
+	CHECK_EQ(m.u.subscribe_resp.success, 1);
+	CHECK_EQ(hxfr_encode_subscribe_resp(b, sizeof(b), 9, false), sizeof(resp));
+	CHECK_EQ(decode_all(b, sizeof(resp), &m), HXFR_OK);
+	CHECK_EQ(m.u.subscribe_resp.success, 0);
+	CHECK_EQ(m.hdr.session_id, 9);
+}
+
+static void test_layout_empty(void)
+{
+	static const uint8_t pong[] = {
+		0x48, 0x58, 0x46, 0x52, 0x11, 0x00, 0x34, 0x12, 0x00, 0x00, 0x00, 0x00,
+	};
+	static const uint8_t types[] = { HXFR_PING, HXFR_PONG, HXFR_KEYFRAME_REQ };
+	uint8_t b[32];
+	CHECK_EQ(hxfr_encode_empty(b, sizeof(b), HXFR_PONG, 0x1234), sizeof(pong));
+	CHECK_MEM(b, pong, sizeof(pong));
+	for (size_t i = 0; i < sizeof(types); i++) {
+		struct hxfr_msg m;
+		CHECK_EQ(hxfr_encode_empty(b, sizeof(b), types[i], 7), 12);
+		CHECK_EQ(decode_all(b, 12, &m), HXFR_OK);
+		CHECK_EQ(m.hdr.type, types[i]);
+		CHECK_EQ(m.hdr.session_id, 7);
+		CHECK_EQ(m.hdr.payload_size, 0);
+	}
+}
+
+static void test_layout_config(void)
+{
+	static const uint8_t want[] = {
+		0x48, 0x58, 0x46, 0x52, 0x04, 0x00, 0x01, 0x00, 0x1c, 0x00, 0x00, 0x00,
+		0x80, 0x07, 0x00, 0x00, 0x38, 0x04, 0x00, 0x00, /* 1920 x 1080 */
+		0x00, 0x5a, 0x62, 0x00,                         /* 6,445,568 bps */
+		0x3c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* 60/1 */
+		0x64, 0x29, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, /* high, 4.1, realtime */
+	};
+	struct hxfr_config_req c = {
+		.width = 1920, .height = 1080, .bitrate_bps = 0x00625a00,
+		.framerate_num = 60, .framerate_den = 1, .profile = 100, .level = 41, .realtime = 1,
+	};
+	uint8_t b[64];
+	CHECK_EQ(hxfr_encode_config_req(b, sizeof(b), 1, &c), sizeof(want));
+	CHECK_MEM(b, want, sizeof(want));
+	struct hxfr_msg m;
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_CONFIG_REQ);
+	CHECK_EQ(m.u.config.width, 1920);
+	CHECK_EQ(m.u.config.height, 1080);
+	CHECK_EQ(m.u.config.bitrate_bps, c.bitrate_bps);
+	CHECK_EQ(m.u.config.framerate_num, 60);
+	CHECK_EQ(m.u.config.framerate_den, 1);
+	CHECK_EQ(m.u.config.profile, 100);
+	CHECK_EQ(m.u.config.level, 41);
+	CHECK_EQ(m.u.config.realtime, 1);
+
+	/* CONFIG_RESP: same layout, type 0x05 */
+	CHECK_EQ(hxfr_encode_config_resp(b, sizeof(b), 1, &c), sizeof(want));
+	CHECK_EQ(b[4], 0x05);
+	CHECK_MEM(b + 5, want + 5, sizeof(want) - 5);
+	CHECK_EQ(decode_all(b, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_CONFIG_RESP);
+	CHECK_EQ(m.u.config.bitrate_bps, 0x00625a00);
+	CHECK_EQ(m.u.config.framerate_num, 60);
+	CHECK_EQ(m.u.config.level, 41);
+}
+
+static void test_layout_frame(void)
+{
+	/* One Helix access unit: nal_count 1, an Annex-B blob of 6 bytes. */
+	static const uint8_t want[] = {
+		0x48, 0x58, 0x46, 0x52, 0x02, 0x00, 0x05, 0x00, 0x22, 0x00, 0x00, 0x00,
+		0x00, 0xca, 0x9a, 0x3b, 0x00, 0x00, 0x00, 0x00, /* pts 1e9 ns */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* dts -1 */
+		0x01, 0x00, 0x00, 0x00,                         /* keyframe, reserved */
+		0x01, 0x00, 0x00, 0x00,                         /* nal_count 1 */
+		0x06, 0x00, 0x00, 0x00,                         /* size 6 */
+		0x00, 0x00, 0x00, 0x01, 0x65, 0x88,             /* the AU */
+	};
+	uint8_t b[64];
+	CHECK_EQ(HXFR_FRAME_PREFIX_SIZE, 40);
+	CHECK_EQ(hxfr_encode_frame_header(b, sizeof(b), 5, 1000000000, -1, true, 6), 40);
+	CHECK_MEM(b, want, 40);
+	struct hxfr_msg m;
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.session_id, 5);
+	CHECK_EQ(m.u.frame.pts_ns, 1000000000);
+	CHECK_EQ(m.u.frame.dts_ns, -1);
+	CHECK(m.u.frame.keyframe);
+	CHECK_EQ(m.u.frame.nal_count, 1);
+	CHECK(m.u.frame.nals == want + 36);
+	CHECK_EQ(m.u.frame.nals_len, 10);
+	check_prefixes_need_more(want, sizeof(want));
+
+	/* Several NALs in one message (a third-party encoder may do that). */
+	uint8_t f[12 + 24 + 4 + 2 + 4 + 3];
+	size_t o = raw_header(f, HXFR_FRAME_RESPONSE, 0, 1, 24 + 4 + 2 + 4 + 3);
+	memset(f + o, 0, 24);
+	put32(f + o + 20, 2);
+	o += 24;
+	put32(f + o, 2), o += 4, f[o++] = 0x67, f[o++] = 0x42;
+	put32(f + o, 3), o += 4, f[o++] = 0x68, f[o++] = 0xce, f[o++] = 0x3c;
+	CHECK_EQ(o, sizeof(f));
+	CHECK_EQ(decode_all(f, sizeof(f), &m), HXFR_OK);
+	CHECK_EQ(m.u.frame.nal_count, 2);
+	CHECK(!m.u.frame.keyframe);
+
+	/* An AU too large for a u32 payload cannot be framed. */
+	CHECK_EQ(hxfr_encode_frame_header(b, sizeof(b), 0, 0, 0, false, UINT32_MAX - 27), 0);
+	CHECK_EQ(hxfr_encode_frame_header(b, sizeof(b), 0, 0, 0, false, UINT32_MAX - 28), 40);
+}
+
+static void test_layout_error(void)
+{
+	uint8_t want[12 + 260] = {
+		0x48, 0x58, 0x46, 0x52, 0xff, 0x00, 0x00, 0x00, 0x04, 0x01, 0x00, 0x00,
+		0x05, 0x00, 0x00, 0x00, 'n', 'o', 't', ' ', 'a', 'u', 't', 'h',
+	};
+	uint8_t b[300];
+	CHECK_EQ(hxfr_encode_error(b, sizeof(b), 0, HXFR_ERR_UNAUTHENTICATED, "not auth"), sizeof(want));
+	CHECK_MEM(b, want, sizeof(want));
+	struct hxfr_msg m;
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.u.error.code, 5);
+	CHECK_STR(m.u.error.message, "not auth");
+
+	CHECK_EQ(hxfr_encode_error(b, sizeof(b), 3, -42, NULL), sizeof(want));
+	CHECK_EQ(b[12], 0xd6);
+	CHECK_EQ(b[15], 0xff);
+	CHECK_EQ(decode_all(b, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.u.error.code, -42);
+	CHECK_STR(m.u.error.message, "");
+	CHECK_EQ(m.hdr.session_id, 3);
+
+	/* Messages longer than the field are cut to 255 bytes plus NUL. */
+	char longmsg[400];
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	CHECK_EQ(hxfr_encode_error(b, sizeof(b), 0, 1, longmsg), sizeof(want));
+	CHECK_EQ(decode_all(b, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(strlen(m.u.error.message), 255);
+}
+
+static void test_layout_extension(void)
+{
+	static const uint8_t hello[] = {
+		0x48, 0x58, 0x46, 0x52, 0x40, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00,
+		'L', 'C', 'S', 'T', 0x01, 0x00, 0x00, 0x00,
+		0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+	uint8_t b[128];
+	struct hxfr_msg m;
+	CHECK_EQ(hxfr_encode_hello(b, sizeof(b), HXFR_FEATURE_CONTROL), sizeof(hello));
+	CHECK_MEM(b, hello, sizeof(hello));
+	CHECK_EQ(decode_all(hello, sizeof(hello), &m), HXFR_OK);
+	CHECK_EQ(m.u.hello.version, 1);
+	CHECK_EQ(m.u.hello.features, HXFR_FEATURE_CONTROL);
+
+	uint8_t nonce[HXFR_NONCE_LEN];
+	for (int i = 0; i < HXFR_NONCE_LEN; i++)
+		nonce[i] = (uint8_t)(0xa0 + i);
+	CHECK_EQ(hxfr_encode_hello_resp(b, sizeof(b), 1, nonce), 12 + 48);
+	CHECK_EQ(b[4], 0x41);
+	CHECK_EQ(b[8], 48);
+	CHECK_MEM(b + 12, hello + 12, 16);
+	CHECK_MEM(b + 28, nonce, HXFR_NONCE_LEN);
+	CHECK_EQ(decode_all(b, 60, &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_HELLO_RESP);
+	CHECK_EQ(m.u.hello.version, 1);
+	CHECK_MEM(m.u.hello.nonce, nonce, HXFR_NONCE_LEN);
+
+	uint8_t mac[HXFR_MAC_LEN];
+	for (int i = 0; i < HXFR_MAC_LEN; i++)
+		mac[i] = (uint8_t)(i * 7);
+	CHECK_EQ(hxfr_encode_auth(b, sizeof(b), mac), 44);
+	CHECK_EQ(b[4], 0x42);
+	CHECK_EQ(b[8], 32);
+	CHECK_MEM(b + 12, mac, HXFR_MAC_LEN);
+	CHECK_EQ(decode_all(b, 44, &m), HXFR_OK);
+	CHECK_MEM(m.u.mac, mac, HXFR_MAC_LEN);
+
+	static const uint8_t auth_resp[] = {
+		0x48, 0x58, 0x46, 0x52, 0x43, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00,
+		0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+	};
+	CHECK_EQ(hxfr_encode_auth_resp(b, sizeof(b), true, HXFR_FEATURE_CONTROL), sizeof(auth_resp));
+	CHECK_MEM(b, auth_resp, sizeof(auth_resp));
+	CHECK_EQ(decode_all(auth_resp, sizeof(auth_resp), &m), HXFR_OK);
+	CHECK_EQ(m.u.auth_resp.success, 1);
+	CHECK_EQ(m.u.auth_resp.granted, 1);
+	CHECK_EQ(hxfr_encode_auth_resp(b, sizeof(b), false, 0), sizeof(auth_resp));
+	CHECK_EQ(decode_all(b, sizeof(auth_resp), &m), HXFR_OK);
+	CHECK_EQ(m.u.auth_resp.success, 0);
+}
+
+static void test_flags_ignored(void)
+{
+	uint8_t b[32];
+	raw_header(b, HXFR_PING, 0xa5, 1, 0);
+	struct hxfr_msg m;
+	CHECK_EQ(decode_all(b, 12, &m), HXFR_OK);
+	CHECK_EQ(m.hdr.flags, 0xa5);
+	/* and encoders always send 0 */
+	CHECK_EQ(hxfr_encode_disable_scanout(b, sizeof(b), 1), 16);
+	CHECK_EQ(b[5], 0);
+}
+
+static void test_reserved_ignored(void)
+{
+	uint8_t b[64];
+	CHECK_EQ(hxfr_encode_hello(b, sizeof(b), 3), 28);
+	b[12 + 6] = 0xee;  /* reserved u16 */
+	b[12 + 12] = 0x77; /* reserved u32 */
+	struct hxfr_msg m;
+	CHECK_EQ(decode_all(b, 28, &m), HXFR_OK);
+	CHECK_EQ(m.u.hello.features, 3);
+}
+
+static void test_error_bad_magic(void)
+{
+	uint8_t b[32];
+	CHECK_EQ(hxfr_encode_empty(b, sizeof(b), HXFR_PING, 0), 12);
+	b[3] = 0x53;
+	struct hxfr_msg m;
+	size_t consumed = 99;
+	CHECK_EQ(hxfr_decode(b, 12, MAXC, &m, &consumed), HXFR_E_MAGIC);
+	CHECK_EQ(consumed, 0);
+	struct hxfr_header h;
+	CHECK_EQ(hxfr_header_decode(b, 12, MAXC, &h), HXFR_E_MAGIC);
+	/* big-endian magic is not accepted either */
+	uint8_t be[12] = { 0x52, 0x46, 0x58, 0x48, 0x10 };
+	CHECK_EQ(hxfr_decode(be, 12, MAXC, &m, &consumed), HXFR_E_MAGIC);
+}
+
+static void test_error_unknown_type(void)
+{
+	uint8_t b[64];
+	size_t o = raw_header(b, 0x99, 0, 0, 3);
+	b[o++] = 1, b[o++] = 2, b[o++] = 3;
+	o += hxfr_encode_empty(b + o, sizeof(b) - o, HXFR_PING, 4);
+	struct hxfr_msg m;
+	size_t consumed = 0;
+	CHECK_EQ(hxfr_decode(b, o, MAXC, &m, &consumed), HXFR_E_TYPE);
+	CHECK_EQ(consumed, 15);
+	CHECK_EQ(m.hdr.type, 0x99);
+	/* skipping it leaves the stream in sync */
+	CHECK_EQ(hxfr_decode(b + consumed, o - consumed, MAXC, &m, &consumed), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_PING);
+	CHECK_EQ(m.hdr.session_id, 4);
+	/* reserved extension range we do not implement: unknown as well */
+	raw_header(b, 0x5f, 0, 0, 0);
+	CHECK_EQ(hxfr_decode(b, 12, MAXC, &m, &consumed), HXFR_E_TYPE);
+	CHECK_EQ(consumed, 12);
+	/* unknown type waits for its whole payload before it can be skipped */
+	raw_header(b, 0x77, 0, 0, 10);
+	CHECK_EQ(hxfr_decode(b, 15, MAXC, &m, &consumed), HXFR_NEED_MORE);
+	CHECK_EQ(consumed, 0);
+}
+
+static void test_error_truncated_header(void)
+{
+	uint8_t b[12];
+	hxfr_encode_empty(b, sizeof(b), HXFR_PING, 0);
+	struct hxfr_msg m;
+	struct hxfr_header h;
+	size_t consumed = 5;
+	CHECK_EQ(hxfr_decode(b, 11, MAXC, &m, &consumed), HXFR_NEED_MORE);
+	CHECK_EQ(consumed, 0);
+	CHECK_EQ(hxfr_decode(b, 0, MAXC, &m, &consumed), HXFR_NEED_MORE);
+	CHECK_EQ(hxfr_header_decode(b, 11, MAXC, &h), HXFR_NEED_MORE);
+	CHECK_EQ(hxfr_header_decode(b, 12, MAXC, &h), HXFR_OK);
+}
+
+static void test_error_truncated_payload(void)
+{
+	uint8_t b[128];
+	size_t n = hxfr_encode_scanout_resp(b, sizeof(b), 1, true, "Virtual-2");
+	struct hxfr_msg m;
+	size_t consumed = 5;
+	CHECK_EQ(hxfr_decode(b, n - 1, MAXC, &m, &consumed), HXFR_NEED_MORE);
+	CHECK_EQ(consumed, 0);
+	CHECK_EQ(hxfr_decode(b, 12, MAXC, &m, &consumed), HXFR_NEED_MORE);
+	/* more bytes than the message: only the message is consumed */
+	CHECK_EQ(hxfr_decode(b, sizeof(b), MAXC, &m, &consumed), HXFR_OK);
+	CHECK_EQ(consumed, n);
+}
+
+static void test_error_wrong_size(void)
+{
+	static const struct {
+		uint8_t type;
+		uint32_t size;
+	} cases[] = {
+		{ HXFR_PING, 1 },           { HXFR_PONG, 4 },          { HXFR_KEYFRAME_REQ, 8 },
+		{ HXFR_ENABLE_SCANOUT, 15 }, { HXFR_ENABLE_SCANOUT, 17 }, { HXFR_DISABLE_SCANOUT, 0 },
+		{ HXFR_DISABLE_SCANOUT, 8 }, { HXFR_SCANOUT_RESP, 71 }, { HXFR_SCANOUT_RESP, 73 },
+		{ HXFR_SUBSCRIBE, 3 },      { HXFR_SUBSCRIBE_RESP, 4 }, { HXFR_CONFIG_REQ, 27 },
+		{ HXFR_CONFIG_RESP, 29 },   { HXFR_ERROR, 256 },       { HXFR_ERROR, 4 },
+		{ HXFR_HELLO, 48 },         { HXFR_HELLO_RESP, 16 },   { HXFR_AUTH, 31 },
+		{ HXFR_AUTH_RESP, 9 },      { HXFR_FRAME_RESPONSE, 23 }, { HXFR_FRAME_RESPONSE, 0 },
+	};
+	uint8_t b[12 + 300];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(b, 0, sizeof(b));
+		raw_header(b, cases[i].type, 0, 0, cases[i].size);
+		struct hxfr_msg m;
+		size_t consumed = 0;
+		enum hxfr_status st = hxfr_decode(b, sizeof(b), MAXC, &m, &consumed);
+		CHECK_EQ(st, HXFR_E_SIZE);
+		CHECK_EQ(consumed, 12 + cases[i].size);
+		if (st != HXFR_E_SIZE)
+			fprintf(stderr, "    type %s size %u\n", hxfr_type_name(cases[i].type),
+				(unsigned)cases[i].size);
+	}
+}
+
+static void test_error_oversize(void)
+{
+	uint8_t b[12];
+	struct hxfr_msg m;
+	struct hxfr_header h;
+	size_t consumed = 7;
+	raw_header(b, HXFR_FRAME_RESPONSE, 0, 0, HXFR_MAX_CLIENT_PAYLOAD + 1);
+	CHECK_EQ(hxfr_decode(b, 12, MAXC, &m, &consumed), HXFR_E_OVERSIZE);
+	CHECK_EQ(consumed, 0);
+	CHECK_EQ(hxfr_header_decode(b, 12, MAXC, &h), HXFR_E_OVERSIZE);
+	CHECK_EQ(h.payload_size, HXFR_MAX_CLIENT_PAYLOAD + 1);
+	/* the same size is fine for a client reading frames */
+	CHECK_EQ(hxfr_decode(b, 12, MAXS, &m, &consumed), HXFR_NEED_MORE);
+	/* exactly the limit is allowed */
+	raw_header(b, 0x77, 0, 0, HXFR_MAX_CLIENT_PAYLOAD);
+	CHECK_EQ(hxfr_header_decode(b, 12, MAXC, &h), HXFR_OK);
+	raw_header(b, HXFR_FRAME_RESPONSE, 0, 0, UINT32_MAX);
+	CHECK_EQ(hxfr_decode(b, 12, MAXS, &m, &consumed), HXFR_E_OVERSIZE);
+}
+
+static void test_error_unterminated_string(void)
+{
+	uint8_t b[300];
+	struct hxfr_msg m;
+	size_t n = hxfr_encode_scanout_resp(b, sizeof(b), 1, true, "x");
+	memset(b + 20, 'A', HXFR_CONNECTOR_NAME_LEN);
+	size_t consumed = 0;
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(consumed, n);
+	/* NUL in the last byte of the field is fine */
+	b[20 + HXFR_CONNECTOR_NAME_LEN - 1] = 0;
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_OK);
+	CHECK_EQ(strlen(m.u.scanout_resp.connector), 63);
+
+	n = hxfr_encode_error(b, sizeof(b), 0, 1, "y");
+	memset(b + 16, 'B', HXFR_ERROR_MESSAGE_LEN);
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(consumed, n);
+}
+
+static void test_error_bad_success(void)
+{
+	uint8_t b[128];
+	struct hxfr_msg m;
+	size_t consumed;
+	size_t n = hxfr_encode_scanout_resp(b, sizeof(b), 1, true, "Virtual-2");
+	b[16] = 2;
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(consumed, n);
+	n = hxfr_encode_subscribe_resp(b, sizeof(b), 1, true);
+	b[19] = 0x80; /* success = 0x80000001 */
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
+	n = hxfr_encode_auth_resp(b, sizeof(b), true, 1);
+	b[12] = 0xff;
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(consumed, n);
+}
+
+static void test_error_hello_values(void)
+{
+	uint8_t b[128];
+	struct hxfr_msg m;
+	size_t consumed;
+	size_t n = hxfr_encode_hello(b, sizeof(b), 1);
+	b[12] = 'X'; /* tag */
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(consumed, n);
+	n = hxfr_encode_hello(b, sizeof(b), 1);
+	b[16] = 0; /* version 0 */
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
+	/* a newer version is decoded (negotiation is the peer's job) */
+	b[16] = 2;
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_OK);
+	CHECK_EQ(m.u.hello.version, 2);
+	uint8_t nonce[HXFR_NONCE_LEN] = { 0 };
+	n = hxfr_encode_hello_resp(b, sizeof(b), 1, nonce);
+	memcpy(b + 12, "HXFR", 4);
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
+}
+
+/* Builds a FRAME_RESPONSE with the given nal_count and NAL size fields,
+ * then data_len bytes of payload after the fixed part in total. */
+static size_t frame_msg(uint8_t *b, uint32_t nal_count, const uint32_t *sizes, size_t nsizes,
+			size_t data_len)
+{
+	uint32_t payload = (uint32_t)(24 + data_len);
+	size_t o = raw_header(b, HXFR_FRAME_RESPONSE, 0, 0, payload);
+	memset(b + o, 0, 24 + data_len);
+	put32(b + o + 20, nal_count);
+	o += 24;
+	size_t p = o;
+	for (size_t i = 0; i < nsizes; i++) {
+		put32(b + p, sizes[i]);
+		p += 4 + (sizes[i] < 1000 ? sizes[i] : 0);
+	}
+	return 12 + payload;
+}
+
+static void test_error_frame(void)
+{
+	uint8_t b[12 + 24 + 256];
+	struct hxfr_msg m;
+	size_t consumed, n;
+
+	uint32_t ok[] = { 4 };
+	n = frame_msg(b, 1, ok, 1, 8);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_OK);
+
+	/* nal_count 0 */
+	n = frame_msg(b, 0, NULL, 0, 0);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(consumed, n);
+	/* nal_count beyond the bound */
+	n = frame_msg(b, HXFR_MAX_NAL_COUNT + 1, ok, 1, 8);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_VALUE);
+	/* sizes add up to less than the payload (trailing bytes) */
+	n = frame_msg(b, 1, ok, 1, 9);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
+	CHECK_EQ(consumed, n);
+	/* a NAL larger than what is left */
+	uint32_t big[] = { 5 };
+	n = frame_msg(b, 1, big, 1, 8);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
+	/* sizes that overflow a u32 sum: 4 + 0xfffffffc wraps to 0 */
+	uint32_t wrap[] = { 4, 0xfffffffcu };
+	n = frame_msg(b, 2, wrap, 2, 12);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
+	uint32_t huge[] = { UINT32_MAX };
+	n = frame_msg(b, 1, huge, 1, 8);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
+	/* nal_count says 2 but only one NAL is there */
+	n = frame_msg(b, 2, ok, 1, 8);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
+	/* nal_count says 2, second size field cut short */
+	n = frame_msg(b, 2, ok, 1, 11);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
+	/* an empty NAL */
+	uint32_t zero[] = { 0 };
+	n = frame_msg(b, 1, zero, 1, 4);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_VALUE);
+	/* keyframe flag neither 0 nor 1 */
+	n = frame_msg(b, 1, ok, 1, 8);
+	b[12 + 16] = 2;
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_VALUE);
+	/* the first NAL overruns by one byte and a second is announced: the
+	 * decoder must not read past the message (exact-size heap copy, so
+	 * the sanitizer build sees any overread) */
+	uint32_t over[] = { 5 };
+	n = frame_msg(b, 2, over, 1, 8);
+	uint8_t *exact = malloc(n);
+	memcpy(exact, b, n);
+	CHECK_EQ(hxfr_decode(exact, n, MAXS, &m, &consumed), HXFR_E_SIZE);
+	free(exact);
+	/* no NAL data at all */
+	n = frame_msg(b, 1, NULL, 0, 0);
+	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
+}
+
+/* A server's view of one stream: good, unknown, wrong-size and bad-value
+ * messages in a row are each skipped and the next one is read. */
+static void test_stream_resync(void)
+{
+	uint8_t b[512];
+	size_t o = 0;
+	o += hxfr_encode_hello(b + o, sizeof(b) - o, 1);
+	o += raw_header(b + o, 0x50, 0, 0, 5);
+	memset(b + o, 0xee, 5), o += 5;
+	o += raw_header(b + o, HXFR_ENABLE_SCANOUT, 0, 0, 4);
+	memset(b + o, 0, 4), o += 4;
+	size_t bad = hxfr_encode_auth_resp(b + o, sizeof(b) - o, true, 0);
+	b[o + 12] = 9, o += bad;
+	o += hxfr_encode_empty(b + o, sizeof(b) - o, HXFR_PING, 9);
+	static const enum hxfr_status want[] = { HXFR_OK, HXFR_E_TYPE, HXFR_E_SIZE, HXFR_E_VALUE,
+						 HXFR_OK };
+	size_t pos = 0;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct hxfr_msg m;
+		size_t consumed = 0;
+		CHECK_EQ(hxfr_decode(b + pos, o - pos, MAXC, &m, &consumed), want[i]);
+		CHECK(consumed > 0);
+		pos += consumed;
+	}
+	CHECK_EQ(pos, o);
+}
+
+static void test_encoders_small_cap(void)
+{
+	uint8_t b[300], nonce[HXFR_NONCE_LEN] = { 0 }, mac[HXFR_MAC_LEN] = { 0 };
+	struct hxfr_config_req c = { 0 };
+	struct hxfr_enable_scanout e = { 0 };
+	CHECK_EQ(hxfr_encode_empty(b, 11, HXFR_PING, 0), 0);
+	CHECK_EQ(hxfr_encode_frame_header(b, 39, 0, 0, 0, false, 1), 0);
+	CHECK_EQ(hxfr_encode_config_req(b, 39, 0, &c), 0);
+	CHECK_EQ(hxfr_encode_config_resp(b, 39, 0, &c), 0);
+	CHECK_EQ(hxfr_encode_enable_scanout(b, 27, &e), 0);
+	CHECK_EQ(hxfr_encode_disable_scanout(b, 15, 0), 0);
+	CHECK_EQ(hxfr_encode_scanout_resp(b, 83, 0, true, "a"), 0);
+	CHECK_EQ(hxfr_encode_subscribe(b, 15, 0), 0);
+	CHECK_EQ(hxfr_encode_subscribe_resp(b, 19, 0, true), 0);
+	CHECK_EQ(hxfr_encode_hello(b, 27, 0), 0);
+	CHECK_EQ(hxfr_encode_hello_resp(b, 59, 0, nonce), 0);
+	CHECK_EQ(hxfr_encode_auth(b, 43, mac), 0);
+	CHECK_EQ(hxfr_encode_auth_resp(b, 19, true, 0), 0);
+	CHECK_EQ(hxfr_encode_error(b, 271, 0, 1, "m"), 0);
+	CHECK_EQ(hxfr_encode_error(b, 272, 0, 1, "m"), 272);
+}
+
+static void test_names(void)
+{
+	CHECK_STR(hxfr_type_name(HXFR_HELLO), "HELLO");
+	CHECK_STR(hxfr_type_name(HXFR_FRAME_RESPONSE), "FRAME_RESPONSE");
+	CHECK_STR(hxfr_type_name(0x99), "UNKNOWN");
+	static const enum hxfr_status all[] = { HXFR_OK, HXFR_NEED_MORE, HXFR_E_MAGIC, HXFR_E_TYPE,
+						HXFR_E_SIZE, HXFR_E_OVERSIZE, HXFR_E_VALUE };
+	int dup = 0;
+	for (size_t i = 0; i < 7; i++)
+		for (size_t j = i + 1; j < 7; j++)
+			dup += strcmp(hxfr_status_str(all[i]), hxfr_status_str(all[j])) == 0;
+	CHECK_EQ(dup, 0);
+}
+
+int main(void)
+{
+	test_layout_enable_scanout();
+	test_layout_disable_scanout();
+	test_layout_scanout_resp();
+	test_layout_subscribe();
+	test_layout_empty();
+	test_layout_config();
+	test_layout_frame();
+	test_layout_error();
+	test_layout_extension();
+	test_flags_ignored();
+	test_reserved_ignored();
+	test_error_bad_magic();
+	test_error_unknown_type();
+	test_error_truncated_header();
+	test_error_truncated_payload();
+	test_error_wrong_size();
+	test_error_oversize();
+	test_error_unterminated_string();
+	test_error_bad_success();
+	test_error_hello_values();
+	test_error_frame();
+	test_stream_resync();
+	test_encoders_small_cap();
+	test_names();
+	return check_report();
+}
