@@ -23,6 +23,7 @@
 struct lb_broker;
 struct lb_card;
 struct lb_lease;
+struct lb_exporter_req;
 
 enum lb_output_state {
 	LB_OUTPUT_OFF,       /* disconnected; can be enabled if card->exporter */
@@ -43,6 +44,8 @@ struct lb_output {
 	bool reserved;               /* never leased (e.g. the VM console) */
 	enum lb_output_state state;
 	struct lb_lease *lease;      /* claimed by (pending or active), or NULL */
+	/* private to broker.c: the exporter request in flight, if any */
+	struct lb_exporter_req *scanout_req;
 };
 
 struct lb_card {
@@ -104,6 +107,8 @@ struct lb_lease_params {
  * from within lb_lease_request itself). */
 struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_params *p,
 				  char *err, size_t err_len);
+/* May be called from inside a `granted` or `finished` listener: the lease
+ * then goes once the signal has been delivered to every listener. */
 void lb_lease_destroy(struct lb_lease *lease);
 
 bool lb_output_is_offerable(const struct lb_output *o);

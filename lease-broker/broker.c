@@ -1,0 +1,625 @@
+#include "broker_core.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "card.h"
+#include "exporter_link.h"
+#include "hxfr_auth.h"
+#include "log.h"
+#include "uevent.h"
+
+#define DEFAULT_REFRESH_HZ 60
+#define MAX_LESSEES 256
+
+struct lb_broker {
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	const struct lb_config *cfg;
+	struct wl_list cards;   /* lb_card.link */
+	struct wl_list leases;  /* lb_lease.link */
+	uint32_t next_lease_id;
+	struct lb_uevent *uevent;
+	struct lb_exporter_link *exporter;
+};
+
+/* The broker's private side of a lease. */
+struct lease_impl {
+	struct lb_lease pub;
+	uint32_t width, height, refresh_hz;
+	struct wl_event_source *timer;   /* enable deadline */
+	struct wl_event_source *idle;    /* progress, outside the caller's stack */
+	int emitting;
+	bool destroy_requested;
+	bool lessee_alive;               /* a kernel lessee we may have to revoke */
+};
+
+static struct lease_impl *impl(struct lb_lease *l)
+{
+	return (struct lease_impl *)l; /* pub is the first member */
+}
+
+const char *lb_output_state_name(enum lb_output_state s)
+{
+	switch (s) {
+	case LB_OUTPUT_OFF: return "off";
+	case LB_OUTPUT_ENABLING: return "enabling";
+	case LB_OUTPUT_ON: return "on";
+	case LB_OUTPUT_DISABLING: return "disabling";
+	}
+	return "?";
+}
+
+const char *lb_lease_state_name(enum lb_lease_state s)
+{
+	switch (s) {
+	case LB_LEASE_PENDING: return "pending";
+	case LB_LEASE_ACTIVE: return "active";
+	case LB_LEASE_FINISHED: return "finished";
+	}
+	return "?";
+}
+
+bool lb_output_is_offerable(const struct lb_output *o)
+{
+	if (o->reserved || o->lease)
+		return false;
+	if (o->state == LB_OUTPUT_ON)
+		return true;
+	return o->card->has_exporter && o->scanout_id >= 0 &&
+	       (o->state == LB_OUTPUT_OFF || o->state == LB_OUTPUT_DISABLING);
+}
+
+struct lb_card *lb_broker_default_card(struct lb_broker *b)
+{
+	if (wl_list_empty(&b->cards))
+		return NULL;
+	struct lb_card *c = wl_container_of(b->cards.next, c, link);
+	return c;
+}
+
+struct wl_display *lb_broker_display(struct lb_broker *b)
+{
+	return b->display;
+}
+
+struct wl_list *lb_broker_cards(struct lb_broker *b)
+{
+	return &b->cards;
+}
+
+struct wl_list *lb_broker_leases(struct lb_broker *b)
+{
+	return &b->leases;
+}
+
+bool lb_broker_peer_allowed(struct lb_broker *b, const struct lc_peer *peer)
+{
+	if (peer->uid == 0 || b->cfg->n_allow_uids == 0)
+		return true;
+	for (size_t i = 0; i < b->cfg->n_allow_uids; i++)
+		if (b->cfg->allow_uids[i] == peer->uid)
+			return true;
+	return false;
+}
+
+static void lease_destroy_now(struct lease_impl *li);
+
+/* Signals go through here so that a listener may destroy the lease. The
+ * lease must not be touched after this returns. */
+static void lease_emit(struct lease_impl *li, struct wl_signal *sig, void *data)
+{
+	li->emitting++;
+	wl_signal_emit_mutable(sig, data);
+	li->emitting--;
+	if (li->emitting == 0 && li->destroy_requested)
+		lease_destroy_now(li);
+}
+
+static void lease_outputs_str(const struct lb_lease *l, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < l->n_outputs && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "", l->outputs[i]->name);
+}
+
+static void lease_finish(struct lease_impl *li, const char *reason)
+{
+	struct lb_lease *l = &li->pub;
+	if (l->state == LB_LEASE_FINISHED)
+		return;
+	char outs[256];
+	lease_outputs_str(l, outs, sizeof(outs));
+	lc_info("lease %u (%s, %s pid %d uid %u) %s: %s", l->id, outs, l->via, (int)l->holder.pid,
+		(unsigned)l->holder.uid, l->state == LB_LEASE_ACTIVE ? "ended" : "refused", reason);
+	l->state = LB_LEASE_FINISHED;
+	if (li->timer) {
+		wl_event_source_remove(li->timer);
+		li->timer = NULL;
+	}
+	lease_emit(li, &l->events.finished, (void *)reason);
+}
+
+static void lease_grant(struct lease_impl *li)
+{
+	struct lb_lease *l = &li->pub;
+	struct lb_broker *b = l->broker;
+	uint32_t lessee = 0;
+	int fd = lb_card_create_lease(l->card, l->outputs, l->n_outputs, &lessee);
+	if (fd < 0) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "drmModeCreateLease failed: %s", strerror(-fd));
+		lease_finish(li, msg);
+		return;
+	}
+	/* The kernel hands out the lowest free lessee id: any other lease we
+	 * still record with this id is necessarily dead already. */
+	struct lb_lease *o, *tmp;
+	wl_list_for_each_safe(o, tmp, &b->leases, link) {
+		struct lease_impl *oi = impl(o);
+		if (o != l && o->card == l->card && oi->lessee_alive && o->lessee_id == lessee) {
+			oi->lessee_alive = false;
+			lease_finish(oi, "lessee fd closed");
+		}
+	}
+	l->lessee_id = lessee;
+	li->lessee_alive = true;
+	l->state = LB_LEASE_ACTIVE;
+	if (li->timer) {
+		wl_event_source_remove(li->timer);
+		li->timer = NULL;
+	}
+	char outs[256];
+	lease_outputs_str(l, outs, sizeof(outs));
+	lc_info("lease %u granted: %s (lessee %u) to %s pid %d uid %u", l->id, outs, lessee, l->via,
+		(int)l->holder.pid, (unsigned)l->holder.uid);
+	lease_emit(li, &l->events.granted, &fd);
+	/* We keep no copy: the holder's close ends the lessee (LEASE=1). */
+	close(fd);
+}
+
+static void lease_progress(struct lease_impl *li)
+{
+	struct lb_lease *l = &li->pub;
+	if (l->state != LB_LEASE_PENDING)
+		return;
+	for (size_t i = 0; i < l->n_outputs; i++)
+		if (l->outputs[i]->state != LB_OUTPUT_ON)
+			return;
+	lease_grant(li);
+}
+
+static void lease_idle(void *data)
+{
+	struct lease_impl *li = data;
+	li->idle = NULL;
+	lease_progress(li);
+}
+
+static void lease_schedule(struct lease_impl *li)
+{
+	if (!li->idle)
+		li->idle = wl_event_loop_add_idle(li->pub.broker->loop, lease_idle, li);
+}
+
+static int lease_timeout(void *data)
+{
+	struct lease_impl *li = data;
+	struct lb_lease *l = &li->pub;
+	char msg[160] = "outputs did not connect in time";
+	for (size_t i = 0; i < l->n_outputs; i++) {
+		if (l->outputs[i]->state != LB_OUTPUT_ON) {
+			snprintf(msg, sizeof(msg), "%s did not connect within %u ms",
+				 l->outputs[i]->name, l->broker->cfg->enable_timeout_ms);
+			break;
+		}
+	}
+	wl_event_source_remove(li->timer);
+	li->timer = NULL;
+	lease_finish(li, msg);
+	return 0;
+}
+
+/* A full probe of an output we are turning on. */
+static void output_check_enabled(struct lb_output *o)
+{
+	if (o->state != LB_OUTPUT_ENABLING)
+		return;
+	int r = lb_card_probe_output(o);
+	if (r == 1) {
+		o->state = LB_OUTPUT_ON;
+		lc_debug("%s connected", o->name);
+		if (o->lease)
+			lease_schedule(impl(o->lease));
+	}
+}
+
+static void enable_done(void *data, bool ok, const char *msg)
+{
+	struct lb_output *o = data;
+	o->scanout_req = NULL;
+	if (o->state != LB_OUTPUT_ENABLING)
+		return;
+	if (!ok) {
+		o->state = LB_OUTPUT_OFF;
+		if (o->lease)
+			lease_finish(impl(o->lease), msg ? msg : "exporter refused to enable the output");
+		return;
+	}
+	/* The host has it on; the guest learns it through HOTPLUG, but it may
+	 * already have: look now as well. */
+	output_check_enabled(o);
+}
+
+static void disable_done(void *data, bool ok, const char *msg)
+{
+	struct lb_output *o = data;
+	o->scanout_req = NULL;
+	if (!ok)
+		lc_warn("%s: turning off failed: %s", o->name, msg ? msg : "?");
+	if (o->state == LB_OUTPUT_DISABLING)
+		o->state = LB_OUTPUT_OFF;
+}
+
+static unsigned count_leases_of(struct lb_broker *b, uid_t uid)
+{
+	unsigned n = 0;
+	struct lb_lease *l;
+	wl_list_for_each(l, &b->leases, link)
+		if (l->holder.uid == uid && l->state != LB_LEASE_FINISHED)
+			n++;
+	return n;
+}
+
+static struct lb_output *pick_output(struct lb_card *card)
+{
+	/* Already connected first (no enabling), then off, then still
+	 * turning off (enabling it again waits behind the DISABLE). */
+	static const enum lb_output_state order[] = {LB_OUTPUT_ON, LB_OUTPUT_OFF, LB_OUTPUT_DISABLING};
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		struct lb_output *o;
+		wl_list_for_each(o, &card->outputs, link)
+			if (o->state == order[k] && lb_output_is_offerable(o))
+				return o;
+	}
+	return NULL;
+}
+
+struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_params *p,
+				  char *err, size_t err_len)
+{
+	struct lb_card *card = p->card ? p->card : lb_broker_default_card(b);
+	if (!card) {
+		snprintf(err, err_len, "no DRM card");
+		return NULL;
+	}
+	if (!lb_broker_peer_allowed(b, &p->holder)) {
+		snprintf(err, err_len, "uid %u may not lease outputs", (unsigned)p->holder.uid);
+		return NULL;
+	}
+	if (p->holder.uid != 0 && b->cfg->max_leases_per_uid &&
+	    count_leases_of(b, p->holder.uid) >= b->cfg->max_leases_per_uid) {
+		snprintf(err, err_len, "uid %u already holds %u leases (the limit)",
+			 (unsigned)p->holder.uid, b->cfg->max_leases_per_uid);
+		return NULL;
+	}
+	if (p->n_outputs > LB_MAX_LEASE_OUTPUTS) {
+		snprintf(err, err_len, "too many outputs in one lease");
+		return NULL;
+	}
+	struct lb_output *outs[LB_MAX_LEASE_OUTPUTS];
+	size_t n = p->n_outputs;
+	for (size_t i = 0; i < n; i++) {
+		struct lb_output *o = p->outputs[i];
+		outs[i] = o;
+		if (o->card != card) {
+			snprintf(err, err_len, "%s is on another card", o->name);
+			return NULL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (outs[j] == o) {
+				snprintf(err, err_len, "%s requested twice", o->name);
+				return NULL;
+			}
+		}
+		if (o->reserved) {
+			snprintf(err, err_len, "%s is reserved", o->name);
+			return NULL;
+		}
+		if (o->lease) {
+			snprintf(err, err_len, "%s is already leased", o->name);
+			return NULL;
+		}
+		if (!lb_output_is_offerable(o)) {
+			snprintf(err, err_len, "%s is not connected", o->name);
+			return NULL;
+		}
+	}
+	if (n == 0) {
+		outs[0] = pick_output(card);
+		if (!outs[0]) {
+			snprintf(err, err_len, "no free output");
+			return NULL;
+		}
+		n = 1;
+	}
+	struct lease_impl *li = calloc(1, sizeof(*li));
+	if (!li) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	struct lb_lease *l = &li->pub;
+	l->broker = b;
+	l->card = card;
+	l->id = ++b->next_lease_id;
+	l->state = LB_LEASE_PENDING;
+	l->holder = p->holder;
+	snprintf(l->via, sizeof(l->via), "%s", p->via ? p->via : "?");
+	wl_signal_init(&l->events.granted);
+	wl_signal_init(&l->events.finished);
+	li->width = p->width ? p->width : 1920;
+	li->height = p->height ? p->height : 1080;
+	li->refresh_hz = p->refresh_hz ? p->refresh_hz : DEFAULT_REFRESH_HZ;
+
+	/* Turn on what is off; all or nothing. */
+	bool enabling = false;
+	for (size_t i = 0; i < n; i++) {
+		struct lb_output *o = outs[i];
+		if (o->state == LB_OUTPUT_ON)
+			continue;
+		lb_exporter_req_cancel(o->scanout_req); /* a DISABLE still in flight */
+		o->scanout_req = NULL;
+		o->scanout_req = lb_exporter_enable(b->exporter, (uint32_t)o->scanout_id, li->width,
+						    li->height, li->refresh_hz,
+						    b->cfg->enable_timeout_ms, enable_done, o);
+		if (!o->scanout_req) {
+			for (size_t j = 0; j < i; j++) {
+				if (outs[j]->state == LB_OUTPUT_ENABLING) {
+					lb_exporter_req_cancel(outs[j]->scanout_req);
+					outs[j]->scanout_req = lb_exporter_disable(
+						b->exporter, (uint32_t)outs[j]->scanout_id,
+						b->cfg->enable_timeout_ms, disable_done, outs[j]);
+					outs[j]->state = outs[j]->scanout_req ? LB_OUTPUT_DISABLING : LB_OUTPUT_OFF;
+				}
+			}
+			free(li);
+			snprintf(err, err_len, "too many exporter requests in flight");
+			return NULL;
+		}
+		o->state = LB_OUTPUT_ENABLING;
+		enabling = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		l->outputs[i] = outs[i];
+		outs[i]->lease = l;
+	}
+	l->n_outputs = n;
+	wl_list_insert(b->leases.prev, &l->link);
+	if (enabling) {
+		li->timer = wl_event_loop_add_timer(b->loop, lease_timeout, li);
+		if (li->timer)
+			wl_event_source_timer_update(li->timer, (int)b->cfg->enable_timeout_ms);
+	}
+	char outs_str[256];
+	lease_outputs_str(l, outs_str, sizeof(outs_str));
+	lc_info("lease %u requested: %s by %s pid %d uid %u%s", l->id, outs_str, l->via,
+		(int)l->holder.pid, (unsigned)l->holder.uid, enabling ? " (turning on)" : "");
+	for (size_t i = 0; i < n; i++)
+		wl_signal_emit_mutable(&card->events.output_withdrawn, outs[i]);
+	lease_schedule(li);
+	return l;
+}
+
+/* Is the lessee still un-revoked in the kernel's list? -errno on failure. */
+static int lessee_listed(struct lb_card *card, uint32_t lessee)
+{
+	uint32_t ids[MAX_LESSEES];
+	int n = lb_card_list_lessees(card, ids, MAX_LESSEES);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && i < MAX_LESSEES; i++)
+		if (ids[i] == lessee)
+			return 1;
+	return 0;
+}
+
+static void lease_destroy_now(struct lease_impl *li)
+{
+	struct lb_lease *l = &li->pub;
+	struct lb_broker *b = l->broker;
+	if (li->timer)
+		wl_event_source_remove(li->timer);
+	if (li->idle)
+		wl_event_source_remove(li->idle);
+	if (li->lessee_alive) {
+		/* Reconcile first: a lessee that is gone (holder closed the fd)
+		 * must not be revoked by id. Ids are only reused through our own
+		 * CreateLease, which marks the older holder dead. */
+		int listed = lessee_listed(l->card, l->lessee_id);
+		if (listed == 1) {
+			int r = lb_card_revoke_lease(l->card, l->lessee_id);
+			if (r < 0)
+				lc_warn("lease %u: revoking lessee %u: %s", l->id, l->lessee_id, strerror(-r));
+			else
+				lc_info("lease %u: lessee %u revoked", l->id, l->lessee_id);
+		} else if (listed < 0) {
+			lc_warn("lease %u: cannot list lessees: %s", l->id, strerror(-listed));
+		}
+	}
+	if (l->state != LB_LEASE_FINISHED)
+		lc_info("lease %u released", l->id);
+	wl_list_remove(&l->link);
+	for (size_t i = 0; i < l->n_outputs; i++) {
+		struct lb_output *o = l->outputs[i];
+		o->lease = NULL;
+		if (o->card->has_exporter && o->scanout_id >= 0 && b->exporter) {
+			lb_exporter_req_cancel(o->scanout_req);
+			o->scanout_req = lb_exporter_disable(b->exporter, (uint32_t)o->scanout_id,
+							     b->cfg->enable_timeout_ms, disable_done, o);
+			o->state = o->scanout_req ? LB_OUTPUT_DISABLING : LB_OUTPUT_OFF;
+		}
+		if (lb_output_is_offerable(o))
+			wl_signal_emit_mutable(&o->card->events.output_offered, o);
+	}
+	free(li);
+}
+
+void lb_lease_destroy(struct lb_lease *lease)
+{
+	if (!lease)
+		return;
+	struct lease_impl *li = impl(lease);
+	if (li->emitting) {
+		li->destroy_requested = true;
+		return;
+	}
+	lease_destroy_now(li);
+}
+
+static void handle_hotplug(void *data, dev_t dev)
+{
+	struct lb_broker *b = data;
+	struct lb_card *card;
+	wl_list_for_each(card, &b->cards, link) {
+		if (card->dev != dev)
+			continue;
+		struct lb_output *o;
+		wl_list_for_each(o, &card->outputs, link) {
+			if (o->state == LB_OUTPUT_ENABLING) {
+				output_check_enabled(o);
+				continue;
+			}
+			/* Notice changes made behind our back (host UI, another
+			 * tool); leased outputs belong to their lessee. */
+			if (o->lease || o->reserved || o->state == LB_OUTPUT_DISABLING)
+				continue;
+			int r = lb_card_probe_output(o);
+			if (r < 0)
+				continue;
+			enum lb_output_state ns = r ? LB_OUTPUT_ON : LB_OUTPUT_OFF;
+			if (ns == o->state)
+				continue;
+			bool was = lb_output_is_offerable(o);
+			o->state = ns;
+			lc_info("%s is now %s", o->name, r ? "connected" : "disconnected");
+			bool now = lb_output_is_offerable(o);
+			if (was != now)
+				wl_signal_emit_mutable(now ? &card->events.output_offered
+							   : &card->events.output_withdrawn, o);
+		}
+	}
+}
+
+static void handle_lease_event(void *data, dev_t dev)
+{
+	struct lb_broker *b = data;
+	struct lb_card *card;
+	wl_list_for_each(card, &b->cards, link) {
+		if (card->dev != dev)
+			continue;
+		uint32_t ids[MAX_LESSEES];
+		int n = lb_card_list_lessees(card, ids, MAX_LESSEES);
+		if (n < 0) {
+			lc_warn("%s: cannot list lessees: %s", card->path, strerror(-n));
+			continue;
+		}
+		struct lb_lease *l, *tmp;
+		wl_list_for_each_safe(l, tmp, &b->leases, link) {
+			struct lease_impl *li = impl(l);
+			if (l->card != card || !li->lessee_alive)
+				continue;
+			bool found = false;
+			for (int i = 0; i < n && i < MAX_LESSEES; i++)
+				found |= ids[i] == l->lessee_id;
+			if (!found) {
+				li->lessee_alive = false;
+				lease_finish(li, "lessee fd closed");
+			}
+		}
+	}
+}
+
+static bool reserved_cb(void *data, const char *name)
+{
+	return lb_config_is_reserved(data, name);
+}
+
+struct lb_broker *lb_broker_create(struct wl_display *display, const struct lb_config *cfg,
+				   char *err, size_t err_len)
+{
+	struct lb_broker *b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	b->display = display;
+	b->loop = wl_display_get_event_loop(display);
+	b->cfg = cfg;
+	wl_list_init(&b->cards);
+	wl_list_init(&b->leases);
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		struct lb_card *card = lb_card_open(b, cfg->devices[i], cfg->exporter != NULL,
+						    reserved_cb, (void *)cfg, err, err_len);
+		if (!card)
+			goto fail;
+		wl_list_insert(b->cards.prev, &card->link);
+	}
+	struct lb_uevent_handler h = {.hotplug = handle_hotplug, .lease = handle_lease_event, .data = b};
+	b->uevent = lb_uevent_create(b->loop, &h);
+	if (!b->uevent) {
+		snprintf(err, err_len, "cannot listen to kernel uevents (needed for hotplug and "
+				       "lease ends): %s", strerror(errno));
+		goto fail;
+	}
+	if (cfg->exporter) {
+		struct hxfr_key key;
+		int r = 0;
+		if (cfg->exporter_auth) {
+			r = hxfr_key_load(cfg->control_key, &key, false);
+			if (r < 0) {
+				snprintf(err, err_len,
+					 "cannot load the exporter control key %s: %s (or run with "
+					 "--exporter-auth=none for an unauthenticated exporter)",
+					 cfg->control_key, strerror(-r));
+				goto fail;
+			}
+		}
+		b->exporter = lb_exporter_link_create(b->loop, cfg->exporter,
+						      cfg->exporter_auth ? &key : NULL);
+		explicit_bzero(&key, sizeof(key));
+		if (!b->exporter) {
+			snprintf(err, err_len, "cannot set up the exporter link to %s", cfg->exporter);
+			goto fail;
+		}
+	}
+	return b;
+fail:
+	lb_broker_destroy(b);
+	return NULL;
+}
+
+void lb_broker_destroy(struct lb_broker *b)
+{
+	if (!b)
+		return;
+	struct lb_lease *l, *tmp;
+	wl_list_for_each_safe(l, tmp, &b->leases, link) {
+		lc_warn("lease %u still held at shutdown: ending it", l->id);
+		lease_destroy_now(impl(l));
+	}
+	lb_exporter_link_destroy(b->exporter);
+	lb_uevent_destroy(b->uevent);
+	struct lb_card *card, *ctmp;
+	wl_list_for_each_safe(card, ctmp, &b->cards, link) {
+		/* Pending exporter requests are gone with the link. */
+		struct lb_output *o;
+		wl_list_for_each(o, &card->outputs, link)
+			o->scanout_req = NULL;
+		lb_card_destroy(card);
+	}
+	free(b);
+}

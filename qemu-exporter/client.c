@@ -1,0 +1,408 @@
+#include "client.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "hxfr_auth.h"
+#include "log.h"
+
+/* The largest message a client may send fits the read buffer exactly. */
+#define IN_MAX (HXFR_HEADER_SIZE + HXFR_MAX_CLIENT_PAYLOAD)
+/* Replies are small; a client that leaves this much unread is not reading. */
+#define OUT_MAX (256u * 1024u)
+/* Control requests in flight per connection. */
+#define MAX_PENDING 8
+/* How long a closing connection may take to take its last reply. */
+#define LINGER_USEC (2 * 1000 * 1000ull)
+#define REPLY_MAX (HXFR_HEADER_SIZE + 4 + HXFR_ERROR_MESSAGE_LEN + 16)
+
+struct client_req {
+	struct qe_control_req req;
+	struct qe_client *client;
+	uint16_t session_id;
+};
+
+static void update_io(struct qe_client *c);
+
+static bool send_bytes(struct qe_client *c, const uint8_t *buf, size_t len)
+{
+	if (len == 0) {
+		lc_err("connection %" PRIu64 ": reply does not fit its buffer", c->id);
+		return false;
+	}
+	int r = lc_buf_append(&c->out, buf, len);
+	if (r == -ENOBUFS) {
+		lc_warn("connection %" PRIu64 " (%s): does not read its replies (%zu bytes queued)",
+			c->id, c->peer, c->out.len);
+		return false;
+	}
+	if (r < 0) {
+		lc_err("connection %" PRIu64 ": %s", c->id, strerror(-r));
+		return false;
+	}
+	return true;
+}
+
+static bool send_error(struct qe_client *c, uint16_t session_id, int32_t code, const char *msg)
+{
+	uint8_t buf[REPLY_MAX];
+	lc_info("connection %" PRIu64 " (%s): error %" PRId32 ": %s", c->id, c->peer, code, msg);
+	return send_bytes(c, buf, hxfr_encode_error(buf, sizeof(buf), session_id, code, msg));
+}
+
+static bool send_scanout_result(struct qe_client *c, const struct qe_control_result *res,
+				uint16_t session_id)
+{
+	uint8_t buf[REPLY_MAX];
+	/* Every ENABLE/DISABLE gets exactly one SCANOUT_RESP, so a Helix v1
+	 * caller waiting for it is never left hanging; the why follows. */
+	if (!send_bytes(c, buf,
+			hxfr_encode_scanout_resp(buf, sizeof(buf), res->scanout_id, res->success,
+						 res->connector)))
+		return false;
+	if (!res->success)
+		return send_error(c, session_id, res->error_code, res->message);
+	return true;
+}
+
+static void start_closing(struct qe_client *c, const char *why);
+
+static int linger_expired(sd_event_source *s, uint64_t usec, void *data)
+{
+	qe_client_destroy(data, "did not take its last reply in time");
+	return 0;
+}
+
+/* Stop serving, send what is queued, then close: an abusive or failed
+ * client learns why, but gets nothing more. */
+static void start_closing(struct qe_client *c, const char *why)
+{
+	if (c->closing)
+		return;
+	lc_info("connection %" PRIu64 " (%s): closing: %s", c->id, c->peer, why);
+	c->closing = true;
+	lc_buf_consume(&c->in, c->in.len);
+	int r = sd_event_add_time_relative(c->env->ev, &c->close_timer, CLOCK_MONOTONIC,
+					   LINGER_USEC, 0, linger_expired, c);
+	if (r < 0)
+		lc_err("cannot arm a timer: %s", strerror(-r));
+}
+
+static void req_done(struct qe_control_req *req, const struct qe_control_result *res)
+{
+	struct client_req *cr = qe_container_of(req, struct client_req, req);
+	struct qe_client *c = cr->client;
+	uint16_t session_id = cr->session_id;
+	qe_list_remove(&req->link);
+	c->pending--;
+	free(cr);
+	if (c->closing)
+		return;
+	if (!send_scanout_result(c, res, session_id)) {
+		qe_client_destroy(c, "reply buffer full");
+		return;
+	}
+	update_io(c);
+}
+
+static bool handle_control(struct qe_client *c, const struct hxfr_msg *msg, bool enable)
+{
+	uint32_t id = enable ? msg->u.enable.scanout_id : msg->u.scanout_id;
+	struct qe_control_result res;
+	if (c->pending >= MAX_PENDING) {
+		res = (struct qe_control_result){ .scanout_id = id, .error_code = HXFR_ERR_LIMIT };
+		snprintf(res.message, sizeof(res.message),
+			 "too many control requests in flight (at most %d per connection)",
+			 MAX_PENDING);
+		return send_scanout_result(c, &res, msg->hdr.session_id);
+	}
+	struct client_req *cr = calloc(1, sizeof(*cr));
+	if (!cr) {
+		res = (struct qe_control_result){ .scanout_id = id, .error_code = HXFR_ERR_LIMIT };
+		snprintf(res.message, sizeof(res.message), "out of memory");
+		return send_scanout_result(c, &res, msg->hdr.session_id);
+	}
+	cr->client = c;
+	cr->session_id = msg->hdr.session_id;
+	cr->req.conn_id = c->id;
+	cr->req.done = req_done;
+	qe_list_init(&cr->req.link);
+	lc_debug("connection %" PRIu64 ": %s scanout %" PRIu32, c->id,
+		 enable ? "ENABLE" : "DISABLE", id);
+	if (qe_control_submit(c->env->ctl, &cr->req, c->authenticated, enable, id,
+			      enable ? msg->u.enable.width : 0, enable ? msg->u.enable.height : 0,
+			      &res)) {
+		qe_list_insert_tail(&c->reqs, &cr->req.link);
+		c->pending++;
+		return true;
+	}
+	free(cr);
+	return send_scanout_result(c, &res, msg->hdr.session_id);
+}
+
+static bool handle_hello(struct qe_client *c, const struct hxfr_msg *msg)
+{
+	const struct qe_config *cfg = c->env->cfg;
+	uint32_t features = cfg->have_key ? HXFR_FEATURE_CONTROL : 0;
+	int r = hxfr_nonce_fill(c->nonce);
+	if (r < 0) {
+		c->nonce_valid = false;
+		lc_err("cannot draw a nonce: %s", strerror(-r));
+		return send_error(c, msg->hdr.session_id, HXFR_ERR_BACKEND,
+				  "cannot draw a random nonce");
+	}
+	c->nonce_valid = true;
+	lc_debug("connection %" PRIu64 ": HELLO version %u features 0x%" PRIx32, c->id,
+		 msg->u.hello.version, msg->u.hello.features);
+	uint8_t buf[REPLY_MAX];
+	return send_bytes(c, buf, hxfr_encode_hello_resp(buf, sizeof(buf), features, c->nonce));
+}
+
+static bool handle_auth(struct qe_client *c, const struct hxfr_msg *msg)
+{
+	const struct qe_config *cfg = c->env->cfg;
+	uint16_t sid = msg->hdr.session_id;
+	if (!cfg->have_key)
+		return send_error(c, sid, HXFR_ERR_UNSUPPORTED,
+				  "AUTH: this exporter has no control key (--control-key)");
+	if (!c->nonce_valid)
+		return send_error(c, sid, HXFR_ERR_PROTOCOL,
+				  "AUTH needs a fresh nonce: send HELLO first");
+	/* One guess per nonce, and one failed guess per connection. */
+	c->nonce_valid = false;
+	if (!hxfr_auth_verify(&cfg->key, c->nonce, msg->u.mac)) {
+		lc_warn("connection %" PRIu64 " (%s): AUTH failed (wrong key)", c->id, c->peer);
+		if (send_error(c, sid, HXFR_ERR_AUTH_FAILED, "authentication failed"))
+			start_closing(c, "failed AUTH");
+		return true; /* closing; or destroyed by the caller if the send failed */
+	}
+	c->authenticated = true;
+	lc_info("connection %" PRIu64 " (%s): authenticated for control", c->id, c->peer);
+	uint8_t buf[REPLY_MAX];
+	return send_bytes(c, buf,
+			  hxfr_encode_auth_resp(buf, sizeof(buf), true, HXFR_FEATURE_CONTROL));
+}
+
+/* Returns false when the connection cannot go on (the caller destroys it). */
+static bool handle_msg(struct qe_client *c, const struct hxfr_msg *msg)
+{
+	uint16_t sid = msg->hdr.session_id;
+	uint8_t buf[REPLY_MAX];
+	switch (msg->hdr.type) {
+	case HXFR_PING:
+		return send_bytes(c, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_PONG, sid));
+	case HXFR_HELLO:
+		return handle_hello(c, msg);
+	case HXFR_AUTH:
+		return handle_auth(c, msg);
+	case HXFR_ENABLE_SCANOUT:
+		return handle_control(c, msg, true);
+	case HXFR_DISABLE_SCANOUT:
+		return handle_control(c, msg, false);
+	case HXFR_SUBSCRIBE:
+		return send_bytes(c, buf,
+				  hxfr_encode_subscribe_resp(buf, sizeof(buf), msg->u.scanout_id,
+							     false)) &&
+		       send_error(c, sid, HXFR_ERR_UNSUPPORTED,
+				  "SUBSCRIBE: frame streaming is not available in this "
+				  "qemu-frame-exporter (control only)");
+	case HXFR_KEYFRAME_REQ:
+	case HXFR_CONFIG_REQ: {
+		char text[HXFR_ERROR_MESSAGE_LEN];
+		snprintf(text, sizeof(text),
+			 "%s: frame streaming is not available in this qemu-frame-exporter "
+			 "(control only)",
+			 hxfr_type_name(msg->hdr.type));
+		return send_error(c, sid, HXFR_ERR_UNSUPPORTED, text);
+	}
+	case HXFR_ERROR:
+		/* Never answer an error with an error: two peers could ping-pong. */
+		lc_info("connection %" PRIu64 " (%s): peer reports error %" PRId32 ": %s", c->id,
+			c->peer, msg->u.error.code, msg->u.error.message);
+		return true;
+	default: {
+		char text[HXFR_ERROR_MESSAGE_LEN];
+		snprintf(text, sizeof(text), "%s (0x%02x) is a server message, not a request",
+			 hxfr_type_name(msg->hdr.type), msg->hdr.type);
+		return send_error(c, sid, HXFR_ERR_PROTOCOL, text);
+	}
+	}
+}
+
+static bool process_input(struct qe_client *c)
+{
+	while (!c->closing) {
+		struct hxfr_msg msg;
+		size_t consumed = 0;
+		enum hxfr_status st = hxfr_decode(lc_buf_head(&c->in), c->in.len,
+						  HXFR_MAX_CLIENT_PAYLOAD, &msg, &consumed);
+		if (st == HXFR_NEED_MORE)
+			return true;
+		if (st == HXFR_OK) {
+			bool ok = handle_msg(c, &msg);
+			lc_buf_consume(&c->in, consumed);
+			if (!ok)
+				return false;
+			continue;
+		}
+		char text[HXFR_ERROR_MESSAGE_LEN];
+		int32_t code;
+		bool fatal = false;
+		switch (st) {
+		case HXFR_E_MAGIC:
+			code = HXFR_ERR_BAD_MAGIC;
+			fatal = true;
+			snprintf(text, sizeof(text), "bad magic 0x%08" PRIx32 " (want 0x%08x)",
+				 msg.hdr.magic, HXFR_MAGIC);
+			break;
+		case HXFR_E_OVERSIZE:
+			code = HXFR_ERR_OVERSIZE;
+			fatal = true;
+			snprintf(text, sizeof(text), "%s: payload_size %" PRIu32 " over the limit %u",
+				 hxfr_type_name(msg.hdr.type), msg.hdr.payload_size,
+				 HXFR_MAX_CLIENT_PAYLOAD);
+			break;
+		case HXFR_E_TYPE:
+			code = HXFR_ERR_UNKNOWN_TYPE;
+			snprintf(text, sizeof(text), "unknown message type 0x%02x (skipped)",
+				 msg.hdr.type);
+			break;
+		case HXFR_E_SIZE:
+			code = HXFR_ERR_BAD_SIZE;
+			snprintf(text, sizeof(text), "%s: wrong payload_size %" PRIu32 " (skipped)",
+				 hxfr_type_name(msg.hdr.type), msg.hdr.payload_size);
+			break;
+		default:
+			code = HXFR_ERR_BAD_VALUE;
+			snprintf(text, sizeof(text), "%s: %s (skipped)", hxfr_type_name(msg.hdr.type),
+				 hxfr_status_str(st));
+			break;
+		}
+		if (!send_error(c, fatal ? 0 : msg.hdr.session_id, code, text))
+			return false;
+		if (fatal) {
+			start_closing(c, text);
+			return true;
+		}
+		lc_buf_consume(&c->in, consumed);
+	}
+	return true;
+}
+
+/* Flushes and picks the events to wait for; may destroy c. */
+static void update_io(struct qe_client *c)
+{
+	ssize_t left = lc_buf_flush(&c->out, c->fd);
+	if (left < 0) {
+		qe_client_destroy(c, strerror((int)-left));
+		return;
+	}
+	if (c->closing && left == 0)
+		/* Everything said: half-close so the peer sees our FIN after the last
+		 * reply, and read until its EOF, so a close with unread input does not
+		 * turn into a reset that could discard that reply. */
+		shutdown(c->fd, SHUT_WR);
+	uint32_t events = (c->closing && left > 0) ? 0 : EPOLLIN;
+	if (left > 0)
+		events |= EPOLLOUT;
+	sd_event_source_set_io_events(c->io, events);
+}
+
+static int client_io(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	struct qe_client *c = data;
+	if (c->closing) {
+		if (revents & EPOLLIN) {
+			uint8_t sink[4096];
+			ssize_t n = read(fd, sink, sizeof(sink));
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				qe_client_destroy(c, "closed");
+				return 0;
+			}
+		} else if (revents & (EPOLLERR | EPOLLHUP)) {
+			qe_client_destroy(c, "closed");
+			return 0;
+		}
+		update_io(c);
+		return 0;
+	}
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		ssize_t n = lc_buf_read(&c->in, fd);
+		if (n == 0) {
+			if (c->in.len > 0) {
+				char why[96];
+				snprintf(why, sizeof(why), "closed by peer mid-message (%zu bytes unread)",
+					 c->in.len);
+				qe_client_destroy(c, why);
+			} else {
+				qe_client_destroy(c, "closed by peer");
+			}
+			return 0;
+		}
+		if (n < 0 && n != -EAGAIN) {
+			qe_client_destroy(c, strerror((int)-n));
+			return 0;
+		}
+		if (!process_input(c)) {
+			qe_client_destroy(c, "reply buffer full");
+			return 0;
+		}
+	}
+	update_io(c);
+	return 0;
+}
+
+struct qe_client *qe_client_create(const struct qe_client_env *env, int fd, uint64_t id,
+				   const char *peer)
+{
+	struct qe_client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->env = env;
+	c->id = id;
+	c->fd = fd;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	lc_buf_init(&c->in, IN_MAX);
+	lc_buf_init(&c->out, OUT_MAX);
+	qe_list_init(&c->reqs);
+	qe_list_init(&c->link);
+	int r = sd_event_add_io(env->ev, &c->io, fd, EPOLLIN, client_io, c);
+	if (r < 0) {
+		lc_err("cannot watch connection %" PRIu64 ": %s", id, strerror(-r));
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void qe_client_destroy(struct qe_client *c, const char *why)
+{
+	lc_debug("connection %" PRIu64 " (%s): gone: %s", c->id, c->peer, why);
+	struct qe_list *pos, *tmp;
+	qe_list_for_each_safe(pos, tmp, &c->reqs) {
+		struct client_req *cr = qe_container_of(pos, struct client_req, req.link);
+		qe_control_detach(&cr->req);
+		qe_list_remove(pos);
+		free(cr);
+	}
+	c->io = sd_event_source_disable_unref(c->io);
+	c->close_timer = sd_event_source_disable_unref(c->close_timer);
+	close(c->fd);
+	lc_buf_finish(&c->in);
+	lc_buf_finish(&c->out);
+	explicit_bzero(c->nonce, sizeof(c->nonce));
+	if (c->env->gone)
+		c->env->gone(c->env->data, c);
+	free(c);
+}

@@ -1,0 +1,195 @@
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sock.h"
+
+#ifndef QE_VERSION
+#define QE_VERSION "0"
+#endif
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [OPTION]...\n"
+		"Bridges QEMU's D-Bus display (-display dbus) to HXFR over TCP.\n\n"
+		"  --listen HOST:PORT              HXFR address (default 127.0.0.1:%d)\n"
+		"  --allow-remote                  allow a non-loopback --listen address\n"
+		"  --dbus-address ADDR             bus of QEMU's display (default\n"
+		"                                  $DBUS_SESSION_BUS_ADDRESS)\n"
+		"  --control-key FILE              shared secret for HXFR AUTH\n"
+		"  --allow-shared-key-mode         accept a key file readable by group/others\n"
+		"  --allow-unauthenticated-control let any client ENABLE/DISABLE scanouts\n"
+		"                                  (Helix v1 brokers; unsafe)\n"
+		"  --max-clients N                 simultaneous HXFR clients (default 64)\n"
+		"  --log-level L                   error, warn, info, debug (default info)\n"
+		"  --help, --version\n",
+		prog, HXFR_DEFAULT_PORT);
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **argv)
+{
+	enum {
+		OPT_LISTEN = 256,
+		OPT_DBUS,
+		OPT_KEY,
+		OPT_SHARED_KEY,
+		OPT_REMOTE,
+		OPT_UNAUTH,
+		OPT_MAX_CLIENTS,
+		OPT_LOG_LEVEL,
+		OPT_HELP,
+		OPT_VERSION,
+	};
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "dbus-address", required_argument, NULL, OPT_DBUS },
+		{ "control-key", required_argument, NULL, OPT_KEY },
+		{ "allow-shared-key-mode", no_argument, NULL, OPT_SHARED_KEY },
+		{ "allow-remote", no_argument, NULL, OPT_REMOTE },
+		{ "allow-unauthenticated-control", no_argument, NULL, OPT_UNAUTH },
+		{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 },
+	};
+	const char *prog = argc > 0 ? argv[0] : "qemu-frame-exporter";
+	const char *listen = NULL;
+
+	*cfg = (struct qe_config){
+		.listen_port = HXFR_DEFAULT_PORT,
+		.max_clients = 64,
+		.log_level = LC_LOG_INFO,
+	};
+	snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
+
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		unsigned long v;
+		int lvl;
+		switch (c) {
+		case OPT_LISTEN:
+			listen = optarg;
+			break;
+		case OPT_DBUS:
+			if (!*optarg) {
+				fprintf(stderr, "%s: --dbus-address: empty address\n", prog);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->dbus_address = optarg;
+			break;
+		case OPT_KEY:
+			cfg->control_key_path = optarg;
+			break;
+		case OPT_SHARED_KEY:
+			cfg->allow_shared_key_mode = true;
+			break;
+		case OPT_REMOTE:
+			cfg->allow_remote = true;
+			break;
+		case OPT_UNAUTH:
+			cfg->allow_unauthenticated_control = true;
+			break;
+		case OPT_MAX_CLIENTS:
+			if (parse_uint(optarg, 1, 4096, &v) < 0) {
+				fprintf(stderr, "%s: --max-clients: '%s' is not a number from 1 to 4096\n",
+					prog, optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->max_clients = (unsigned)v;
+			break;
+		case OPT_LOG_LEVEL:
+			lvl = lc_log_level_from_string(optarg);
+			if (lvl < 0) {
+				fprintf(stderr,
+					"%s: --log-level: '%s' is not one of silent, error, warn, info, debug\n",
+					prog, optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->log_level = (enum lc_log_level)lvl;
+			break;
+		case OPT_HELP:
+			usage(stdout, prog);
+			return QE_CONFIG_EXIT_OK;
+		case OPT_VERSION:
+			printf("qemu-frame-exporter %s\n", QE_VERSION);
+			return QE_CONFIG_EXIT_OK;
+		case '?':
+		default:
+			if (optopt)
+				fprintf(stderr, "%s: option needs an argument or takes none: %s\n", prog,
+					argv[optind - 1]);
+			else
+				fprintf(stderr, "%s: unknown option: %s\n", prog, argv[optind - 1]);
+			usage(stderr, prog);
+			return QE_CONFIG_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument: %s\n", prog, argv[optind]);
+		return QE_CONFIG_EXIT_USAGE;
+	}
+
+	if (listen && lc_parse_hostport(listen, cfg->listen_host, sizeof(cfg->listen_host),
+					&cfg->listen_port) < 0) {
+		fprintf(stderr, "%s: --listen: '%s' is not HOST:PORT (numeric host, port 1-65535)\n",
+			prog, listen);
+		return QE_CONFIG_EXIT_USAGE;
+	}
+	if (!lc_addr_is_loopback(cfg->listen_host) && !cfg->allow_remote) {
+		/* HXFR frames are unencrypted desktops: exposing them beyond the host
+		 * must be a deliberate choice. */
+		fprintf(stderr,
+			"%s: --listen: %s is not a loopback address (or not a numeric address); "
+			"HXFR is unencrypted, so pass --allow-remote to listen there anyway\n",
+			prog, cfg->listen_host);
+		return QE_CONFIG_EXIT_USAGE;
+	}
+
+	if (cfg->control_key_path) {
+		int r = hxfr_key_load(cfg->control_key_path, &cfg->key, cfg->allow_shared_key_mode);
+		if (r < 0) {
+			if (r == -EPERM || r == -EACCES)
+				fprintf(stderr,
+					"%s: --control-key %s: %s (the file must be mode 0600 or 0400; "
+					"--allow-shared-key-mode overrides)\n",
+					prog, cfg->control_key_path, strerror(-r));
+			else if (r == -EINVAL || r == -EFBIG)
+				fprintf(stderr,
+					"%s: --control-key %s: not a key (a regular file of %d to %d "
+					"bytes)\n",
+					prog, cfg->control_key_path, HXFR_KEY_MIN, HXFR_KEY_MAX);
+			else
+				fprintf(stderr, "%s: --control-key %s: %s\n", prog,
+					cfg->control_key_path, strerror(-r));
+			return QE_CONFIG_EXIT_USAGE;
+		}
+		cfg->have_key = true;
+	}
+	return QE_CONFIG_RUN;
+}
+
+void qe_config_finish(struct qe_config *cfg)
+{
+	explicit_bzero(&cfg->key, sizeof(cfg->key));
+	cfg->have_key = false;
+}

@@ -1,0 +1,126 @@
+/* qemu-frame-exporter: QEMU's D-Bus display <-> HXFR on TCP. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "control.h"
+#include "log.h"
+#include "qemu_display.h"
+#include "server.h"
+
+struct exporter {
+	struct qe_display *display;
+	struct qe_control *control;
+};
+
+static void display_changed(void *data)
+{
+	struct exporter *e = data;
+	if (e->control)
+		qe_control_display_changed(e->control);
+	enum qe_display_state st = qe_display_state(e->display);
+	if (st == QE_DISPLAY_READY)
+		sd_notifyf(0, "STATUS=QEMU connected: %u consoles, %u scanouts",
+			   qe_display_console_count(e->display),
+			   qe_display_scanout_count(e->display));
+	else
+		sd_notifyf(0, "STATUS=%s", qe_display_state_str(st));
+}
+
+int main(int argc, char **argv)
+{
+	struct qe_config cfg;
+	enum qe_config_result cr = qe_config_parse(&cfg, argc, argv);
+	if (cr != QE_CONFIG_RUN)
+		return cr == QE_CONFIG_EXIT_OK ? 0 : 2;
+	lc_log_init("qemu-frame-exporter", cfg.log_level);
+
+	const char *bus_address = cfg.dbus_address ? cfg.dbus_address
+						   : getenv("DBUS_SESSION_BUS_ADDRESS");
+	if (!bus_address || !*bus_address) {
+		fprintf(stderr, "%s: no D-Bus address: pass --dbus-address or set "
+				"DBUS_SESSION_BUS_ADDRESS to the bus QEMU's -display dbus uses\n",
+			argv[0]);
+		qe_config_finish(&cfg);
+		return 2;
+	}
+	if (cfg.allow_unauthenticated_control)
+		lc_warn("*** --allow-unauthenticated-control: ANY client that reaches %s:%u can "
+			"enable and disable scanouts (Helix v1 compatibility; do not use with "
+			"untrusted tenants) ***",
+			cfg.listen_host, cfg.listen_port);
+	else if (!cfg.have_key)
+		lc_warn("no --control-key: ENABLE_SCANOUT/DISABLE_SCANOUT will be refused");
+
+	int ret = 1;
+	struct exporter e = { 0 };
+	struct qe_server *server = NULL;
+	sd_event *ev = NULL;
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	int r = sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+	if (r >= 0)
+		r = sd_event_default(&ev);
+	if (r >= 0)
+		r = sd_event_add_signal(ev, NULL, SIGTERM, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(ev, NULL, SIGINT, NULL, NULL);
+	if (r < 0) {
+		lc_err("cannot set up the event loop: %s", strerror(-r));
+		goto out;
+	}
+
+	if ((r = qe_display_create(&e.display, ev, bus_address, display_changed, &e)) < 0) {
+		lc_err("cannot set up the D-Bus display: %s", strerror(-r));
+		goto out;
+	}
+	e.control = qe_control_create(e.display, cfg.allow_unauthenticated_control);
+	if (!e.control) {
+		lc_err("out of memory");
+		goto out;
+	}
+
+	int listen_fd = -1;
+	if (sd_listen_fds(1) == 1)
+		listen_fd = SD_LISTEN_FDS_START; /* socket activation: systemd chose the address */
+	if ((r = qe_server_create(&server, ev, &cfg, e.control, listen_fd)) < 0) {
+		lc_err("cannot listen on %s:%u: %s", cfg.listen_host, cfg.listen_port,
+		       strerror(-r));
+		goto out;
+	}
+	if (listen_fd >= 0)
+		lc_info("serving HXFR on the socket systemd passed (control %s)",
+			cfg.have_key ? "with key" : "without key");
+	else
+		lc_info("serving HXFR on %s:%u (control %s); D-Bus %s", cfg.listen_host,
+			cfg.listen_port,
+			cfg.have_key ? "needs AUTH"
+				     : (cfg.allow_unauthenticated_control ? "OPEN" : "disabled"),
+			bus_address);
+	sd_notifyf(0, "READY=1\nSTATUS=%s", qe_display_state_str(qe_display_state(e.display)));
+
+	r = sd_event_loop(ev);
+	if (r < 0) {
+		lc_err("event loop: %s", strerror(-r));
+		goto out;
+	}
+	lc_info("exiting");
+	sd_notify(0, "STOPPING=1");
+	ret = 0;
+out:
+	qe_server_destroy(server);
+	qe_control_destroy(e.control);
+	qe_display_destroy(e.display);
+	sd_event_unref(ev);
+	qe_config_finish(&cfg);
+	return ret;
+}

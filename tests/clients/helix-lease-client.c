@@ -1,0 +1,472 @@
+/* lc-helix-client: a real client of the Helix lease socket, for the VM
+ * rig. Prints one machine-readable line per result. */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "helix_lease.h"
+#include "kms_check.h"
+#include "sock.h"
+
+#define REPLY_TIMEOUT_MS 20000
+
+static const char *sock_path = "/run/helix-drm/drm.sock";
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: lc-helix-client [--socket PATH] COMMAND\n"
+		"  lease [--size WxH] [--flip N] [--close-fd-after-ms N] [--release-after-ms N]\n"
+		"        [--hangup-after-ms N] [--expect-revoked-ms N]\n"
+		"        [--hold-ms N | --hold-until-stdin-eof]\n"
+		"  many N [--hold-ms N | --hold-until-stdin-eof]\n"
+		"  cycles N [--flip N]\n"
+		"  status\n"
+		"  raw HEXBYTES [--shutdown]\n"
+		"  release SCANOUT_ID\n");
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r = poll(&p, 1, timeout_ms);
+	return r < 0 ? -errno : r == 0 ? -ETIMEDOUT : 0;
+}
+
+/* Reads exactly len bytes (or to EOF); the first fd that comes is kept. */
+static ssize_t read_reply(int sock, uint8_t *buf, size_t len, int *fd, int timeout_ms)
+{
+	size_t got = 0;
+	*fd = -1;
+	while (got < len) {
+		int r = wait_readable(sock, timeout_ms);
+		if (r < 0)
+			return r;
+		int rfd = -1;
+		ssize_t n = lc_recv_with_fd(sock, buf + got, len - got, &rfd);
+		if (rfd >= 0) {
+			if (*fd >= 0)
+				close(rfd);
+			else
+				*fd = rfd;
+		}
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int send_req(int sock, uint8_t cmd, uint32_t w, uint32_t h)
+{
+	uint8_t buf[HELIX_LEASE_REQ_SIZE];
+	struct helix_lease_req req = {.cmd = cmd, .width = w, .height = h};
+	if (helix_lease_req_encode(buf, sizeof(buf), &req) != sizeof(buf))
+		return -EINVAL;
+	return lc_send_with_fd(sock, buf, sizeof(buf), -1) == (ssize_t)sizeof(buf) ? 0 : -EIO;
+}
+
+static int connect_broker(void)
+{
+	int s = lc_unix_connect(sock_path);
+	if (s < 0)
+		printf("connect error path=%s err=%s\n", sock_path, strerror(-s));
+	return s;
+}
+
+/* Leases on an open connection. Returns the lease fd or -1 (line printed). */
+static int do_lease(int sock, uint32_t w, uint32_t h, uint32_t *scanout, bool quiet)
+{
+	if (send_req(sock, HELIX_LEASE_CMD_LEASE, w, h) < 0) {
+		printf("lease error msg=send-failed\n");
+		return -1;
+	}
+	uint8_t buf[HELIX_LEASE_RESP_SIZE];
+	int fd = -1;
+	ssize_t n = read_reply(sock, buf, sizeof(buf), &fd, REPLY_TIMEOUT_MS);
+	struct helix_lease_resp resp;
+	if (n != (ssize_t)sizeof(buf) ||
+	    helix_lease_resp_decode(buf, sizeof(buf), &resp) != HELIX_LEASE_DECODE_OK) {
+		printf("lease error msg=no-valid-reply(%zd)\n", n);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (resp.status != HELIX_LEASE_OK || fd < 0) {
+		printf("lease error msg=\"%s\" fd=%s\n", resp.name, fd >= 0 ? "yes" : "no");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!quiet)
+		printf("lease ok scanout=%u connector=%s fd=%d\n", resp.scanout_id, resp.name, fd);
+	*scanout = resp.scanout_id;
+	return fd;
+}
+
+static int expect_revoked(int fd, int within_ms)
+{
+	double t0 = now_ms();
+	for (;;) {
+		unsigned c, k, p;
+		int r = kms_check_count_objects(fd, &c, &k, &p);
+		if (r == 0 && c == 0 && k == 0) {
+			printf("revoked after_ms=%.0f\n", now_ms() - t0);
+			return 0;
+		}
+		if (now_ms() - t0 > within_ms) {
+			printf("revoked error connectors=%u crtcs=%u after_ms=%d\n", c, k, within_ms);
+			return 1;
+		}
+		sleep_ms(20);
+	}
+}
+
+static void hold(long hold_ms, bool until_eof)
+{
+	if (until_eof) {
+		char buf[256];
+		while (read(0, buf, sizeof(buf)) > 0)
+			;
+	} else if (hold_ms > 0) {
+		sleep_ms(hold_ms);
+	}
+}
+
+static int parse_size(const char *s, uint32_t *w, uint32_t *h)
+{
+	unsigned a, b;
+	char x;
+	if (sscanf(s, "%u%c%u", &a, &x, &b) != 3 || (x != 'x' && x != 'X'))
+		return -1;
+	*w = a;
+	*h = b;
+	return 0;
+}
+
+static int cmd_lease(int argc, char **argv)
+{
+	uint32_t w = 0, h = 0;
+	long flip = -1, close_fd_after = -1, release_after = -1, hangup_after = -1;
+	long expect_revoked_ms = -1, hold_ms = 0;
+	bool until_eof = false;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--hold-until-stdin-eof") == 0) {
+			until_eof = true;
+			continue;
+		}
+		if (!v) {
+			usage();
+			return 2;
+		}
+		i++;
+		if (strcmp(a, "--size") == 0) {
+			if (parse_size(v, &w, &h) < 0) {
+				usage();
+				return 2;
+			}
+		} else if (strcmp(a, "--flip") == 0) {
+			flip = atol(v);
+		} else if (strcmp(a, "--hold-ms") == 0) {
+			hold_ms = atol(v);
+		} else if (strcmp(a, "--close-fd-after-ms") == 0) {
+			close_fd_after = atol(v);
+		} else if (strcmp(a, "--release-after-ms") == 0) {
+			release_after = atol(v);
+		} else if (strcmp(a, "--hangup-after-ms") == 0) {
+			hangup_after = atol(v);
+		} else if (strcmp(a, "--expect-revoked-ms") == 0) {
+			expect_revoked_ms = atol(v);
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	int sock = connect_broker();
+	if (sock < 0)
+		return 1;
+	uint32_t scanout = 0;
+	fflush(stdout);
+	int fd = do_lease(sock, w, h, &scanout, false);
+	fflush(stdout);
+	if (fd < 0) {
+		close(sock);
+		return 1;
+	}
+	int ret = 0;
+	if (flip >= 0) {
+		struct kms_check_result res;
+		int r = kms_check_modeset_and_flip(fd, 0, (unsigned)flip, 5000, &res);
+		if (r < 0) {
+			printf("kms error err=%s flips=%u\n", strerror(-r), res.flips_done);
+			ret = 1;
+		} else {
+			printf("kms ok connector=%u crtc=%u mode=%ux%u flips=%u flip_ms=%.2f\n",
+			       res.connector_id, res.crtc_id, res.width, res.height, res.flips_done,
+			       res.flip_ms);
+		}
+		fflush(stdout);
+	}
+	if (close_fd_after >= 0) {
+		sleep_ms(close_fd_after);
+		close(fd);
+		fd = -1;
+		printf("fd closed\n");
+		fflush(stdout);
+	}
+	if (expect_revoked_ms >= 0 && fd >= 0) {
+		/* So that "revoked" below means a change, not a lease that never worked. */
+		unsigned c, k, p;
+		if (kms_check_count_objects(fd, &c, &k, &p) < 0 || c == 0 || k == 0) {
+			printf("lease error msg=fd-sees-nothing\n");
+			ret = 1;
+		}
+	}
+	if (release_after >= 0) {
+		sleep_ms(release_after);
+		send_req(sock, HELIX_LEASE_CMD_RELEASE, scanout, 0);
+		printf("release sent scanout=%u\n", scanout);
+		fflush(stdout);
+	}
+	if (hangup_after >= 0) {
+		sleep_ms(hangup_after);
+		close(sock);
+		sock = -1;
+		printf("hung up\n");
+		fflush(stdout);
+	}
+	if (expect_revoked_ms >= 0 && fd >= 0)
+		ret |= expect_revoked(fd, (int)expect_revoked_ms);
+	fflush(stdout);
+	hold(hold_ms, until_eof);
+	if (fd >= 0)
+		close(fd);
+	if (sock >= 0)
+		close(sock);
+	return ret;
+}
+
+static int cmd_many(int argc, char **argv)
+{
+	if (argc < 1) {
+		usage();
+		return 2;
+	}
+	int n = atoi(argv[0]);
+	long hold_ms = 0;
+	bool until_eof = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--hold-until-stdin-eof") == 0)
+			until_eof = true;
+		else if (strcmp(argv[i], "--hold-ms") == 0 && i + 1 < argc)
+			hold_ms = atol(argv[++i]);
+	}
+	if (n < 1 || n > 64) {
+		usage();
+		return 2;
+	}
+	int socks[64], fds[64], ok = 0, err = 0;
+	for (int i = 0; i < n; i++) {
+		uint32_t scanout;
+		socks[i] = connect_broker();
+		fds[i] = socks[i] >= 0 ? do_lease(socks[i], 0, 0, &scanout, false) : -1;
+		if (fds[i] >= 0)
+			ok++;
+		else
+			err++;
+		fflush(stdout);
+	}
+	printf("many ok=%d error=%d\n", ok, err);
+	fflush(stdout);
+	hold(hold_ms, until_eof);
+	for (int i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		if (socks[i] >= 0)
+			close(socks[i]);
+	}
+	return 0;
+}
+
+static int cmd_cycles(int argc, char **argv)
+{
+	if (argc < 1) {
+		usage();
+		return 2;
+	}
+	long n = atol(argv[0]);
+	long flip = -1;
+	if (argc >= 3 && strcmp(argv[1], "--flip") == 0)
+		flip = atol(argv[2]);
+	int fds_before = lc_count_open_fds();
+	double t0 = now_ms();
+	for (long i = 0; i < n; i++) {
+		int sock = connect_broker();
+		if (sock < 0)
+			return 1;
+		uint32_t scanout;
+		int fd = do_lease(sock, 0, 0, &scanout, true);
+		if (fd < 0) {
+			printf("cycles error at=%ld\n", i);
+			close(sock);
+			return 1;
+		}
+		if (flip >= 0) {
+			struct kms_check_result res;
+			if (kms_check_modeset_and_flip(fd, 0, (unsigned)flip, 5000, &res) < 0) {
+				printf("cycles error at=%ld kms\n", i);
+				return 1;
+			}
+		}
+		close(fd);
+		close(sock);
+		int now = lc_count_open_fds();
+		if (now > fds_before) {
+			printf("cycles error at=%ld fds_before=%d fds_now=%d\n", i, fds_before, now);
+			return 1;
+		}
+	}
+	printf("cycles ok n=%ld fds_before=%d fds_after=%d ms_per_cycle=%.2f\n", n, fds_before,
+	       lc_count_open_fds(), n ? (now_ms() - t0) / (double)n : 0.0);
+	return 0;
+}
+
+static int cmd_status(void)
+{
+	int sock = connect_broker();
+	if (sock < 0)
+		return 1;
+	send_req(sock, HELIX_LEASE_CMD_STATUS, 0, 0);
+	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
+	int fd;
+	uint8_t st;
+	uint32_t len;
+	if (read_reply(sock, hdr, sizeof(hdr), &fd, REPLY_TIMEOUT_MS) != (ssize_t)sizeof(hdr) ||
+	    helix_lease_ext_hdr_decode(hdr, sizeof(hdr), &st, &len) != HELIX_LEASE_DECODE_OK ||
+	    len > HELIX_LEASE_EXT_MAX) {
+		printf("status error msg=no-valid-reply\n");
+		return 1;
+	}
+	char *text = malloc(len + 1);
+	if (!text || read_reply(sock, (uint8_t *)text, len, &fd, REPLY_TIMEOUT_MS) != (ssize_t)len) {
+		printf("status error msg=short-reply\n");
+		free(text);
+		return 1;
+	}
+	text[len] = '\0';
+	fputs(text, stdout);
+	free(text);
+	close(sock);
+	return st == HELIX_LEASE_OK ? 0 : 1;
+}
+
+static int cmd_raw(int argc, char **argv)
+{
+	if (argc < 1) {
+		usage();
+		return 2;
+	}
+	const char *hex = argv[0];
+	bool shut = argc > 1 && strcmp(argv[1], "--shutdown") == 0;
+	uint8_t buf[1024];
+	size_t n = 0;
+	for (const char *p = hex; p[0] && p[1] && n < sizeof(buf); p += 2) {
+		unsigned v;
+		if (sscanf(p, "%2x", &v) != 1) {
+			usage();
+			return 2;
+		}
+		buf[n++] = (uint8_t)v;
+	}
+	int sock = connect_broker();
+	if (sock < 0)
+		return 1;
+	if (n && lc_send_with_fd(sock, buf, n, -1) != (ssize_t)n) {
+		printf("raw error msg=send-failed\n");
+		return 1;
+	}
+	if (shut)
+		shutdown(sock, SHUT_WR);
+	uint8_t rep[HELIX_LEASE_RESP_SIZE];
+	int fd = -1;
+	ssize_t got = read_reply(sock, rep, sizeof(rep), &fd, 5000);
+	struct helix_lease_resp resp;
+	if (got == (ssize_t)sizeof(rep) &&
+	    helix_lease_resp_decode(rep, sizeof(rep), &resp) == HELIX_LEASE_DECODE_OK)
+		printf("reply status=%u scanout=%u msg=\"%s\" fd=%s\n", resp.status, resp.scanout_id,
+		       resp.name, fd >= 0 ? "yes" : "no");
+	else
+		printf("reply none bytes=%zd fd=%s\n", got, fd >= 0 ? "yes" : "no");
+	if (fd >= 0)
+		close(fd);
+	/* Did the broker hang up after its answer? */
+	char c;
+	int r = wait_readable(sock, 3000);
+	ssize_t k = r == 0 ? recv(sock, &c, 1, MSG_DONTWAIT) : -1;
+	/* A reset counts: the broker closed with our extra bytes unread. */
+	bool closed = r == 0 && (k == 0 || (k < 0 && errno == ECONNRESET));
+	printf("connection %s\n", closed ? "closed" : "open");
+	close(sock);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	if (i + 1 < argc && strcmp(argv[i], "--socket") == 0) {
+		sock_path = argv[i + 1];
+		i += 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (i >= argc) {
+		usage();
+		return 2;
+	}
+	const char *cmd = argv[i++];
+	if (strcmp(cmd, "lease") == 0)
+		return cmd_lease(argc - i, argv + i);
+	if (strcmp(cmd, "many") == 0)
+		return cmd_many(argc - i, argv + i);
+	if (strcmp(cmd, "cycles") == 0)
+		return cmd_cycles(argc - i, argv + i);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status();
+	if (strcmp(cmd, "raw") == 0)
+		return cmd_raw(argc - i, argv + i);
+	if (strcmp(cmd, "release") == 0 && i < argc) {
+		int sock = connect_broker();
+		if (sock < 0)
+			return 1;
+		send_req(sock, HELIX_LEASE_CMD_RELEASE, (uint32_t)strtoul(argv[i], NULL, 0), 0);
+		printf("release sent scanout=%s\n", argv[i]);
+		close(sock);
+		return 0;
+	}
+	usage();
+	return 2;
+}

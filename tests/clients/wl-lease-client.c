@@ -1,0 +1,1218 @@
+/* lc-wl-lease-client: a real wp_drm_lease_v1 client that checks a server's
+ * conformance (event order, errors, lease lifecycle) and that the leases it
+ * hands out really drive their outputs. Every check prints one line:
+ *   ok <what>        a check that held
+ *   FAIL <what>      a deviation (the program then exits 1)
+ *   <key> k=v...     facts (connectors, leases, flips) for the logs
+ * and the run ends with "PASS <subcommand>" or exits non-zero. Exit 77 means
+ * the case cannot run here (e.g. a second DRM device is missing). */
+#include <drm-lease-v1-client-protocol.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wayland-client.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "kms_check.h"
+
+#define MAX_DEVICES 4
+#define MAX_EVENTS 1024
+#define MAX_NAMES 16
+#define EXIT_SKIP 77
+
+enum ev_type {
+	EV_DRM_FD,
+	EV_CONNECTOR,
+	EV_NAME,
+	EV_DESCRIPTION,
+	EV_CONNECTOR_ID,
+	EV_CONNECTOR_DONE,
+	EV_WITHDRAWN,
+	EV_DEVICE_DONE,
+	EV_RELEASED,
+	EV_LEASE_FD,
+	EV_FINISHED,
+};
+
+static const char *const ev_names[] = {
+	[EV_DRM_FD] = "drm_fd",
+	[EV_CONNECTOR] = "connector",
+	[EV_NAME] = "name",
+	[EV_DESCRIPTION] = "description",
+	[EV_CONNECTOR_ID] = "connector_id",
+	[EV_CONNECTOR_DONE] = "connector.done",
+	[EV_WITHDRAWN] = "withdrawn",
+	[EV_DEVICE_DONE] = "device.done",
+	[EV_RELEASED] = "released",
+	[EV_LEASE_FD] = "lease_fd",
+	[EV_FINISHED] = "finished",
+};
+
+struct event {
+	enum ev_type type;
+	void *obj; /* struct device/connector/lease */
+};
+
+struct client;
+
+struct connector {
+	struct device *device;
+	struct wp_drm_lease_connector_v1 *obj;
+	char name[64];
+	char description[256];
+	uint32_t id;
+	bool done, withdrawn;
+	struct connector *next;
+};
+
+struct device {
+	struct client *client;
+	struct wp_drm_lease_device_v1 *obj;
+	int drm_fd;
+	bool done, released;
+	bool keep_proxy; /* release-twice: do not destroy on released */
+	struct connector *connectors; /* newest first */
+};
+
+struct lease {
+	struct client *client;
+	struct wp_drm_lease_v1 *obj;
+	int fd;
+	bool finished;
+};
+
+struct client {
+	const char *tag;
+	struct wl_display *display;
+	struct wl_registry *registry;
+	struct device devices[MAX_DEVICES];
+	size_t n_devices;
+	struct event events[MAX_EVENTS];
+	size_t n_events, ev_read; /* queue: [ev_read, n_events) not yet checked */
+};
+
+struct options {
+	const char *socket;
+	int timeout_ms;
+	unsigned flips;
+	int hold_ms;
+	int expect_count; /* -1: any */
+	const char *names[MAX_NAMES];
+	size_t n_names;
+};
+
+static struct options opt = {
+	.timeout_ms = 20000,
+	.flips = 3,
+	.hold_ms = 0,
+	.expect_count = -1,
+};
+
+static const char *subcommand = "";
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("FAIL %s: ", subcommand);
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+	exit(1);
+}
+
+static void ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void ok(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("ok ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+}
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "FAIL watchdog: the whole run took too long\n";
+	(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void record(struct client *c, enum ev_type type, void *obj)
+{
+	if (c->n_events == MAX_EVENTS)
+		fail("%s: more than %d events", c->tag, MAX_EVENTS);
+	c->events[c->n_events++] = (struct event){type, obj};
+}
+
+/* ---- listeners ---- */
+
+static void connector_name(void *data, struct wp_drm_lease_connector_v1 *obj, const char *name)
+{
+	struct connector *conn = data;
+	snprintf(conn->name, sizeof(conn->name), "%s", name);
+	record(conn->device->client, EV_NAME, conn);
+}
+
+static void connector_description(void *data, struct wp_drm_lease_connector_v1 *obj,
+				  const char *desc)
+{
+	struct connector *conn = data;
+	snprintf(conn->description, sizeof(conn->description), "%s", desc);
+	record(conn->device->client, EV_DESCRIPTION, conn);
+}
+
+static void connector_connector_id(void *data, struct wp_drm_lease_connector_v1 *obj, uint32_t id)
+{
+	struct connector *conn = data;
+	conn->id = id;
+	record(conn->device->client, EV_CONNECTOR_ID, conn);
+}
+
+static void connector_done(void *data, struct wp_drm_lease_connector_v1 *obj)
+{
+	struct connector *conn = data;
+	conn->done = true;
+	record(conn->device->client, EV_CONNECTOR_DONE, conn);
+}
+
+static void connector_withdrawn(void *data, struct wp_drm_lease_connector_v1 *obj)
+{
+	struct connector *conn = data;
+	if (conn->withdrawn)
+		fail("%s: withdrawn twice on one %s object", conn->device->client->tag, conn->name);
+	conn->withdrawn = true;
+	record(conn->device->client, EV_WITHDRAWN, conn);
+}
+
+static const struct wp_drm_lease_connector_v1_listener connector_listener = {
+	.name = connector_name,
+	.description = connector_description,
+	.connector_id = connector_connector_id,
+	.done = connector_done,
+	.withdrawn = connector_withdrawn,
+};
+
+static void device_drm_fd(void *data, struct wp_drm_lease_device_v1 *obj, int32_t fd)
+{
+	struct device *dev = data;
+	if (dev->drm_fd >= 0)
+		close(dev->drm_fd);
+	dev->drm_fd = fd;
+	record(dev->client, EV_DRM_FD, dev);
+}
+
+static void device_connector(void *data, struct wp_drm_lease_device_v1 *obj,
+			     struct wp_drm_lease_connector_v1 *cobj)
+{
+	struct device *dev = data;
+	struct connector *conn = calloc(1, sizeof(*conn));
+	if (!conn)
+		fail("out of memory");
+	conn->device = dev;
+	conn->obj = cobj;
+	conn->next = dev->connectors;
+	dev->connectors = conn;
+	wp_drm_lease_connector_v1_add_listener(cobj, &connector_listener, conn);
+	record(dev->client, EV_CONNECTOR, conn);
+}
+
+static void device_done(void *data, struct wp_drm_lease_device_v1 *obj)
+{
+	struct device *dev = data;
+	dev->done = true;
+	record(dev->client, EV_DEVICE_DONE, dev);
+}
+
+static void device_released(void *data, struct wp_drm_lease_device_v1 *obj)
+{
+	struct device *dev = data;
+	dev->released = true;
+	if (!dev->keep_proxy)
+		wp_drm_lease_device_v1_destroy(obj);
+	record(dev->client, EV_RELEASED, dev);
+}
+
+static const struct wp_drm_lease_device_v1_listener device_listener = {
+	.drm_fd = device_drm_fd,
+	.connector = device_connector,
+	.done = device_done,
+	.released = device_released,
+};
+
+static void lease_lease_fd(void *data, struct wp_drm_lease_v1 *obj, int32_t fd)
+{
+	struct lease *l = data;
+	if (l->fd >= 0)
+		fail("%s: lease_fd sent twice", l->client->tag);
+	if (l->finished)
+		fail("%s: lease_fd after finished", l->client->tag);
+	l->fd = fd;
+	record(l->client, EV_LEASE_FD, l);
+}
+
+static void lease_finished(void *data, struct wp_drm_lease_v1 *obj)
+{
+	struct lease *l = data;
+	if (l->finished)
+		fail("%s: finished sent twice", l->client->tag);
+	l->finished = true;
+	record(l->client, EV_FINISHED, l);
+}
+
+static const struct wp_drm_lease_v1_listener lease_listener = {
+	.lease_fd = lease_lease_fd,
+	.finished = lease_finished,
+};
+
+static void registry_global(void *data, struct wl_registry *reg, uint32_t name,
+			    const char *interface, uint32_t version)
+{
+	struct client *c = data;
+	if (strcmp(interface, wp_drm_lease_device_v1_interface.name) != 0)
+		return;
+	if (c->n_devices == MAX_DEVICES)
+		return;
+	struct device *dev = &c->devices[c->n_devices++];
+	dev->client = c;
+	dev->drm_fd = -1;
+	dev->obj = wl_registry_bind(reg, name, &wp_drm_lease_device_v1_interface, 1);
+	wp_drm_lease_device_v1_add_listener(dev->obj, &device_listener, dev);
+}
+
+static void registry_global_remove(void *data, struct wl_registry *reg, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = registry_global,
+	.global_remove = registry_global_remove,
+};
+
+/* ---- dispatching with a deadline ---- */
+
+/* Returns false on timeout; fails on a connection error unless
+ * allow_error (then returns true with the display in error). */
+static bool dispatch_once(struct client *c, int timeout_ms, bool allow_error)
+{
+	struct wl_display *d = c->display;
+	while (wl_display_prepare_read(d) != 0) {
+		if (wl_display_dispatch_pending(d) < 0)
+			goto error;
+	}
+	if (wl_display_flush(d) < 0 && errno != EAGAIN) {
+		wl_display_cancel_read(d);
+		goto error;
+	}
+	struct pollfd p = {.fd = wl_display_get_fd(d), .events = POLLIN};
+	int r = poll(&p, 1, timeout_ms);
+	if (r <= 0) {
+		wl_display_cancel_read(d);
+		if (r < 0 && errno != EINTR)
+			fail("poll: %s", strerror(errno));
+		return false;
+	}
+	if (wl_display_read_events(d) < 0 || wl_display_dispatch_pending(d) < 0)
+		goto error;
+	return true;
+error:
+	if (allow_error)
+		return true;
+	fail("%s: connection error: %s (protocol error %u)", c->tag,
+	     strerror(wl_display_get_error(d)), wl_display_get_protocol_error(d, NULL, NULL));
+}
+
+typedef bool (*pred_fn)(struct client *c, void *arg);
+
+/* Dispatches c (and keeps others' sockets drained only when they are
+ * dispatched themselves) until pred holds. */
+static bool wait_for(struct client *c, pred_fn pred, void *arg, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	while (!pred(c, arg)) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return false;
+		dispatch_once(c, (int)left, false);
+		if (wl_display_get_error(c->display))
+			return pred(c, arg);
+	}
+	return true;
+}
+
+static void roundtrip(struct client *c)
+{
+	if (wl_display_roundtrip(c->display) < 0)
+		fail("%s: roundtrip: %s (protocol error %u)", c->tag,
+		     strerror(wl_display_get_error(c->display)),
+		     wl_display_get_protocol_error(c->display, NULL, NULL));
+}
+
+/* ---- client setup and event queue checks ---- */
+
+static void event_describe(const struct event *e, char *buf, size_t len)
+{
+	const char *what = "";
+	if (e->type >= EV_CONNECTOR && e->type <= EV_WITHDRAWN)
+		what = ((struct connector *)e->obj)->name;
+	snprintf(buf, len, "%s%s%s", ev_names[e->type], *what ? " " : "", what);
+}
+
+static const struct event *next_event(struct client *c)
+{
+	return c->ev_read < c->n_events ? &c->events[c->ev_read] : NULL;
+}
+
+static void expect_event(struct client *c, enum ev_type type, const char *context)
+{
+	const struct event *e = next_event(c);
+	if (!e)
+		fail("%s: %s: expected %s, queue empty", c->tag, context, ev_names[type]);
+	if (e->type != type) {
+		char got[96];
+		event_describe(e, got, sizeof(got));
+		fail("%s: %s: expected %s, got %s", c->tag, context, ev_names[type], got);
+	}
+	c->ev_read++;
+}
+
+static void expect_no_event(struct client *c, const char *context)
+{
+	const struct event *e = next_event(c);
+	if (e) {
+		char got[96];
+		event_describe(e, got, sizeof(got));
+		fail("%s: %s: unexpected event %s", c->tag, context, got);
+	}
+}
+
+static bool pred_all_devices_done(struct client *c, void *arg)
+{
+	for (size_t i = 0; i < c->n_devices; i++) {
+		if (!c->devices[i].done)
+			return false;
+	}
+	return true;
+}
+
+static struct client *client_connect(const char *tag)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	if (!c)
+		fail("out of memory");
+	c->tag = tag;
+	c->display = wl_display_connect(opt.socket);
+	if (!c->display)
+		fail("%s: cannot connect to %s: %s", tag, opt.socket ? opt.socket : "$WAYLAND_DISPLAY",
+		     strerror(errno));
+	c->registry = wl_display_get_registry(c->display);
+	wl_registry_add_listener(c->registry, &registry_listener, c);
+	roundtrip(c);
+	if (c->n_devices == 0)
+		fail("%s: no wp_drm_lease_device_v1 global", tag);
+	if (!wait_for(c, pred_all_devices_done, NULL, opt.timeout_ms))
+		fail("%s: no device.done after bind", tag);
+
+	/* DRM_FD, {CONNECTOR, NAME, DESCRIPTION, CONNECTOR_ID, CONNECTOR_DONE}*,
+	 * DEVICE_DONE, per device in bind order. */
+	for (size_t i = 0; i < c->n_devices; i++) {
+		struct device *dev = &c->devices[i];
+		char ctx[64];
+		snprintf(ctx, sizeof(ctx), "bind of device %zu", i);
+		expect_event(c, EV_DRM_FD, ctx);
+		if (c->events[c->ev_read - 1].obj != dev)
+			fail("%s: %s: drm_fd for the wrong device", tag, ctx);
+		while (next_event(c) && next_event(c)->type == EV_CONNECTOR) {
+			struct connector *conn = next_event(c)->obj;
+			if (conn->device != dev)
+				fail("%s: %s: connector for the wrong device", tag, ctx);
+			expect_event(c, EV_CONNECTOR, ctx);
+			expect_event(c, EV_NAME, ctx);
+			expect_event(c, EV_DESCRIPTION, ctx);
+			expect_event(c, EV_CONNECTOR_ID, ctx);
+			expect_event(c, EV_CONNECTOR_DONE, ctx);
+		}
+		expect_event(c, EV_DEVICE_DONE, ctx);
+	}
+	expect_no_event(c, "after bind");
+	return c;
+}
+
+static void client_disconnect(struct client *c)
+{
+	for (size_t i = 0; i < c->n_devices; i++) {
+		struct device *dev = &c->devices[i];
+		struct connector *conn = dev->connectors;
+		while (conn) {
+			struct connector *next = conn->next;
+			wp_drm_lease_connector_v1_destroy(conn->obj);
+			free(conn);
+			conn = next;
+		}
+		if (dev->obj && (!dev->released || dev->keep_proxy))
+			wp_drm_lease_device_v1_destroy(dev->obj);
+		if (dev->drm_fd >= 0)
+			close(dev->drm_fd);
+	}
+	wl_registry_destroy(c->registry);
+	wl_display_disconnect(c->display);
+	free(c);
+}
+
+static struct connector *find_live(struct device *dev, const char *name)
+{
+	for (struct connector *conn = dev->connectors; conn; conn = conn->next) {
+		if (!conn->withdrawn && conn->done && strcmp(conn->name, name) == 0)
+			return conn;
+	}
+	return NULL;
+}
+
+static size_t count_live(struct device *dev)
+{
+	size_t n = 0;
+	for (struct connector *conn = dev->connectors; conn; conn = conn->next)
+		n += !conn->withdrawn;
+	return n;
+}
+
+static struct connector *need_live(struct client *c, size_t dev_index, const char *name)
+{
+	if (dev_index >= c->n_devices)
+		fail("%s: no device %zu", c->tag, dev_index);
+	struct connector *conn = find_live(&c->devices[dev_index], name);
+	if (!conn)
+		fail("%s: connector %s is not offered", c->tag, name);
+	return conn;
+}
+
+static struct lease *lease_submit(struct client *c, size_t dev_index,
+				  struct connector *const *conns, size_t n)
+{
+	struct lease *l = calloc(1, sizeof(*l));
+	if (!l)
+		fail("out of memory");
+	l->client = c;
+	l->fd = -1;
+	struct wp_drm_lease_request_v1 *req =
+		wp_drm_lease_device_v1_create_lease_request(c->devices[dev_index].obj);
+	for (size_t i = 0; i < n; i++)
+		wp_drm_lease_request_v1_request_connector(req, conns[i]->obj);
+	l->obj = wp_drm_lease_request_v1_submit(req);
+	wp_drm_lease_v1_add_listener(l->obj, &lease_listener, l);
+	wl_display_flush(c->display);
+	return l;
+}
+
+static bool pred_lease_answered(struct client *c, void *arg)
+{
+	struct lease *l = arg;
+	return l->fd >= 0 || l->finished;
+}
+
+static void lease_free(struct lease *l)
+{
+	if (l->obj)
+		wp_drm_lease_v1_destroy(l->obj);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+}
+
+struct name_set {
+	struct device *dev;
+	const char *const *names;
+	size_t n;
+	struct connector **old; /* objects that must be withdrawn, or NULL */
+};
+
+static bool pred_withdrawn(struct client *c, void *arg)
+{
+	struct name_set *s = arg;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->old[i]->withdrawn)
+			return false;
+	}
+	return true;
+}
+
+static bool pred_reoffered(struct client *c, void *arg)
+{
+	struct name_set *s = arg;
+	for (size_t i = 0; i < s->n; i++) {
+		struct connector *conn = find_live(s->dev, s->names[i]);
+		if (!conn || (s->old && conn == s->old[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Checks the queue holds only withdrawals of the given objects, each
+ * followed (eventually) by device.done, and consumes them. */
+static void expect_withdraw_batch(struct client *c, struct name_set *s, const char *context)
+{
+	size_t seen = 0;
+	bool need_done = false;
+	for (const struct event *e; (e = next_event(c));) {
+		if (e->type == EV_WITHDRAWN) {
+			bool ours = false;
+			for (size_t i = 0; i < s->n; i++)
+				ours = ours || e->obj == s->old[i];
+			if (!ours)
+				fail("%s: %s: withdrawn for %s, not requested", c->tag, context,
+				     ((struct connector *)e->obj)->name);
+			seen++;
+			need_done = true;
+		} else if (e->type == EV_DEVICE_DONE) {
+			if (!need_done)
+				fail("%s: %s: device.done without a change", c->tag, context);
+			need_done = false;
+		} else {
+			break;
+		}
+		c->ev_read++;
+	}
+	if (seen != s->n)
+		fail("%s: %s: %zu withdrawn events, expected %zu", c->tag, context, seen, s->n);
+	if (need_done)
+		fail("%s: %s: withdrawn not followed by device.done", c->tag, context);
+}
+
+/* Checks the queue holds exactly one new offer per name, each a full
+ * connector sequence, then device.done. */
+static void expect_offer_batch(struct client *c, struct name_set *s, const char *context)
+{
+	size_t seen = 0;
+	while (seen < s->n) {
+		const struct event *e = next_event(c);
+		if (!e || e->type != EV_CONNECTOR)
+			break;
+		struct connector *conn = e->obj;
+		bool ours = false;
+		for (size_t i = 0; i < s->n; i++)
+			ours = ours || strcmp(conn->name, s->names[i]) == 0;
+		if (!ours)
+			fail("%s: %s: unexpected offer of %s", c->tag, context, conn->name);
+		expect_event(c, EV_CONNECTOR, context);
+		expect_event(c, EV_NAME, context);
+		expect_event(c, EV_DESCRIPTION, context);
+		expect_event(c, EV_CONNECTOR_ID, context);
+		expect_event(c, EV_CONNECTOR_DONE, context);
+		expect_event(c, EV_DEVICE_DONE, context);
+		seen++;
+	}
+	if (seen != s->n)
+		fail("%s: %s: %zu new connectors, expected %zu", c->tag, context, seen, s->n);
+}
+
+static void expect_protocol_error(struct client *c, const struct wl_interface *iface,
+				  bool allow_zombie, uint32_t code)
+{
+	/* Drive the connection until the server's error arrives. */
+	int64_t deadline = now_ms() + opt.timeout_ms;
+	while (!wl_display_get_error(c->display)) {
+		if (now_ms() > deadline)
+			fail("%s: no protocol error (expected %s error %u)", c->tag,
+			     iface ? iface->name : "?", code);
+		wl_display_roundtrip(c->display);
+	}
+	int err = wl_display_get_error(c->display);
+	if (iface == &wl_display_interface) {
+		/* libwayland-client maps wl_display's own errors to errno values
+		 * and keeps no code for them. */
+		int want = code == WL_DISPLAY_ERROR_NO_MEMORY ? ENOMEM : EINVAL;
+		printf("display_error errno=%d (%s)\n", err, strerror(err));
+		if (err != want)
+			fail("%s: connection error %s, expected %s", c->tag, strerror(err),
+			     strerror(want));
+		ok("wl_display error (%s)", strerror(err));
+		return;
+	}
+	if (err != EPROTO)
+		fail("%s: connection error %s, expected a protocol error", c->tag, strerror(err));
+	const struct wl_interface *got_iface = NULL;
+	uint32_t id = 0;
+	uint32_t got = wl_display_get_protocol_error(c->display, &got_iface, &id);
+	const char *got_name = got_iface ? got_iface->name : "(destroyed object)";
+	printf("protocol_error interface=%s id=%u code=%u\n", got_name, id, got);
+	if (got != code)
+		fail("%s: protocol error code %u, expected %u", c->tag, got, code);
+	if (got_iface != iface && !(allow_zombie && !got_iface))
+		fail("%s: protocol error on %s, expected %s", c->tag, got_name, iface->name);
+	ok("protocol error %s.%u", got_name, got);
+}
+
+static void hold(struct client *const *clients, size_t n, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	for (int64_t left; (left = deadline - now_ms()) > 0;) {
+		for (size_t i = 0; i < n; i++)
+			dispatch_once(clients[i], (int)(left < 50 ? left : 50), false);
+	}
+}
+
+/* ---- subcommands ---- */
+
+static int cmd_conformance(void)
+{
+	struct client *c = client_connect("A");
+	ok("event order on bind (%zu device(s))", c->n_devices);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		struct device *dev = &c->devices[i];
+		if (dev->drm_fd < 0)
+			fail("device %zu: no drm_fd", i);
+		if (drmIsMaster(dev->drm_fd))
+			fail("device %zu: drm_fd is DRM master", i);
+		drmVersionPtr ver = drmGetVersion(dev->drm_fd);
+		printf("device index=%zu driver=%s connectors=%zu\n", i, ver ? ver->name : "?",
+		       count_live(dev));
+		drmFreeVersion(ver);
+		size_t n = 0;
+		for (struct connector *conn = dev->connectors; conn; conn = conn->next, n++) {
+			drmModeConnector *mc = drmModeGetConnector(dev->drm_fd, conn->id);
+			if (!mc)
+				fail("device %zu: connector_id %u of %s unknown to drm_fd: %s", i,
+				     conn->id, conn->name, strerror(errno));
+			const char *type = drmModeGetConnectorTypeName(mc->connector_type);
+			char drm_name[64];
+			snprintf(drm_name, sizeof(drm_name), "%s-%u", type ? type : "Unknown",
+				 mc->connector_type_id);
+			drmModeFreeConnector(mc);
+			printf("connector device=%zu name=%s id=%u description=\"%s\"\n", i,
+			       conn->name, conn->id, conn->description);
+			if (strcmp(drm_name, conn->name) != 0)
+				fail("connector %u: name %s, drm_fd says %s", conn->id, conn->name,
+				     drm_name);
+			if (!conn->description[0])
+				fail("connector %s: empty description", conn->name);
+			for (struct connector *o = conn->next; o; o = o->next) {
+				if (o->id == conn->id || strcmp(o->name, conn->name) == 0)
+					fail("connector %s offered twice", conn->name);
+			}
+		}
+		for (size_t k = 0; k < opt.n_names; k++) {
+			if (find_live(dev, opt.names[k]))
+				fail("device %zu offers %s, which must not be offered", i,
+				     opt.names[k]);
+		}
+		if (i == 0 && opt.expect_count >= 0 && n != (size_t)opt.expect_count)
+			fail("device 0 offers %zu connectors, expected %d", n, opt.expect_count);
+	}
+	ok("drm_fd not master; names and ids match drm_fd");
+	client_disconnect(c);
+	return 0;
+}
+
+/* The whole lease lifecycle as seen by the requester (A) and a bystander
+ * (B): withdrawal everywhere, a working lease, re-offer after destroy. */
+static int cmd_lease(void)
+{
+	if (opt.n_names == 0)
+		fail("lease needs connector names");
+	struct client *a = client_connect("A");
+	struct client *b = client_connect("B");
+	struct connector *conns_a[MAX_NAMES], *conns_b[MAX_NAMES];
+	for (size_t i = 0; i < opt.n_names; i++) {
+		conns_a[i] = need_live(a, 0, opt.names[i]);
+		conns_b[i] = need_live(b, 0, opt.names[i]);
+	}
+
+	struct lease *l = lease_submit(a, 0, conns_a, opt.n_names);
+	if (!wait_for(a, pred_lease_answered, l, opt.timeout_ms))
+		fail("A: no lease_fd or finished within %d ms", opt.timeout_ms);
+	if (l->finished)
+		fail("A: lease refused (finished)");
+	struct name_set sa = {&a->devices[0], opt.names, opt.n_names, conns_a};
+	expect_withdraw_batch(a, &sa, "A after submit");
+	expect_event(a, EV_LEASE_FD, "A after submit");
+	expect_no_event(a, "A after lease_fd");
+	ok("A: withdrawn + device.done, then lease_fd");
+
+	struct name_set sb = {&b->devices[0], opt.names, opt.n_names, conns_b};
+	if (!wait_for(b, pred_withdrawn, &sb, opt.timeout_ms))
+		fail("B: connectors not withdrawn");
+	roundtrip(b);
+	expect_withdraw_batch(b, &sb, "B during lease");
+	expect_no_event(b, "B during lease");
+	ok("B: withdrawn + device.done");
+
+	if (!drmIsMaster(l->fd))
+		fail("lease fd is not DRM master");
+	unsigned nconn = 0, ncrtc = 0, nplane = 0;
+	int r = kms_check_count_objects(l->fd, &nconn, &ncrtc, &nplane);
+	if (r < 0)
+		fail("lease fd: cannot list objects: %s", strerror(-r));
+	printf("lease objects connectors=%u crtcs=%u planes=%u\n", nconn, ncrtc, nplane);
+	if (nconn != opt.n_names || ncrtc < opt.n_names)
+		fail("lease holds %u connectors and %u CRTCs for %zu requested", nconn, ncrtc,
+		     opt.n_names);
+	for (size_t i = 0; i < opt.n_names; i++) {
+		struct kms_check_result res = {0};
+		r = kms_check_modeset_and_flip(l->fd, conns_a[i]->id, opt.flips, 2000, &res);
+		if (r < 0)
+			fail("%s: modeset/flip on the lease: %s", opt.names[i], strerror(-r));
+		printf("kms name=%s connector=%u crtc=%u mode=%ux%u flips=%u flip_ms=%.2f\n",
+		       opt.names[i], res.connector_id, res.crtc_id, res.width, res.height,
+		       res.flips_done, res.flip_ms);
+		if (res.flips_done != opt.flips)
+			fail("%s: %u of %u flips completed", opt.names[i], res.flips_done, opt.flips);
+	}
+	ok("lease drives its output(s)");
+
+	struct client *both[] = {a, b};
+	if (opt.hold_ms > 0)
+		hold(both, 2, opt.hold_ms);
+	expect_no_event(a, "A while holding");
+	expect_no_event(b, "B while holding");
+
+	wp_drm_lease_v1_destroy(l->obj);
+	l->obj = NULL;
+	wl_display_flush(a->display);
+	struct name_set ra = {&a->devices[0], opt.names, opt.n_names, conns_a};
+	struct name_set rb = {&b->devices[0], opt.names, opt.n_names, conns_b};
+	if (!wait_for(b, pred_reoffered, &rb, opt.timeout_ms))
+		fail("B: connectors not re-offered after destroy");
+	if (!wait_for(a, pred_reoffered, &ra, opt.timeout_ms))
+		fail("A: connectors not re-offered after destroy");
+	roundtrip(a);
+	roundtrip(b);
+	expect_offer_batch(a, &ra, "A after destroy");
+	expect_offer_batch(b, &rb, "B after destroy");
+	expect_no_event(a, "A after re-offer");
+	expect_no_event(b, "B after re-offer");
+	ok("brand-new connector objects after destroy");
+
+	/* The old fd must have lost its objects (revoked). */
+	r = kms_check_count_objects(l->fd, &nconn, &ncrtc, &nplane);
+	printf("revoked objects connectors=%u crtcs=%u planes=%u\n", r < 0 ? 0 : nconn,
+	       r < 0 ? 0 : ncrtc, r < 0 ? 0 : nplane);
+	if (r == 0 && nconn != 0)
+		fail("lease fd still sees %u connectors after destroy", nconn);
+	ok("lease revoked");
+	lease_free(l);
+	client_disconnect(a);
+	client_disconnect(b);
+	return 0;
+}
+
+/* Two clients lease different outputs at the same time; both must work. */
+static int cmd_lease_concurrent(void)
+{
+	if (opt.n_names != 2)
+		fail("lease-concurrent needs two connector names");
+	struct client *a = client_connect("A");
+	struct client *b = client_connect("B");
+	struct connector *ca = need_live(a, 0, opt.names[0]);
+	struct connector *cb = need_live(b, 0, opt.names[1]);
+	struct connector *a_y = need_live(a, 0, opt.names[1]);
+	struct connector *b_x = need_live(b, 0, opt.names[0]);
+	struct lease *la = lease_submit(a, 0, &ca, 1);
+	struct lease *lb = lease_submit(b, 0, &cb, 1);
+	if (!wait_for(a, pred_lease_answered, la, opt.timeout_ms) || la->finished)
+		fail("A: no lease for %s", opt.names[0]);
+	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms) || lb->finished)
+		fail("B: no lease for %s", opt.names[1]);
+	ok("both leases granted");
+	struct name_set wa = {&a->devices[0], opt.names, 2, (struct connector *[]){ca, a_y}};
+	struct name_set wb = {&b->devices[0], opt.names, 2, (struct connector *[]){b_x, cb}};
+	if (!wait_for(a, pred_withdrawn, &wa, opt.timeout_ms) ||
+	    !wait_for(b, pred_withdrawn, &wb, opt.timeout_ms))
+		fail("both outputs must be withdrawn from both clients");
+	ok("both outputs withdrawn from both clients");
+	struct kms_check_result res;
+	for (int i = 0; i < 2; i++) {
+		struct lease *l = i ? lb : la;
+		struct connector *conn = i ? cb : ca;
+		memset(&res, 0, sizeof(res));
+		int r = kms_check_modeset_and_flip(l->fd, conn->id, opt.flips, 2000, &res);
+		if (r < 0 || res.flips_done != opt.flips)
+			fail("%s: modeset/flip: %s", conn->name, r < 0 ? strerror(-r) : "flips missing");
+		printf("kms name=%s connector=%u crtc=%u mode=%ux%u flips=%u flip_ms=%.2f\n",
+		       conn->name, res.connector_id, res.crtc_id, res.width, res.height,
+		       res.flips_done, res.flip_ms);
+	}
+	ok("both leases drive their outputs");
+	lease_free(la);
+	lease_free(lb);
+	roundtrip(a);
+	roundtrip(b);
+	client_disconnect(a);
+	client_disconnect(b);
+	return 0;
+}
+
+/* Both clients submit the same output before either hears back: exactly
+ * one lease_fd, the other finished (Mutter's lease-leased-connector). */
+static int cmd_lease_contended(void)
+{
+	if (opt.n_names != 1)
+		fail("lease-contended needs one connector name");
+	struct client *a = client_connect("A");
+	struct client *b = client_connect("B");
+	struct connector *ca = need_live(a, 0, opt.names[0]);
+	struct connector *cb = need_live(b, 0, opt.names[0]);
+	struct lease *la = lease_submit(a, 0, &ca, 1);
+	struct lease *lb = lease_submit(b, 0, &cb, 1);
+	if (!wait_for(a, pred_lease_answered, la, opt.timeout_ms))
+		fail("A: no answer");
+	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms))
+		fail("B: no answer");
+	printf("contended A=%s B=%s\n", la->fd >= 0 ? "lease_fd" : "finished",
+	       lb->fd >= 0 ? "lease_fd" : "finished");
+	if ((la->fd >= 0) == (lb->fd >= 0))
+		fail("expected exactly one lease_fd");
+	if (!ca->withdrawn || !cb->withdrawn)
+		fail("the contended connector was not withdrawn on both clients");
+	ok("one lease_fd, one finished");
+	lease_free(la);
+	lease_free(lb);
+	roundtrip(a);
+	roundtrip(b);
+	client_disconnect(a);
+	client_disconnect(b);
+	return 0;
+}
+
+static int cmd_err_duplicate(void)
+{
+	struct client *c = client_connect("A");
+	struct connector *conn = opt.n_names ? need_live(c, 0, opt.names[0]) : c->devices[0].connectors;
+	if (!conn)
+		fail("no connector offered");
+	struct wp_drm_lease_request_v1 *req =
+		wp_drm_lease_device_v1_create_lease_request(c->devices[0].obj);
+	wp_drm_lease_request_v1_request_connector(req, conn->obj);
+	wp_drm_lease_request_v1_request_connector(req, conn->obj);
+	expect_protocol_error(c, &wp_drm_lease_request_v1_interface, false,
+			      WP_DRM_LEASE_REQUEST_V1_ERROR_DUPLICATE_CONNECTOR);
+	wp_drm_lease_request_v1_destroy(req);
+	client_disconnect(c);
+	return 0;
+}
+
+static int cmd_err_empty(void)
+{
+	struct client *c = client_connect("A");
+	struct wp_drm_lease_request_v1 *req =
+		wp_drm_lease_device_v1_create_lease_request(c->devices[0].obj);
+	struct wp_drm_lease_v1 *l = wp_drm_lease_request_v1_submit(req);
+	/* submit destroys the request proxy, so the error names a zombie
+	 * object: its interface is unknown client-side. What matters is that
+	 * it is not the new lease object. */
+	expect_protocol_error(c, &wp_drm_lease_request_v1_interface, true,
+			      WP_DRM_LEASE_REQUEST_V1_ERROR_EMPTY_LEASE);
+	wp_drm_lease_v1_destroy(l);
+	client_disconnect(c);
+	return 0;
+}
+
+static int cmd_err_wrong_device(void)
+{
+	struct client *c = client_connect("A");
+	if (c->n_devices < 2) {
+		printf("SKIP err-wrong-device: %zu lease device(s), need 2\n", c->n_devices);
+		return EXIT_SKIP;
+	}
+	struct connector *conn = c->devices[1].connectors;
+	if (!conn)
+		fail("device 1 offers no connector");
+	struct wp_drm_lease_request_v1 *req =
+		wp_drm_lease_device_v1_create_lease_request(c->devices[0].obj);
+	wp_drm_lease_request_v1_request_connector(req, conn->obj);
+	expect_protocol_error(c, &wp_drm_lease_request_v1_interface, false,
+			      WP_DRM_LEASE_REQUEST_V1_ERROR_WRONG_DEVICE);
+	wp_drm_lease_request_v1_destroy(req);
+	client_disconnect(c);
+	return 0;
+}
+
+static bool pred_released(struct client *c, void *arg)
+{
+	return ((struct device *)arg)->released;
+}
+
+/* release -> released; other clients and existing connectors unaffected. */
+static int cmd_release_released(void)
+{
+	struct client *a = client_connect("A");
+	struct client *b = client_connect("B");
+	struct device *dev = &a->devices[0];
+	size_t live_before = count_live(dev);
+	wp_drm_lease_device_v1_release(dev->obj);
+	if (!wait_for(a, pred_released, dev, opt.timeout_ms))
+		fail("A: no released event");
+	roundtrip(a);
+	roundtrip(b);
+	expect_event(a, EV_RELEASED, "A after release");
+	expect_no_event(a, "A after released");
+	expect_no_event(b, "B after A's release");
+	if (count_live(dev) != live_before)
+		fail("A's connectors changed by release");
+	ok("released; connectors and other clients unaffected");
+	client_disconnect(a);
+	client_disconnect(b);
+	return 0;
+}
+
+static int cmd_release_twice(void)
+{
+	struct client *a = client_connect("A");
+	struct device *dev = &a->devices[0];
+	/* Keep the proxy to send on it again, as a buggy client would. */
+	dev->keep_proxy = true;
+	wp_drm_lease_device_v1_release(dev->obj);
+	if (!wait_for(a, pred_released, dev, opt.timeout_ms))
+		fail("no released event");
+	expect_event(a, EV_RELEASED, "after first release");
+	expect_no_event(a, "after first release");
+	wp_drm_lease_device_v1_release(dev->obj);
+	expect_protocol_error(a, &wl_display_interface, false, WL_DISPLAY_ERROR_INVALID_OBJECT);
+	client_disconnect(a);
+	return 0;
+}
+
+/* B's stale X object makes its request end in finished, without a protocol
+ * error: while A holds X, and again once X is free (re-offered as a new
+ * object), where only the object's staleness can refuse it. */
+static int cmd_withdrawn_finished(void)
+{
+	if (opt.n_names != 1)
+		fail("withdrawn-finished needs one connector name");
+	struct client *a = client_connect("A");
+	struct client *b = client_connect("B");
+	struct connector *ca = need_live(a, 0, opt.names[0]);
+	struct connector *cb = need_live(b, 0, opt.names[0]);
+	struct lease *la = lease_submit(a, 0, &ca, 1);
+	if (!wait_for(a, pred_lease_answered, la, opt.timeout_ms) || la->finished)
+		fail("A: no lease for %s", opt.names[0]);
+	struct name_set sb = {&b->devices[0], opt.names, 1, &cb};
+	if (!wait_for(b, pred_withdrawn, &sb, opt.timeout_ms))
+		fail("B: %s not withdrawn", opt.names[0]);
+	roundtrip(b);
+	expect_withdraw_batch(b, &sb, "B while A holds the lease");
+	ok("B: stale %s withdrawn", opt.names[0]);
+
+	struct lease *lb = lease_submit(b, 0, &cb, 1);
+	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms))
+		fail("B: no answer");
+	roundtrip(b);
+	if (lb->fd >= 0)
+		fail("B: got a lease_fd for a withdrawn connector");
+	expect_event(b, EV_FINISHED, "B's stale request");
+	expect_no_event(b, "B's stale request");
+	ok("B (output leased): finished without lease_fd, no protocol error");
+
+	/* A's lease is not affected. */
+	unsigned nconn = 0, ncrtc = 0, nplane = 0;
+	if (kms_check_count_objects(la->fd, &nconn, &ncrtc, &nplane) < 0 || nconn != 1)
+		fail("A's lease lost its connector");
+	roundtrip(a);
+	if (la->finished)
+		fail("A's lease finished");
+	ok("A's lease unaffected");
+	lease_free(la);
+	lease_free(lb);
+	wl_display_flush(a->display);
+
+	if (!wait_for(b, pred_reoffered, &sb, opt.timeout_ms))
+		fail("B: %s not re-offered after A's lease ended", opt.names[0]);
+	roundtrip(b);
+	expect_offer_batch(b, &sb, "B after A's lease");
+	struct connector *fresh = need_live(b, 0, opt.names[0]);
+	lb = lease_submit(b, 0, &cb, 1);
+	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms))
+		fail("B: no answer");
+	roundtrip(b);
+	if (lb->fd >= 0)
+		fail("B: a stale connector object of a free output got a lease_fd");
+	expect_event(b, EV_FINISHED, "B's stale request, output free");
+	expect_no_event(b, "B's stale request, output free");
+	if (fresh->withdrawn)
+		fail("B: the stale request withdrew the output");
+	ok("B (output free): stale object -> finished, output still offered");
+	lease_free(lb);
+
+	lb = lease_submit(b, 0, &fresh, 1);
+	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms) || lb->finished)
+		fail("B: the fresh %s object got no lease", opt.names[0]);
+	ok("B: the fresh object leases");
+	lease_free(lb);
+	roundtrip(b);
+	client_disconnect(a);
+	client_disconnect(b);
+	return 0;
+}
+
+static bool pred_finished(struct client *c, void *arg)
+{
+	return ((struct lease *)arg)->finished;
+}
+
+/* The lessee's fd goes away while the connection stays: the server must
+ * notice (LEASE uevent) and send finished, then re-offer. */
+static int cmd_lease_then_close_fd(void)
+{
+	if (opt.n_names != 1)
+		fail("lease-then-close-fd needs one connector name");
+	struct client *a = client_connect("A");
+	struct client *b = client_connect("B");
+	struct connector *ca = need_live(a, 0, opt.names[0]);
+	struct connector *cb = need_live(b, 0, opt.names[0]);
+	struct lease *l = lease_submit(a, 0, &ca, 1);
+	if (!wait_for(a, pred_lease_answered, l, opt.timeout_ms) || l->finished)
+		fail("A: no lease for %s", opt.names[0]);
+	close(l->fd);
+	l->fd = -1;
+	int64_t t0 = now_ms();
+	if (!wait_for(a, pred_finished, l, opt.timeout_ms))
+		fail("A: no finished within %d ms of closing the lease fd", opt.timeout_ms);
+	printf("finished_after_ms=%lld\n", (long long)(now_ms() - t0));
+	ok("finished after the lessee closed its fd");
+	struct name_set rb = {&b->devices[0], opt.names, 1, &cb};
+	if (!wait_for(b, pred_reoffered, &rb, opt.timeout_ms))
+		fail("B: %s not re-offered", opt.names[0]);
+	ok("re-offered to B");
+	lease_free(l);
+	client_disconnect(a);
+	client_disconnect(b);
+	return 0;
+}
+
+static bool pred_offered(struct client *c, void *arg)
+{
+	struct name_set *s = arg;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!find_live(s->dev, s->names[i]))
+			return false;
+	}
+	return true;
+}
+
+/* For scenarios that hold outputs through another frontend (Helix). */
+static int cmd_wait_offered(void)
+{
+	struct client *c = client_connect("A");
+	struct name_set s = {&c->devices[0], opt.names, opt.n_names, NULL};
+	if (!wait_for(c, pred_offered, &s, opt.timeout_ms))
+		fail("not all of the names are offered within %d ms", opt.timeout_ms);
+	ok("offered");
+	client_disconnect(c);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lc-wl-lease-client [--socket PATH] [--timeout-ms N] SUBCOMMAND [NAME...]\n"
+		"         [--flip N] [--hold-ms N] [--expect-count N]\n"
+		"subcommands:\n"
+		"  conformance [NAME...]      bind order, drm_fd; NAMEs must not be offered\n"
+		"  lease NAME...              lease, modeset+flip, withdraw/re-offer checks\n"
+		"  lease-concurrent X Y       two clients lease X and Y at once\n"
+		"  lease-contended X          two clients race for X: one fd, one finished\n"
+		"  err-duplicate [X] | err-empty | err-wrong-device\n"
+		"  release-released | release-twice\n"
+		"  withdrawn-finished X       stale connector -> finished, no error\n"
+		"  lease-then-close-fd X      closing the lease fd -> finished\n"
+		"  wait-offered NAME...       until all NAMEs are offered\n"
+		"--socket defaults to $WAYLAND_DISPLAY (an absolute path works).\n");
+}
+
+static long parse_num(const char *s, const char *what)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > 1000000000)
+		fail("bad %s: %s", what, s);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_arg = i + 1 < argc;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--socket") == 0 && has_arg) {
+			opt.socket = argv[++i];
+		} else if (strcmp(a, "--timeout-ms") == 0 && has_arg) {
+			opt.timeout_ms = (int)parse_num(argv[++i], a);
+		} else if (strcmp(a, "--flip") == 0 && has_arg) {
+			opt.flips = (unsigned)parse_num(argv[++i], a);
+		} else if (strcmp(a, "--hold-ms") == 0 && has_arg) {
+			opt.hold_ms = (int)parse_num(argv[++i], a);
+		} else if (strcmp(a, "--expect-count") == 0 && has_arg) {
+			opt.expect_count = (int)parse_num(argv[++i], a);
+		} else if (a[0] == '-') {
+			usage(stderr);
+			return 2;
+		} else if (!*subcommand) {
+			subcommand = a;
+		} else if (opt.n_names < MAX_NAMES) {
+			opt.names[opt.n_names++] = a;
+		} else {
+			fprintf(stderr, "too many names\n");
+			return 2;
+		}
+	}
+	if (!*subcommand) {
+		usage(stderr);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, on_alarm);
+	/* Every wait is bounded by timeout_ms; the watchdog bounds the sum. */
+	alarm((unsigned)(opt.timeout_ms / 1000) * 6 + (unsigned)(opt.hold_ms / 1000) + 10);
+
+	static const struct {
+		const char *name;
+		int (*fn)(void);
+	} cmds[] = {
+		{"conformance", cmd_conformance},
+		{"lease", cmd_lease},
+		{"lease-concurrent", cmd_lease_concurrent},
+		{"lease-contended", cmd_lease_contended},
+		{"err-duplicate", cmd_err_duplicate},
+		{"err-empty", cmd_err_empty},
+		{"err-wrong-device", cmd_err_wrong_device},
+		{"release-released", cmd_release_released},
+		{"release-twice", cmd_release_twice},
+		{"withdrawn-finished", cmd_withdrawn_finished},
+		{"lease-then-close-fd", cmd_lease_then_close_fd},
+		{"wait-offered", cmd_wait_offered},
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(subcommand, cmds[i].name) == 0) {
+			int r = cmds[i].fn();
+			if (r == 0)
+				printf("PASS %s\n", subcommand);
+			return r;
+		}
+	}
+	fprintf(stderr, "unknown subcommand %s\n", subcommand);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,354 @@
+#!/bin/bash
+# Host integration test of qemu-frame-exporter against a real dbus-daemon and
+# a real QEMU (-display dbus, 16-output virtio-gpu, no guest kernel: the
+# control plane only needs QEMU's consoles). Usage: exporter-test.sh CASE
+# with LC_EXPORTER, LC_PROBE (and optionally LC_QEMU) in the environment.
+set -u
+
+CASE=${1:?usage: exporter-test.sh CASE}
+EXPORTER=${LC_EXPORTER:?LC_EXPORTER: path of qemu-frame-exporter}
+PROBE=${LC_PROBE:?LC_PROBE: path of hxfr-probe}
+QEMU=${LC_QEMU:-qemu-system-x86_64}
+
+T=$(mktemp -d /tmp/lc-host-exporter.XXXXXX)
+BUS_PID= BUS_ADDR= QEMU_PID= MON_PID= EXP_PID=
+FAILED=0
+
+log() { echo "[$CASE] $*"; }
+
+cleanup() {
+	local p
+	for p in $EXP_PID $MON_PID $QEMU_PID $BUS_PID; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $EXP_PID $MON_PID $QEMU_PID; do
+		wait "$p" 2>/dev/null
+	done
+	if [ "$FAILED" != 0 ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- $(basename "$f") (last 60 lines)"
+			tail -n 60 "$f"
+		done
+	fi
+	[ -n "${LC_KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "[$CASE] FAIL: $*"
+	FAILED=1
+	exit 1
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Retries a command until it succeeds or SECONDS pass.
+retry() {
+	local secs=$1
+	shift
+	local end=$((SECONDS + secs))
+	while :; do
+		"$@" >"$T/retry.out" 2>&1 && return 0
+		[ $SECONDS -ge $end ] && { cat "$T/retry.out"; return 1; }
+		sleep 0.3
+	done
+}
+
+start_bus() {
+	rm -f "$T/bus"
+	dbus-daemon --session --address="unix:path=$T/bus" --fork --print-pid=1 \
+		--print-address=1 >"$T/bus.out" || fail "dbus-daemon did not start"
+	BUS_ADDR=$(sed -n 1p "$T/bus.out")
+	BUS_PID=$(sed -n 2p "$T/bus.out")
+	[ -n "$BUS_PID" ] || fail "no dbus-daemon pid"
+}
+
+stop_bus() {
+	kill "$BUS_PID"
+	while kill -0 "$BUS_PID" 2>/dev/null; do sleep 0.1; done
+	BUS_PID=
+}
+
+qemu_on_bus() {
+	busctl --address="$BUS_ADDR" call org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus NameHasOwner s org.qemu | grep -q true
+}
+
+start_qemu() {
+	# -S: the vCPU never runs; QEMU's display and its consoles exist anyway.
+	DBUS_SESSION_BUS_ADDRESS="$BUS_ADDR" "$QEMU" -S -accel tcg -display dbus \
+		-device virtio-gpu-pci,max_outputs=16 -nodefaults -no-user-config -m 256 \
+		>>"$T/qemu.log" 2>&1 &
+	QEMU_PID=$!
+	retry 20 qemu_on_bus || fail "QEMU did not appear on the bus"
+}
+
+kill_qemu() {
+	kill -9 "$QEMU_PID"
+	wait "$QEMU_PID" 2>/dev/null
+	QEMU_PID=
+}
+
+monitor_ready() { grep -q NameLost "$T/monitor.log"; }
+
+start_monitor() {
+	: >"$T/monitor.log"
+	dbus-monitor --address "$BUS_ADDR" \
+		"type='method_call',interface='org.qemu.Display1.Console',member='SetUIInfo'" \
+		>"$T/monitor.log" 2>&1 &
+	MON_PID=$!
+	retry 10 monitor_ready || fail "dbus-monitor did not start"
+}
+
+# Every SetUIInfo call QEMU was sent, one per line: "Console_N wmm hmm x y w h".
+ui_calls() {
+	awk '/member=SetUIInfo/ { p = $0; sub(/.*path=/, "", p); sub(/;.*/, "", p);
+			sub(/.*\//, "", p); line = p; n = 0; on = 1; next }
+	     on && /^ +(uint16|int32|uint32) / { line = line " " $2; if (++n == 6) { print line; on = 0 } }' \
+		"$T/monitor.log"
+}
+
+seen_call() { ui_calls | grep -qx "$1"; }
+
+expect_call() {
+	retry 5 seen_call "$1" || { ui_calls; fail "QEMU never got SetUIInfo '$1'"; }
+	log "QEMU got SetUIInfo: $1"
+}
+
+PORT=$(free_port)
+ADDR=127.0.0.1:$PORT
+
+start_exporter() {
+	READY_BEFORE=$(grep -c "QEMU display ready" "$T/exporter.log" 2>/dev/null)
+	"$EXPORTER" --listen "$ADDR" --dbus-address "$BUS_ADDR" --log-level debug "$@" \
+		>>"$T/exporter.log" 2>&1 &
+	EXP_PID=$!
+	"$PROBE" "$ADDR" wait || fail "exporter did not start"
+}
+
+display_ready() {
+	[ "$(grep -c "QEMU display ready" "$T/exporter.log")" -gt "${READY_BEFORE:-0}" ]
+}
+
+# The exporter has read QEMU's consoles (after start_exporter or start_qemu).
+wait_display_ready() {
+	retry 20 display_ready || fail "the exporter never got QEMU's consoles"
+	READY_BEFORE=$(grep -c "QEMU display ready" "$T/exporter.log")
+}
+
+# SIGTERM must end it cleanly (and, under ASan, without leaks).
+stop_exporter() {
+	kill -TERM "$EXP_PID"
+	local rc=0
+	wait "$EXP_PID" || rc=$?
+	EXP_PID=
+	[ "$rc" = 0 ] || fail "exporter exited with $rc after SIGTERM"
+	grep -q "exiting" "$T/exporter.log" || fail "exporter did not log a clean exit"
+}
+
+alive() { kill -0 "$EXP_PID" 2>/dev/null || fail "exporter died"; }
+
+probe() { "$PROBE" "$ADDR" "$@" || fail "probe $*"; }
+probe_key() { "$PROBE" "$ADDR" --key "$T/key" "$@" || fail "probe --key $*"; }
+
+make_keys() {
+	(umask 077; head -c 32 /dev/urandom | base64 >"$T/key"; head -c 32 /dev/urandom | base64 >"$T/wrong-key")
+}
+
+fd_count() { ls "/proc/$EXP_PID/fd" | wc -l; }
+
+case "$CASE" in
+protocol)
+	make_keys
+	start_bus
+	start_qemu
+	# Catch sd_notify messages (READY=1, STATUS=) the way systemd would.
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(15)
+with open(sys.argv[2], "a") as out:
+    try:
+        while True:
+            out.write(s.recv(4096).decode() + "\n"); out.flush()
+    except socket.timeout:
+        pass
+' "$T/notify" "$T/notify.log" &
+	MON_PID=$!
+	retry 5 test -S "$T/notify" || fail "notify listener did not start"
+	NOTIFY_SOCKET="$T/notify" start_exporter --control-key "$T/key"
+	probe ping-hello
+	retry 5 grep -q "^READY=1" "$T/notify.log" || fail "no READY=1"
+	retry 5 grep -q "STATUS=QEMU connected: 16 consoles, 16 scanouts" "$T/notify.log" ||
+		{ cat "$T/notify.log"; fail "no STATUS with QEMU's consoles"; }
+	log "sd_notify: $(tr '\n' ' ' <"$T/notify.log")"
+	kill_qemu
+	retry 5 grep -q "STATUS=waiting for QEMU" "$T/notify.log" || fail "no STATUS for QEMU gone"
+	alive
+	stop_exporter
+	;;
+
+control)
+	make_keys
+	start_bus
+	start_qemu
+	start_monitor
+	start_exporter --control-key "$T/key"
+	wait_display_ready
+	probe_key enable 3 1920 1080 1
+	expect_call "Console_3 508 285 0 0 1920 1080"
+	probe_key disable 3 1
+	expect_call "Console_3 0 0 0 0 0 0"
+	probe_key enable 5 0 0 1 # Helix v1: 0x0 means 1920x1080
+	expect_call "Console_5 508 285 0 0 1920 1080"
+	probe_key enable 15 800 600 1
+	expect_call "Console_15 211 158 0 0 800 600"
+
+	before=$(ui_calls | wc -l)
+	probe enable 4 1920 1080 0 5 # unauthenticated
+	probe disable 5 0 5
+	probe_key enable 0 1920 1080 0 6 # the VM console
+	probe_key disable 0 0 6
+	probe_key enable 99 1920 1080 0 6
+	probe_key enable 16 1920 1080 0 6
+	probe_key enable 2 20000 1080 0 11
+	probe_key enable 2 1920 0 0 11
+	probe bad-auth "$T/wrong-key"
+	sleep 0.5
+	after=$(ui_calls | wc -l)
+	[ "$before" = "$after" ] || { ui_calls; fail "refused requests reached QEMU ($before -> $after calls)"; }
+	log "refused requests: no SetUIInfo reached QEMU"
+	grep -q "AUTH failed" "$T/exporter.log" || fail "failed AUTH not logged"
+	stop_exporter
+
+	# Helix v1 mode: no key, control open, said loudly.
+	start_exporter --allow-unauthenticated-control
+	wait_display_ready
+	grep -q "allow-unauthenticated-control" "$T/exporter.log" || fail "open control not logged"
+	probe enable 4 1280 720 1
+	expect_call "Console_4 338 190 0 0 1280 720"
+	probe disable 4 1
+	expect_call "Console_4 0 0 0 0 0 0"
+	stop_exporter
+	;;
+
+malformed)
+	start_bus
+	start_qemu
+	start_exporter
+	wait_display_ready
+	# A settled baseline: the readiness probe's connection is gone.
+	base=$(fd_count)
+	for _ in $(seq 20); do
+		sleep 0.2
+		now=$(fd_count)
+		[ "$now" = "$base" ] && break
+		base=$now
+	done
+	log "exporter fds at rest: $base"
+	probe malformed 200
+	alive
+	ok=0
+	for _ in $(seq 50); do
+		[ "$(fd_count)" = "$base" ] && { ok=1; break; }
+		sleep 0.2
+	done
+	[ $ok = 1 ] || { ls -l "/proc/$EXP_PID/fd"; fail "fd count $(fd_count), was $base"; }
+	log "exporter fds after 200 abusive connections: $(fd_count)"
+	probe ping-hello
+	stop_exporter
+	;;
+
+qemu-lifecycle)
+	make_keys
+	start_bus
+	start_exporter --control-key "$T/key"
+	probe_key enable 3 1920 1080 0 7 # QEMU not there yet
+	grep -q "waiting for QEMU\|org.qemu" "$T/exporter.log" || true
+	start_qemu
+	retry 20 "$PROBE" "$ADDR" --key "$T/key" enable 3 1920 1080 1 || fail "no success after QEMU appeared"
+	log "QEMU started after the exporter: ENABLE works"
+
+	kill_qemu
+	retry 10 "$PROBE" "$ADDR" --key "$T/key" enable 3 1920 1080 0 7 || fail "no backend error with QEMU gone"
+	grep -q "QEMU left the bus" "$T/exporter.log" || fail "QEMU leaving not logged"
+	alive
+	start_qemu
+	retry 20 "$PROBE" "$ADDR" --key "$T/key" enable 3 1920 1080 1 || fail "no success after QEMU restarted"
+	log "QEMU killed and restarted: ENABLE works again"
+
+	# The bus itself goes away and comes back at the same address.
+	kill_qemu
+	stop_bus
+	retry 10 grep -q "lost the D-Bus connection" "$T/exporter.log" || fail "bus loss not logged"
+	probe_key enable 3 1920 1080 0 7
+	start_bus
+	start_qemu
+	retry 20 "$PROBE" "$ADDR" --key "$T/key" enable 3 1920 1080 1 || fail "no success after the bus restarted"
+	log "dbus-daemon restarted: the exporter reconnected"
+	alive
+	stop_exporter
+	;;
+
+slow-reader)
+	start_bus
+	start_exporter
+	probe flood
+	grep -q "does not read its replies" "$T/exporter.log" || fail "slow reader not logged"
+	probe ping-hello
+	alive
+	stop_exporter
+	;;
+
+options)
+	BUS_ADDR="unix:path=$T/no-bus-here"
+	expect_usage() {
+		local want=$1
+		shift
+		local rc=0
+		"$EXPORTER" "$@" >"$T/out.log" 2>&1 || rc=$?
+		[ "$rc" = 2 ] || { cat "$T/out.log"; fail "'$*' exited $rc, want 2"; }
+		grep -q -- "$want" "$T/out.log" || { cat "$T/out.log"; fail "'$*': no message '$want'"; }
+		log "refused ($*): $(head -n1 "$T/out.log")"
+	}
+	expect_usage "not a loopback" --listen 10.1.2.3:15937 --dbus-address "$BUS_ADDR"
+	expect_usage "not a loopback" --listen "0.0.0.0:$PORT" --dbus-address "$BUS_ADDR"
+	expect_usage "not a loopback" --listen "[::]:$PORT" --dbus-address "$BUS_ADDR"
+	expect_usage "not HOST:PORT" --listen nonsense
+	expect_usage "not HOST:PORT" --listen 127.0.0.1:70000
+	expect_usage "max-clients" --max-clients 0
+	expect_usage "max-clients" --max-clients abc
+	expect_usage "log-level" --log-level loud
+	expect_usage "unknown option" --bogus
+	expect_usage "unexpected argument" stray
+	expect_usage "control-key" --control-key "$T/does-not-exist" --dbus-address "$BUS_ADDR"
+	head -c 32 /dev/urandom | base64 >"$T/shared-key"
+	chmod 0644 "$T/shared-key"
+	expect_usage "0600" --control-key "$T/shared-key" --dbus-address "$BUS_ADDR"
+	printf short >"$T/short-key"
+	chmod 0600 "$T/short-key"
+	expect_usage "control-key" --control-key "$T/short-key" --dbus-address "$BUS_ADDR"
+	rc=0
+	env -u DBUS_SESSION_BUS_ADDRESS "$EXPORTER" --listen "$ADDR" >"$T/out.log" 2>&1 || rc=$?
+	[ "$rc" = 2 ] && grep -q "no D-Bus address" "$T/out.log" || fail "missing bus address: rc $rc"
+	"$EXPORTER" --help | grep -q -- "--listen HOST:PORT" || fail "--help"
+	"$EXPORTER" --version | grep -q "qemu-frame-exporter" || fail "--version"
+
+	# Allowed on request; runs and serves without any bus (retrying it).
+	start_exporter --listen "0.0.0.0:$PORT" --allow-remote --control-key "$T/shared-key" \
+		--allow-shared-key-mode --max-clients 3
+	grep -q "cannot connect to D-Bus" "$T/exporter.log" || fail "missing bus not logged"
+	probe limit 3
+	probe ping-hello
+	stop_exporter
+	;;
+
+*)
+	fail "unknown case"
+	;;
+esac
+
+log "PASS"

@@ -1,0 +1,94 @@
+# broker-wayland: the broker's wp_drm_lease_v1 server on the real virtio-gpu
+# driver, checked by lc-wl-lease-client (event order, protocol errors, the
+# lease lifecycle, leases that really modeset and flip), next to a Helix
+# client. Needs the exporter: without it no output of the card can be turned
+# on, so nothing would be offered.
+. "$LC_SRC/tests/vm/lib.sh"
+
+broker="$LC_BUILD/lease-broker/drm-lease-broker"
+client="$LC_BUILD/tests/clients/lc-wl-lease-client"
+helix_client="$LC_BUILD/tests/clients/lc-helix-client"
+wl_sock=/run/leasecast/wayland-0
+helix_sock=/run/helix-drm/drm.sock
+# 16 outputs, Virtual-1 reserved (the VM console).
+n_offered=15
+
+wl() { "$client" --socket "$wl_sock" --timeout-ms 30000 "$@"; }
+
+start_broker() {
+	[ -n "${LC_EXPORTER_ADDR:-}" ] || { echo "needs the exporter (LC_EXPORTER_ADDR)"; return 1; }
+	mkdir -p /run/leasecast /run/helix-drm
+	lc_bg broker "$broker" --wayland-socket "$wl_sock" --helix-socket "$helix_sock" \
+		--exporter "$LC_EXPORTER_ADDR" --control-key "$LC_CONTROL_KEY" --log-level debug
+	broker_pid=$LC_BG_PID
+	lc_wait_for "[ -S '$wl_sock' ] || ! kill -0 $broker_pid 2>/dev/null" 30 &&
+		kill -0 "$broker_pid" 2>/dev/null || { tail -20 "$LC_OUT/broker.log"; return 1; }
+}
+
+broker_alive() { kill -0 "$broker_pid" 2>/dev/null; }
+
+# Every output is offered again and the broker survived the case before.
+all_offered() {
+	broker_alive || { echo "broker died"; tail -20 "$LC_OUT/broker.log"; return 1; }
+	wl conformance Virtual-1 --expect-count "$n_offered"
+}
+
+# A Helix client holds one output (the broker picks it) while a Wayland
+# client leases another; the Helix-held output is not offered to Wayland
+# clients meanwhile, and is offered again once the Helix client lets go.
+helix_and_wayland() {
+	[ -x "$helix_client" ] || { echo "$helix_client not built"; return 1; }
+	local out="$LC_OUT/helix-hold.log" fifo=/tmp/helix-hold.fifo pid w held other rc=0
+	rm -f "$fifo" && mkfifo "$fifo" || return 1
+	"$helix_client" --socket "$helix_sock" lease --flip 2 --hold-until-stdin-eof <"$fifo" >"$out" 2>&1 &
+	pid=$!
+	exec {w}>"$fifo"
+	lc_wait_for "grep -q '^lease ' '$out' || ! kill -0 $pid 2>/dev/null" 60
+	held="$(sed -n 's/^lease ok .*connector=\([^ ]*\).*/\1/p' "$out")"
+	if [ -z "$held" ]; then
+		cat "$out"
+		exec {w}>&-
+		wait "$pid"
+		return 1
+	fi
+	echo "helix holds $held"
+	other=Virtual-13
+	[ "$held" = "$other" ] && other=Virtual-14
+	wl conformance Virtual-1 "$held" --expect-count $((n_offered - 1)) || rc=1
+	wl lease "$other" --flip 3 || rc=1
+	exec {w}>&-
+	wait "$pid" || { echo "helix client failed"; cat "$out"; rc=1; }
+	wl wait-offered "$held" || rc=1
+	return "$rc"
+}
+
+# SIGTERM with clients still connected: exit 0, and (in -DLC_SANITIZE=ON
+# builds) no sanitizer report about the teardown of Wayland objects.
+stop_broker_clean() {
+	local rc out="$LC_OUT/held-at-stop.log"
+	wl lease Virtual-2 --hold-ms 60000 >"$out" 2>&1 &
+	lc_wait_for "grep -q '^ok lease drives' '$out'" 30 || { cat "$out"; return 1; }
+	kill -TERM "$broker_pid"
+	wait "$broker_pid"
+	rc=$?
+	wait
+	[ "$rc" = 0 ] || { echo "broker exit status $rc"; tail -20 "$LC_OUT/broker.log"; return 1; }
+	! grep -E "Sanitizer|runtime error" "$LC_OUT/broker.log"
+}
+
+lc_case broker-starts start_broker || { lc_finish; exit; }
+lc_case conformance wl conformance Virtual-1 --expect-count "$n_offered"
+lc_case release-released wl release-released
+lc_case release-twice wl release-twice
+lc_case err-duplicate wl err-duplicate Virtual-2
+lc_case err-empty wl err-empty
+lc_case lease-one wl lease Virtual-2 --flip 5 --hold-ms 500
+lc_case lease-two-outputs wl lease Virtual-3 Virtual-4 --flip 3
+lc_case lease-concurrent wl lease-concurrent Virtual-5 Virtual-6
+lc_case lease-contended wl lease-contended Virtual-7
+lc_case withdrawn-finished wl withdrawn-finished Virtual-8
+lc_case lease-then-close-fd wl lease-then-close-fd Virtual-9
+lc_case helix-and-wayland helix_and_wayland
+lc_case all-offered-after all_offered
+lc_case broker-stops-clean stop_broker_clean
+lc_finish
