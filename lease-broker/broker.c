@@ -14,6 +14,13 @@
 
 #define DEFAULT_REFRESH_HZ 60
 #define MAX_LESSEES 256
+/* After the exporter has confirmed ENABLE, the HOTPLUG uevent is how we
+ * learn the output is up; but virtio-gpu reads display info asynchronously
+ * and, with a DISABLE of the same scanout just before, the guest can see no
+ * status change and send none (seen ~1 in 300 fast cycles). So while an
+ * output is enabling we also re-probe at this interval, bounded by
+ * --enable-timeout-ms. */
+#define ENABLE_RECHECK_MS 100
 
 struct lb_broker {
 	struct wl_display *display;
@@ -32,6 +39,7 @@ struct lease_impl {
 	uint32_t width, height, refresh_hz;
 	struct wl_event_source *timer;   /* enable deadline */
 	struct wl_event_source *idle;    /* progress, outside the caller's stack */
+	struct wl_event_source *recheck; /* probe fallback while enabling */
 	int emitting;
 	bool destroy_requested;
 	bool lessee_alive;               /* a kernel lessee we may have to revoke */
@@ -238,6 +246,25 @@ static void output_check_enabled(struct lb_output *o)
 	}
 }
 
+static int lease_recheck(void *data)
+{
+	struct lease_impl *li = data;
+	struct lb_lease *l = &li->pub;
+	bool waiting = false;
+	for (size_t i = 0; i < l->n_outputs; i++) {
+		struct lb_output *o = l->outputs[i];
+		if (o->state == LB_OUTPUT_ENABLING && !o->scanout_req) {
+			output_check_enabled(o);
+			if (o->state == LB_OUTPUT_ON)
+				lc_debug("%s: connected (found by re-probe, no uevent)", o->name);
+		}
+		waiting |= o->state == LB_OUTPUT_ENABLING;
+	}
+	if (waiting && l->state == LB_LEASE_PENDING)
+		wl_event_source_timer_update(li->recheck, ENABLE_RECHECK_MS);
+	return 0;
+}
+
 static void enable_done(void *data, bool ok, const char *msg)
 {
 	struct lb_output *o = data;
@@ -253,6 +280,13 @@ static void enable_done(void *data, bool ok, const char *msg)
 	/* The host has it on; the guest learns it through HOTPLUG, but it may
 	 * already have: look now as well. */
 	output_check_enabled(o);
+	if (o->state == LB_OUTPUT_ENABLING && o->lease) {
+		struct lease_impl *li = impl(o->lease);
+		if (!li->recheck)
+			li->recheck = wl_event_loop_add_timer(li->pub.broker->loop, lease_recheck, li);
+		if (li->recheck)
+			wl_event_source_timer_update(li->recheck, ENABLE_RECHECK_MS);
+	}
 }
 
 static void disable_done(void *data, bool ok, const char *msg)
@@ -435,6 +469,8 @@ static void lease_destroy_now(struct lease_impl *li)
 		wl_event_source_remove(li->timer);
 	if (li->idle)
 		wl_event_source_remove(li->idle);
+	if (li->recheck)
+		wl_event_source_remove(li->recheck);
 	if (li->lessee_alive) {
 		/* Reconcile first: a lessee that is gone (holder closed the fd)
 		 * must not be revoked by id. Ids are only reused through our own

@@ -1,5 +1,6 @@
 #include "hxfr.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* Payload sizes of the fixed-size messages (HXFR.md, "Messages"). */
@@ -14,6 +15,9 @@
 #define AUTH_SIZE HXFR_MAC_LEN
 #define AUTH_RESP_SIZE 8u
 #define ERROR_SIZE (4u + HXFR_ERROR_MESSAGE_LEN)
+#define STREAM_KEY_SIZE (4u + HXFR_STREAM_KEY_LEN)
+#define CURSOR_FIXED_SIZE 16u
+#define CURSOR_MOVE_SIZE 12u
 
 /* Explicit little-endian packing: the wire layout must not depend on the
  * host's byte order or on struct padding. */
@@ -99,11 +103,12 @@ enum hxfr_status hxfr_header_decode(const uint8_t *buf, size_t len, size_t max_p
 }
 
 /* The payload size a fixed-size type must have, or -1 for FRAME_RESPONSE
- * (variable) and -2 for types we do not know. */
+ * and CURSOR_DEFINE (variable) and -2 for types we do not know. */
 static long fixed_payload_size(uint8_t type)
 {
 	switch (type) {
 	case HXFR_FRAME_RESPONSE:
+	case HXFR_CURSOR_DEFINE:
 		return -1;
 	case HXFR_KEYFRAME_REQ:
 	case HXFR_PING:
@@ -116,7 +121,14 @@ static long fixed_payload_size(uint8_t type)
 		return ENABLE_SIZE;
 	case HXFR_DISABLE_SCANOUT:
 	case HXFR_SUBSCRIBE:
+	case HXFR_STREAM_KEY_REQ:
+	case HXFR_STREAM_KEY_REVOKE:
 		return SCANOUT_ID_SIZE;
+	case HXFR_STREAM_KEY:
+	case HXFR_SUBSCRIBE_KEYED:
+		return STREAM_KEY_SIZE;
+	case HXFR_CURSOR_MOVE:
+		return CURSOR_MOVE_SIZE;
 	case HXFR_SCANOUT_RESP:
 		return SCANOUT_RESP_SIZE;
 	case HXFR_SUBSCRIBE_RESP:
@@ -187,6 +199,42 @@ static enum hxfr_status decode_frame(const uint8_t *p, uint32_t size, struct hxf
 	return HXFR_OK;
 }
 
+/* The size and hotspot limits shared by the decoder and the encoder. */
+static bool cursor_in_range(int32_t w, int32_t h, int32_t hot_x, int32_t hot_y)
+{
+	return w >= 1 && w <= HXFR_CURSOR_MAX_SIZE && h >= 1 && h <= HXFR_CURSOR_MAX_SIZE &&
+	       hot_x >= 0 && hot_x < w && hot_y >= 0 && hot_y < h;
+}
+
+/* Fields first: the expected size is only defined (and only computed,
+ * at most 16 + 512*512*4, no overflow) once width and height are valid. */
+static enum hxfr_status decode_cursor_define(const uint8_t *p, uint32_t size,
+					     struct hxfr_cursor_define *c)
+{
+	if (size < CURSOR_FIXED_SIZE)
+		return HXFR_E_SIZE;
+	c->width = get_i32(p);
+	c->height = get_i32(p + 4);
+	c->hot_x = get_i32(p + 8);
+	c->hot_y = get_i32(p + 12);
+	if (!cursor_in_range(c->width, c->height, c->hot_x, c->hot_y))
+		return HXFR_E_VALUE;
+	size_t want = (size_t)c->width * (size_t)c->height * 4u;
+	if (size - CURSOR_FIXED_SIZE != want)
+		return HXFR_E_SIZE;
+	c->pixels = p + CURSOR_FIXED_SIZE;
+	c->pixels_len = want;
+	return HXFR_OK;
+}
+
+bool hxfr_stream_key_is_zero(const uint8_t key[HXFR_STREAM_KEY_LEN])
+{
+	uint8_t any = 0;
+	for (size_t i = 0; i < HXFR_STREAM_KEY_LEN; i++)
+		any |= key[i];
+	return any == 0;
+}
+
 static enum hxfr_status decode_payload(const uint8_t *p, uint32_t size, struct hxfr_msg *m)
 {
 	switch (m->hdr.type) {
@@ -219,8 +267,28 @@ static enum hxfr_status decode_payload(const uint8_t *p, uint32_t size, struct h
 		return HXFR_OK;
 	case HXFR_DISABLE_SCANOUT:
 	case HXFR_SUBSCRIBE:
+	case HXFR_STREAM_KEY_REQ:
+	case HXFR_STREAM_KEY_REVOKE:
 		m->u.scanout_id = get_u32(p);
 		return HXFR_OK;
+	case HXFR_STREAM_KEY:
+	case HXFR_SUBSCRIBE_KEYED:
+		/* stream_key and subscribe_keyed are the same struct type */
+		m->u.stream_key.scanout_id = get_u32(p);
+		memcpy(m->u.stream_key.key, p + 4, HXFR_STREAM_KEY_LEN);
+		/* The zero key means "no key": offering it is never valid. */
+		if (m->hdr.type == HXFR_SUBSCRIBE_KEYED && hxfr_stream_key_is_zero(m->u.stream_key.key))
+			return HXFR_E_VALUE;
+		return HXFR_OK;
+	case HXFR_CURSOR_DEFINE:
+		return decode_cursor_define(p, size, &m->u.cursor_define);
+	case HXFR_CURSOR_MOVE: {
+		uint32_t visible = get_u32(p + 8);
+		m->u.cursor_move.x = get_i32(p);
+		m->u.cursor_move.y = get_i32(p + 4);
+		m->u.cursor_move.visible = visible == 1;
+		return is_bool(visible) ? HXFR_OK : HXFR_E_VALUE;
+	}
 	case HXFR_SCANOUT_RESP:
 		m->u.scanout_resp.scanout_id = get_u32(p);
 		m->u.scanout_resp.success = get_u32(p + 4);
@@ -336,6 +404,18 @@ const char *hxfr_type_name(uint8_t type)
 		return "AUTH";
 	case HXFR_AUTH_RESP:
 		return "AUTH_RESP";
+	case HXFR_STREAM_KEY_REQ:
+		return "STREAM_KEY_REQ";
+	case HXFR_STREAM_KEY:
+		return "STREAM_KEY";
+	case HXFR_STREAM_KEY_REVOKE:
+		return "STREAM_KEY_REVOKE";
+	case HXFR_SUBSCRIBE_KEYED:
+		return "SUBSCRIBE_KEYED";
+	case HXFR_CURSOR_DEFINE:
+		return "CURSOR_DEFINE";
+	case HXFR_CURSOR_MOVE:
+		return "CURSOR_MOVE";
 	case HXFR_ERROR:
 		return "ERROR";
 	default:
@@ -535,4 +615,122 @@ size_t hxfr_encode_error(uint8_t *buf, size_t cap, uint16_t session_id, int32_t 
 	put_u32(buf + HXFR_HEADER_SIZE, i32_bits(code));
 	put_string(buf + HXFR_HEADER_SIZE + 4, message, HXFR_ERROR_MESSAGE_LEN);
 	return n;
+}
+
+static size_t encode_scanout_id(uint8_t *buf, size_t cap, uint8_t type, uint32_t scanout_id)
+{
+	size_t n = begin(buf, cap, type, 0, SCANOUT_ID_SIZE);
+	if (n)
+		put_u32(buf + HXFR_HEADER_SIZE, scanout_id);
+	return n;
+}
+
+size_t hxfr_encode_stream_key_req(uint8_t *buf, size_t cap, uint32_t scanout_id)
+{
+	return encode_scanout_id(buf, cap, HXFR_STREAM_KEY_REQ, scanout_id);
+}
+
+size_t hxfr_encode_stream_key_revoke(uint8_t *buf, size_t cap, uint32_t scanout_id)
+{
+	return encode_scanout_id(buf, cap, HXFR_STREAM_KEY_REVOKE, scanout_id);
+}
+
+static size_t encode_stream_key(uint8_t *buf, size_t cap, uint8_t type, uint16_t session_id,
+				uint32_t scanout_id, const uint8_t *key)
+{
+	size_t n = begin(buf, cap, type, session_id, STREAM_KEY_SIZE);
+	if (!n)
+		return 0;
+	put_u32(buf + HXFR_HEADER_SIZE, scanout_id);
+	if (key) /* else left zero by begin() */
+		memcpy(buf + HXFR_HEADER_SIZE + 4, key, HXFR_STREAM_KEY_LEN);
+	return n;
+}
+
+size_t hxfr_encode_stream_key(uint8_t *buf, size_t cap, uint32_t scanout_id,
+			      const uint8_t key[HXFR_STREAM_KEY_LEN])
+{
+	return encode_stream_key(buf, cap, HXFR_STREAM_KEY, 0, scanout_id, key);
+}
+
+/* Like SUBSCRIBE, the scanout id also goes in session_id (truncated). */
+size_t hxfr_encode_subscribe_keyed(uint8_t *buf, size_t cap, uint32_t scanout_id,
+				   const uint8_t key[HXFR_STREAM_KEY_LEN])
+{
+	if (hxfr_stream_key_is_zero(key))
+		return 0;
+	return encode_stream_key(buf, cap, HXFR_SUBSCRIBE_KEYED, (uint16_t)scanout_id, scanout_id,
+				 key);
+}
+
+size_t hxfr_encode_cursor_define(uint8_t *buf, size_t cap, uint16_t scanout_id,
+				 int32_t width, int32_t height, int32_t hot_x, int32_t hot_y,
+				 const uint8_t *pixels)
+{
+	if (!cursor_in_range(width, height, hot_x, hot_y))
+		return 0;
+	size_t pixels_len = (size_t)width * (size_t)height * 4u;
+	size_t n = begin(buf, cap, HXFR_CURSOR_DEFINE, scanout_id,
+			 (uint32_t)(CURSOR_FIXED_SIZE + pixels_len));
+	if (!n)
+		return 0;
+	uint8_t *p = buf + HXFR_HEADER_SIZE;
+	put_u32(p, i32_bits(width));
+	put_u32(p + 4, i32_bits(height));
+	put_u32(p + 8, i32_bits(hot_x));
+	put_u32(p + 12, i32_bits(hot_y));
+	memcpy(p + CURSOR_FIXED_SIZE, pixels, pixels_len);
+	return n;
+}
+
+size_t hxfr_encode_cursor_move(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t x,
+			       int32_t y, bool visible)
+{
+	size_t n = begin(buf, cap, HXFR_CURSOR_MOVE, scanout_id, CURSOR_MOVE_SIZE);
+	if (!n)
+		return 0;
+	uint8_t *p = buf + HXFR_HEADER_SIZE;
+	put_u32(p, i32_bits(x));
+	put_u32(p + 4, i32_bits(y));
+	put_u32(p + 8, visible ? 1 : 0);
+	return n;
+}
+
+void hxfr_stream_key_to_hex(const uint8_t key[HXFR_STREAM_KEY_LEN],
+			    char out[HXFR_STREAM_KEY_HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < HXFR_STREAM_KEY_LEN; i++) {
+		out[2 * i] = digits[key[i] >> 4];
+		out[2 * i + 1] = digits[key[i] & 0xf];
+	}
+	out[HXFR_STREAM_KEY_HEX_LEN] = '\0';
+}
+
+/* Not isxdigit(): that depends on the locale. */
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int hxfr_stream_key_from_hex(const char *hex, uint8_t key[HXFR_STREAM_KEY_LEN])
+{
+	uint8_t tmp[HXFR_STREAM_KEY_LEN];
+	/* strnlen bounds the read: a 65th character means too long. */
+	if (!hex || strnlen(hex, HXFR_STREAM_KEY_HEX_LEN + 1) != HXFR_STREAM_KEY_HEX_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < HXFR_STREAM_KEY_LEN; i++) {
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		tmp[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(key, tmp, sizeof(tmp));
+	return 0;
 }

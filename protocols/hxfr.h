@@ -26,6 +26,10 @@
 #define HXFR_MAC_LEN 32 /* HMAC-SHA256 */
 #define HXFR_EXT_TAG "LCST"
 #define HXFR_EXT_VERSION 1
+#define HXFR_STREAM_KEY_LEN 32
+#define HXFR_STREAM_KEY_HEX_LEN (2 * HXFR_STREAM_KEY_LEN) /* without the NUL */
+/* CURSOR_DEFINE: 1..HXFR_CURSOR_MAX_SIZE pixels in each dimension. */
+#define HXFR_CURSOR_MAX_SIZE 512
 
 enum hxfr_type {
 	/* Helix v1 */
@@ -45,6 +49,12 @@ enum hxfr_type {
 	HXFR_HELLO_RESP = 0x41,
 	HXFR_AUTH = 0x42,
 	HXFR_AUTH_RESP = 0x43,
+	HXFR_STREAM_KEY_REQ = 0x44,
+	HXFR_STREAM_KEY = 0x45,
+	HXFR_STREAM_KEY_REVOKE = 0x46,
+	HXFR_SUBSCRIBE_KEYED = 0x47,
+	HXFR_CURSOR_DEFINE = 0x48,
+	HXFR_CURSOR_MOVE = 0x49,
 	HXFR_ERROR = 0xff,
 };
 
@@ -62,6 +72,7 @@ enum hxfr_error_code {
 	HXFR_ERR_LIMIT = 10,      /* quota or rate limit */
 	HXFR_ERR_BAD_VALUE = 11,  /* a field out of range */
 	HXFR_ERR_PROTOCOL = 12,   /* out of sequence */
+	HXFR_ERR_KEY_REVOKED = 13, /* the subscription's stream key died */
 };
 
 /* Result of decoding; negative values are errors. */
@@ -123,6 +134,24 @@ struct hxfr_auth_resp {
 	uint32_t granted;           /* features now allowed */
 };
 
+/* STREAM_KEY (server) and SUBSCRIBE_KEYED (client). */
+struct hxfr_stream_key {
+	uint32_t scanout_id;
+	uint8_t key[HXFR_STREAM_KEY_LEN]; /* all zero: no key (STREAM_KEY only) */
+};
+
+struct hxfr_cursor_define {     /* session_id = scanout id */
+	int32_t width, height;      /* 1..HXFR_CURSOR_MAX_SIZE */
+	int32_t hot_x, hot_y;       /* inside the image */
+	const uint8_t *pixels;      /* width*height ARGB8888, each a u32 LE, premultiplied */
+	size_t pixels_len;          /* width * height * 4 */
+};
+
+struct hxfr_cursor_move {       /* session_id = scanout id */
+	int32_t x, y;
+	bool visible;
+};
+
 struct hxfr_error {
 	int32_t code;
 	char message[HXFR_ERROR_MESSAGE_LEN]; /* always NUL-terminated */
@@ -134,18 +163,25 @@ struct hxfr_msg {
 		struct hxfr_frame frame;
 		struct hxfr_config_req config;
 		struct hxfr_enable_scanout enable;
-		uint32_t scanout_id;    /* DISABLE_SCANOUT, SUBSCRIBE */
+		uint32_t scanout_id;    /* DISABLE_SCANOUT, SUBSCRIBE, STREAM_KEY_REQ,
+					 * STREAM_KEY_REVOKE */
 		struct hxfr_scanout_resp scanout_resp;
 		struct hxfr_subscribe_resp subscribe_resp;
 		struct hxfr_hello hello;
 		uint8_t mac[HXFR_MAC_LEN]; /* AUTH */
 		struct hxfr_auth_resp auth_resp;
 		struct hxfr_error error;
+		struct hxfr_stream_key stream_key;      /* STREAM_KEY */
+		struct hxfr_stream_key subscribe_keyed; /* SUBSCRIBE_KEYED, key never zero */
+		struct hxfr_cursor_define cursor_define;
+		struct hxfr_cursor_move cursor_move;
 	} u;
 };
 
 /* Feature bits negotiated in HELLO. */
 #define HXFR_FEATURE_CONTROL 0x1u  /* ENABLE/DISABLE_SCANOUT */
+#define HXFR_FEATURE_STREAM_KEYS 0x2u /* STREAM_KEY_REQ/REVOKE, SUBSCRIBE_KEYED */
+#define HXFR_FEATURE_CURSOR 0x4u   /* CURSOR_DEFINE/MOVE to this subscriber */
 
 /* Decodes the header at buf. HXFR_NEED_MORE if len < 12; HXFR_E_MAGIC;
  * HXFR_E_OVERSIZE if payload_size > max_payload. Type is not checked. */
@@ -191,5 +227,35 @@ size_t hxfr_encode_auth(uint8_t *buf, size_t cap, const uint8_t mac[HXFR_MAC_LEN
 size_t hxfr_encode_auth_resp(uint8_t *buf, size_t cap, bool success, uint32_t granted);
 size_t hxfr_encode_error(uint8_t *buf, size_t cap, uint16_t session_id, int32_t code,
 			 const char *message);
+
+/* leasecast extension v1: stream keys and cursor (HXFR.md §5.6, §5.7). */
+size_t hxfr_encode_stream_key_req(uint8_t *buf, size_t cap, uint32_t scanout_id);
+/* key NULL sends the all-zero key ("no key"). */
+size_t hxfr_encode_stream_key(uint8_t *buf, size_t cap, uint32_t scanout_id,
+			      const uint8_t key[HXFR_STREAM_KEY_LEN]);
+size_t hxfr_encode_stream_key_revoke(uint8_t *buf, size_t cap, uint32_t scanout_id);
+/* Also 0 for an all-zero key, which no receiver accepts. */
+size_t hxfr_encode_subscribe_keyed(uint8_t *buf, size_t cap, uint32_t scanout_id,
+				   const uint8_t key[HXFR_STREAM_KEY_LEN]);
+/* pixels: width*height*4 bytes, already in wire order (u32 LE ARGB, as QEMU's
+ * CursorDefine hands them over on a little-endian host). Also 0 when the
+ * size or hotspot is out of range (a receiver would reject the message).
+ * The message is 12 + 16 + w*h*4 bytes: at most HXFR_CURSOR_DEFINE_MAX_SIZE. */
+size_t hxfr_encode_cursor_define(uint8_t *buf, size_t cap, uint16_t scanout_id,
+				 int32_t width, int32_t height, int32_t hot_x, int32_t hot_y,
+				 const uint8_t *pixels);
+#define HXFR_CURSOR_DEFINE_MAX_SIZE \
+	(HXFR_HEADER_SIZE + 16u + 4u * HXFR_CURSOR_MAX_SIZE * HXFR_CURSOR_MAX_SIZE)
+size_t hxfr_encode_cursor_move(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t x,
+			       int32_t y, bool visible);
+
+/* true if every byte of the key is 0 ("no key"). */
+bool hxfr_stream_key_is_zero(const uint8_t key[HXFR_STREAM_KEY_LEN]);
+/* Stream keys travel to lease holders as 64 lower-case hex digits + NUL. */
+void hxfr_stream_key_to_hex(const uint8_t key[HXFR_STREAM_KEY_LEN],
+			    char out[HXFR_STREAM_KEY_HEX_LEN + 1]);
+/* Exactly 64 hex digits, either case, then the end of the string; else
+ * -EINVAL and key is left untouched. 0 on success. */
+int hxfr_stream_key_from_hex(const char *hex, uint8_t key[HXFR_STREAM_KEY_LEN]);
 
 #endif

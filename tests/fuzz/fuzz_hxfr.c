@@ -1,8 +1,9 @@
 /* libFuzzer target: the input is a byte stream arriving on an HXFR
  * connection. It is decoded as a server (client payload limit) and as a
  * client (server payload limit) would: decode, skip what is skippable,
- * stop on what is fatal. Every decoded message is re-encoded and decoded
- * again, and must come back the same. */
+ * stop on what is fatal. Every decoded message is re-encoded into a buffer
+ * of exactly its size and decoded again, and must come back the same. The
+ * input's first bytes are also tried as a hex stream key. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,23 @@ static size_t reencode(const struct hxfr_msg *m, uint8_t *b, size_t cap)
 		return hxfr_encode_auth_resp(b, cap, m->u.auth_resp.success, m->u.auth_resp.granted);
 	case HXFR_ERROR:
 		return hxfr_encode_error(b, cap, h->session_id, m->u.error.code, m->u.error.message);
+	case HXFR_STREAM_KEY_REQ:
+		return hxfr_encode_stream_key_req(b, cap, m->u.scanout_id);
+	case HXFR_STREAM_KEY_REVOKE:
+		return hxfr_encode_stream_key_revoke(b, cap, m->u.scanout_id);
+	case HXFR_STREAM_KEY:
+		return hxfr_encode_stream_key(b, cap, m->u.stream_key.scanout_id, m->u.stream_key.key);
+	case HXFR_SUBSCRIBE_KEYED:
+		return hxfr_encode_subscribe_keyed(b, cap, m->u.subscribe_keyed.scanout_id,
+						   m->u.subscribe_keyed.key);
+	case HXFR_CURSOR_DEFINE: {
+		const struct hxfr_cursor_define *c = &m->u.cursor_define;
+		return hxfr_encode_cursor_define(b, cap, h->session_id, c->width, c->height, c->hot_x,
+						 c->hot_y, c->pixels);
+	}
+	case HXFR_CURSOR_MOVE:
+		return hxfr_encode_cursor_move(b, cap, h->session_id, m->u.cursor_move.x,
+					       m->u.cursor_move.y, m->u.cursor_move.visible);
 	default:
 		return 0;
 	}
@@ -105,6 +123,33 @@ static void check_same(const struct hxfr_msg *a, const struct hxfr_msg *b)
 		ASSERT(a->u.error.code == b->u.error.code);
 		ASSERT(strcmp(a->u.error.message, b->u.error.message) == 0);
 		break;
+	case HXFR_STREAM_KEY_REQ:
+	case HXFR_STREAM_KEY_REVOKE:
+		ASSERT(a->u.scanout_id == b->u.scanout_id);
+		break;
+	case HXFR_SUBSCRIBE_KEYED:
+		ASSERT(!hxfr_stream_key_is_zero(b->u.subscribe_keyed.key));
+		/* fall through: same struct as STREAM_KEY */
+	case HXFR_STREAM_KEY:
+		ASSERT(a->u.stream_key.scanout_id == b->u.stream_key.scanout_id);
+		ASSERT(memcmp(a->u.stream_key.key, b->u.stream_key.key, HXFR_STREAM_KEY_LEN) == 0);
+		break;
+	case HXFR_CURSOR_DEFINE:
+		ASSERT(a->hdr.session_id == b->hdr.session_id);
+		ASSERT(a->u.cursor_define.width == b->u.cursor_define.width);
+		ASSERT(a->u.cursor_define.height == b->u.cursor_define.height);
+		ASSERT(a->u.cursor_define.hot_x == b->u.cursor_define.hot_x);
+		ASSERT(a->u.cursor_define.hot_y == b->u.cursor_define.hot_y);
+		ASSERT(a->u.cursor_define.pixels_len == b->u.cursor_define.pixels_len);
+		ASSERT(memcmp(a->u.cursor_define.pixels, b->u.cursor_define.pixels,
+			      a->u.cursor_define.pixels_len) == 0);
+		break;
+	case HXFR_CURSOR_MOVE:
+		ASSERT(a->hdr.session_id == b->hdr.session_id);
+		ASSERT(a->u.cursor_move.x == b->u.cursor_move.x);
+		ASSERT(a->u.cursor_move.y == b->u.cursor_move.y);
+		ASSERT(a->u.cursor_move.visible == b->u.cursor_move.visible);
+		break;
 	}
 }
 
@@ -124,6 +169,47 @@ static void walk_frame(const struct hxfr_frame *f, const uint8_t *msg, size_t ms
 		off += n;
 	}
 	ASSERT(off == f->nals_len);
+}
+
+/* What a consumer of a decoded cursor does: read every pixel. They must
+ * lie inside the message, right after the 16 bytes of fields. */
+static void walk_cursor(const struct hxfr_cursor_define *c, const uint8_t *msg, size_t msg_len)
+{
+	ASSERT(c->width >= 1 && c->width <= HXFR_CURSOR_MAX_SIZE);
+	ASSERT(c->height >= 1 && c->height <= HXFR_CURSOR_MAX_SIZE);
+	ASSERT(c->hot_x >= 0 && c->hot_x < c->width && c->hot_y >= 0 && c->hot_y < c->height);
+	ASSERT(c->pixels_len == (size_t)c->width * (size_t)c->height * 4);
+	ASSERT(c->pixels == msg + HXFR_HEADER_SIZE + 16);
+	ASSERT(c->pixels + c->pixels_len == msg + msg_len);
+	volatile uint8_t sum = 0;
+	for (size_t i = 0; i < c->pixels_len; i++)
+		sum ^= c->pixels[i];
+	(void)sum;
+}
+
+/* The hex helpers: whatever is accepted converts back to the same digits
+ * (lower-cased); what is rejected leaves the key untouched. */
+static void try_hex(const uint8_t *data, size_t size)
+{
+	char s[HXFR_STREAM_KEY_HEX_LEN + 4];
+	size_t n = size < sizeof(s) - 1 ? size : sizeof(s) - 1;
+	memcpy(s, data, n);
+	s[n] = '\0';
+	uint8_t key[HXFR_STREAM_KEY_LEN];
+	memset(key, 0xa5, sizeof(key));
+	if (hxfr_stream_key_from_hex(s, key) != 0) {
+		for (size_t i = 0; i < sizeof(key); i++)
+			ASSERT(key[i] == 0xa5);
+		return;
+	}
+	ASSERT(strlen(s) == HXFR_STREAM_KEY_HEX_LEN);
+	char back[HXFR_STREAM_KEY_HEX_LEN + 1];
+	hxfr_stream_key_to_hex(key, back);
+	for (size_t i = 0; i < HXFR_STREAM_KEY_HEX_LEN; i++) {
+		char c = s[i] >= 'A' && s[i] <= 'F' ? (char)(s[i] - 'A' + 'a') : s[i];
+		ASSERT(back[i] == c);
+	}
+	ASSERT(back[HXFR_STREAM_KEY_HEX_LEN] == '\0');
 }
 
 static void run_stream(const uint8_t *data, size_t size, size_t max_payload)
@@ -159,14 +245,20 @@ static void run_stream(const uint8_t *data, size_t size, size_t max_payload)
 			if (m.hdr.type == HXFR_FRAME_RESPONSE) {
 				walk_frame(&m.u.frame, p, consumed);
 			} else {
-				uint8_t b[512];
-				size_t n = reencode(&m, b, sizeof(b));
+				if (m.hdr.type == HXFR_CURSOR_DEFINE)
+					walk_cursor(&m.u.cursor_define, p, consumed);
+				/* exactly the size: an encoder writing past it shows */
+				uint8_t *b = malloc(consumed);
+				ASSERT(b);
+				ASSERT(reencode(&m, b, consumed - 1) == 0);
+				size_t n = reencode(&m, b, consumed);
 				ASSERT(n == consumed);
 				struct hxfr_msg again;
 				size_t c2;
 				ASSERT(hxfr_decode(b, n, max_payload, &again, &c2) == HXFR_OK);
 				ASSERT(c2 == n);
 				check_same(&m, &again);
+				free(b);
 			}
 		}
 		pos += consumed; /* skip errors and stay in sync */
@@ -177,5 +269,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	run_stream(data, size, HXFR_MAX_CLIENT_PAYLOAD);
 	run_stream(data, size, HXFR_MAX_SERVER_PAYLOAD);
+	try_hex(data, size);
 	return 0;
 }

@@ -1,5 +1,6 @@
-/* HXFR codec: byte-exact layouts (from helix-interop.md), round trips of
- * every message, and one test per decode error. */
+/* HXFR codec: byte-exact layouts (from helix-interop.md and HXFR.md),
+ * round trips of every message, and one test per decode error. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,12 @@ static void test_error_wrong_size(void)
 		{ HXFR_CONFIG_RESP, 29 },   { HXFR_ERROR, 256 },       { HXFR_ERROR, 4 },
 		{ HXFR_HELLO, 48 },         { HXFR_HELLO_RESP, 16 },   { HXFR_AUTH, 31 },
 		{ HXFR_AUTH_RESP, 9 },      { HXFR_FRAME_RESPONSE, 23 }, { HXFR_FRAME_RESPONSE, 0 },
+		{ HXFR_STREAM_KEY_REQ, 0 }, { HXFR_STREAM_KEY_REQ, 3 }, { HXFR_STREAM_KEY_REQ, 36 },
+		{ HXFR_STREAM_KEY, 4 },     { HXFR_STREAM_KEY, 35 },   { HXFR_STREAM_KEY, 37 },
+		{ HXFR_STREAM_KEY_REVOKE, 5 }, { HXFR_STREAM_KEY_REVOKE, 36 },
+		{ HXFR_SUBSCRIBE_KEYED, 4 }, { HXFR_SUBSCRIBE_KEYED, 32 }, { HXFR_SUBSCRIBE_KEYED, 40 },
+		{ HXFR_CURSOR_MOVE, 0 },    { HXFR_CURSOR_MOVE, 8 },   { HXFR_CURSOR_MOVE, 16 },
+		{ HXFR_CURSOR_DEFINE, 0 },  { HXFR_CURSOR_DEFINE, 15 },
 	};
 	uint8_t b[12 + 300];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -609,6 +616,412 @@ static void test_error_frame(void)
 	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
 }
 
+static void key_pattern(uint8_t key[HXFR_STREAM_KEY_LEN], uint8_t base)
+{
+	for (int i = 0; i < HXFR_STREAM_KEY_LEN; i++)
+		key[i] = (uint8_t)(base + i);
+}
+
+static void test_layout_stream_key_req_revoke(void)
+{
+	static const uint8_t req[] = {
+		0x48, 0x58, 0x46, 0x52, 0x44, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,
+		0x0c, 0x00, 0x00, 0x00,
+	};
+	static const uint8_t revoke[] = {
+		0x48, 0x58, 0x46, 0x52, 0x46, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,
+		0x04, 0x03, 0x02, 0x01,
+	};
+	uint8_t b[64];
+	struct hxfr_msg m;
+	CHECK_EQ(hxfr_encode_stream_key_req(b, sizeof(b), 12), sizeof(req));
+	CHECK_MEM(b, req, sizeof(req));
+	CHECK_EQ(decode_all(req, sizeof(req), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_STREAM_KEY_REQ);
+	CHECK_EQ(m.hdr.session_id, 0);
+	CHECK_EQ(m.u.scanout_id, 12);
+	check_prefixes_need_more(req, sizeof(req));
+
+	CHECK_EQ(hxfr_encode_stream_key_revoke(b, sizeof(b), 0x01020304), sizeof(revoke));
+	CHECK_MEM(b, revoke, sizeof(revoke));
+	CHECK_EQ(decode_all(revoke, sizeof(revoke), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_STREAM_KEY_REVOKE);
+	CHECK_EQ(m.u.scanout_id, 0x01020304);
+}
+
+static void test_layout_stream_key(void)
+{
+	uint8_t want[12 + 36] = {
+		0x48, 0x58, 0x46, 0x52, 0x45, 0x00, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00,
+		0x07, 0x00, 0x00, 0x00, /* scanout 7, then the key 0x80..0x9f */
+	};
+	uint8_t key[HXFR_STREAM_KEY_LEN];
+	key_pattern(key, 0x80);
+	for (int i = 0; i < HXFR_STREAM_KEY_LEN; i++)
+		want[16 + i] = (uint8_t)(0x80 + i);
+
+	uint8_t b[64];
+	struct hxfr_msg m;
+	CHECK_EQ(hxfr_encode_stream_key(b, sizeof(b), 7, key), sizeof(want));
+	CHECK_MEM(b, want, sizeof(want));
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_STREAM_KEY);
+	CHECK_EQ(m.hdr.session_id, 0);
+	CHECK_EQ(m.u.stream_key.scanout_id, 7);
+	CHECK_MEM(m.u.stream_key.key, key, HXFR_STREAM_KEY_LEN);
+	CHECK(!hxfr_stream_key_is_zero(m.u.stream_key.key));
+	check_prefixes_need_more(want, sizeof(want));
+
+	/* The zero key ("no key", the answer to a revoke) is a valid STREAM_KEY;
+	 * a NULL key sends it. */
+	static const uint8_t zero[HXFR_STREAM_KEY_LEN] = { 0 };
+	memset(b, 0xaa, sizeof(b));
+	CHECK_EQ(hxfr_encode_stream_key(b, sizeof(b), 7, NULL), sizeof(want));
+	CHECK_MEM(b, want, 16);
+	CHECK_MEM(b + 16, zero, HXFR_STREAM_KEY_LEN);
+	CHECK_EQ(decode_all(b, sizeof(want), &m), HXFR_OK);
+	CHECK(hxfr_stream_key_is_zero(m.u.stream_key.key));
+	CHECK_EQ(hxfr_encode_stream_key(b, sizeof(b), 7, zero), sizeof(want));
+	CHECK_EQ(decode_all(b, sizeof(want), &m), HXFR_OK);
+	CHECK(hxfr_stream_key_is_zero(m.u.stream_key.key));
+}
+
+static void test_layout_subscribe_keyed(void)
+{
+	uint8_t want[12 + 36] = {
+		0x48, 0x58, 0x46, 0x52, 0x47, 0x00, 0x05, 0x00, 0x24, 0x00, 0x00, 0x00,
+		0x05, 0x00, 0x00, 0x00, /* scanout 5, then the key 0x01..0x20 */
+	};
+	uint8_t key[HXFR_STREAM_KEY_LEN];
+	key_pattern(key, 0x01);
+	for (int i = 0; i < HXFR_STREAM_KEY_LEN; i++)
+		want[16 + i] = (uint8_t)(0x01 + i);
+
+	uint8_t b[64];
+	struct hxfr_msg m;
+	CHECK_EQ(hxfr_encode_subscribe_keyed(b, sizeof(b), 5, key), sizeof(want));
+	CHECK_MEM(b, want, sizeof(want));
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_SUBSCRIBE_KEYED);
+	CHECK_EQ(m.hdr.session_id, 5);
+	CHECK_EQ(m.u.subscribe_keyed.scanout_id, 5);
+	CHECK_MEM(m.u.subscribe_keyed.key, key, HXFR_STREAM_KEY_LEN);
+	check_prefixes_need_more(want, sizeof(want));
+
+	/* a client->server message: it fits the server's limit */
+	size_t consumed;
+	CHECK_EQ(hxfr_decode(want, sizeof(want), MAXC, &m, &consumed), HXFR_OK);
+}
+
+static void test_error_subscribe_keyed_zero_key(void)
+{
+	uint8_t b[64], key[HXFR_STREAM_KEY_LEN] = { 0 };
+	struct hxfr_msg m;
+	size_t consumed = 0;
+
+	/* by hand: the encoder refuses to write it */
+	size_t n = raw_header(b, HXFR_SUBSCRIBE_KEYED, 0, 2, 36);
+	put32(b + n, 2);
+	memset(b + n + 4, 0, HXFR_STREAM_KEY_LEN);
+	n += 36;
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(consumed, n);
+	/* one non-zero bit anywhere, even the last, makes it a key */
+	b[n - 1] = 0x80;
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_OK);
+	CHECK_EQ(m.u.subscribe_keyed.key[HXFR_STREAM_KEY_LEN - 1], 0x80);
+	b[n - 1] = 0;
+	b[16] = 1;
+	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_OK);
+
+	CHECK_EQ(hxfr_encode_subscribe_keyed(b, sizeof(b), 2, key), 0);
+	key[31] = 1;
+	CHECK_EQ(hxfr_encode_subscribe_keyed(b, sizeof(b), 2, key), 48);
+}
+
+/* A 3x2 cursor with its hotspot at (2, 1); pixels 0xAARRGGBB = 0xff000000 + i. */
+static void test_layout_cursor_define(void)
+{
+	static const uint8_t want[] = {
+		0x48, 0x58, 0x46, 0x52, 0x48, 0x00, 0x03, 0x00, 0x28, 0x00, 0x00, 0x00, /* 16 + 24 */
+		0x03, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, /* 3 x 2 */
+		0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* hotspot (2, 1) */
+		0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, 0xff, 0x02, 0x00, 0x00, 0xff,
+		0x03, 0x00, 0x00, 0xff, 0x04, 0x00, 0x00, 0xff, 0x05, 0x00, 0x00, 0xff,
+	};
+	uint8_t b[128];
+	struct hxfr_msg m;
+	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 3, 3, 2, 2, 1, want + 28), sizeof(want));
+	CHECK_MEM(b, want, sizeof(want));
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_CURSOR_DEFINE);
+	CHECK_EQ(m.hdr.session_id, 3);
+	CHECK_EQ(m.u.cursor_define.width, 3);
+	CHECK_EQ(m.u.cursor_define.height, 2);
+	CHECK_EQ(m.u.cursor_define.hot_x, 2);
+	CHECK_EQ(m.u.cursor_define.hot_y, 1);
+	CHECK(m.u.cursor_define.pixels == want + 28);
+	CHECK_EQ(m.u.cursor_define.pixels_len, 24);
+	check_prefixes_need_more(want, sizeof(want));
+
+	/* the smallest: 1x1, hotspot (0,0) */
+	static const uint8_t px[4] = { 1, 2, 3, 4 };
+	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 1, 1, 0, 0, px), 12 + 20);
+	CHECK_EQ(decode_all(b, 32, &m), HXFR_OK);
+	CHECK_MEM(m.u.cursor_define.pixels, px, 4);
+
+	/* the largest, 512x512: 1 MiB of pixels, over the client->server limit
+	 * (only a server sends it) and well within the server->client one. */
+	size_t big = HXFR_CURSOR_DEFINE_MAX_SIZE;
+	CHECK_EQ(big, 12 + 16 + 512 * 512 * 4);
+	uint8_t *pix = malloc(512 * 512 * 4), *msg = malloc(big);
+	for (size_t i = 0; i < 512 * 512 * 4; i++)
+		pix[i] = (uint8_t)(i * 31);
+	CHECK_EQ(hxfr_encode_cursor_define(msg, big - 1, 1, 512, 512, 511, 511, pix), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(msg, big, 1, 512, 512, 511, 511, pix), big);
+	CHECK_EQ(decode_all(msg, big, &m), HXFR_OK);
+	CHECK_EQ(m.u.cursor_define.pixels_len, 512 * 512 * 4);
+	CHECK_MEM(m.u.cursor_define.pixels, pix, 512 * 512 * 4);
+	size_t consumed = 9;
+	CHECK_EQ(hxfr_decode(msg, big, MAXC, &m, &consumed), HXFR_E_OVERSIZE);
+	CHECK_EQ(consumed, 0);
+	free(msg);
+	free(pix);
+}
+
+/* A CURSOR_DEFINE written by hand with arbitrary fields and payload size,
+ * into an exact-size heap buffer (the sanitizer build sees any overread). */
+static enum hxfr_status cursor_raw(int32_t w, int32_t h, int32_t hx, int32_t hy,
+				   uint32_t payload, size_t *consumed)
+{
+	size_t n = 12 + (size_t)payload;
+	uint8_t *b = calloc(1, n);
+	raw_header(b, HXFR_CURSOR_DEFINE, 0, 1, payload);
+	if (payload >= 16) {
+		put32(b + 12, (uint32_t)w);
+		put32(b + 16, (uint32_t)h);
+		put32(b + 20, (uint32_t)hx);
+		put32(b + 24, (uint32_t)hy);
+	}
+	struct hxfr_msg m;
+	enum hxfr_status st = hxfr_decode(b, n, MAXS, &m, consumed);
+	free(b);
+	return st;
+}
+
+static void test_error_cursor_define(void)
+{
+	size_t consumed = 0;
+	CHECK_EQ(cursor_raw(2, 2, 0, 0, 16 + 16, &consumed), HXFR_OK);
+	CHECK_EQ(consumed, 12 + 32);
+	CHECK_EQ(cursor_raw(512, 1, 511, 0, 16 + 2048, &consumed), HXFR_OK);
+	CHECK_EQ(cursor_raw(1, 512, 0, 511, 16 + 2048, &consumed), HXFR_OK);
+
+	/* dimensions out of range */
+	static const int32_t bad_dims[][2] = {
+		{ 0, 1 }, { 1, 0 }, { -1, 1 }, { 1, -1 }, { 513, 1 }, { 1, 513 },
+		{ INT32_MIN, 1 }, { 1, INT32_MAX }, { 65536, 65536 },
+	};
+	for (size_t i = 0; i < sizeof(bad_dims) / sizeof(bad_dims[0]); i++) {
+		consumed = 0;
+		CHECK_EQ(cursor_raw(bad_dims[i][0], bad_dims[i][1], 0, 0, 16 + 4, &consumed),
+			 HXFR_E_VALUE);
+		CHECK_EQ(consumed, 12 + 20);
+	}
+	/* hotspot outside the image */
+	CHECK_EQ(cursor_raw(2, 2, -1, 0, 32, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(cursor_raw(2, 2, 0, -1, 32, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(cursor_raw(2, 2, 2, 0, 32, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(cursor_raw(2, 2, 0, 2, 32, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(cursor_raw(3, 1, 1, 1, 28, &consumed), HXFR_E_VALUE);
+	CHECK_EQ(consumed, 12 + 28);
+
+	/* payload not 16 + w*h*4 */
+	CHECK_EQ(cursor_raw(2, 2, 0, 0, 16 + 12, &consumed), HXFR_E_SIZE); /* a pixel short */
+	CHECK_EQ(consumed, 12 + 28);
+	CHECK_EQ(cursor_raw(2, 2, 0, 0, 16 + 20, &consumed), HXFR_E_SIZE); /* a pixel over */
+	CHECK_EQ(cursor_raw(2, 2, 0, 0, 16 + 17, &consumed), HXFR_E_SIZE); /* a byte over */
+	CHECK_EQ(cursor_raw(2, 2, 0, 0, 16 + 15, &consumed), HXFR_E_SIZE); /* a byte short */
+	CHECK_EQ(cursor_raw(2, 2, 0, 0, 16, &consumed), HXFR_E_SIZE);      /* no pixels */
+	CHECK_EQ(cursor_raw(512, 512, 0, 0, 16 + 4, &consumed), HXFR_E_SIZE);
+	CHECK_EQ(cursor_raw(0, 0, 0, 0, 15, &consumed), HXFR_E_SIZE);      /* no room for fields */
+	CHECK_EQ(consumed, 12 + 15);
+
+	/* the encoder will not write what a receiver rejects */
+	uint8_t b[256], px[64] = { 0 };
+	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 0, 1, 0, 0, px), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 1, 0, 0, 0, px), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 513, 1, 0, 0, px), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, -4, -4, 0, 0, px), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 2, 2, 2, 0, px), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 2, 2, 0, -1, px), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(b, 12 + 16 + 16 - 1, 0, 2, 2, 1, 1, px), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(b, 12 + 16 + 16, 0, 2, 2, 1, 1, px), 44);
+}
+
+static void test_layout_cursor_move(void)
+{
+	static const uint8_t want[] = {
+		0x48, 0x58, 0x46, 0x52, 0x49, 0x00, 0x02, 0x00, 0x0c, 0x00, 0x00, 0x00,
+		0xfb, 0xff, 0xff, 0xff, 0xbc, 0x02, 0x00, 0x00, /* x -5, y 700 */
+		0x01, 0x00, 0x00, 0x00,                         /* visible */
+	};
+	uint8_t b[64];
+	struct hxfr_msg m;
+	CHECK_EQ(hxfr_encode_cursor_move(b, sizeof(b), 2, -5, 700, true), sizeof(want));
+	CHECK_MEM(b, want, sizeof(want));
+	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_CURSOR_MOVE);
+	CHECK_EQ(m.hdr.session_id, 2);
+	CHECK_EQ(m.u.cursor_move.x, -5);
+	CHECK_EQ(m.u.cursor_move.y, 700);
+	CHECK(m.u.cursor_move.visible);
+	check_prefixes_need_more(want, sizeof(want));
+
+	CHECK_EQ(hxfr_encode_cursor_move(b, sizeof(b), 2, INT32_MIN, INT32_MAX, false), 24);
+	CHECK_EQ(b[20], 0);
+	CHECK_EQ(decode_all(b, 24, &m), HXFR_OK);
+	CHECK_EQ(m.u.cursor_move.x, INT32_MIN);
+	CHECK_EQ(m.u.cursor_move.y, INT32_MAX);
+	CHECK(!m.u.cursor_move.visible);
+}
+
+static void test_error_cursor_move_visible(void)
+{
+	static const uint32_t bad[] = { 2, 0x100, 0x80000001u, UINT32_MAX };
+	uint8_t b[64];
+	struct hxfr_msg m;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = hxfr_encode_cursor_move(b, sizeof(b), 1, 10, 10, true);
+		put32(b + 20, bad[i]);
+		size_t consumed = 0;
+		CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_VALUE);
+		CHECK_EQ(consumed, n);
+	}
+}
+
+static void test_stream_key_hex(void)
+{
+	static const char want[] =
+		"00112233445566778899aabbccddeeff0123456789abcdeffedcba9876543210";
+	static const uint8_t key[HXFR_STREAM_KEY_LEN] = {
+		0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+	};
+	char hex[HXFR_STREAM_KEY_HEX_LEN + 1];
+	memset(hex, 'Z', sizeof(hex));
+	hxfr_stream_key_to_hex(key, hex);
+	CHECK_EQ(sizeof(want), 65);
+	CHECK_STR(hex, want);
+
+	uint8_t got[HXFR_STREAM_KEY_LEN];
+	memset(got, 0x5a, sizeof(got));
+	CHECK_EQ(hxfr_stream_key_from_hex(want, got), 0);
+	CHECK_MEM(got, key, sizeof(key));
+	/* either case, also mixed */
+	static const char upper[] =
+		"00112233445566778899AABBCCDDEEFF0123456789ABCDEFFEDCBA9876543210";
+	static const char mixed[] =
+		"00112233445566778899aAbBcCdDeEfF0123456789AbCdEffEdCbA9876543210";
+	memset(got, 0, sizeof(got));
+	CHECK_EQ(hxfr_stream_key_from_hex(upper, got), 0);
+	CHECK_MEM(got, key, sizeof(key));
+	memset(got, 0, sizeof(got));
+	CHECK_EQ(hxfr_stream_key_from_hex(mixed, got), 0);
+	CHECK_MEM(got, key, sizeof(key));
+
+	/* every byte value survives the round trip */
+	uint8_t all[HXFR_STREAM_KEY_LEN];
+	for (int base = 0; base < 256; base += HXFR_STREAM_KEY_LEN) {
+		key_pattern(all, (uint8_t)base);
+		hxfr_stream_key_to_hex(all, hex);
+		CHECK_EQ(strlen(hex), 64);
+		CHECK_EQ(hxfr_stream_key_from_hex(hex, got), 0);
+		CHECK_MEM(got, all, sizeof(all));
+	}
+
+	/* rejected inputs leave the key untouched */
+	char bad[80];
+	memset(got, 0x5a, sizeof(got));
+	uint8_t untouched[HXFR_STREAM_KEY_LEN];
+	memset(untouched, 0x5a, sizeof(untouched));
+
+	memcpy(bad, want, 63), bad[63] = '\0'; /* 63 digits (odd length) */
+	CHECK_EQ(hxfr_stream_key_from_hex(bad, got), -EINVAL);
+	memcpy(bad, want, 62), bad[62] = '\0'; /* 62: even but short */
+	CHECK_EQ(hxfr_stream_key_from_hex(bad, got), -EINVAL);
+	memcpy(bad, want, 64), bad[64] = '0', bad[65] = '\0'; /* 65 digits */
+	CHECK_EQ(hxfr_stream_key_from_hex(bad, got), -EINVAL);
+	memcpy(bad, want, 64), bad[64] = '0', bad[65] = '0', bad[66] = '\0'; /* 66 */
+	CHECK_EQ(hxfr_stream_key_from_hex(bad, got), -EINVAL);
+	memcpy(bad, want, 64), bad[64] = '\n', bad[65] = '\0'; /* trailing newline */
+	CHECK_EQ(hxfr_stream_key_from_hex(bad, got), -EINVAL);
+	CHECK_EQ(hxfr_stream_key_from_hex("", got), -EINVAL);
+	CHECK_EQ(hxfr_stream_key_from_hex(NULL, got), -EINVAL);
+	/* a bad digit at the first, a middle, the last position */
+	static const size_t pos[] = { 0, 1, 31, 62, 63 };
+	static const char digits[] = { 'g', 'G', ' ', 'x', '-', ':' };
+	for (size_t i = 0; i < sizeof(pos) / sizeof(pos[0]); i++) {
+		for (size_t j = 0; j < sizeof(digits); j++) {
+			memcpy(bad, want, 65);
+			bad[pos[i]] = digits[j];
+			CHECK_EQ(hxfr_stream_key_from_hex(bad, got), -EINVAL);
+		}
+	}
+	memcpy(bad, "0x", 2), memcpy(bad + 2, want, 62), bad[64] = '\0';
+	CHECK_EQ(hxfr_stream_key_from_hex(bad, got), -EINVAL);
+	CHECK_MEM(got, untouched, sizeof(untouched));
+
+	/* a short string is not read past its NUL (exact-size heap copy) */
+	char *shortstr = malloc(3);
+	memcpy(shortstr, "ab", 3);
+	CHECK_EQ(hxfr_stream_key_from_hex(shortstr, got), -EINVAL);
+	free(shortstr);
+}
+
+static void test_feature_bits(void)
+{
+	CHECK_EQ(HXFR_FEATURE_CONTROL, 0x1);
+	CHECK_EQ(HXFR_FEATURE_STREAM_KEYS, 0x2);
+	CHECK_EQ(HXFR_FEATURE_CURSOR, 0x4);
+	CHECK_EQ(HXFR_EXT_VERSION, 1);
+	uint8_t b[64];
+	struct hxfr_msg m;
+	uint32_t all = HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR;
+	CHECK_EQ(hxfr_encode_hello(b, sizeof(b), all), 28);
+	CHECK_EQ(b[16], 1); /* version stays 1 */
+	CHECK_EQ(b[20], 0x07);
+	CHECK_EQ(decode_all(b, 28, &m), HXFR_OK);
+	CHECK_EQ(m.u.hello.features, all);
+}
+
+/* Every message a client sends still fits HXFR_MAX_CLIENT_PAYLOAD. */
+static void test_client_messages_fit(void)
+{
+	uint8_t b[128], key[HXFR_STREAM_KEY_LEN], mac[HXFR_MAC_LEN] = { 0 };
+	struct hxfr_config_req c = { 0 };
+	struct hxfr_enable_scanout e = { 0 };
+	key_pattern(key, 1);
+	size_t sizes[] = {
+		hxfr_encode_empty(b, sizeof(b), HXFR_KEYFRAME_REQ, 1),
+		hxfr_encode_empty(b, sizeof(b), HXFR_PING, 1),
+		hxfr_encode_config_req(b, sizeof(b), 1, &c),
+		hxfr_encode_enable_scanout(b, sizeof(b), &e),
+		hxfr_encode_disable_scanout(b, sizeof(b), 1),
+		hxfr_encode_subscribe(b, sizeof(b), 1),
+		hxfr_encode_hello(b, sizeof(b), 7),
+		hxfr_encode_auth(b, sizeof(b), mac),
+		hxfr_encode_stream_key_req(b, sizeof(b), 1),
+		hxfr_encode_stream_key_revoke(b, sizeof(b), 1),
+		hxfr_encode_subscribe_keyed(b, sizeof(b), 1, key),
+	};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		CHECK(sizes[i] >= HXFR_HEADER_SIZE);
+		CHECK(sizes[i] - HXFR_HEADER_SIZE <= HXFR_MAX_CLIENT_PAYLOAD);
+	}
+	CHECK_EQ(HXFR_MAX_CLIENT_PAYLOAD, 4096);
+}
+
 /* A server's view of one stream: good, unknown, wrong-size and bad-value
  * messages in a row are each skipped and the next one is read. */
 static void test_stream_resync(void)
@@ -636,6 +1049,43 @@ static void test_stream_resync(void)
 	CHECK_EQ(pos, o);
 }
 
+/* A subscriber's view: key, cursor and frame messages mixed with bad ones
+ * (zero key, short cursor image, bad visible, unknown 0x4a) stay in sync. */
+static void test_stream_resync_extension(void)
+{
+	uint8_t b[1024], key[HXFR_STREAM_KEY_LEN], px[16];
+	key_pattern(key, 0x40);
+	memset(px, 0x11, sizeof(px));
+	size_t o = 0, n;
+	o += hxfr_encode_stream_key(b + o, sizeof(b) - o, 1, key);
+	o += raw_header(b + o, HXFR_SUBSCRIBE_KEYED, 0, 1, 36);
+	memset(b + o, 0, 36), o += 36;
+	o += hxfr_encode_cursor_define(b + o, sizeof(b) - o, 1, 2, 2, 0, 0, px);
+	o += raw_header(b + o, HXFR_CURSOR_DEFINE, 0, 1, 16 + 12);
+	memset(b + o, 0, 28), put32(b + o, 2), put32(b + o + 4, 2), o += 28;
+	n = hxfr_encode_cursor_move(b + o, sizeof(b) - o, 1, 3, 4, true);
+	b[o + 20] = 7, o += n;
+	o += raw_header(b + o, 0x4a, 0, 1, 2);
+	b[o++] = 0, b[o++] = 0;
+	o += hxfr_encode_cursor_move(b + o, sizeof(b) - o, 1, 3, 4, false);
+	o += hxfr_encode_stream_key(b + o, sizeof(b) - o, 1, NULL);
+	static const enum hxfr_status want[] = { HXFR_OK,     HXFR_E_VALUE, HXFR_OK, HXFR_E_SIZE,
+						 HXFR_E_VALUE, HXFR_E_TYPE,  HXFR_OK, HXFR_OK };
+	static const uint8_t types[] = { HXFR_STREAM_KEY,    HXFR_SUBSCRIBE_KEYED, HXFR_CURSOR_DEFINE,
+					 HXFR_CURSOR_DEFINE, HXFR_CURSOR_MOVE,     0x4a,
+					 HXFR_CURSOR_MOVE,   HXFR_STREAM_KEY };
+	size_t pos = 0;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct hxfr_msg m;
+		size_t consumed = 0;
+		CHECK_EQ(hxfr_decode(b + pos, o - pos, MAXS, &m, &consumed), want[i]);
+		CHECK_EQ(m.hdr.type, types[i]);
+		CHECK(consumed > 0);
+		pos += consumed;
+	}
+	CHECK_EQ(pos, o);
+}
+
 static void test_encoders_small_cap(void)
 {
 	uint8_t b[300], nonce[HXFR_NONCE_LEN] = { 0 }, mac[HXFR_MAC_LEN] = { 0 };
@@ -656,6 +1106,21 @@ static void test_encoders_small_cap(void)
 	CHECK_EQ(hxfr_encode_auth_resp(b, 19, true, 0), 0);
 	CHECK_EQ(hxfr_encode_error(b, 271, 0, 1, "m"), 0);
 	CHECK_EQ(hxfr_encode_error(b, 272, 0, 1, "m"), 272);
+	uint8_t key[HXFR_STREAM_KEY_LEN], px[4] = { 0 };
+	key_pattern(key, 1);
+	CHECK_EQ(hxfr_encode_stream_key_req(b, 15, 1), 0);
+	CHECK_EQ(hxfr_encode_stream_key_req(b, 16, 1), 16);
+	CHECK_EQ(hxfr_encode_stream_key(b, 47, 1, key), 0);
+	CHECK_EQ(hxfr_encode_stream_key(b, 48, 1, key), 48);
+	CHECK_EQ(hxfr_encode_stream_key_revoke(b, 15, 1), 0);
+	CHECK_EQ(hxfr_encode_stream_key_revoke(b, 16, 1), 16);
+	CHECK_EQ(hxfr_encode_subscribe_keyed(b, 47, 1, key), 0);
+	CHECK_EQ(hxfr_encode_subscribe_keyed(b, 48, 1, key), 48);
+	CHECK_EQ(hxfr_encode_cursor_define(b, 31, 1, 1, 1, 0, 0, px), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(b, 0, 1, 1, 1, 0, 0, px), 0);
+	CHECK_EQ(hxfr_encode_cursor_define(b, 32, 1, 1, 1, 0, 0, px), 32);
+	CHECK_EQ(hxfr_encode_cursor_move(b, 23, 1, 0, 0, true), 0);
+	CHECK_EQ(hxfr_encode_cursor_move(b, 24, 1, 0, 0, true), 24);
 }
 
 static void test_names(void)
@@ -663,6 +1128,16 @@ static void test_names(void)
 	CHECK_STR(hxfr_type_name(HXFR_HELLO), "HELLO");
 	CHECK_STR(hxfr_type_name(HXFR_FRAME_RESPONSE), "FRAME_RESPONSE");
 	CHECK_STR(hxfr_type_name(0x99), "UNKNOWN");
+	CHECK_STR(hxfr_type_name(0x4a), "UNKNOWN");
+	static const struct {
+		uint8_t type;
+		const char *name;
+	} ext[] = {
+		{ 0x44, "STREAM_KEY_REQ" }, { 0x45, "STREAM_KEY" },     { 0x46, "STREAM_KEY_REVOKE" },
+		{ 0x47, "SUBSCRIBE_KEYED" }, { 0x48, "CURSOR_DEFINE" }, { 0x49, "CURSOR_MOVE" },
+	};
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		CHECK_STR(hxfr_type_name(ext[i].type), ext[i].name);
 	static const enum hxfr_status all[] = { HXFR_OK, HXFR_NEED_MORE, HXFR_E_MAGIC, HXFR_E_TYPE,
 						HXFR_E_SIZE, HXFR_E_OVERSIZE, HXFR_E_VALUE };
 	int dup = 0;
@@ -695,7 +1170,19 @@ int main(void)
 	test_error_bad_success();
 	test_error_hello_values();
 	test_error_frame();
+	test_layout_stream_key_req_revoke();
+	test_layout_stream_key();
+	test_layout_subscribe_keyed();
+	test_error_subscribe_keyed_zero_key();
+	test_layout_cursor_define();
+	test_error_cursor_define();
+	test_layout_cursor_move();
+	test_error_cursor_move_visible();
+	test_stream_key_hex();
+	test_feature_bits();
+	test_client_messages_fit();
 	test_stream_resync();
+	test_stream_resync_extension();
 	test_encoders_small_cap();
 	test_names();
 	return check_report();

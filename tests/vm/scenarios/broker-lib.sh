@@ -13,11 +13,11 @@ hc() { "$hc_bin" --socket "$helix_sock" "$@"; }
 # start_broker ARGS... : the broker with the test sockets, logging to
 # $LC_OUT/broker.log; waits until it listens.
 start_broker() {
-	lc_bg broker "$broker_bin" --helix-socket "$helix_sock" --wayland-socket "$wl_sock" \
+	lc_bg "${broker_log_name:-broker}" "$broker_bin" --helix-socket "$helix_sock" --wayland-socket "$wl_sock" \
 		--log-level debug "$@"
 	broker_pid=$LC_BG_PID
 	lc_wait_for "[ -S '$helix_sock' ] || ! kill -0 $broker_pid 2>/dev/null" 30
-	broker_alive || { echo "broker did not start"; tail -20 "$LC_OUT/broker.log"; return 1; }
+	broker_alive || { echo "broker did not start"; tail -20 "$LC_OUT/${broker_log_name:-broker}.log"; return 1; }
 	[ "$(stat -c '%a' "$helix_sock")" = 660 ] || { echo "socket mode $(stat -c '%a' "$helix_sock")"; return 1; }
 }
 
