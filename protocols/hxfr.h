@@ -228,7 +228,7 @@ size_t hxfr_encode_auth_resp(uint8_t *buf, size_t cap, bool success, uint32_t gr
 size_t hxfr_encode_error(uint8_t *buf, size_t cap, uint16_t session_id, int32_t code,
 			 const char *message);
 
-/* leasecast extension v1: stream keys and cursor (HXFR.md §5.6, §5.7). */
+/* leasecast extension v1: stream keys (HXFR.md §5.8) and cursor (§5.9). */
 size_t hxfr_encode_stream_key_req(uint8_t *buf, size_t cap, uint32_t scanout_id);
 /* key NULL sends the all-zero key ("no key"). */
 size_t hxfr_encode_stream_key(uint8_t *buf, size_t cap, uint32_t scanout_id,
