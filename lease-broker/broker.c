@@ -14,13 +14,24 @@
 
 #define DEFAULT_REFRESH_HZ 60
 #define MAX_LESSEES 256
-/* After the exporter has confirmed ENABLE, the HOTPLUG uevent is how we
- * learn the output is up; but virtio-gpu reads display info asynchronously
- * and, with a DISABLE of the same scanout just before, the guest can see no
- * status change and send none (seen ~1 in 300 fast cycles). So while an
- * output is enabling we also re-probe at this interval, bounded by
- * --enable-timeout-ms. */
-#define ENABLE_RECHECK_MS 100
+/* Lost display events. A virtio-gpu guest (Linux 6.1
+ * virtio_gpu_config_changed_work_func) reads the pending event, asks for the
+ * display info, and only then clears the event: one that QEMU raises in
+ * between (the next ENABLE or DISABLE, of any scanout) is cleared unseen, and
+ * the guest keeps stale display info until some later event; its connector
+ * probe only reports that cache, so probing again cannot help. Seen about
+ * once in 300-700 fast back-to-back leases.
+ *
+ * The normal path stays the HOTPLUG uevent and a full probe. Only when an
+ * output is still not connected REASSERT_FIRST_MS after the host confirmed
+ * its ENABLE do we send the ENABLE again (the exporter makes a repeated
+ * request reach the guest as a new event), at doubling intervals, within
+ * --enable-timeout-ms (the lease's deadline). Likewise, when a later probe
+ * (the next HOTPLUG's, or one REASSERT_FIRST_MS after the host confirmed the
+ * DISABLE) still shows an output we turned off as connected, the DISABLE
+ * goes again, at most MAX_DISABLE_REASSERTS times. */
+#define REASSERT_FIRST_MS 750
+#define MAX_DISABLE_REASSERTS 3
 
 struct lb_broker {
 	struct wl_display *display;
@@ -39,7 +50,6 @@ struct lease_impl {
 	uint32_t width, height, refresh_hz;
 	struct wl_event_source *timer;   /* enable deadline */
 	struct wl_event_source *idle;    /* progress, outside the caller's stack */
-	struct wl_event_source *recheck; /* probe fallback while enabling */
 	int emitting;
 	bool destroy_requested;
 	bool lessee_alive;               /* a kernel lessee we may have to revoke */
@@ -246,22 +256,62 @@ static void output_check_enabled(struct lb_output *o)
 	}
 }
 
-static int lease_recheck(void *data)
+static int output_reassert(void *data);
+
+/* A new ENABLE or DISABLE of ours: recovery starts afresh. */
+static void reassert_reset(struct lb_output *o)
 {
-	struct lease_impl *li = data;
-	struct lb_lease *l = &li->pub;
-	bool waiting = false;
-	for (size_t i = 0; i < l->n_outputs; i++) {
-		struct lb_output *o = l->outputs[i];
-		if (o->state == LB_OUTPUT_ENABLING && !o->scanout_req) {
-			output_check_enabled(o);
-			if (o->state == LB_OUTPUT_ON)
-				lc_debug("%s: connected (found by re-probe, no uevent)", o->name);
-		}
-		waiting |= o->state == LB_OUTPUT_ENABLING;
+	o->reasserts = 0;
+	o->reassert_ms = REASSERT_FIRST_MS;
+	o->turned_off = false;
+	if (o->reassert)
+		wl_event_source_timer_update(o->reassert, 0);
+}
+
+static void reassert_arm(struct lb_output *o)
+{
+	if (!o->reassert)
+		o->reassert = wl_event_loop_add_timer(o->card->broker->loop, output_reassert, o);
+	if (o->reassert)
+		wl_event_source_timer_update(o->reassert, (int)o->reassert_ms);
+}
+
+static void enable_done(void *data, bool ok, const char *msg);
+static bool reassert_disable(struct lb_output *o);
+
+/* Fires a while after the host confirmed an ENABLE or DISABLE of ours. */
+static int output_reassert(void *data)
+{
+	struct lb_output *o = data;
+	struct lb_broker *b = o->card->broker;
+	if (o->state == LB_OUTPUT_OFF && o->turned_off && !o->lease) {
+		/* Nothing else may probe this output soon: check it now. */
+		int r = lb_card_probe_output(o);
+		if (r == 0)
+			o->turned_off = false;
+		else if (r == 1)
+			reassert_disable(o);
+		return 0;
 	}
-	if (waiting && l->state == LB_LEASE_PENDING)
-		wl_event_source_timer_update(li->recheck, ENABLE_RECHECK_MS);
+	/* The host has had this output on for a while and the guest still
+	 * shows it disconnected: it lost the display event. */
+	if (o->state != LB_OUTPUT_ENABLING || !o->lease || o->scanout_req || !b->exporter)
+		return 0;
+	/* A HOTPLUG uevent may have been lost instead (netlink overrun). */
+	output_check_enabled(o);
+	if (o->state != LB_OUTPUT_ENABLING)
+		return 0;
+	struct lease_impl *li = impl(o->lease);
+	lc_info("re-asserting scanout %d: guest missed the display event (%s not connected %u ms "
+		"after the host's ENABLE)",
+		o->scanout_id, o->name, o->reassert_ms);
+	o->reasserts++;
+	o->reassert_ms *= 2;
+	o->scanout_req = lb_exporter_enable(b->exporter, (uint32_t)o->scanout_id, li->width,
+					    li->height, li->refresh_hz, b->cfg->enable_timeout_ms,
+					    enable_done, o);
+	if (!o->scanout_req)
+		reassert_arm(o); /* exporter queue full: try again later */
 	return 0;
 }
 
@@ -280,13 +330,8 @@ static void enable_done(void *data, bool ok, const char *msg)
 	/* The host has it on; the guest learns it through HOTPLUG, but it may
 	 * already have: look now as well. */
 	output_check_enabled(o);
-	if (o->state == LB_OUTPUT_ENABLING && o->lease) {
-		struct lease_impl *li = impl(o->lease);
-		if (!li->recheck)
-			li->recheck = wl_event_loop_add_timer(li->pub.broker->loop, lease_recheck, li);
-		if (li->recheck)
-			wl_event_source_timer_update(li->recheck, ENABLE_RECHECK_MS);
-	}
+	if (o->state == LB_OUTPUT_ENABLING && o->lease)
+		reassert_arm(o);
 }
 
 static void disable_done(void *data, bool ok, const char *msg)
@@ -295,8 +340,39 @@ static void disable_done(void *data, bool ok, const char *msg)
 	o->scanout_req = NULL;
 	if (!ok)
 		lc_warn("%s: turning off failed: %s", o->name, msg ? msg : "?");
-	if (o->state == LB_OUTPUT_DISABLING)
+	if (o->state == LB_OUTPUT_DISABLING) {
 		o->state = LB_OUTPUT_OFF;
+		o->turned_off = ok;
+		if (ok)
+			reassert_arm(o);
+	}
+}
+
+/* A probe found an output we turned off still connected: the guest may have
+ * lost the DISABLE's display event. Returns true when the DISABLE went again. */
+static bool reassert_disable(struct lb_output *o)
+{
+	struct lb_broker *b = o->card->broker;
+	if (!o->turned_off || o->scanout_req || !b->exporter)
+		return false;
+	if (o->reasserts >= MAX_DISABLE_REASSERTS) {
+		lc_warn("%s stays connected after %u DISABLEs: taking it as turned on by someone "
+			"else", o->name, o->reasserts + 1);
+		o->turned_off = false;
+		return false;
+	}
+	lc_info("re-asserting scanout %d: guest missed the display event (%s still connected "
+		"after the host's DISABLE)",
+		o->scanout_id, o->name);
+	unsigned n = o->reasserts + 1;
+	o->scanout_req = lb_exporter_disable(b->exporter, (uint32_t)o->scanout_id,
+					     b->cfg->enable_timeout_ms, disable_done, o);
+	if (!o->scanout_req)
+		return false;
+	o->state = LB_OUTPUT_DISABLING; /* still offerable: no signal */
+	o->reasserts = n;
+	o->reassert_ms *= 2;
+	return true;
 }
 
 static unsigned count_leases_of(struct lb_broker *b, uid_t uid)
@@ -407,6 +483,7 @@ struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_par
 			continue;
 		lb_exporter_req_cancel(o->scanout_req); /* a DISABLE still in flight */
 		o->scanout_req = NULL;
+		reassert_reset(o);
 		o->scanout_req = lb_exporter_enable(b->exporter, (uint32_t)o->scanout_id, li->width,
 						    li->height, li->refresh_hz,
 						    b->cfg->enable_timeout_ms, enable_done, o);
@@ -469,8 +546,6 @@ static void lease_destroy_now(struct lease_impl *li)
 		wl_event_source_remove(li->timer);
 	if (li->idle)
 		wl_event_source_remove(li->idle);
-	if (li->recheck)
-		wl_event_source_remove(li->recheck);
 	if (li->lessee_alive) {
 		/* Reconcile first: a lessee that is gone (holder closed the fd)
 		 * must not be revoked by id. Ids are only reused through our own
@@ -494,6 +569,7 @@ static void lease_destroy_now(struct lease_impl *li)
 		o->lease = NULL;
 		if (o->card->has_exporter && o->scanout_id >= 0 && b->exporter) {
 			lb_exporter_req_cancel(o->scanout_req);
+			reassert_reset(o);
 			o->scanout_req = lb_exporter_disable(b->exporter, (uint32_t)o->scanout_id,
 							     b->cfg->enable_timeout_ms, disable_done, o);
 			o->state = o->scanout_req ? LB_OUTPUT_DISABLING : LB_OUTPUT_OFF;
@@ -536,6 +612,14 @@ static void handle_hotplug(void *data, dev_t dev)
 			int r = lb_card_probe_output(o);
 			if (r < 0)
 				continue;
+			if (o->state == LB_OUTPUT_OFF && o->turned_off) {
+				if (r == 0) {
+					o->turned_off = false; /* the guest saw it: done */
+					continue;
+				}
+				if (reassert_disable(o))
+					continue;
+			}
 			enum lb_output_state ns = r ? LB_OUTPUT_ON : LB_OUTPUT_OFF;
 			if (ns == o->state)
 				continue;
@@ -653,8 +737,12 @@ void lb_broker_destroy(struct lb_broker *b)
 	wl_list_for_each_safe(card, ctmp, &b->cards, link) {
 		/* Pending exporter requests are gone with the link. */
 		struct lb_output *o;
-		wl_list_for_each(o, &card->outputs, link)
+		wl_list_for_each(o, &card->outputs, link) {
 			o->scanout_req = NULL;
+			if (o->reassert)
+				wl_event_source_remove(o->reassert);
+			o->reassert = NULL;
+		}
 		lb_card_destroy(card);
 	}
 	free(b);

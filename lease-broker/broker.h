@@ -46,6 +46,11 @@ struct lb_output {
 	struct lb_lease *lease;      /* claimed by (pending or active), or NULL */
 	/* private to broker.c: the exporter request in flight, if any */
 	struct lb_exporter_req *scanout_req;
+	/* private to broker.c: lost display-event recovery (see broker.c) */
+	struct wl_event_source *reassert;
+	unsigned reassert_ms;        /* next re-assert interval */
+	unsigned reasserts;          /* re-sent requests since the last change */
+	bool turned_off;             /* off by our DISABLE: must probe disconnected */
 };
 
 struct lb_card {

@@ -246,6 +246,8 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 		return;
 	case HXFR_SCANOUT_RESP: {
 		struct lb_exporter_req *r;
+		lc_debug("exporter: SCANOUT_RESP scanout %u %s", m->u.scanout_resp.scanout_id,
+			 m->u.scanout_resp.success ? "success" : "failure");
 		wl_list_for_each(r, &l->sent, link) {
 			if (r->en.scanout_id == m->u.scanout_resp.scanout_id) {
 				char msg[128];

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "frames.h"
 #include "hxfr_auth.h"
 #include "log.h"
 
@@ -28,7 +29,23 @@ struct client_req {
 	struct qe_control_req req;
 	struct qe_client *client;
 	uint16_t session_id;
+	bool disable;
+	uint32_t scanout_id;
 };
+
+/* What this server offers in HELLO_RESP (§5.6). */
+static uint32_t offered_features(const struct qe_client *c)
+{
+	return (c->env->cfg->have_key ? HXFR_FEATURE_CONTROL : 0) | HXFR_FEATURE_STREAM_KEYS |
+	       HXFR_FEATURE_CURSOR;
+}
+
+/* Control (and with it stream keys) after AUTH, or for everyone when the
+ * operator opened it. */
+static bool may_control(const struct qe_client *c)
+{
+	return c->authenticated || c->env->cfg->allow_unauthenticated_control;
+}
 
 static void update_io(struct qe_client *c);
 
@@ -90,6 +107,12 @@ static void start_closing(struct qe_client *c, const char *why)
 	lc_info("connection %" PRIu64 " (%s): closing: %s", c->id, c->peer, why);
 	c->closing = true;
 	lc_buf_consume(&c->in, c->in.len);
+	/* No frame after the last word; a half-sent one is finished first, or
+	 * the peer could not parse what follows. */
+	qe_stream_detach(&c->sub);
+	qe_outq_drop(&c->sub.q, QE_BLOB_FRAME);
+	qe_outq_drop(&c->sub.q, QE_BLOB_CURSOR_DEFINE);
+	qe_outq_drop(&c->sub.q, QE_BLOB_CURSOR_MOVE);
 	int r = sd_event_add_time_relative(c->env->ev, &c->close_timer, CLOCK_MONOTONIC,
 					   LINGER_USEC, 0, linger_expired, c);
 	if (r < 0)
@@ -101,9 +124,13 @@ static void req_done(struct qe_control_req *req, const struct qe_control_result 
 	struct client_req *cr = qe_container_of(req, struct client_req, req);
 	struct qe_client *c = cr->client;
 	uint16_t session_id = cr->session_id;
+	bool disabled = cr->disable && res->success;
+	uint32_t scanout = cr->scanout_id;
 	qe_list_remove(&req->link);
 	c->pending--;
 	free(cr);
+	if (disabled) /* the output is off: its stream key dies (HXFR.md §5.8.1) */
+		qe_frames_scanout_disabled(c->env->frames, scanout, "the scanout was disabled");
 	if (c->closing)
 		return;
 	if (!send_scanout_result(c, res, session_id)) {
@@ -132,6 +159,8 @@ static bool handle_control(struct qe_client *c, const struct hxfr_msg *msg, bool
 	}
 	cr->client = c;
 	cr->session_id = msg->hdr.session_id;
+	cr->disable = !enable;
+	cr->scanout_id = id;
 	cr->req.conn_id = c->id;
 	cr->req.done = req_done;
 	qe_list_init(&cr->req.link);
@@ -150,8 +179,7 @@ static bool handle_control(struct qe_client *c, const struct hxfr_msg *msg, bool
 
 static bool handle_hello(struct qe_client *c, const struct hxfr_msg *msg)
 {
-	const struct qe_config *cfg = c->env->cfg;
-	uint32_t features = cfg->have_key ? HXFR_FEATURE_CONTROL : 0;
+	uint32_t features = offered_features(c);
 	int r = hxfr_nonce_fill(c->nonce);
 	if (r < 0) {
 		c->nonce_valid = false;
@@ -160,6 +188,7 @@ static bool handle_hello(struct qe_client *c, const struct hxfr_msg *msg)
 				  "cannot draw a random nonce");
 	}
 	c->nonce_valid = true;
+	c->features = msg->u.hello.features;
 	lc_debug("connection %" PRIu64 ": HELLO version %u features 0x%" PRIx32, c->id,
 		 msg->u.hello.version, msg->u.hello.features);
 	uint8_t buf[REPLY_MAX];
@@ -188,7 +217,104 @@ static bool handle_auth(struct qe_client *c, const struct hxfr_msg *msg)
 	lc_info("connection %" PRIu64 " (%s): authenticated for control", c->id, c->peer);
 	uint8_t buf[REPLY_MAX];
 	return send_bytes(c, buf,
-			  hxfr_encode_auth_resp(buf, sizeof(buf), true, HXFR_FEATURE_CONTROL));
+			  hxfr_encode_auth_resp(buf, sizeof(buf), true,
+						HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS));
+}
+
+static bool send_subscribe_refusal(struct qe_client *c, uint16_t sid, uint32_t scanout,
+				   int32_t code, const char *text)
+{
+	uint8_t buf[REPLY_MAX];
+	if (!send_bytes(c, buf, hxfr_encode_subscribe_resp(buf, sizeof(buf), scanout, false)) ||
+	    !send_error(c, sid, code, text))
+		return false;
+	/* Each wrong key costs the guesser a connection. */
+	if (code == HXFR_ERR_AUTH_FAILED)
+		start_closing(c, "wrong stream key");
+	return true;
+}
+
+static bool handle_subscribe(struct qe_client *c, const struct hxfr_msg *msg, bool keyed)
+{
+	uint16_t sid = msg->hdr.session_id;
+	uint32_t scanout = keyed ? msg->u.subscribe_keyed.scanout_id : msg->u.scanout_id;
+	/* A new subscription replaces the old one: its frames stop here. */
+	qe_stream_detach(&c->sub);
+	qe_outq_drop(&c->sub.q, QE_BLOB_FRAME);
+	qe_outq_drop(&c->sub.q, QE_BLOB_CURSOR_DEFINE);
+	qe_outq_drop(&c->sub.q, QE_BLOB_CURSOR_MOVE);
+	c->sub.cursor = (c->features & HXFR_FEATURE_CURSOR) != 0;
+	int32_t code = 0;
+	char text[HXFR_ERROR_MESSAGE_LEN];
+	if (!qe_frames_subscribe(c->env->frames, &c->sub, scanout,
+				 keyed ? msg->u.subscribe_keyed.key : NULL, &code, text))
+		return send_subscribe_refusal(c, sid, scanout, code, text);
+	/* Replies go out before queued stream messages (flush_all), so
+	 * SUBSCRIBE_RESP precedes the cursor state attach just queued. */
+	uint8_t buf[REPLY_MAX];
+	if (!send_bytes(c, buf, hxfr_encode_subscribe_resp(buf, sizeof(buf), scanout, true)))
+		return false;
+	lc_info("connection %" PRIu64 " (%s): subscribed to scanout %" PRIu32 "%s%s", c->id,
+		c->peer, scanout, keyed ? " with its stream key" : " without a key (compat)",
+		c->sub.cursor ? ", with cursor" : "");
+	return true;
+}
+
+static bool handle_subscription_req(struct qe_client *c, const struct hxfr_msg *msg)
+{
+	uint16_t sid = msg->hdr.session_id;
+	const char *what = hxfr_type_name(msg->hdr.type);
+	if (!c->sub.stream) {
+		char text[HXFR_ERROR_MESSAGE_LEN];
+		snprintf(text, sizeof(text), "%s: this connection has no subscription", what);
+		return send_error(c, sid, HXFR_ERR_PROTOCOL, text);
+	}
+	if (msg->hdr.type == HXFR_KEYFRAME_REQ) {
+		/* The next frame to this subscriber is an IDR; until it comes,
+		 * P-frames would be useless to a decoder that asked. */
+		c->sub.needs_idr = true;
+		c->sub.idr_asked = true;
+		qe_stream_request_idr(c->sub.stream);
+		return true;
+	}
+	struct hxfr_config_req applied;
+	qe_stream_configure(c->sub.stream, &msg->u.config, &applied);
+	uint8_t buf[REPLY_MAX];
+	return send_bytes(c, buf,
+			  hxfr_encode_config_resp(buf, sizeof(buf),
+						  (uint16_t)qe_stream_scanout(c->sub.stream),
+						  &applied));
+}
+
+static bool handle_stream_key(struct qe_client *c, const struct hxfr_msg *msg, bool create)
+{
+	uint16_t sid = msg->hdr.session_id;
+	uint32_t scanout = msg->u.scanout_id;
+	const char *what = create ? "STREAM_KEY_REQ" : "STREAM_KEY_REVOKE";
+	uint8_t key[HXFR_STREAM_KEY_LEN] = { 0 };
+	int32_t code = 0;
+	char text[HXFR_ERROR_MESSAGE_LEN];
+	bool ok;
+	if (!may_control(c)) {
+		ok = false;
+		code = HXFR_ERR_UNAUTHENTICATED;
+		snprintf(text, sizeof(text),
+			 "%s needs an authenticated control connection (HELLO, then AUTH)", what);
+	} else if (create) {
+		ok = qe_frames_key_create(c->env->frames, scanout, key, &code, text);
+	} else {
+		ok = qe_frames_key_revoke(c->env->frames, scanout, &code, text);
+	}
+	uint8_t buf[REPLY_MAX];
+	/* Every key request gets exactly one STREAM_KEY (the zero key when
+	 * refused or revoked), then the why. */
+	bool sent = send_bytes(c, buf,
+			       hxfr_encode_stream_key(buf, sizeof(buf), scanout, ok ? key : NULL));
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(buf, sizeof(buf));
+	if (!sent)
+		return false;
+	return ok || send_error(c, sid, code, text);
 }
 
 /* Returns false when the connection cannot go on (the caller destroys it). */
@@ -208,21 +334,16 @@ static bool handle_msg(struct qe_client *c, const struct hxfr_msg *msg)
 	case HXFR_DISABLE_SCANOUT:
 		return handle_control(c, msg, false);
 	case HXFR_SUBSCRIBE:
-		return send_bytes(c, buf,
-				  hxfr_encode_subscribe_resp(buf, sizeof(buf), msg->u.scanout_id,
-							     false)) &&
-		       send_error(c, sid, HXFR_ERR_UNSUPPORTED,
-				  "SUBSCRIBE: frame streaming is not available in this "
-				  "qemu-frame-exporter (control only)");
+		return handle_subscribe(c, msg, false);
+	case HXFR_SUBSCRIBE_KEYED:
+		return handle_subscribe(c, msg, true);
 	case HXFR_KEYFRAME_REQ:
-	case HXFR_CONFIG_REQ: {
-		char text[HXFR_ERROR_MESSAGE_LEN];
-		snprintf(text, sizeof(text),
-			 "%s: frame streaming is not available in this qemu-frame-exporter "
-			 "(control only)",
-			 hxfr_type_name(msg->hdr.type));
-		return send_error(c, sid, HXFR_ERR_UNSUPPORTED, text);
-	}
+	case HXFR_CONFIG_REQ:
+		return handle_subscription_req(c, msg);
+	case HXFR_STREAM_KEY_REQ:
+		return handle_stream_key(c, msg, true);
+	case HXFR_STREAM_KEY_REVOKE:
+		return handle_stream_key(c, msg, false);
 	case HXFR_ERROR:
 		/* Never answer an error with an error: two peers could ping-pong. */
 		lc_info("connection %" PRIu64 " (%s): peer reports error %" PRId32 ": %s", c->id,
@@ -297,10 +418,33 @@ static bool process_input(struct qe_client *c)
 	return true;
 }
 
+/* Writes replies and stream messages in order: a reply never goes into the
+ * middle of a stream message. Returns bytes still queued (>0 when the
+ * socket is full), or -errno. */
+static ssize_t flush_all(struct qe_client *c)
+{
+	for (;;) {
+		if (!qe_outq_mid_message(&c->sub.q) && c->out.len > 0) {
+			ssize_t left = lc_buf_flush(&c->out, c->fd);
+			if (left != 0)
+				return left;
+		}
+		if (qe_outq_empty(&c->sub.q))
+			return (ssize_t)c->out.len;
+		int r = qe_outq_send_one(&c->sub.q, c->fd);
+		if (r == -EAGAIN)
+			return (ssize_t)(c->sub.q.bytes + c->out.len);
+		if (r < 0)
+			return r;
+		if (qe_outq_empty(&c->sub.q))
+			qe_stream_sub_drained(&c->sub);
+	}
+}
+
 /* Flushes and picks the events to wait for; may destroy c. */
 static void update_io(struct qe_client *c)
 {
-	ssize_t left = lc_buf_flush(&c->out, c->fd);
+	ssize_t left = flush_all(c);
 	if (left < 0) {
 		qe_client_destroy(c, strerror((int)-left));
 		return;
@@ -315,6 +459,33 @@ static void update_io(struct qe_client *c)
 		events |= EPOLLOUT;
 	sd_event_source_set_io_events(c->io, events);
 }
+
+static void sub_wake(struct qe_sub *sub)
+{
+	struct qe_client *c = qe_container_of(sub, struct qe_client, sub);
+	/* Sent from the loop's next turn, never from inside the fan-out. */
+	if (!c->closing)
+		sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
+}
+
+static void sub_kick(struct qe_sub *sub, int32_t code, const char *why)
+{
+	struct qe_client *c = qe_container_of(sub, struct qe_client, sub);
+	if (c->closing)
+		return;
+	lc_info("connection %" PRIu64 " (%s): subscription ended: %s", c->id, c->peer, why);
+	if (!send_error(c, (uint16_t)sub->scanout, code, why)) {
+		qe_client_destroy(c, "reply buffer full");
+		return;
+	}
+	start_closing(c, why);
+	update_io(c);
+}
+
+static const struct qe_sub_ops sub_ops = {
+	.wake = sub_wake,
+	.kick = sub_kick,
+};
 
 static int client_io(sd_event_source *s, int fd, uint32_t revents, void *data)
 {
@@ -376,6 +547,9 @@ struct qe_client *qe_client_create(const struct qe_client_env *env, int fd, uint
 	lc_buf_init(&c->out, OUT_MAX);
 	qe_list_init(&c->reqs);
 	qe_list_init(&c->link);
+	qe_list_init(&c->sub.link);
+	qe_outq_init(&c->sub.q, env->cfg->queue_bytes, env->cfg->queue_frames);
+	c->sub.ops = &sub_ops;
 	int r = sd_event_add_io(env->ev, &c->io, fd, EPOLLIN, client_io, c);
 	if (r < 0) {
 		lc_err("cannot watch connection %" PRIu64 ": %s", id, strerror(-r));
@@ -396,6 +570,8 @@ void qe_client_destroy(struct qe_client *c, const char *why)
 		qe_list_remove(pos);
 		free(cr);
 	}
+	qe_stream_detach(&c->sub);
+	qe_outq_clear(&c->sub.q);
 	c->io = sd_event_source_disable_unref(c->io);
 	c->close_timer = sd_event_source_disable_unref(c->close_timer);
 	close(c->fd);

@@ -11,16 +11,19 @@
 #include "hxfr.h"
 #include "list.h"
 #include "netbuf.h"
+#include "stream.h"
 
 struct qe_config;
 struct qe_control;
 struct qe_client;
+struct qe_frames;
 
 /* What every client shares, owned by the server. */
 struct qe_client_env {
 	sd_event *ev;
 	const struct qe_config *cfg;
 	struct qe_control *ctl;
+	struct qe_frames *frames;
 	/* Called from qe_client_destroy, so the owner can unlink and count. */
 	void (*gone)(void *data, struct qe_client *client);
 	void *data;
@@ -36,7 +39,9 @@ struct qe_client {
 	uint8_t nonce[HXFR_NONCE_LEN];
 	bool nonce_valid;   /* a HELLO_RESP nonce awaits one AUTH */
 	bool authenticated;
+	uint32_t features;  /* asked for in HELLO */
 	bool closing;       /* flushing a last reply, then closing */
+	struct qe_sub sub;  /* its subscription (one per connection) */
 	unsigned pending;   /* control requests in flight */
 	struct qe_list reqs;
 	struct qe_list link; /* server's list */

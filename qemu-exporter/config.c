@@ -5,12 +5,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sock.h"
 
 #ifndef QE_VERSION
 #define QE_VERSION "0"
 #endif
+
+#define DEFAULT_VAAPI_DEVICE "/dev/dri/renderD128"
+#define DEFAULT_BITRATE 8000000u
+#define DEFAULT_IDR_MS 2000u
+
+static const char *const x264_presets[] = {
+	"ultrafast", "superfast", "veryfast", "faster", "fast",
+	"medium",    "slow",      "slower",   "veryslow", "placebo",
+};
 
 static void usage(FILE *f, const char *prog)
 {
@@ -26,9 +36,20 @@ static void usage(FILE *f, const char *prog)
 		"  --allow-unauthenticated-control let any client ENABLE/DISABLE scanouts\n"
 		"                                  (Helix v1 brokers; unsafe)\n"
 		"  --max-clients N                 simultaneous HXFR clients (default 64)\n"
+		"  --allow-unkeyed-subscribe       accept Helix's SUBSCRIBE without a stream key\n"
+		"                                  (anyone reaching the port may watch; unsafe)\n"
+		"  --encoder x264|vaapi            H.264 encoder (default x264)\n"
+		"  --vaapi-device PATH             render node for vaapi (default %s)\n"
+		"  --preset NAME                   x264 preset (default ultrafast)\n"
+		"  --bitrate BPS                   target bit rate per scanout (default %u)\n"
+		"  --idr-interval-ms N             IDR at the first change after N ms (default\n"
+		"                                  %u; 0: only on join, request, resize)\n"
+		"  --max-subscribers-per-scanout N (default 8)\n"
+		"  --subscriber-queue-frames N     frames queued per subscriber before it\n"
+		"                                  skips to the next IDR (default 16)\n"
 		"  --log-level L                   error, warn, info, debug (default info)\n"
 		"  --help, --version\n",
-		prog, HXFR_DEFAULT_PORT);
+		prog, HXFR_DEFAULT_PORT, DEFAULT_VAAPI_DEVICE, DEFAULT_BITRATE, DEFAULT_IDR_MS);
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -55,6 +76,14 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 		OPT_UNAUTH,
 		OPT_MAX_CLIENTS,
 		OPT_LOG_LEVEL,
+		OPT_UNKEYED,
+		OPT_ENCODER,
+		OPT_VAAPI_DEVICE,
+		OPT_PRESET,
+		OPT_BITRATE,
+		OPT_IDR,
+		OPT_MAX_SUBS,
+		OPT_QUEUE_FRAMES,
 		OPT_HELP,
 		OPT_VERSION,
 	};
@@ -67,6 +96,14 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 		{ "allow-unauthenticated-control", no_argument, NULL, OPT_UNAUTH },
 		{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "allow-unkeyed-subscribe", no_argument, NULL, OPT_UNKEYED },
+		{ "encoder", required_argument, NULL, OPT_ENCODER },
+		{ "vaapi-device", required_argument, NULL, OPT_VAAPI_DEVICE },
+		{ "preset", required_argument, NULL, OPT_PRESET },
+		{ "bitrate", required_argument, NULL, OPT_BITRATE },
+		{ "idr-interval-ms", required_argument, NULL, OPT_IDR },
+		{ "max-subscribers-per-scanout", required_argument, NULL, OPT_MAX_SUBS },
+		{ "subscriber-queue-frames", required_argument, NULL, OPT_QUEUE_FRAMES },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
@@ -78,6 +115,14 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 		.listen_port = HXFR_DEFAULT_PORT,
 		.max_clients = 64,
 		.log_level = LC_LOG_INFO,
+		.encoder = QE_ENCODER_X264,
+		.preset = "ultrafast",
+		.vaapi_device = DEFAULT_VAAPI_DEVICE,
+		.bitrate_bps = DEFAULT_BITRATE,
+		.idr_interval_ms = DEFAULT_IDR_MS,
+		.max_subscribers_per_scanout = 8,
+		.queue_bytes = 8u << 20,
+		.queue_frames = 16,
 	};
 	snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
 
@@ -116,6 +161,72 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 				return QE_CONFIG_EXIT_USAGE;
 			}
 			cfg->max_clients = (unsigned)v;
+			break;
+		case OPT_UNKEYED:
+			cfg->allow_unkeyed_subscribe = true;
+			break;
+		case OPT_ENCODER:
+			if (strcmp(optarg, "x264") == 0) {
+				cfg->encoder = QE_ENCODER_X264;
+			} else if (strcmp(optarg, "vaapi") == 0) {
+				cfg->encoder = QE_ENCODER_VAAPI;
+			} else {
+				fprintf(stderr, "%s: --encoder: '%s' is not x264 or vaapi\n", prog,
+					optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			break;
+		case OPT_VAAPI_DEVICE:
+			cfg->vaapi_device = optarg;
+			break;
+		case OPT_PRESET: {
+			bool known = false;
+			for (size_t i = 0; i < sizeof(x264_presets) / sizeof(x264_presets[0]); i++)
+				known |= strcmp(optarg, x264_presets[i]) == 0;
+			if (!known) {
+				fprintf(stderr, "%s: --preset: '%s' is not an x264 preset (ultrafast .. "
+						"placebo)\n",
+					prog, optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->preset = optarg;
+			break;
+		}
+		case OPT_BITRATE:
+			if (parse_uint(optarg, 100000, 200000000, &v) < 0) {
+				fprintf(stderr, "%s: --bitrate: '%s' is not a number of bit/s from "
+						"100000 to 200000000\n",
+					prog, optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->bitrate_bps = (uint32_t)v;
+			break;
+		case OPT_IDR:
+			if (parse_uint(optarg, 0, 3600000, &v) < 0) {
+				fprintf(stderr, "%s: --idr-interval-ms: '%s' is not a number from 0 to "
+						"3600000\n",
+					prog, optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->idr_interval_ms = (uint32_t)v;
+			break;
+		case OPT_MAX_SUBS:
+			if (parse_uint(optarg, 1, 256, &v) < 0) {
+				fprintf(stderr, "%s: --max-subscribers-per-scanout: '%s' is not a "
+						"number from 1 to 256\n",
+					prog, optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->max_subscribers_per_scanout = (unsigned)v;
+			break;
+		case OPT_QUEUE_FRAMES:
+			if (parse_uint(optarg, 2, 1024, &v) < 0) {
+				fprintf(stderr, "%s: --subscriber-queue-frames: '%s' is not a number "
+						"from 2 to 1024\n",
+					prog, optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->queue_frames = (unsigned)v;
 			break;
 		case OPT_LOG_LEVEL:
 			lvl = lc_log_level_from_string(optarg);
@@ -162,6 +273,13 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			"%s: --listen: %s is not a loopback address (or not a numeric address); "
 			"HXFR is unencrypted, so pass --allow-remote to listen there anyway\n",
 			prog, cfg->listen_host);
+		return QE_CONFIG_EXIT_USAGE;
+	}
+
+	if (cfg->encoder == QE_ENCODER_VAAPI && access(cfg->vaapi_device, R_OK | W_OK) < 0) {
+		fprintf(stderr, "%s: --encoder vaapi: render node %s: %s (pass --vaapi-device, or "
+				"use --encoder x264)\n",
+			prog, cfg->vaapi_device, strerror(errno));
 		return QE_CONFIG_EXIT_USAGE;
 	}
 

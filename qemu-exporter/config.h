@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "encoder.h"
 #include "hxfr_auth.h"
 #include "log.h"
 
@@ -20,6 +21,16 @@ struct qe_config {
 	bool allow_unauthenticated_control;
 	unsigned max_clients;
 	enum lc_log_level log_level;
+	/* frame plane */
+	bool allow_unkeyed_subscribe; /* Helix v1 SUBSCRIBE without a key */
+	enum qe_encoder_kind encoder;
+	const char *preset;
+	const char *vaapi_device;
+	uint32_t bitrate_bps;
+	uint32_t idr_interval_ms;
+	unsigned max_subscribers_per_scanout;
+	size_t queue_bytes;
+	unsigned queue_frames;
 };
 
 enum qe_config_result {

@@ -29,9 +29,14 @@ struct qe_control {
 	struct qe_display *display;
 	bool allow_unauthenticated;
 	uint64_t generation; /* QEMU instance the records below describe */
-	struct {
+	struct scanout_record {
 		uint64_t owner; /* connection that enabled it; 0 when off */
 		uint32_t width, height;
+		/* The last SetUIInfo sent to this scanout's console (valid if
+		 * sent_valid), to avoid sending the same arguments twice. */
+		bool sent_valid;
+		uint32_t sent_width, sent_height;
+		uint16_t sent_width_mm, sent_height_mm;
 	} scanouts[QE_MAX_SCANOUTS];
 	struct qe_list ops;
 };
@@ -73,7 +78,32 @@ static void forget_scanouts(struct qe_control *ctl, const char *why)
 			lc_info("scanout %u (enabled by connection %" PRIu64 ") is gone: %s", i,
 				ctl->scanouts[i].owner, why);
 		ctl->scanouts[i].owner = 0;
+		ctl->scanouts[i].sent_valid = false;
 	}
+}
+
+/* The physical size to send with a SetUIInfo of width x height.
+ *
+ * QEMU's dpy_set_ui_info drops a SetUIInfo whose arguments are byte-identical
+ * to the console's last ones (memcmp), so the guest gets no display event for
+ * it. That matters because virtio-gpu guests (Linux 6.1
+ * virtio_gpu_config_changed_work_func) can lose a display event: the guest
+ * reads events_read, fetches the display info, and only then writes
+ * events_clear, clearing an event QEMU raised in between unseen; the
+ * connector then keeps stale status until the next event. The broker
+ * recovers by sending the same ENABLE/DISABLE again, which must reach the
+ * guest as a new event: so a request that would repeat the last arguments
+ * alternates width_mm by one. The guest's mode is unaffected (virtio-gpu
+ * reports width and height; the size is only a hint in the EDID). */
+static void pick_physical_size(struct qe_control *ctl, uint32_t scanout, uint32_t width,
+			       uint32_t height, uint16_t *width_mm, uint16_t *height_mm)
+{
+	*width_mm = qe_display_mm_for_px(width);
+	*height_mm = qe_display_mm_for_px(height);
+	const struct scanout_record *s = &ctl->scanouts[scanout];
+	if (s->sent_valid && s->sent_width == width && s->sent_height == height &&
+	    s->sent_width_mm == *width_mm && s->sent_height_mm == *height_mm)
+		*width_mm = (uint16_t)(*width_mm + 1);
 }
 
 void qe_control_display_changed(struct qe_control *ctl)
@@ -200,7 +230,10 @@ bool qe_control_submit(struct qe_control *ctl, struct qe_control_req *req, bool 
 		.enable = enable,
 	};
 	qe_list_init(&op->link);
-	int r = qe_display_set_ui_info(ctl->display, scanout_id, width, height, &op->call);
+	uint16_t width_mm, height_mm;
+	pick_physical_size(ctl, scanout_id, width, height, &width_mm, &height_mm);
+	int r = qe_display_set_ui_info_mm(ctl->display, scanout_id, width, height, width_mm,
+					  height_mm, &op->call);
 	if (r < 0) {
 		free(op);
 		if (r == -ENOENT)
@@ -208,6 +241,13 @@ bool qe_control_submit(struct qe_control *ctl, struct qe_control_req *req, bool 
 				      what, scanout_id);
 		return refuse(res, HXFR_ERR_BACKEND, "%s: cannot call QEMU: %s", what, strerror(-r));
 	}
+	/* Recorded when sent: D-Bus keeps the order of our calls, so this is
+	 * what QEMU will compare the next one with. */
+	ctl->scanouts[scanout_id].sent_valid = true;
+	ctl->scanouts[scanout_id].sent_width = width;
+	ctl->scanouts[scanout_id].sent_height = height;
+	ctl->scanouts[scanout_id].sent_width_mm = width_mm;
+	ctl->scanouts[scanout_id].sent_height_mm = height_mm;
 	qe_list_insert_tail(&ctl->ops, &op->link);
 	req->op = op;
 	return true;

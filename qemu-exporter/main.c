@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "frames.h"
 #include "log.h"
 #include "qemu_display.h"
 #include "server.h"
@@ -17,20 +18,45 @@
 struct exporter {
 	struct qe_display *display;
 	struct qe_control *control;
+	struct qe_frames *frames;
+	char last_status[256];
 };
+
+/* STATUS= for systemd (and the host tests): QEMU, its consoles, and how
+ * many of them have a registered listener and have shown a picture. */
+static void update_status(void *data)
+{
+	struct exporter *e = data;
+	char status[256];
+	enum qe_display_state st = qe_display_state(e->display);
+	if (st == QE_DISPLAY_READY) {
+		struct qe_frames_status fs = { 0 };
+		if (e->frames)
+			qe_frames_status(e->frames, &fs);
+		snprintf(status, sizeof(status),
+			 "QEMU connected: %u consoles, %u scanouts; listeners: %u registered, %u "
+			 "with a picture; %u subscribers, %u stream keys",
+			 qe_display_console_count(e->display), qe_display_scanout_count(e->display),
+			 fs.registered, fs.with_picture, fs.subscribers, fs.keys);
+	} else {
+		snprintf(status, sizeof(status), "%s", qe_display_state_str(st));
+	}
+	if (strcmp(status, e->last_status) == 0)
+		return;
+	snprintf(e->last_status, sizeof(e->last_status), "%s", status);
+	lc_debug("status: %s", status);
+	sd_notifyf(0, "STATUS=%s", status);
+}
 
 static void display_changed(void *data)
 {
 	struct exporter *e = data;
 	if (e->control)
 		qe_control_display_changed(e->control);
-	enum qe_display_state st = qe_display_state(e->display);
-	if (st == QE_DISPLAY_READY)
-		sd_notifyf(0, "STATUS=QEMU connected: %u consoles, %u scanouts",
-			   qe_display_console_count(e->display),
-			   qe_display_scanout_count(e->display));
+	if (e->frames)
+		qe_frames_display_changed(e->frames); /* updates the status */
 	else
-		sd_notifyf(0, "STATUS=%s", qe_display_state_str(st));
+		update_status(e);
 }
 
 int main(int argc, char **argv)
@@ -57,6 +83,10 @@ int main(int argc, char **argv)
 			cfg.listen_host, cfg.listen_port);
 	else if (!cfg.have_key)
 		lc_warn("no --control-key: ENABLE_SCANOUT/DISABLE_SCANOUT will be refused");
+	if (cfg.allow_unkeyed_subscribe)
+		lc_warn("*** --allow-unkeyed-subscribe: ANY client that reaches %s:%u can watch "
+			"any scanout (Helix v1 compatibility) ***",
+			cfg.listen_host, cfg.listen_port);
 
 	int ret = 1;
 	struct exporter e = { 0 };
@@ -88,11 +118,16 @@ int main(int argc, char **argv)
 		lc_err("out of memory");
 		goto out;
 	}
+	if ((r = qe_frames_create(&e.frames, ev, e.display, &cfg, update_status, &e)) < 0) {
+		lc_err("cannot set up the frame plane: %s", strerror(-r));
+		goto out;
+	}
+	qe_frames_display_changed(e.frames); /* QEMU may be there already */
 
 	int listen_fd = -1;
 	if (sd_listen_fds(1) == 1)
 		listen_fd = SD_LISTEN_FDS_START; /* socket activation: systemd chose the address */
-	if ((r = qe_server_create(&server, ev, &cfg, e.control, listen_fd)) < 0) {
+	if ((r = qe_server_create(&server, ev, &cfg, e.control, e.frames, listen_fd)) < 0) {
 		lc_err("cannot listen on %s:%u: %s", cfg.listen_host, cfg.listen_port,
 		       strerror(-r));
 		goto out;
@@ -118,6 +153,7 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	qe_server_destroy(server);
+	qe_frames_destroy(e.frames);
 	qe_control_destroy(e.control);
 	qe_display_destroy(e.display);
 	sd_event_unref(ev);

@@ -521,8 +521,22 @@ static int ui_info_reply(sd_bus_message *m, void *data, sd_bus_error *ret_error)
 	return 0;
 }
 
+uint16_t qe_display_mm_for_px(uint32_t px)
+{
+	/* QEMU wants a physical size; assume 96 dpi (25.4 mm per 96 px). */
+	return (uint16_t)(px * 254u / 960u);
+}
+
 int qe_display_set_ui_info(struct qe_display *d, uint32_t scanout, uint32_t width,
 			   uint32_t height, struct qe_ui_call *call)
+{
+	return qe_display_set_ui_info_mm(d, scanout, width, height, qe_display_mm_for_px(width),
+					 qe_display_mm_for_px(height), call);
+}
+
+int qe_display_set_ui_info_mm(struct qe_display *d, uint32_t scanout, uint32_t width,
+			      uint32_t height, uint16_t width_mm, uint16_t height_mm,
+			      struct qe_ui_call *call)
 {
 	if (d->state != QE_DISPLAY_READY)
 		return -ENOTCONN;
@@ -531,9 +545,6 @@ int qe_display_set_ui_info(struct qe_display *d, uint32_t scanout, uint32_t widt
 	const struct qe_console *c = &d->consoles[d->scanout_console[scanout]];
 	char path[64];
 	snprintf(path, sizeof(path), CONSOLE_PATH_FMT, c->id);
-	/* QEMU wants a physical size; assume 96 dpi (25.4 mm per 96 px). */
-	uint16_t width_mm = (uint16_t)(width * 254u / 960u);
-	uint16_t height_mm = (uint16_t)(height * 254u / 960u);
 	sd_bus_message *m = NULL;
 	int r = sd_bus_message_new_method_call(d->bus, &m, d->owner, path, CONSOLE_IFACE,
 					       "SetUIInfo");
@@ -545,12 +556,35 @@ int qe_display_set_ui_info(struct qe_display *d, uint32_t scanout, uint32_t widt
 				      CALL_TIMEOUT_USEC);
 	sd_bus_message_unref(m);
 	if (r >= 0)
-		lc_debug("SetUIInfo %s %" PRIu32 "x%" PRIu32 " (scanout %" PRIu32 ")", path, width,
-			 height, scanout);
+		lc_debug("SetUIInfo %s %" PRIu32 "x%" PRIu32 " %ux%u mm (scanout %" PRIu32 ")", path,
+			 width, height, (unsigned)width_mm, (unsigned)height_mm, scanout);
 	return r;
 }
 
 void qe_ui_call_cancel(struct qe_ui_call *call)
 {
 	call->slot = sd_bus_slot_unref(call->slot);
+}
+
+sd_bus *qe_display_bus(const struct qe_display *d)
+{
+	return d->bus;
+}
+
+const char *qe_display_owner(const struct qe_display *d)
+{
+	return d->owner;
+}
+
+uint32_t qe_display_console_id(const struct qe_display *d, unsigned index)
+{
+	return index < d->n_consoles ? d->consoles[index].id : UINT32_MAX;
+}
+
+int qe_display_console_scanout(const struct qe_display *d, unsigned index)
+{
+	for (unsigned s = 0; s < d->n_scanouts; s++)
+		if (d->scanout_console[s] == (int)index)
+			return (int)s;
+	return -1;
 }

@@ -43,10 +43,24 @@ uint64_t qe_display_generation(const struct qe_display *d);
 unsigned qe_display_scanout_count(const struct qe_display *d);
 unsigned qe_display_console_count(const struct qe_display *d);
 
+/* For the frame plane, valid while READY: the bus and QEMU's unique name
+ * (for RegisterListener), and each console's id and scanout (-1 when the
+ * console is no head of the streamed virtio-gpu device). */
+sd_bus *qe_display_bus(const struct qe_display *d);
+const char *qe_display_owner(const struct qe_display *d);
+uint32_t qe_display_console_id(const struct qe_display *d, unsigned index);
+int qe_display_console_scanout(const struct qe_display *d, unsigned index);
+
 /* SetUIInfo on the console of scanout; width = height = 0 disables it.
  * -ENOTCONN unless READY, -ENOENT for an unknown scanout. */
 int qe_display_set_ui_info(struct qe_display *d, uint32_t scanout, uint32_t width,
 			   uint32_t height, struct qe_ui_call *call);
+/* The physical size qe_display_set_ui_info sends for px pixels (96 dpi). */
+uint16_t qe_display_mm_for_px(uint32_t px);
+/* The same with an explicit physical size. */
+int qe_display_set_ui_info_mm(struct qe_display *d, uint32_t scanout, uint32_t width,
+			      uint32_t height, uint16_t width_mm, uint16_t height_mm,
+			      struct qe_ui_call *call);
 void qe_ui_call_cancel(struct qe_ui_call *call);
 
 #endif

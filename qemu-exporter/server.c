@@ -117,7 +117,7 @@ static int on_accept(sd_event_source *s, int lfd, uint32_t revents, void *data)
 }
 
 int qe_server_create(struct qe_server **out, sd_event *ev, const struct qe_config *cfg,
-		     struct qe_control *ctl, int listen_fd)
+		     struct qe_control *ctl, struct qe_frames *frames, int listen_fd)
 {
 	struct qe_server *srv = calloc(1, sizeof(*srv));
 	if (!srv)
@@ -125,7 +125,7 @@ int qe_server_create(struct qe_server **out, sd_event *ev, const struct qe_confi
 	srv->ev = sd_event_ref(ev);
 	srv->cfg = cfg;
 	srv->env = (struct qe_client_env){
-		.ev = ev, .cfg = cfg, .ctl = ctl, .gone = client_gone, .data = srv
+		.ev = ev, .cfg = cfg, .ctl = ctl, .frames = frames, .gone = client_gone, .data = srv
 	};
 	qe_list_init(&srv->clients);
 	srv->fd = listen_fd >= 0 ? listen_fd : lc_tcp_listen(cfg->listen_host, cfg->listen_port);

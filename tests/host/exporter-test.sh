@@ -158,6 +158,32 @@ make_keys() {
 	(umask 077; head -c 32 /dev/urandom | base64 >"$T/key"; head -c 32 /dev/urandom | base64 >"$T/wrong-key")
 }
 
+# The exporter's STATUS (logged at debug level) shows all 16 listeners
+# registered and showing a picture, for the Nth time (QEMU instance).
+wait_listeners() {
+	local n=$1
+	all_listeners() {
+		[ "$(grep -c "listeners: 16 registered, 16 with a picture" "$T/exporter.log")" -ge "$n" ]
+	}
+	retry 20 all_listeners || { grep "status:" "$T/exporter.log" | tail -n 3; fail "not every console got a listener"; }
+	log "$(grep "listeners: 16 registered, 16 with a picture" "$T/exporter.log" | tail -n 1 | sed 's/.*status: //')"
+}
+
+# A keyed subscriber in the background that must be ended with ERROR 13.
+bg_sub() { # NAME SCANOUT KEYFILE
+	rm -f "$T/ready-$1"
+	"$PROBE" "$ADDR" subscribe "$2" --stream-key "$3" --duration-ms 20000 --min-frames 1 \
+		--expect-error 13 --ready-file "$T/ready-$1" >"$T/bg-$1.log" 2>&1 &
+	eval "BG_$1=\$!"
+	retry 10 test -e "$T/ready-$1" || { cat "$T/bg-$1.log"; fail "$1: subscriber got no frame"; }
+}
+wait_bg() { # NAME
+	local pid
+	eval "pid=\$BG_$1"
+	wait "$pid" || { cat "$T/bg-$1.log"; fail "$1: the subscriber was not ended with ERROR 13"; }
+	log "$1: $(grep ERROR "$T/bg-$1.log")"
+}
+
 fd_count() { ls "/proc/$EXP_PID/fd" | wc -l; }
 
 case "$CASE" in
@@ -232,6 +258,36 @@ control)
 	expect_call "Console_4 338 190 0 0 1280 720"
 	probe disable 4 1
 	expect_call "Console_4 0 0 0 0 0 0"
+	stop_exporter
+	;;
+
+repeat)
+	# QEMU drops a SetUIInfo identical to the console's last one, so the
+	# broker's re-assert of a scanout (after the guest lost a display event)
+	# must reach QEMU with different arguments: width_mm alternates.
+	make_keys
+	start_bus
+	start_qemu
+	start_monitor
+	start_exporter --control-key "$T/key"
+	wait_display_ready
+	probe_key enable 6 1920 1080 1
+	probe_key enable 6 1920 1080 1
+	probe_key enable 6 1920 1080 1
+	calls_on_6() { [ "$(ui_calls | grep -c '^Console_6 ')" = "$1" ]; }
+	retry 5 calls_on_6 3 || { ui_calls; fail "not 3 SetUIInfo on Console_6"; }
+	[ "$(ui_calls | grep '^Console_6 ' | tr '\n' '|')" = \
+		"Console_6 508 285 0 0 1920 1080|Console_6 509 285 0 0 1920 1080|Console_6 508 285 0 0 1920 1080|" ] ||
+		{ ui_calls; fail "repeated ENABLEs did not alternate width_mm"; }
+	log "three identical ENABLEs: width_mm 508, 509, 508"
+	probe_key disable 6 1
+	probe_key disable 6 1
+	retry 5 seen_call "Console_6 1 0 0 0 0 0" || { ui_calls; fail "repeated DISABLE not varied"; }
+	log "two DISABLEs: width_mm 0, then 1"
+	# A different request is sent as is.
+	probe_key enable 6 1280 720 1
+	expect_call "Console_6 338 190 0 0 1280 720"
+	alive
 	stop_exporter
 	;;
 
@@ -322,6 +378,12 @@ options)
 	expect_usage "max-clients" --max-clients 0
 	expect_usage "max-clients" --max-clients abc
 	expect_usage "log-level" --log-level loud
+	expect_usage "not x264 or vaapi" --encoder h265
+	expect_usage "render node" --encoder vaapi --vaapi-device "$T/no-such-node"
+	expect_usage "x264 preset" --preset turbo
+	expect_usage "bitrate" --bitrate 5
+	expect_usage "idr-interval-ms" --idr-interval-ms soon
+	expect_usage "max-subscribers-per-scanout" --max-subscribers-per-scanout 0
 	expect_usage "unknown option" --bogus
 	expect_usage "unexpected argument" stray
 	expect_usage "control-key" --control-key "$T/does-not-exist" --dbus-address "$BUS_ADDR"
@@ -343,6 +405,106 @@ options)
 	grep -q "cannot connect to D-Bus" "$T/exporter.log" || fail "missing bus not logged"
 	probe limit 3
 	probe ping-hello
+	stop_exporter
+	;;
+
+frames-consoles)
+	# Every console gets a listener: registered, and QEMU shows it a
+	# picture; every scanout then streams an IDR of it (QEMU's 640x480
+	# placeholder: no guest runs).
+	start_bus
+	start_qemu
+	start_exporter --allow-unkeyed-subscribe --idr-interval-ms 500
+	wait_listeners 1
+	grep -q "allow-unkeyed-subscribe" "$T/exporter.log" || fail "open SUBSCRIBE not logged"
+	for s in $(seq 1 15); do
+		"$PROBE" "$ADDR" subscribe "$s" --frames 1 >"$T/sub.out" 2>&1 ||
+			{ cat "$T/sub.out"; fail "scanout $s: no IDR"; }
+		log "scanout $s: $(grep FRAME "$T/sub.out")"
+	done
+	probe subscribe 0 --expect-refused 6
+	probe subscribe 16 --expect-refused 6
+	# A static screen costs nothing: the join IDR, then silence (the
+	# periodic IDR waits for a change).
+	probe subscribe 2 --duration-ms 3000 --max-frames 1
+	# KEYFRAME_REQ on a static screen: an IDR at once.
+	probe subscribe 2 --frames 2 --keyframe-req-at 0 --duration-ms 5000
+	probe subscribe 4 --frames 1 --config-bitrate 2000000 --cursor
+	grep -q "scanout 4: CONFIG: 2000000 bit/s" "$T/exporter.log" || fail "CONFIG_REQ not applied"
+	alive
+	stop_exporter
+	grep -q "encoder stopped" "$T/exporter.log" || fail "no encoder statistics"
+	log "$(grep 'encoder stopped' "$T/exporter.log" | head -n 2)"
+	;;
+
+frames-keys)
+	make_keys
+	start_bus
+	start_qemu
+	start_exporter --control-key "$T/key"
+	wait_listeners 1
+	probe subscribe 3 --expect-refused 5 # Helix SUBSCRIBE: off by default
+	probe stream-key-refused 3 5       # keys need AUTH
+	probe_key stream-key-refused 0 6
+	probe_key stream-key-refused 16 6
+	probe_key stream-key 3 "$T/k3"
+	probe subscribe 3 --stream-key "$T/k3" --frames 1
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/kbad"
+	probe subscribe 3 --stream-key "$T/kbad" --expect-refused 9
+	probe subscribe 4 --stream-key "$T/k3" --expect-refused 9
+	probe subscribe 5 --stream-key "$T/k3" --expect-refused 9
+
+	# Revoked: the subscriber is told (13) and closed; the key is dead.
+	bg_sub revoke 3 "$T/k3"
+	probe_key revoke 3
+	wait_bg revoke
+	probe subscribe 3 --stream-key "$T/k3" --expect-refused 9
+
+	# Replaced: the old key's subscribers end, the new key works.
+	probe_key stream-key 3 "$T/k3b"
+	bg_sub replace 3 "$T/k3b"
+	probe_key stream-key 3 "$T/k3c"
+	wait_bg replace
+	probe subscribe 3 --stream-key "$T/k3b" --expect-refused 9
+
+	# Disabled scanout: its key dies.
+	probe_key enable 3 1920 1080 1
+	bg_sub disable 3 "$T/k3c"
+	probe_key disable 3 1
+	wait_bg disable
+	probe subscribe 3 --stream-key "$T/k3c" --expect-refused 9
+	grep -q "stream key revoked: the scanout was disabled" "$T/exporter.log" ||
+		fail "disable did not revoke the key"
+	# No key ever reaches the log.
+	for k in k3 k3b k3c; do
+		! grep -qi "$(cat "$T/$k")" "$T/exporter.log" || fail "a stream key is in the log"
+	done
+	alive
+	stop_exporter
+	;;
+
+frames-qemu-restart)
+	make_keys
+	start_bus
+	start_qemu
+	start_exporter --control-key "$T/key" --allow-unkeyed-subscribe
+	wait_listeners 1
+	probe_key stream-key 5 "$T/k5"
+	bg_sub keyed 5 "$T/k5"
+	"$PROBE" "$ADDR" subscribe 6 --duration-ms 20000 --min-frames 1 --expect-error 7 \
+		--ready-file "$T/ready-plain" >"$T/bg-plain.log" 2>&1 &
+	PLAIN_PID=$!
+	retry 10 test -e "$T/ready-plain" || fail "plain subscriber got no frame"
+	kill_qemu
+	wait_bg keyed
+	wait "$PLAIN_PID" || { cat "$T/bg-plain.log"; fail "plain subscriber: no ERROR 7 when QEMU went away"; }
+	log "QEMU gone: $(grep ERROR "$T/bg-plain.log")"
+	probe subscribe 6 --expect-refused 7
+	start_qemu
+	wait_listeners 2
+	probe subscribe 6 --frames 1
+	probe subscribe 5 --stream-key "$T/k5" --expect-refused 9 # keys died with that QEMU
+	alive
 	stop_exporter
 	;;
 

@@ -404,10 +404,27 @@ static void abuse_one(int kind, bool verbose)
 		struct hxfr_msg m;
 		expect_type(fd, &m, HXFR_SUBSCRIBE_RESP, "SUBSCRIBE");
 		if (m.u.subscribe_resp.success)
-			fail("SUBSCRIBE answered success while frames are not served");
-		expect_error(fd, HXFR_ERR_UNSUPPORTED, "SUBSCRIBE");
+			fail("SUBSCRIBE without a stream key answered success");
+		expect_error(fd, HXFR_ERR_UNAUTHENTICATED, "SUBSCRIBE without a key");
 		send_all(fd, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ, 2));
-		expect_error(fd, HXFR_ERR_UNSUPPORTED, "KEYFRAME_REQ");
+		expect_error(fd, HXFR_ERR_PROTOCOL, "KEYFRAME_REQ without a subscription");
+		{
+			struct hxfr_config_req cr = { .bitrate_bps = 1000000 };
+			send_all(fd, buf, hxfr_encode_config_req(buf, sizeof(buf), 2, &cr));
+			expect_error(fd, HXFR_ERR_PROTOCOL, "CONFIG_REQ without a subscription");
+		}
+		send_all(fd, buf, hxfr_encode_stream_key_req(buf, sizeof(buf), 2));
+		expect_type(fd, &m, HXFR_STREAM_KEY, "unauthenticated STREAM_KEY_REQ");
+		if (!hxfr_stream_key_is_zero(m.u.stream_key.key))
+			fail("unauthenticated STREAM_KEY_REQ got a key");
+		expect_error(fd, HXFR_ERR_UNAUTHENTICATED, "unauthenticated STREAM_KEY_REQ");
+		{ /* a zero key is a value error, skipped, connection open */
+			uint8_t zk[12 + 36] = { 0 };
+			hxfr_encode_subscribe(zk, sizeof(zk), 2); /* header template */
+			send_raw_header(fd, HXFR_MAGIC, HXFR_SUBSCRIBE_KEYED, 2, 36);
+			send_all(fd, zk + 12, 36);
+			expect_error(fd, HXFR_ERR_BAD_VALUE, "SUBSCRIBE_KEYED with the zero key");
+		}
 		ping(fd, 15, "PING after skipped garbage");
 		break;
 	}
@@ -515,12 +532,347 @@ static int cmd_limit(int argc, char **argv)
 	return 0;
 }
 
+/* ---- frame plane ---- */
+
+static uint8_t *g_big;
+static size_t g_big_cap;
+
+/* Reads one message of any size up to the server limit; timeout -> 0. */
+static int read_big(int fd, struct hxfr_msg *msg, int timeout_ms, const char *what)
+{
+	uint8_t hdr[HXFR_HEADER_SIZE];
+	int r = read_exact(fd, hdr, sizeof(hdr), timeout_ms);
+	if (r == -ETIMEDOUT)
+		return 0;
+	if (r == 0)
+		return -1; /* EOF */
+	if (r < 0)
+		fail("%s: %s", what, strerror(-r));
+	struct hxfr_header h;
+	if (hxfr_header_decode(hdr, sizeof(hdr), HXFR_MAX_SERVER_PAYLOAD, &h) != HXFR_OK)
+		fail("%s: bad header from the server", what);
+	size_t need = HXFR_HEADER_SIZE + h.payload_size;
+	if (need > g_big_cap) {
+		g_big = realloc(g_big, need);
+		if (!g_big)
+			fail("out of memory");
+		g_big_cap = need;
+	}
+	memcpy(g_big, hdr, sizeof(hdr));
+	if (h.payload_size) {
+		r = read_exact(fd, g_big + HXFR_HEADER_SIZE, h.payload_size, TIMEOUT_MS);
+		if (r <= 0)
+			fail("%s: %s payload cut short", what, hxfr_type_name(h.type));
+	}
+	size_t consumed;
+	enum hxfr_status st = hxfr_decode(g_big, need, HXFR_MAX_SERVER_PAYLOAD, msg, &consumed);
+	if (st != HXFR_OK)
+		fail("%s: undecodable %s: %s", what, hxfr_type_name(h.type), hxfr_status_str(st));
+	return 1;
+}
+
+static void nal_types(const uint8_t *p, size_t n, bool *sps, bool *pps, bool *idr)
+{
+	*sps = *pps = *idr = false;
+	for (size_t i = 0; i + 3 < n; i++)
+		if (p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1) {
+			int t = p[i + 3] & 0x1f;
+			*sps |= t == 7;
+			*pps |= t == 8;
+			*idr |= t == 5;
+		}
+}
+
+static void read_key_file(const char *path, uint8_t key[HXFR_STREAM_KEY_LEN])
+{
+	char hex[HXFR_STREAM_KEY_HEX_LEN + 8] = "";
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(hex, sizeof(hex), f))
+		fail("stream key file %s: %s", path, strerror(errno));
+	fclose(f);
+	hex[strcspn(hex, "\r\n")] = '\0';
+	if (hxfr_stream_key_from_hex(hex, key) < 0)
+		fail("stream key file %s: not 64 hex digits", path);
+}
+
+/* stream-key ID FILE: STREAM_KEY_REQ on an authenticated connection, the
+ * key written as hex to FILE. revoke ID: STREAM_KEY_REVOKE.
+ * stream-key-refused ID ERR: zero key + ERROR ERR. */
+static int cmd_stream_key(const char *mode, int argc, char **argv)
+{
+	if (argc < 2 && strcmp(mode, "revoke") != 0)
+		fail("usage: stream-key ID FILE | stream-key-refused ID ERR | revoke ID");
+	if (argc < 1)
+		fail("usage: revoke ID");
+	uint32_t id = (uint32_t)strtoul(argv[0], NULL, 0);
+	int fd = conn();
+	if (g_key_path)
+		authenticate(fd, g_key_path);
+	uint8_t buf[128];
+	bool revoke = strcmp(mode, "revoke") == 0;
+	send_all(fd, buf,
+		 revoke ? hxfr_encode_stream_key_revoke(buf, sizeof(buf), id)
+			: hxfr_encode_stream_key_req(buf, sizeof(buf), id));
+	struct hxfr_msg m;
+	expect_type(fd, &m, HXFR_STREAM_KEY, mode);
+	if (m.u.stream_key.scanout_id != id)
+		fail("%s: STREAM_KEY for scanout %u, want %u", mode, m.u.stream_key.scanout_id, id);
+	bool zero = hxfr_stream_key_is_zero(m.u.stream_key.key);
+	if (strcmp(mode, "stream-key") == 0) {
+		if (zero)
+			fail("STREAM_KEY_REQ(%u): got the zero key", id);
+		char hex[HXFR_STREAM_KEY_HEX_LEN + 1];
+		hxfr_stream_key_to_hex(m.u.stream_key.key, hex);
+		int kfd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (kfd < 0 || write(kfd, hex, strlen(hex)) != (ssize_t)strlen(hex) ||
+		    write(kfd, "\n", 1) != 1)
+			fail("cannot write %s", argv[1]);
+		close(kfd);
+		printf("PASS stream-key %u\n", id);
+	} else if (revoke) {
+		if (!zero)
+			fail("STREAM_KEY_REVOKE(%u): answer is not the zero key", id);
+		printf("PASS revoke %u\n", id);
+	} else {
+		if (!zero)
+			fail("refused STREAM_KEY_REQ(%u) carried a key", id);
+		expect_error(fd, (int32_t)strtol(argv[1], NULL, 0), "refused STREAM_KEY_REQ");
+		printf("PASS stream-key-refused %u\n", id);
+	}
+	ping(fd, 5, "PING after stream key");
+	close(fd);
+	return 0;
+}
+
+struct sub_opts {
+	const char *key_file;
+	bool cursor, no_read;
+	long frames;          /* stop after this many (0: run for duration) */
+	long duration_ms;
+	long min_frames, max_frames;
+	long keyframe_req_at; /* send KEYFRAME_REQ after this frame */
+	long config_bitrate;
+	int expect_refused;   /* SUBSCRIBE_RESP 0 + this ERROR */
+	int expect_error;     /* the stream ends with this ERROR, then EOF */
+	const char *ready_file; /* touched once the first frame is in */
+};
+
+static long long g_t0;
+
+/* subscribe ID [options]: subscribes and checks what arrives. */
+static int cmd_subscribe(int argc, char **argv)
+{
+	if (argc < 1)
+		fail("usage: subscribe ID [--stream-key FILE] [--cursor] [--frames N] "
+		     "[--duration-ms D] [--min-frames N] [--max-frames N] [--keyframe-req-at N] "
+		     "[--config-bitrate B] [--expect-refused ERR] [--expect-error ERR] [--no-read] "
+		     "[--ready-file F]");
+	uint32_t id = (uint32_t)strtoul(argv[0], NULL, 0);
+	struct sub_opts o = { .duration_ms = 10000, .min_frames = 1, .max_frames = -1,
+			      .keyframe_req_at = -1, .config_bitrate = -1, .expect_refused = 0,
+			      .expect_error = 0 };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NUMOPT(name, field)                                      \
+	if (strcmp(a, name) == 0 && v) {                         \
+		o.field = strtol(v, NULL, 0);                    \
+		i++;                                             \
+		continue;                                        \
+	}
+		NUMOPT("--frames", frames)
+		NUMOPT("--duration-ms", duration_ms)
+		NUMOPT("--min-frames", min_frames)
+		NUMOPT("--max-frames", max_frames)
+		NUMOPT("--keyframe-req-at", keyframe_req_at)
+		NUMOPT("--config-bitrate", config_bitrate)
+		NUMOPT("--expect-refused", expect_refused)
+		NUMOPT("--expect-error", expect_error)
+#undef NUMOPT
+		if (strcmp(a, "--stream-key") == 0 && v) {
+			o.key_file = v;
+			i++;
+		} else if (strcmp(a, "--ready-file") == 0 && v) {
+			o.ready_file = v;
+			i++;
+		} else if (strcmp(a, "--cursor") == 0) {
+			o.cursor = true;
+		} else if (strcmp(a, "--no-read") == 0) {
+			o.no_read = true;
+		} else {
+			fail("subscribe: unknown option %s", a);
+		}
+	}
+	int fd = o.no_read ? try_connect(4096) : conn();
+	if (fd < 0)
+		fail("cannot connect");
+	uint8_t buf[128];
+	struct hxfr_msg m;
+	if (o.cursor) {
+		send_all(fd, buf, hxfr_encode_hello(buf, sizeof(buf), HXFR_FEATURE_CURSOR));
+		expect_type(fd, &m, HXFR_HELLO_RESP, "HELLO");
+		if (!(m.u.hello.features & HXFR_FEATURE_CURSOR))
+			fail("HELLO_RESP does not offer CURSOR (0x%x)", m.u.hello.features);
+	}
+	if (o.key_file) {
+		uint8_t key[HXFR_STREAM_KEY_LEN];
+		read_key_file(o.key_file, key);
+		send_all(fd, buf, hxfr_encode_subscribe_keyed(buf, sizeof(buf), id, key));
+	} else {
+		send_all(fd, buf, hxfr_encode_subscribe(buf, sizeof(buf), id));
+	}
+	g_t0 = now_ms();
+	if (o.no_read) {
+		/* A subscriber that never reads: it must cost the others nothing. */
+		printf("not reading for %ld ms\n", o.duration_ms);
+		usleep((useconds_t)o.duration_ms * 1000);
+		close(fd);
+		printf("PASS subscribe %u (never read)\n", id);
+		return 0;
+	}
+	expect_type(fd, &m, HXFR_SUBSCRIBE_RESP, "SUBSCRIBE");
+	if (m.u.subscribe_resp.scanout_id != id)
+		fail("SUBSCRIBE_RESP for scanout %u, want %u", m.u.subscribe_resp.scanout_id, id);
+	if (o.expect_refused) {
+		if (m.u.subscribe_resp.success)
+			fail("SUBSCRIBE(%u) succeeded; want ERROR %d", id, o.expect_refused);
+		expect_error(fd, o.expect_refused, "refused SUBSCRIBE");
+		if (o.expect_refused == HXFR_ERR_AUTH_FAILED)
+			expect_eof(fd, "after a wrong stream key");
+		printf("PASS subscribe %u refused with %d\n", id, o.expect_refused);
+		return 0;
+	}
+	if (!m.u.subscribe_resp.success)
+		fail("SUBSCRIBE(%u) refused", id);
+	if (o.config_bitrate >= 0) {
+		struct hxfr_config_req cr = { .bitrate_bps = (uint32_t)o.config_bitrate,
+					      .framerate_num = 30, .framerate_den = 1 };
+		send_all(fd, buf, hxfr_encode_config_req(buf, sizeof(buf), (uint16_t)id, &cr));
+	}
+	long frames = 0, idrs = 0, after_req = -1;
+	unsigned long long bytes = 0;
+	int64_t last_pts = INT64_MIN;
+	long long deadline = now_ms() + o.duration_ms;
+	bool got_config = o.config_bitrate < 0, ended = false;
+	for (;;) {
+		long long left = deadline - now_ms();
+		if (left <= 0 || (o.frames > 0 && frames >= o.frames && got_config))
+			break;
+		int r = read_big(fd, &m, (int)left, "stream");
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (o.expect_error && ended)
+				break;
+			fail("the server closed the stream after %ld frames", frames);
+		}
+		long long t = now_ms() - g_t0;
+		if (m.hdr.type == HXFR_ERROR) {
+			printf("ERROR %d \"%s\" session %u at %lld ms\n", m.u.error.code,
+			       m.u.error.message, m.hdr.session_id, t);
+			if (m.u.error.code != o.expect_error)
+				fail("unexpected ERROR %d", m.u.error.code);
+			if (m.hdr.session_id != id)
+				fail("ERROR session_id %u, want %u", m.hdr.session_id, id);
+			ended = true;
+			expect_eof(fd, "after the stream's ERROR");
+			break;
+		}
+		if (m.hdr.type == HXFR_CURSOR_DEFINE) {
+			printf("CURSOR_DEFINE %dx%d hot %d,%d\n", m.u.cursor_define.width,
+			       m.u.cursor_define.height, m.u.cursor_define.hot_x, m.u.cursor_define.hot_y);
+			continue;
+		}
+		if (m.hdr.type == HXFR_CURSOR_MOVE) {
+			printf("CURSOR_MOVE %d,%d visible %d\n", m.u.cursor_move.x, m.u.cursor_move.y,
+			       m.u.cursor_move.visible);
+			continue;
+		}
+		if (m.hdr.type == HXFR_CONFIG_RESP) {
+			printf("CONFIG_RESP %ux%u %u bit/s %u/%u fps profile %u level %u\n",
+			       m.u.config.width, m.u.config.height, m.u.config.bitrate_bps,
+			       m.u.config.framerate_num, m.u.config.framerate_den, m.u.config.profile,
+			       m.u.config.level);
+			if (m.u.config.bitrate_bps != (uint32_t)o.config_bitrate)
+				fail("CONFIG_RESP bitrate %u, asked %ld", m.u.config.bitrate_bps,
+				     o.config_bitrate);
+			got_config = true;
+			continue;
+		}
+		if (m.hdr.type != HXFR_FRAME_RESPONSE)
+			fail("unexpected %s in the stream", hxfr_type_name(m.hdr.type));
+		const struct hxfr_frame *f = &m.u.frame;
+		if (m.hdr.session_id != id)
+			fail("frame session_id %u, want %u", m.hdr.session_id, id);
+		if (f->nal_count != 1)
+			fail("frame nal_count %u, want 1 (one Annex-B access unit)", f->nal_count);
+		const uint8_t *au = f->nals + 4;
+		size_t au_len = f->nals_len - 4;
+		if (au_len < 5 || memcmp(au, "\0\0\0\1", 4) != 0)
+			fail("frame %ld does not start with a 4-byte start code", frames);
+		bool sps, pps, idr;
+		nal_types(au, au_len, &sps, &pps, &idr);
+		if (f->keyframe != idr)
+			fail("frame %ld: is_keyframe %d but IDR slice %s", frames, f->keyframe,
+			     idr ? "present" : "absent");
+		if (f->keyframe && !(sps && pps))
+			fail("frame %ld: IDR without SPS/PPS in front", frames);
+		if (frames == 0 && !f->keyframe)
+			fail("the first frame is not an IDR");
+		if (f->dts_ns != f->pts_ns)
+			fail("frame %ld: dts %lld != pts %lld", frames, (long long)f->dts_ns,
+			     (long long)f->pts_ns);
+		if (f->pts_ns < last_pts)
+			fail("frame %ld: pts went back (%lld < %lld)", frames, (long long)f->pts_ns,
+			     (long long)last_pts);
+		last_pts = f->pts_ns;
+		printf("FRAME %ld key=%d sps=%d pps=%d size=%zu pts=%lld t=%lld\n", frames,
+		       f->keyframe, sps, pps, au_len, (long long)f->pts_ns, t);
+		if (after_req >= 0 && frames == after_req + 1) {
+			if (!f->keyframe)
+				fail("the frame after KEYFRAME_REQ is not an IDR");
+			printf("KEYFRAME_REQ answered by an IDR at %lld ms\n", t);
+		}
+		frames++;
+		idrs += f->keyframe;
+		bytes += au_len;
+		if (frames == 1 && o.ready_file) {
+			int rf = open(o.ready_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (rf >= 0)
+				close(rf);
+		}
+		if (o.keyframe_req_at >= 0 && frames - 1 == o.keyframe_req_at) {
+			send_all(fd, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ,
+							    (uint16_t)id));
+			after_req = frames - 1;
+			printf("KEYFRAME_REQ sent after frame %ld\n", after_req);
+		}
+	}
+	printf("SUMMARY frames=%ld idr=%ld bytes=%llu ms=%lld\n", frames, idrs, bytes,
+	       now_ms() - g_t0);
+	if (frames < o.min_frames)
+		fail("%ld frames, want at least %ld", frames, o.min_frames);
+	if (o.max_frames >= 0 && frames > o.max_frames)
+		fail("%ld frames, want at most %ld", frames, o.max_frames);
+	if (o.keyframe_req_at >= 0 && (after_req < 0 || frames <= after_req + 1))
+		fail("no frame came after KEYFRAME_REQ");
+	if (!got_config)
+		fail("no CONFIG_RESP");
+	if (o.expect_error && !ended)
+		fail("the stream did not end with ERROR %d", o.expect_error);
+	close(fd);
+	printf("PASS subscribe %u\n", id);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: hxfr-probe HOST:PORT [--key FILE] COMMAND [ARGS]\n"
 		"  wait | ping-hello | enable ID W H EXPECT [ERR] | disable ID EXPECT [ERR]\n"
-		"  bad-auth WRONG_KEY | malformed [ROUNDS] | flood | limit N\n");
+		"  bad-auth WRONG_KEY | malformed [ROUNDS] | flood | limit N\n"
+		"  stream-key ID FILE | stream-key-refused ID ERR | revoke ID\n"
+		"  subscribe ID [options] (see the source)\n");
 	exit(2);
 }
 
@@ -557,5 +909,10 @@ int main(int argc, char **argv)
 		return cmd_flood();
 	if (strcmp(cmd, "limit") == 0)
 		return cmd_limit(rest, args);
+	if (strcmp(cmd, "stream-key") == 0 || strcmp(cmd, "stream-key-refused") == 0 ||
+	    strcmp(cmd, "revoke") == 0)
+		return cmd_stream_key(cmd, rest, args);
+	if (strcmp(cmd, "subscribe") == 0)
+		return cmd_subscribe(rest, args);
 	usage();
 }

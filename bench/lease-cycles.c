@@ -1,0 +1,110 @@
+/* lc-lease-cycles: back-to-back Helix acquire/release cycles against a
+ * running drm-lease-broker, with the pause between a release and the next
+ * acquire swept over 0..MAX microseconds. With the exporter, every release
+ * is a DISABLE_SCANOUT and every acquire an ENABLE_SCANOUT, so the sweep
+ * walks the second display event across the guest's handling of the first:
+ * the window in which a virtio-gpu guest loses a display event (see
+ * lease-broker/broker.c). Every lease must be granted.
+ *
+ *   lc-lease-cycles SOCKET N [MAX_GAP_US]
+ *
+ * Prints "cycles n=N ok=K refused=R slow=S max_ms=M" (slow: over 500 ms,
+ * i.e. recovered by a re-assert) and exits 1 if any lease was refused. */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "helix_lease.h"
+#include "sock.h"
+
+#define SLOW_MS 500.0
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* One lease on a new connection: the fd, or -1 with the reason printed. */
+static int lease_once(const char *path, int *sock, long i)
+{
+	*sock = lc_unix_connect(path);
+	if (*sock < 0) {
+		printf("cycle %ld: cannot connect to %s\n", i, path);
+		return -1;
+	}
+	uint8_t req[HELIX_LEASE_REQ_SIZE], rep[HELIX_LEASE_RESP_SIZE];
+	struct helix_lease_req r = {.cmd = HELIX_LEASE_CMD_LEASE};
+	helix_lease_req_encode(req, sizeof(req), &r);
+	if (write(*sock, req, sizeof(req)) != (ssize_t)sizeof(req)) {
+		printf("cycle %ld: cannot send the request\n", i);
+		return -1;
+	}
+	struct pollfd p = {.fd = *sock, .events = POLLIN};
+	if (poll(&p, 1, 30000) != 1) {
+		printf("cycle %ld: no reply in 30 s\n", i);
+		return -1;
+	}
+	int fd = -1;
+	ssize_t n = lc_recv_with_fd(*sock, rep, sizeof(rep), &fd);
+	struct helix_lease_resp resp;
+	if (n != (ssize_t)sizeof(rep) || helix_lease_resp_decode(rep, sizeof(rep), &resp) != 0 ||
+	    resp.status != HELIX_LEASE_OK || fd < 0) {
+		printf("cycle %ld: lease refused: %s\n", i,
+		       n == (ssize_t)sizeof(rep) ? resp.name : "no valid reply");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3 || argc > 4) {
+		fprintf(stderr, "usage: lc-lease-cycles SOCKET N [MAX_GAP_US]\n");
+		return 2;
+	}
+	const char *path = argv[1];
+	long n = atol(argv[2]);
+	long max_gap = argc > 3 ? atol(argv[3]) : 0;
+	if (n < 1 || n > 1000000 || max_gap < 0 || max_gap > 1000000) {
+		fprintf(stderr, "lc-lease-cycles: N 1..1000000, MAX_GAP_US 0..1000000\n");
+		return 2;
+	}
+	long ok = 0, refused = 0, slow = 0;
+	double max_ms = 0;
+	for (long i = 0; i < n; i++) {
+		int sock;
+		double t0 = now_ms();
+		int fd = lease_once(path, &sock, i);
+		double dt = now_ms() - t0;
+		if (sock >= 0)
+			close(sock);
+		if (fd < 0) {
+			refused++;
+			continue;
+		}
+		close(fd);
+		ok++;
+		if (dt > max_ms)
+			max_ms = dt;
+		if (dt > SLOW_MS) {
+			slow++;
+			printf("cycle %ld: granted after %.0f ms\n", i, dt);
+		}
+		/* A step coprime to most sweep widths visits the whole range
+		 * in a scattered order. */
+		long gap = max_gap ? (i * 37) % (max_gap + 1) : 0;
+		if (gap)
+			nanosleep(&(struct timespec){.tv_nsec = gap * 1000}, NULL);
+	}
+	printf("cycles n=%ld ok=%ld refused=%ld slow=%ld max_ms=%.1f\n", n, ok, refused, slow,
+	       max_ms);
+	return refused ? 1 : 0;
+}

@@ -1,0 +1,445 @@
+/* lc-pattern-flip: in the VM, drives one output with known pictures for the
+ * frame plane's end-to-end checks and benchmarks.
+ *
+ * Gets the output from the broker (a lease over the Helix socket) or, with
+ * --card, as the DRM master of the card itself; modesets it and then
+ *   patterns:      page-flips patterns FIRST..FIRST+COUNT-1 (patterns.h),
+ *   motion:        page-flips consecutive patterns for --duration seconds
+ *                  (every pixel changes on every flip),
+ *   small-damage:  redraws a small rectangle of the front buffer and
+ *                  reports it with DIRTYFB (a typing/clock-like update),
+ * at --fps (paced by the clock, each flip waiting for its event). Before
+ * the first flip the output shows PATTERN_IDLE. Results are printed as
+ * "key=value" lines: "lease ok ...", "modeset ok ...", "flip-result ...". */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "fdpass.h"
+#include "helix_lease.h"
+#include "patterns.h"
+#include "sock.h"
+
+#define PATTERN_IDLE 0xffffu
+#define FLIP_TIMEOUT_MS 3000
+
+enum mode { MODE_PATTERNS, MODE_MOTION, MODE_SMALL_DAMAGE };
+
+struct options {
+	const char *socket_path, *card_path, *connector_name;
+	uint32_t width, height;
+	enum mode mode;
+	unsigned first, count;
+	double fps, duration_s;
+	const char *go_file, *hold_file;
+	long hold_ms;
+};
+
+struct buffer {
+	uint32_t handle, pitch, fb;
+	uint64_t size;
+	uint32_t *px;
+};
+
+struct output {
+	int fd;
+	uint32_t connector_id, crtc_id, scanout_id;
+	char connector[HELIX_LEASE_NAME_LEN];
+	drmModeModeInfo mode;
+	struct buffer bufs[PATTERN_PERIOD];
+	unsigned nbufs;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	if (s <= 0)
+		return;
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: lc-pattern-flip [--socket PATH | --card PATH [--connector NAME]]\n"
+		"         [--size WxH] [--mode patterns|motion|small-damage] [--first K]\n"
+		"         [--count N] [--fps F] [--duration SEC] [--go-file PATH]\n"
+		"         [--hold-ms MS | --hold-file PATH]\n");
+}
+
+/* Helix lease: the reply carries the lease fd; the socket's life is the
+ * lease's, so it stays open until exit. */
+static int helix_lease(const char *path, uint32_t w, uint32_t h, int *sock_out,
+		       struct output *out)
+{
+	int sock = lc_unix_connect(path);
+	if (sock < 0) {
+		printf("lease error msg=connect(%s):%s\n", path, strerror(-sock));
+		return -1;
+	}
+	uint8_t req[HELIX_LEASE_REQ_SIZE];
+	struct helix_lease_req r = {.cmd = HELIX_LEASE_CMD_LEASE, .width = w, .height = h};
+	if (helix_lease_req_encode(req, sizeof(req), &r) != sizeof(req) ||
+	    lc_send_with_fd(sock, req, sizeof(req), -1) != (ssize_t)sizeof(req)) {
+		printf("lease error msg=send-failed\n");
+		close(sock);
+		return -1;
+	}
+	uint8_t buf[HELIX_LEASE_RESP_SIZE];
+	size_t got = 0;
+	int fd = -1;
+	while (got < sizeof(buf)) {
+		struct pollfd p = {.fd = sock, .events = POLLIN};
+		if (poll(&p, 1, 30000) != 1)
+			break;
+		int rfd = -1;
+		ssize_t n = lc_recv_with_fd(sock, buf + got, sizeof(buf) - got, &rfd);
+		if (rfd >= 0) {
+			if (fd < 0)
+				fd = rfd;
+			else
+				close(rfd);
+		}
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	struct helix_lease_resp resp;
+	if (got != sizeof(buf) || helix_lease_resp_decode(buf, got, &resp) != HELIX_LEASE_DECODE_OK ||
+	    resp.status != HELIX_LEASE_OK || fd < 0) {
+		printf("lease error msg=\"%s\" bytes=%zu fd=%s\n",
+		       got == sizeof(buf) ? resp.name : "no-valid-reply", got, fd >= 0 ? "yes" : "no");
+		if (fd >= 0)
+			close(fd);
+		close(sock);
+		return -1;
+	}
+	*sock_out = sock;
+	out->fd = fd;
+	out->scanout_id = resp.scanout_id;
+	snprintf(out->connector, sizeof(out->connector), "%s", resp.name);
+	printf("lease ok scanout=%u connector=%s\n", resp.scanout_id, resp.name);
+	return 0;
+}
+
+static bool connector_named(drmModeConnector *c, const char *name)
+{
+	const char *type = drmModeGetConnectorTypeName(c->connector_type);
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s-%u", type ? type : "Unknown", c->connector_type_id);
+	return strcmp(buf, name) == 0;
+}
+
+/* Finds the connector (by name, or the lease's only one), its CRTC and the
+ * mode of the requested size (else the preferred one). */
+static int pick_output(struct output *o, const char *name, uint32_t w, uint32_t h)
+{
+	drmModeRes *res = drmModeGetResources(o->fd);
+	if (!res) {
+		printf("modeset error msg=GetResources:%s\n", strerror(errno));
+		return -1;
+	}
+	int ret = -1;
+	drmModeConnector *conn = NULL;
+	for (int i = 0; i < res->count_connectors && !conn; i++) {
+		drmModeConnector *c = drmModeGetConnector(o->fd, res->connectors[i]);
+		if (!c)
+			continue;
+		if (!name || connector_named(c, name)) {
+			conn = c;
+			/* virtio-gpu: CRTC i drives connector i; a lessee sees
+			 * only its own CRTC. */
+			o->crtc_id = res->crtcs[res->count_crtcs == 1 ? 0 : i < res->count_crtcs ? i : 0];
+		} else {
+			drmModeFreeConnector(c);
+		}
+	}
+	if (!conn) {
+		printf("modeset error msg=no-connector(%s)\n", name ? name : "any");
+		goto out;
+	}
+	o->connector_id = conn->connector_id;
+	const char *type = drmModeGetConnectorTypeName(conn->connector_type);
+	if (!o->connector[0])
+		snprintf(o->connector, sizeof(o->connector), "%s-%u", type ? type : "Unknown",
+			 conn->connector_type_id);
+	if (!o->scanout_id)
+		o->scanout_id = conn->connector_type_id - 1;
+	if (conn->connection != DRM_MODE_CONNECTED || conn->count_modes < 1) {
+		printf("modeset error msg=%s-not-connected\n", o->connector);
+		goto out;
+	}
+	int pick = -1;
+	for (int i = 0; i < conn->count_modes; i++) {
+		if (w && conn->modes[i].hdisplay == w && conn->modes[i].vdisplay == h) {
+			pick = i;
+			break;
+		}
+		if (pick < 0 && (conn->modes[i].type & DRM_MODE_TYPE_PREFERRED))
+			pick = i;
+	}
+	o->mode = conn->modes[pick < 0 ? 0 : pick];
+	ret = 0;
+out:
+	if (conn)
+		drmModeFreeConnector(conn);
+	drmModeFreeResources(res);
+	return ret;
+}
+
+static int buffer_create(int fd, uint32_t w, uint32_t h, struct buffer *b)
+{
+	memset(b, 0, sizeof(*b));
+	if (drmModeCreateDumbBuffer(fd, w, h, 32, 0, &b->handle, &b->pitch, &b->size) != 0)
+		return -errno;
+	uint64_t off;
+	if (drmModeMapDumbBuffer(fd, b->handle, &off) != 0)
+		return -errno;
+	b->px = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	if (b->px == MAP_FAILED) {
+		b->px = NULL;
+		return -errno;
+	}
+	if (drmModeAddFB(fd, w, h, 24, 32, b->pitch, b->handle, &b->fb) != 0)
+		return -errno;
+	return 0;
+}
+
+static void buffer_destroy(int fd, struct buffer *b)
+{
+	if (b->fb)
+		drmModeRmFB(fd, b->fb);
+	if (b->px)
+		munmap(b->px, b->size);
+	if (b->handle)
+		drmModeDestroyDumbBuffer(fd, b->handle);
+}
+
+static void on_flip(int fd, unsigned seq, unsigned sec, unsigned usec, void *data)
+{
+	*(bool *)data = true;
+}
+
+/* Flips to b and waits for the event: the flip's user data is the flag
+ * that its handler sets. */
+static int flip_to(struct output *o, struct buffer *b)
+{
+	bool done = false;
+	if (drmModePageFlip(o->fd, o->crtc_id, b->fb, DRM_MODE_PAGE_FLIP_EVENT, &done) != 0)
+		return -errno;
+	drmEventContext ev = {.version = 2, .page_flip_handler = on_flip};
+	double deadline = now_s() + FLIP_TIMEOUT_MS / 1e3;
+	while (!done) {
+		int left = (int)((deadline - now_s()) * 1e3);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd p = {.fd = o->fd, .events = POLLIN};
+		int r = poll(&p, 1, left);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0 && drmHandleEvent(o->fd, &ev) != 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+static int setup(struct output *o, const struct options *opt)
+{
+	uint32_t w = o->mode.hdisplay, h = o->mode.vdisplay;
+	if (w < PATTERN_MIN_WIDTH || h < PATTERN_MIN_HEIGHT) {
+		printf("modeset error msg=mode-too-small(%ux%u)\n", w, h);
+		return -1;
+	}
+	o->nbufs = opt->mode == MODE_SMALL_DAMAGE ? 1 : PATTERN_PERIOD;
+	for (unsigned i = 0; i < o->nbufs; i++) {
+		int r = buffer_create(o->fd, w, h, &o->bufs[i]);
+		if (r < 0) {
+			printf("modeset error msg=dumb-buffer:%s\n", strerror(-r));
+			return -1;
+		}
+		/* Buffer i holds the background of every pattern k = i mod PERIOD. */
+		pattern_draw_background(o->bufs[i].px, o->bufs[i].pitch / 4, (int)w, (int)h, i);
+	}
+	struct buffer *first = &o->bufs[opt->mode == MODE_SMALL_DAMAGE ? 0 : PATTERN_IDLE % PATTERN_PERIOD];
+	if (opt->mode == MODE_SMALL_DAMAGE)
+		pattern_draw_background(first->px, first->pitch / 4, (int)w, (int)h, PATTERN_IDLE);
+	pattern_draw_code(first->px, first->pitch / 4, (int)w, (int)h, PATTERN_IDLE);
+	if (drmModeSetCrtc(o->fd, o->crtc_id, first->fb, 0, 0, &o->connector_id, 1, &o->mode) != 0) {
+		printf("modeset error msg=SetCrtc:%s\n", strerror(errno));
+		return -1;
+	}
+	printf("modeset ok scanout=%u connector=%s width=%u height=%u refresh=%u\n", o->scanout_id,
+	       o->connector, w, h, o->mode.vrefresh);
+	fflush(stdout);
+	return 0;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+static int run(struct output *o, const struct options *opt)
+{
+	int w = o->mode.hdisplay, h = o->mode.vdisplay;
+	if (opt->go_file) {
+		while (!exists(opt->go_file))
+			sleep_s(0.02);
+	}
+	double interval = opt->fps > 0 ? 1.0 / opt->fps : 0;
+	double t0 = now_s(), end = t0 + opt->duration_s;
+	unsigned done = 0, late = 0;
+	unsigned k = opt->first;
+	for (unsigned i = 0;; i++) {
+		if (opt->mode == MODE_PATTERNS && i >= opt->count)
+			break;
+		if (opt->mode != MODE_PATTERNS && now_s() >= end)
+			break;
+		double due = t0 + i * interval;
+		double wait = due - now_s();
+		if (wait > 0)
+			sleep_s(wait);
+		else if (interval > 0 && -wait > interval)
+			late++;
+		int r;
+		if (opt->mode == MODE_SMALL_DAMAGE) {
+			int rc[4];
+			pattern_draw_tick(o->bufs[0].px, o->bufs[0].pitch / 4, w, h, i, rc);
+			drmModeClip clip = {(uint16_t)rc[0], (uint16_t)rc[1], (uint16_t)(rc[0] + rc[2]),
+					    (uint16_t)(rc[1] + rc[3])};
+			r = drmModeDirtyFB(o->fd, o->bufs[0].fb, &clip, 1) != 0 ? -errno : 0;
+		} else {
+			struct buffer *b = &o->bufs[k % PATTERN_PERIOD];
+			pattern_draw_code(b->px, b->pitch / 4, w, h, k);
+			r = flip_to(o, b);
+		}
+		if (r < 0) {
+			printf("flip error at=%u msg=%s\n", i, strerror(-r));
+			return -1;
+		}
+		done++;
+		k = (k + 1) & 0xffffu;
+		if (k == PATTERN_IDLE)
+			k = 0;
+	}
+	double secs = now_s() - t0;
+	static const char *names[] = {"patterns", "motion", "small-damage"};
+	printf("flip-result mode=%s flips=%u first=%u last=%u secs=%.3f fps=%.2f target_fps=%.1f late=%u\n",
+	       names[opt->mode], done, opt->first, done ? (opt->first + done - 1) & 0xffffu : opt->first,
+	       secs, secs > 0 ? done / secs : 0.0, opt->fps, late);
+	fflush(stdout);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	*o = (struct options){.socket_path = "/run/helix-drm/drm.sock", .count = 60,
+			      .duration_s = 5, .mode = MODE_PATTERNS};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			return -1;
+		i++;
+		if (strcmp(a, "--socket") == 0) {
+			o->socket_path = v;
+		} else if (strcmp(a, "--card") == 0) {
+			o->card_path = v;
+		} else if (strcmp(a, "--connector") == 0) {
+			o->connector_name = v;
+		} else if (strcmp(a, "--size") == 0) {
+			char x;
+			if (sscanf(v, "%u%c%u", &o->width, &x, &o->height) != 3 || x != 'x')
+				return -1;
+		} else if (strcmp(a, "--mode") == 0) {
+			if (strcmp(v, "patterns") == 0)
+				o->mode = MODE_PATTERNS;
+			else if (strcmp(v, "motion") == 0)
+				o->mode = MODE_MOTION;
+			else if (strcmp(v, "small-damage") == 0)
+				o->mode = MODE_SMALL_DAMAGE;
+			else
+				return -1;
+		} else if (strcmp(a, "--first") == 0) {
+			o->first = (unsigned)strtoul(v, NULL, 0) & 0xffffu;
+		} else if (strcmp(a, "--count") == 0) {
+			o->count = (unsigned)strtoul(v, NULL, 0);
+		} else if (strcmp(a, "--fps") == 0) {
+			o->fps = strtod(v, NULL);
+		} else if (strcmp(a, "--duration") == 0) {
+			o->duration_s = strtod(v, NULL);
+		} else if (strcmp(a, "--go-file") == 0) {
+			o->go_file = v;
+		} else if (strcmp(a, "--hold-file") == 0) {
+			o->hold_file = v;
+		} else if (strcmp(a, "--hold-ms") == 0) {
+			o->hold_ms = strtol(v, NULL, 0);
+		} else {
+			return -1;
+		}
+	}
+	if (o->first == PATTERN_IDLE || o->fps < 0 || o->fps > 1000)
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	if (parse_args(argc, argv, &opt) < 0) {
+		usage();
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	struct output o = {.fd = -1};
+	int sock = -1, ret = 1;
+	if (opt.card_path) {
+		o.fd = open(opt.card_path, O_RDWR | O_CLOEXEC);
+		if (o.fd < 0) {
+			printf("card error path=%s msg=%s\n", opt.card_path, strerror(errno));
+			return 1;
+		}
+		if (drmSetMaster(o.fd) != 0 && !drmIsMaster(o.fd)) {
+			printf("card error msg=not-master:%s\n", strerror(errno));
+			goto out;
+		}
+	} else if (helix_lease(opt.socket_path, opt.width, opt.height, &sock, &o) < 0) {
+		return 1;
+	}
+	if (pick_output(&o, opt.card_path ? opt.connector_name : NULL, opt.width, opt.height) < 0 ||
+	    setup(&o, &opt) < 0 || run(&o, &opt) < 0)
+		goto out;
+	ret = 0;
+	if (opt.hold_file) {
+		while (!exists(opt.hold_file))
+			sleep_s(0.05);
+	} else {
+		sleep_s(opt.hold_ms / 1e3);
+	}
+out:
+	for (unsigned i = 0; i < o.nbufs; i++)
+		buffer_destroy(o.fd, &o.bufs[i]);
+	if (o.fd >= 0)
+		close(o.fd);
+	if (sock >= 0)
+		close(sock);
+	return ret;
+}

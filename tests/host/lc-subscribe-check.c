@@ -1,0 +1,822 @@
+/* lc-subscribe-check: a real HXFR subscriber that checks what the exporter
+ * streams. It subscribes to one scanout with a stream key, decodes every
+ * FRAME_RESPONSE with libavcodec, finds the test patterns that
+ * lc-pattern-flip shows in the guest (patterns.h), and prints JSON lines:
+ * one per event and a final {"event":"summary",...,"pass":...}.
+ *
+ *   lc-subscribe-check key --scanout N --control-key FILE [--enable WxH]
+ *       obtains a fresh stream key (HELLO, AUTH, STREAM_KEY_REQ) and prints
+ *       it as hex (it replaces the scanout's previous key).
+ *   lc-subscribe-check watch --scanout N (--key HEX | --key-file FILE) [checks]
+ *
+ * Exit status: 0 when every requested check held, 1 when one did not, 2 on
+ * bad usage. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libavutil/log.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "h264_decode.h"
+#include "hxfr.h"
+#include "hxfr_auth.h"
+#include "patterns.h"
+#include "sock.h"
+
+#define PATTERN_IDLE 0xffffu
+#define REPLY_TIMEOUT_MS 5000
+#define MAX_LATENCIES 100000
+
+struct options {
+	char host[64];
+	uint16_t port;
+	uint32_t scanout;
+	const char *control_key, *key_hex, *key_file, *ready_file, *stop_file, *dump_dir;
+	uint32_t enable_w, enable_h;
+	double duration_s;
+	/* checks */
+	bool expect_refused, stop_reading, keyframe_req, quiet_frames;
+	long expect_patterns; /* -1: no pattern check */
+	unsigned first_pattern;
+	double min_psnr, min_share, no_frames_s;
+	uint32_t want_w, want_h;
+};
+
+struct conn {
+	int fd;
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t bytes_in;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: lc-subscribe-check key --scanout N --control-key FILE [--connect HOST:PORT]\n"
+		"                               [--enable WxH]\n"
+		"       lc-subscribe-check watch --scanout N (--key HEX | --key-file FILE)\n"
+		"           [--connect HOST:PORT] [--duration SEC] [--ready-file PATH] [--stop-file PATH]\n"
+		"           [--expect-patterns N [--first-pattern K] [--min-psnr DB] [--min-share X]]\n"
+		"           [--size WxH] [--expect-no-frames-for SEC] [--keyframe-req]\n"
+		"           [--stop-reading] [--expect-refused] [--quiet-frames] [--dump-dir DIR]\n");
+}
+
+static int send_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd pf = {.fd = fd, .events = POLLOUT};
+			if (poll(&pf, 1, REPLY_TIMEOUT_MS) != 1)
+				return -ETIMEDOUT;
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int conn_open(struct conn *c, const struct options *o, int rcvbuf)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = lc_tcp_connect_start(o->host, o->port);
+	if (c->fd < 0)
+		return c->fd;
+	if (rcvbuf > 0)
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+	int r = poll(&p, 1, REPLY_TIMEOUT_MS) == 1 ? lc_sock_error(c->fd) : -ETIMEDOUT;
+	if (r < 0) {
+		close(c->fd);
+		c->fd = -1;
+		return r;
+	}
+	return 0;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->buf);
+	c->buf = NULL;
+}
+
+/* The next whole message, decoded into msg (pointers into c->buf, valid
+ * until the next call). 1: a message; 0: EOF; -ETIMEDOUT; -EPROTO on a
+ * stream a client must close (bad magic, oversize). Malformed but
+ * skippable messages are reported and skipped. */
+static int conn_next(struct conn *c, struct hxfr_msg *msg, size_t *consumed, double deadline)
+{
+	if (*consumed) {
+		memmove(c->buf, c->buf + *consumed, c->len - *consumed);
+		c->len -= *consumed;
+		*consumed = 0;
+	}
+	for (;;) {
+		enum hxfr_status st = c->len ? hxfr_decode(c->buf, c->len, HXFR_MAX_SERVER_PAYLOAD, msg, consumed)
+					     : HXFR_NEED_MORE;
+		if (st == HXFR_OK)
+			return 1;
+		if (st == HXFR_E_MAGIC || st == HXFR_E_OVERSIZE) {
+			printf("{\"event\":\"bad-stream\",\"status\":\"%s\"}\n", hxfr_status_str(st));
+			return -EPROTO;
+		}
+		if (st != HXFR_NEED_MORE) {
+			printf("{\"event\":\"bad-message\",\"type\":%u,\"status\":\"%s\"}\n", msg->hdr.type,
+			       hxfr_status_str(st));
+			memmove(c->buf, c->buf + *consumed, c->len - *consumed);
+			c->len -= *consumed;
+			*consumed = 0;
+			continue;
+		}
+		if (c->cap - c->len < 65536) {
+			size_t ncap = c->cap ? c->cap * 2 : 1 << 20;
+			uint8_t *nb = realloc(c->buf, ncap);
+			if (!nb)
+				return -ENOMEM;
+			c->buf = nb;
+			c->cap = ncap;
+		}
+		int left = (int)((deadline - now_s()) * 1e3);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+		int r = poll(&p, 1, left);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r <= 0)
+			continue;
+		ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return errno == ECONNRESET ? 0 : -errno;
+		if (n == 0)
+			return 0;
+		c->len += (size_t)n;
+		c->bytes_in += (uint64_t)n;
+	}
+}
+
+static void print_error_msg(const struct hxfr_msg *m)
+{
+	/* The message text comes from the peer: print it without quotes or
+	 * control characters so the line stays valid JSON. */
+	char clean[HXFR_ERROR_MESSAGE_LEN];
+	size_t j = 0;
+	for (size_t i = 0; m->u.error.message[i] && j + 1 < sizeof(clean); i++) {
+		char ch = m->u.error.message[i];
+		clean[j++] = (ch < 0x20 || ch == '"' || ch == '\\') ? '_' : ch;
+	}
+	clean[j] = '\0';
+	printf("{\"event\":\"error\",\"code\":%d,\"session\":%u,\"message\":\"%s\"}\n", m->u.error.code,
+	       m->hdr.session_id, clean);
+}
+
+/* Waits for a message of the given type; ERRORs on the way are printed. */
+static int expect_type(struct conn *c, struct hxfr_msg *m, size_t *consumed, uint8_t type)
+{
+	double deadline = now_s() + REPLY_TIMEOUT_MS / 1e3;
+	for (;;) {
+		int r = conn_next(c, m, consumed, deadline);
+		if (r <= 0)
+			return r == 0 ? -ECONNRESET : r;
+		if (m->hdr.type == type)
+			return 0;
+		if (m->hdr.type == HXFR_ERROR)
+			print_error_msg(m);
+	}
+}
+
+/* HELLO, AUTH with the control key, optionally ENABLE_SCANOUT, then
+ * STREAM_KEY_REQ: the broker's steps, for tests that run without it. */
+static int obtain_key(const struct options *o, uint8_t key[HXFR_STREAM_KEY_LEN])
+{
+	struct hxfr_key ck;
+	int r = hxfr_key_load(o->control_key, &ck, true);
+	if (r < 0) {
+		fprintf(stderr, "lc-subscribe-check: control key %s: %s\n", o->control_key, strerror(-r));
+		return r;
+	}
+	struct conn c;
+	if ((r = conn_open(&c, o, 0)) < 0) {
+		fprintf(stderr, "lc-subscribe-check: connect %s:%u: %s\n", o->host, o->port, strerror(-r));
+		return r;
+	}
+	struct hxfr_msg m;
+	size_t consumed = 0;
+	uint8_t out[128];
+	size_t n = hxfr_encode_hello(out, sizeof(out), HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS);
+	if ((r = send_all(c.fd, out, n)) < 0 || (r = expect_type(&c, &m, &consumed, HXFR_HELLO_RESP)) < 0)
+		goto out;
+	if (!(m.u.hello.features & HXFR_FEATURE_STREAM_KEYS)) {
+		fprintf(stderr, "lc-subscribe-check: the server offers no stream keys\n");
+		r = -ENOTSUP;
+		goto out;
+	}
+	uint8_t mac[HXFR_MAC_LEN];
+	hxfr_auth_mac(&ck, m.u.hello.nonce, mac);
+	n = hxfr_encode_auth(out, sizeof(out), mac);
+	if ((r = send_all(c.fd, out, n)) < 0 || (r = expect_type(&c, &m, &consumed, HXFR_AUTH_RESP)) < 0)
+		goto out;
+	if (!m.u.auth_resp.success || !(m.u.auth_resp.granted & HXFR_FEATURE_STREAM_KEYS)) {
+		fprintf(stderr, "lc-subscribe-check: AUTH granted 0x%x\n", m.u.auth_resp.granted);
+		r = -EACCES;
+		goto out;
+	}
+	if (o->enable_w) {
+		struct hxfr_enable_scanout e = {o->scanout, o->enable_w, o->enable_h, 60};
+		n = hxfr_encode_enable_scanout(out, sizeof(out), &e);
+		if ((r = send_all(c.fd, out, n)) < 0 ||
+		    (r = expect_type(&c, &m, &consumed, HXFR_SCANOUT_RESP)) < 0)
+			goto out;
+		if (!m.u.scanout_resp.success) {
+			fprintf(stderr, "lc-subscribe-check: ENABLE_SCANOUT %u refused\n", o->scanout);
+			r = -EIO;
+			goto out;
+		}
+	}
+	n = hxfr_encode_stream_key_req(out, sizeof(out), o->scanout);
+	if ((r = send_all(c.fd, out, n)) < 0 || (r = expect_type(&c, &m, &consumed, HXFR_STREAM_KEY)) < 0)
+		goto out;
+	if (m.u.stream_key.scanout_id != o->scanout || hxfr_stream_key_is_zero(m.u.stream_key.key)) {
+		fprintf(stderr, "lc-subscribe-check: no key for scanout %u\n", o->scanout);
+		r = -EIO;
+		goto out;
+	}
+	memcpy(key, m.u.stream_key.key, HXFR_STREAM_KEY_LEN);
+	r = 0;
+out:
+	if (r < 0 && r != -ENOTSUP && r != -EACCES && r != -EIO)
+		fprintf(stderr, "lc-subscribe-check: key request: %s\n", strerror(-r));
+	conn_close(&c);
+	return r;
+}
+
+/* What the watch saw, for the summary. */
+struct watch {
+	const struct options *o;
+	struct h264_decoder *dec;
+	struct pattern_checker *checker;
+	int width, height;
+	double t_sub, t_first, t_last_frame;
+	unsigned frames, idr_frames, key_flags, decoded, decode_errors, pictures_this_au;
+	bool first_is_idr, first_seen;
+	uint64_t au_bytes;
+	/* patterns */
+	long last_pattern, first_pattern_seen;
+	unsigned idle_frames, unknown_frames, leading_unknown, pattern_frames, distinct, order_errors, low_psnr,
+		idle_after_patterns, out_of_range, size_errors;
+	double worst_psnr, psnr_sum;
+	/* static / keyframe checks */
+	unsigned frames_in_static_window, frames_after_kfr;
+	bool kfr_sent, kfr_answered_idr;
+	double t_kfr, kfr_ms;
+	/* pts age (receive time - pts), in case pts is CLOCK_MONOTONIC */
+	double *ages;
+	size_t n_ages;
+	int last_pic_pattern;
+	double last_pic_psnr;
+	unsigned dumped;
+};
+
+/* An unidentified picture is the interesting one: keep its luma as a PGM
+ * (at most 20 of them) to look at. */
+static void dump_unknown(struct watch *w, const struct h264_picture *p)
+{
+	printf("{\"event\":\"unknown-picture\",\"frame\":%u}\n", w->frames);
+	if (!w->o->dump_dir || w->dumped >= 20)
+		return;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/unknown-%u.pgm", w->o->dump_dir, w->frames);
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return;
+	fprintf(f, "P5\n%d %d\n255\n", p->width, p->height);
+	for (int y = 0; y < p->height; y++)
+		fwrite(p->y + (size_t)y * (size_t)p->y_stride, 1, (size_t)p->width, f);
+	fclose(f);
+	w->dumped++;
+}
+
+static void on_picture(const struct h264_picture *p, void *data)
+{
+	struct watch *w = data;
+	w->decoded++;
+	w->pictures_this_au++;
+	w->last_pic_pattern = -1;
+	w->last_pic_psnr = 0;
+	if (!w->checker || p->width != w->width || p->height != w->height) {
+		pattern_checker_destroy(w->checker);
+		w->width = p->width;
+		w->height = p->height;
+		w->checker = pattern_checker_create(p->width, p->height);
+	}
+	if (w->o->want_w && ((uint32_t)p->width != w->o->want_w || (uint32_t)p->height != w->o->want_h))
+		w->size_errors++;
+	if (!w->checker)
+		return;
+	int k = pattern_identify(p->y, p->y_stride, p->width, p->height);
+	w->last_pic_pattern = k;
+	if (k < 0) {
+		dump_unknown(w, p);
+		return;
+	}
+	w->last_pic_psnr = pattern_checker_psnr(w->checker, (unsigned)k, p->y, p->y_stride, p->u,
+						p->u_stride, p->v, p->v_stride);
+}
+
+static void account_pattern(struct watch *w, int k, double psnr)
+{
+	const struct options *o = w->o;
+	if (o->expect_patterns < 0)
+		return;
+	if (k < 0) {
+		/* Before the guest's first picture (idle or pattern) the scanout
+		 * shows whatever QEMU had: not an error. After it, every frame
+		 * must be one of ours. */
+		if (w->idle_frames == 0 && w->last_pattern < 0)
+			w->leading_unknown++;
+		else
+			w->unknown_frames++;
+		return;
+	}
+	if ((unsigned)k == PATTERN_IDLE) {
+		w->idle_frames++;
+		if (w->last_pattern >= 0)
+			w->idle_after_patterns++;
+		return;
+	}
+	if ((unsigned)k < o->first_pattern || (unsigned)k >= o->first_pattern + (unsigned long)o->expect_patterns) {
+		w->out_of_range++;
+		return;
+	}
+	w->pattern_frames++;
+	if (psnr < o->min_psnr)
+		w->low_psnr++;
+	if (psnr < w->worst_psnr)
+		w->worst_psnr = psnr;
+	w->psnr_sum += psnr;
+	if (w->last_pattern < 0)
+		w->first_pattern_seen = k;
+	if (k < w->last_pattern)
+		w->order_errors++;
+	else if (k > w->last_pattern)
+		w->distinct++;
+	if (k > w->last_pattern)
+		w->last_pattern = k;
+}
+
+static void handle_frame(struct watch *w, const struct hxfr_msg *m)
+{
+	const struct options *o = w->o;
+	double t = now_s();
+	int64_t recv_ns = mono_ns();
+	const struct hxfr_frame *f = &m->u.frame;
+	w->frames++;
+	w->key_flags += f->keyframe;
+	/* Helix's layout: one entry holding the whole access unit. */
+	const uint8_t *p = f->nals;
+	size_t left = f->nals_len;
+	bool idr = false, sps_pps = false;
+	size_t total = 0;
+	w->pictures_this_au = 0;
+	w->last_pic_pattern = -1;
+	w->last_pic_psnr = 0;
+	for (uint32_t i = 0; i < f->nal_count && left >= 4; i++) {
+		uint32_t sz = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		const uint8_t *au = p + 4;
+		bool sp = false;
+		idr |= h264_au_is_idr(au, sz, &sp);
+		sps_pps |= sp;
+		char err[160] = "";
+		if (h264_decoder_decode(w->dec, au, sz, on_picture, w, err, sizeof(err)) < 0) {
+			w->decode_errors++;
+			printf("{\"event\":\"decode-error\",\"frame\":%u,\"message\":\"%s\"}\n", w->frames, err);
+		}
+		total += sz;
+		p += 4 + sz;
+		left -= 4 + (size_t)sz;
+	}
+	w->au_bytes += total;
+	w->idr_frames += idr;
+	if (!w->first_seen) {
+		w->first_seen = true;
+		w->first_is_idr = idr && sps_pps && f->keyframe;
+		w->t_first = t;
+	} else if (o->no_frames_s > 0 && t - w->t_first <= o->no_frames_s && !w->kfr_sent) {
+		w->frames_in_static_window++;
+	}
+	if (w->kfr_sent) {
+		if (w->frames_after_kfr == 0) {
+			w->kfr_answered_idr = idr && sps_pps && f->keyframe;
+			w->kfr_ms = (t - w->t_kfr) * 1e3;
+		}
+		w->frames_after_kfr++;
+	}
+	w->t_last_frame = t;
+	if (w->n_ages < MAX_LATENCIES)
+		w->ages[w->n_ages++] = (double)(recv_ns - f->pts_ns) / 1e6;
+	if (w->pictures_this_au == 1)
+		account_pattern(w, w->last_pic_pattern, w->last_pic_psnr);
+	else if (o->expect_patterns >= 0)
+		w->unknown_frames++;
+	if (!o->quiet_frames)
+		printf("{\"event\":\"frame\",\"n\":%u,\"t_ms\":%.1f,\"bytes\":%zu,\"keyframe\":%s,\"idr\":%s,"
+		       "\"pictures\":%u,\"pattern\":%d,\"psnr\":%.2f,\"pts_ns\":%lld}\n",
+		       w->frames, (t - w->t_sub) * 1e3, total, f->keyframe ? "true" : "false",
+		       idr ? "true" : "false", w->pictures_this_au, w->last_pic_pattern, w->last_pic_psnr,
+		       (long long)f->pts_ns);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, size_t n, double q)
+{
+	if (!n)
+		return 0;
+	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+	return v[i];
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0;
+}
+
+static void touch(const char *path)
+{
+	if (!path)
+		return;
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (f) {
+		fclose(f);
+		rename(tmp, path);
+	}
+}
+
+static int cmd_watch(const struct options *o)
+{
+	uint8_t key[HXFR_STREAM_KEY_LEN];
+	char hex[HXFR_STREAM_KEY_HEX_LEN + 2] = "";
+	if (o->key_file) {
+		FILE *f = fopen(o->key_file, "r");
+		if (!f || !fgets(hex, sizeof(hex), f)) {
+			fprintf(stderr, "lc-subscribe-check: cannot read %s\n", o->key_file);
+			if (f)
+				fclose(f);
+			return 2;
+		}
+		fclose(f);
+		hex[strcspn(hex, "\r\n")] = '\0';
+	} else {
+		snprintf(hex, sizeof(hex), "%s", o->key_hex);
+	}
+	if (hxfr_stream_key_from_hex(hex, key) < 0 || hxfr_stream_key_is_zero(key)) {
+		fprintf(stderr, "lc-subscribe-check: the key must be 64 hex digits, not all zero\n");
+		return 2;
+	}
+	struct watch w = {.o = o, .last_pattern = -1, .first_pattern_seen = -1, .worst_psnr = 1e9};
+	w.ages = calloc(MAX_LATENCIES, sizeof(double));
+	w.dec = h264_decoder_create();
+	struct conn c = {.fd = -1};
+	bool pass = true;
+	int r;
+	if (!w.ages || !w.dec) {
+		fprintf(stderr, "lc-subscribe-check: out of memory or no h264 decoder\n");
+		pass = false;
+		goto out;
+	}
+	/* A slow subscriber: a small receive buffer fills at once. */
+	if ((r = conn_open(&c, o, o->stop_reading ? 4096 : 0)) < 0) {
+		printf("{\"event\":\"connect-error\",\"message\":\"%s\"}\n", strerror(-r));
+		pass = false;
+		goto out;
+	}
+	uint8_t out[64];
+	size_t n = hxfr_encode_subscribe_keyed(out, sizeof(out), o->scanout, key);
+	w.t_sub = now_s();
+	if (send_all(c.fd, out, n) < 0) {
+		pass = false;
+		goto out;
+	}
+	struct hxfr_msg m;
+	size_t consumed = 0;
+	r = expect_type(&c, &m, &consumed, HXFR_SUBSCRIBE_RESP);
+	if (r < 0) {
+		printf("{\"event\":\"no-subscribe-resp\",\"message\":\"%s\"}\n", strerror(-r));
+		pass = false;
+		goto out;
+	}
+	bool ok = m.u.subscribe_resp.success && m.u.subscribe_resp.scanout_id == o->scanout;
+	printf("{\"event\":\"subscribe-resp\",\"scanout\":%u,\"success\":%s,\"ms\":%.1f}\n",
+	       m.u.subscribe_resp.scanout_id, m.u.subscribe_resp.success ? "true" : "false",
+	       (now_s() - w.t_sub) * 1e3);
+	fflush(stdout);
+	if (o->expect_refused) {
+		/* Refused: SUBSCRIBE_RESP 0, ERROR 9 (auth failed), then the server closes. */
+		bool got_err9 = false, closed = false, frames = false;
+		double deadline = now_s() + REPLY_TIMEOUT_MS / 1e3;
+		for (;;) {
+			r = conn_next(&c, &m, &consumed, deadline);
+			if (r == 0) {
+				closed = true;
+				break;
+			}
+			if (r < 0)
+				break;
+			if (m.hdr.type == HXFR_ERROR) {
+				print_error_msg(&m);
+				got_err9 |= m.u.error.code == HXFR_ERR_AUTH_FAILED;
+			}
+			frames |= m.hdr.type == HXFR_FRAME_RESPONSE;
+		}
+		pass = !ok && got_err9 && closed && !frames;
+		printf("{\"event\":\"summary\",\"check\":\"refused\",\"success\":%s,\"error9\":%s,"
+		       "\"closed\":%s,\"frames\":%s,\"pass\":%s}\n",
+		       ok ? "true" : "false", got_err9 ? "true" : "false", closed ? "true" : "false",
+		       frames ? "true" : "false", pass ? "true" : "false");
+		goto out;
+	}
+	if (!ok) {
+		r = conn_next(&c, &m, &consumed, now_s() + 1);
+		if (r > 0 && m.hdr.type == HXFR_ERROR)
+			print_error_msg(&m);
+		printf("{\"event\":\"summary\",\"subscribed\":false,\"pass\":false}\n");
+		pass = false;
+		goto out;
+	}
+	double end = now_s() + o->duration_s;
+	if (o->stop_reading) {
+		/* Reads nothing until the end: the server's queue for us fills;
+		 * it may drop frames or close us, but nobody else may notice.
+		 * Then drains what is left, to tell how much got through. */
+		touch(o->ready_file);
+		double t_stop = now_s();
+		while (now_s() < end && !file_exists(o->stop_file))
+			usleep(50000);
+		double held = now_s() - t_stop;
+		unsigned got = 0;
+		bool closed = false;
+		for (;;) {
+			r = conn_next(&c, &m, &consumed, now_s() + 1.0);
+			if (r <= 0) {
+				closed = r == 0;
+				break;
+			}
+			got += m.hdr.type == HXFR_FRAME_RESPONSE;
+			if (m.hdr.type == HXFR_ERROR)
+				print_error_msg(&m);
+		}
+		printf("{\"event\":\"summary\",\"check\":\"stop-reading\",\"held_s\":%.1f,"
+		       "\"frames\":%u,\"bytes_in\":%llu,\"closed_by_server\":%s,\"pass\":true}\n",
+		       held, got, (unsigned long long)c.bytes_in, closed ? "true" : "false");
+		goto out;
+	}
+	bool ended_by_server = false, revoked = false, done = false;
+	while (!done) {
+		double t = now_s();
+		if (t >= end || file_exists(o->stop_file))
+			break;
+		/* The keyframe request goes out after the first frame, and after
+		 * the static window when that is checked too. */
+		if (o->keyframe_req && !w.kfr_sent && w.first_seen &&
+		    (o->no_frames_s <= 0 || t - w.t_first > o->no_frames_s)) {
+			n = hxfr_encode_empty(out, sizeof(out), HXFR_KEYFRAME_REQ, (uint16_t)o->scanout);
+			send_all(c.fd, out, n);
+			w.kfr_sent = true;
+			w.t_kfr = t;
+			printf("{\"event\":\"keyframe-req-sent\",\"t_ms\":%.1f}\n", (t - w.t_sub) * 1e3);
+		}
+		if (o->keyframe_req && w.kfr_sent && w.frames_after_kfr > 0 && o->expect_patterns < 0 &&
+		    o->no_frames_s > 0)
+			break;
+		double until = end;
+		if (o->keyframe_req && !w.kfr_sent && w.first_seen && o->no_frames_s > 0)
+			until = w.t_first + o->no_frames_s + 0.01;
+		if (until > t + 0.2)
+			until = t + 0.2;
+		r = conn_next(&c, &m, &consumed, until);
+		if (r == -ETIMEDOUT)
+			continue;
+		if (r <= 0) {
+			ended_by_server = true;
+			break;
+		}
+		switch (m.hdr.type) {
+		case HXFR_FRAME_RESPONSE:
+			handle_frame(&w, &m);
+			if (w.frames == 1) {
+				touch(o->ready_file);
+				fflush(stdout);
+			}
+			if (o->expect_patterns > 0 &&
+			    w.last_pattern == (long)(o->first_pattern + (unsigned long)o->expect_patterns - 1))
+				done = true;
+			break;
+		case HXFR_ERROR:
+			print_error_msg(&m);
+			revoked |= m.u.error.code == HXFR_ERR_KEY_REVOKED;
+			break;
+		case HXFR_CURSOR_DEFINE:
+		case HXFR_CURSOR_MOVE:
+			break;
+		default:
+			printf("{\"event\":\"unexpected\",\"type\":\"%s\"}\n", hxfr_type_name(m.hdr.type));
+			break;
+		}
+	}
+	double secs = now_s() - w.t_sub;
+	/* The verdicts, each only when asked for. */
+	pass = w.decode_errors == 0 && w.size_errors == 0;
+	if (w.frames == 0 || !w.first_is_idr)
+		pass = false;
+	double share = 0;
+	if (o->expect_patterns > 0) {
+		share = (double)w.distinct / (double)o->expect_patterns;
+		if (w.unknown_frames || w.out_of_range || w.order_errors || w.low_psnr ||
+		    w.idle_after_patterns ||
+		    w.last_pattern != (long)(o->first_pattern + (unsigned long)o->expect_patterns - 1) ||
+		    share < o->min_share)
+			pass = false;
+	}
+	if (o->no_frames_s > 0 && (w.frames_in_static_window > 0 || secs < o->no_frames_s))
+		pass = false;
+	if (o->keyframe_req && (!w.kfr_sent || !w.kfr_answered_idr))
+		pass = false;
+	qsort(w.ages, w.n_ages, sizeof(double), cmp_double);
+	printf("{\"event\":\"summary\",\"scanout\":%u,\"secs\":%.2f,\"frames\":%u,\"fps\":%.2f,"
+	       "\"first_is_idr\":%s,\"idr_frames\":%u,\"keyframe_flags\":%u,\"decoded\":%u,"
+	       "\"decode_errors\":%u,\"width\":%d,\"height\":%d,\"size_errors\":%u,"
+	       "\"bytes_per_frame\":%.0f,\"bytes_in\":%llu,"
+	       "\"patterns_expected\":%ld,\"pattern_frames\":%u,\"distinct\":%u,\"share\":%.3f,"
+	       "\"first_pattern\":%ld,\"last_pattern\":%ld,\"idle_frames\":%u,\"leading_unknown\":%u,"
+	       "\"unknown_frames\":%u,"
+	       "\"out_of_range\":%u,\"order_errors\":%u,\"idle_after_patterns\":%u,\"low_psnr\":%u,"
+	       "\"worst_psnr\":%.2f,\"mean_psnr\":%.2f,\"static_window_s\":%.1f,"
+	       "\"frames_in_static_window\":%u,\"keyframe_req\":%s,\"keyframe_req_answered_idr\":%s,"
+	       "\"keyframe_req_ms\":%.1f,\"pts_age_ms_p50\":%.2f,\"pts_age_ms_p99\":%.2f,"
+	       "\"ended_by_server\":%s,\"revoked\":%s,\"pass\":%s}\n",
+	       o->scanout, secs, w.frames, secs > 0 ? w.frames / secs : 0.0,
+	       w.first_is_idr ? "true" : "false", w.idr_frames, w.key_flags, w.decoded, w.decode_errors,
+	       w.width, w.height, w.size_errors, w.frames ? (double)w.au_bytes / w.frames : 0.0,
+	       (unsigned long long)c.bytes_in, o->expect_patterns, w.pattern_frames, w.distinct, share,
+	       w.first_pattern_seen, w.last_pattern, w.idle_frames, w.leading_unknown, w.unknown_frames, w.out_of_range,
+	       w.order_errors, w.idle_after_patterns, w.low_psnr,
+	       w.pattern_frames ? w.worst_psnr : 0.0,
+	       w.pattern_frames ? w.psnr_sum / w.pattern_frames : 0.0, o->no_frames_s,
+	       w.frames_in_static_window, w.kfr_sent ? "true" : "false",
+	       w.kfr_answered_idr ? "true" : "false",
+	       w.kfr_sent && w.frames_after_kfr ? w.kfr_ms : -1.0, percentile(w.ages, w.n_ages, 0.5),
+	       percentile(w.ages, w.n_ages, 0.99), ended_by_server ? "true" : "false",
+	       revoked ? "true" : "false", pass ? "true" : "false");
+out:
+	fflush(stdout);
+	conn_close(&c);
+	h264_decoder_destroy(w.dec);
+	pattern_checker_destroy(w.checker);
+	free(w.ages);
+	return pass ? 0 : 1;
+}
+
+static int parse_size(const char *s, uint32_t *w, uint32_t *h)
+{
+	char x;
+	return sscanf(s, "%u%c%u", w, &x, h) == 3 && x == 'x' && *w && *h ? 0 : -1;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	*o = (struct options){.port = HXFR_DEFAULT_PORT, .duration_s = 10, .expect_patterns = -1,
+			      .min_psnr = 35.0, .scanout = UINT32_MAX};
+	snprintf(o->host, sizeof(o->host), "127.0.0.1");
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--expect-refused") == 0) {
+			o->expect_refused = true;
+			continue;
+		} else if (strcmp(a, "--stop-reading") == 0) {
+			o->stop_reading = true;
+			continue;
+		} else if (strcmp(a, "--keyframe-req") == 0) {
+			o->keyframe_req = true;
+			continue;
+		} else if (strcmp(a, "--quiet-frames") == 0) {
+			o->quiet_frames = true;
+			continue;
+		}
+		if (!v)
+			return -1;
+		i++;
+		if (strcmp(a, "--connect") == 0) {
+			if (lc_parse_hostport(v, o->host, sizeof(o->host), &o->port) < 0)
+				return -1;
+		} else if (strcmp(a, "--scanout") == 0) {
+			o->scanout = (uint32_t)strtoul(v, NULL, 0);
+		} else if (strcmp(a, "--control-key") == 0) {
+			o->control_key = v;
+		} else if (strcmp(a, "--key") == 0) {
+			o->key_hex = v;
+		} else if (strcmp(a, "--key-file") == 0) {
+			o->key_file = v;
+		} else if (strcmp(a, "--enable") == 0) {
+			if (parse_size(v, &o->enable_w, &o->enable_h) < 0)
+				return -1;
+		} else if (strcmp(a, "--size") == 0) {
+			if (parse_size(v, &o->want_w, &o->want_h) < 0)
+				return -1;
+		} else if (strcmp(a, "--duration") == 0) {
+			o->duration_s = strtod(v, NULL);
+		} else if (strcmp(a, "--ready-file") == 0) {
+			o->ready_file = v;
+		} else if (strcmp(a, "--dump-dir") == 0) {
+			o->dump_dir = v;
+		} else if (strcmp(a, "--stop-file") == 0) {
+			o->stop_file = v;
+		} else if (strcmp(a, "--expect-patterns") == 0) {
+			o->expect_patterns = strtol(v, NULL, 0);
+		} else if (strcmp(a, "--first-pattern") == 0) {
+			o->first_pattern = (unsigned)strtoul(v, NULL, 0);
+		} else if (strcmp(a, "--min-psnr") == 0) {
+			o->min_psnr = strtod(v, NULL);
+		} else if (strcmp(a, "--min-share") == 0) {
+			o->min_share = strtod(v, NULL);
+		} else if (strcmp(a, "--expect-no-frames-for") == 0) {
+			o->no_frames_s = strtod(v, NULL);
+		} else {
+			return -1;
+		}
+	}
+	if (o->scanout == UINT32_MAX || o->scanout > 0xffff || o->duration_s <= 0 ||
+	    o->expect_patterns == 0 || o->expect_patterns > 65535)
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	if (argc < 2 || parse_args(argc, argv, &o) < 0) {
+		usage();
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	av_log_set_level(AV_LOG_ERROR);
+	if (strcmp(argv[1], "key") == 0) {
+		if (!o.control_key) {
+			usage();
+			return 2;
+		}
+		uint8_t key[HXFR_STREAM_KEY_LEN];
+		if (obtain_key(&o, key) < 0)
+			return 1;
+		char hex[HXFR_STREAM_KEY_HEX_LEN + 1];
+		hxfr_stream_key_to_hex(key, hex);
+		printf("%s\n", hex);
+		return 0;
+	}
+	if (strcmp(argv[1], "watch") == 0) {
+		if (!o.key_hex == !o.key_file) {
+			usage();
+			return 2;
+		}
+		return cmd_watch(&o);
+	}
+	usage();
+	return 2;
+}
