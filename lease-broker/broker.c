@@ -44,9 +44,22 @@ struct lb_broker {
 	struct lb_exporter_link *exporter;
 };
 
+struct lease_impl;
+
+/* One output's stream key request (HXFR STREAM_KEY_REQ). */
+struct lease_key {
+	struct lease_impl *li;
+	size_t index;                    /* in pub.outputs */
+	struct lb_exporter_req *req;     /* in flight */
+	bool asked;                      /* the exporter may hold a key: revoke it */
+};
+
 /* The broker's private side of a lease. */
 struct lease_impl {
 	struct lb_lease pub;
+	struct lease_key keys[LB_MAX_LEASE_OUTPUTS];
+	bool keys_requested;             /* once all outputs were on */
+	size_t keys_pending;
 	uint32_t width, height, refresh_hz;
 	struct wl_event_source *timer;   /* enable deadline */
 	struct wl_event_source *idle;    /* progress, outside the caller's stack */
@@ -145,11 +158,17 @@ static void lease_outputs_str(const struct lb_lease *l, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "", l->outputs[i]->name);
 }
 
+static void lease_wipe_keys(struct lb_lease *l)
+{
+	explicit_bzero(l->stream_keys, sizeof(l->stream_keys));
+}
+
 static void lease_finish(struct lease_impl *li, const char *reason)
 {
 	struct lb_lease *l = &li->pub;
 	if (l->state == LB_LEASE_FINISHED)
 		return;
+	lease_wipe_keys(l); /* dead: the exporter's copies go at destroy */
 	char outs[256];
 	lease_outputs_str(l, outs, sizeof(outs));
 	lc_info("lease %u (%s, %s pid %d uid %u) %s: %s", l->id, outs, l->via, (int)l->holder.pid,
@@ -200,6 +219,56 @@ static void lease_grant(struct lease_impl *li)
 	close(fd);
 }
 
+static void lease_schedule(struct lease_impl *li);
+
+static void key_done(void *data, bool ok, const uint8_t *key, const char *msg)
+{
+	struct lease_key *k = data;
+	struct lease_impl *li = k->li;
+	struct lb_lease *l = &li->pub;
+	k->req = NULL;
+	li->keys_pending--;
+	if (key && l->state == LB_LEASE_PENDING) {
+		memcpy(l->stream_keys[k->index].key, key, HXFR_STREAM_KEY_LEN);
+		l->stream_keys[k->index].valid = true;
+	} else if (!ok) {
+		/* The lease is still useful without a key (its holder cannot
+		 * stream it, though): grant it anyway and say why. */
+		lc_warn("lease %u: no stream key for %s: %s", l->id, l->outputs[k->index]->name,
+			msg ? msg : "exporter refused");
+	}
+	lease_schedule(li);
+}
+
+/* Once every output is on: a key per exporter scanout, so that the holder
+ * can subscribe as soon as it has the fd. Returns the number in flight. */
+static size_t lease_request_keys(struct lease_impl *li)
+{
+	struct lb_lease *l = &li->pub;
+	struct lb_broker *b = l->broker;
+	li->keys_requested = true;
+	if (!b->exporter)
+		return 0;
+	for (size_t i = 0; i < l->n_outputs; i++) {
+		struct lb_output *o = l->outputs[i];
+		struct lease_key *k = &li->keys[i];
+		k->li = li;
+		k->index = i;
+		if (!o->card->has_exporter || o->scanout_id < 0)
+			continue;
+		k->req = lb_exporter_stream_key(b->exporter, (uint32_t)o->scanout_id,
+						b->cfg->enable_timeout_ms, key_done, k);
+		if (!k->req) {
+			lc_warn("lease %u: no stream key for %s: too many exporter requests in "
+				"flight", l->id, o->name);
+			continue;
+		}
+		k->asked = true;
+		li->keys_pending++;
+	}
+	return li->keys_pending;
+}
+
 static void lease_progress(struct lease_impl *li)
 {
 	struct lb_lease *l = &li->pub;
@@ -208,6 +277,10 @@ static void lease_progress(struct lease_impl *li)
 	for (size_t i = 0; i < l->n_outputs; i++)
 		if (l->outputs[i]->state != LB_OUTPUT_ON)
 			return;
+	if (!li->keys_requested && lease_request_keys(li) > 0)
+		return;
+	if (li->keys_pending > 0)
+		return;
 	lease_grant(li);
 }
 
@@ -228,7 +301,7 @@ static int lease_timeout(void *data)
 {
 	struct lease_impl *li = data;
 	struct lb_lease *l = &li->pub;
-	char msg[160] = "outputs did not connect in time";
+	char msg[160] = "the exporter gave no stream key in time";
 	for (size_t i = 0; i < l->n_outputs; i++) {
 		if (l->outputs[i]->state != LB_OUTPUT_ON) {
 			snprintf(msg, sizeof(msg), "%s did not connect within %u ms",
@@ -471,6 +544,7 @@ struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_par
 	snprintf(l->via, sizeof(l->via), "%s", p->via ? p->via : "?");
 	wl_signal_init(&l->events.granted);
 	wl_signal_init(&l->events.finished);
+	wl_signal_init(&l->events.destroy);
 	li->width = p->width ? p->width : 1920;
 	li->height = p->height ? p->height : 1080;
 	li->refresh_hz = p->refresh_hz ? p->refresh_hz : DEFAULT_REFRESH_HZ;
@@ -542,6 +616,8 @@ static void lease_destroy_now(struct lease_impl *li)
 {
 	struct lb_lease *l = &li->pub;
 	struct lb_broker *b = l->broker;
+	wl_signal_emit_mutable(&l->events.destroy, l);
+	lease_wipe_keys(l);
 	if (li->timer)
 		wl_event_source_remove(li->timer);
 	if (li->idle)
@@ -566,7 +642,18 @@ static void lease_destroy_now(struct lease_impl *li)
 	wl_list_remove(&l->link);
 	for (size_t i = 0; i < l->n_outputs; i++) {
 		struct lb_output *o = l->outputs[i];
+		struct lease_key *k = &li->keys[i];
 		o->lease = NULL;
+		lb_exporter_req_cancel(k->req);
+		k->req = NULL;
+		/* The key dies with the lease, before the output goes off (the
+		 * DISABLE would kill it too, but a failed DISABLE must not leave
+		 * a live key). Same connection, so it arrives first. */
+		if (k->asked && b->exporter &&
+		    !lb_exporter_revoke_key(b->exporter, (uint32_t)o->scanout_id,
+					    b->cfg->enable_timeout_ms, NULL, NULL))
+			lc_warn("lease %u: cannot queue the revoke of %s's stream key", l->id,
+				o->name);
 		if (o->card->has_exporter && o->scanout_id >= 0 && b->exporter) {
 			lb_exporter_req_cancel(o->scanout_req);
 			reassert_reset(o);
@@ -578,6 +665,36 @@ static void lease_destroy_now(struct lease_impl *li)
 			wl_signal_emit_mutable(&o->card->events.output_offered, o);
 	}
 	free(li);
+}
+
+int lb_lease_auth_magic(struct lb_lease *l, uint32_t magic)
+{
+	if (!l->broker->cfg->auth_magic || l->state != LB_LEASE_ACTIVE)
+		return -EPERM;
+	if (magic == 0)
+		return -EINVAL;
+	if (l->magic_auths >= LB_MAX_MAGIC_AUTHS)
+		return -EDQUOT;
+	int r = lb_card_auth_magic(l->card, magic);
+	if (r < 0) {
+		lc_info("lease %u: DRM magic authentication for %s pid %d refused: %s", l->id, l->via,
+			(int)l->holder.pid, strerror(-r));
+		return r;
+	}
+	l->magic_auths++;
+	lc_info("lease %u: authenticated a DRM magic on %s for %s pid %d uid %u (%u of %u)", l->id,
+		l->card->path, l->via, (int)l->holder.pid, (unsigned)l->holder.uid, l->magic_auths,
+		LB_MAX_MAGIC_AUTHS);
+	return 0;
+}
+
+void lb_lease_stream_key_hex(const struct lb_lease *l, size_t i,
+			     char out[HXFR_STREAM_KEY_HEX_LEN + 1])
+{
+	out[0] = '\0';
+	if (l->state != LB_LEASE_ACTIVE || i >= l->n_outputs || !l->stream_keys[i].valid)
+		return;
+	hxfr_stream_key_to_hex(l->stream_keys[i].key, out);
 }
 
 void lb_lease_destroy(struct lb_lease *lease)

@@ -15,10 +15,13 @@
 #include <sys/types.h>
 #include <wayland-server-core.h>
 
+#include "hxfr.h"
 #include "sock.h"
 
 #define LB_MAX_LEASE_OUTPUTS 16
 #define LB_OUTPUT_NAME_LEN 32
+/* authenticate_magic / Helix AUTH_MAGIC: successful ones per lease. */
+#define LB_MAX_MAGIC_AUTHS 16
 
 struct lb_broker;
 struct lb_card;
@@ -86,6 +89,14 @@ struct lb_lease {
 	uint32_t lessee_id;          /* kernel's, valid while ACTIVE */
 	struct lc_peer holder;
 	char via[16];                /* "wayland", "helix" */
+	/* The exporter's stream key of each output (HXFR section 5.8),
+	 * obtained while PENDING; valid only while ACTIVE, wiped when the
+	 * lease ends. Capabilities: only for the holder, never logged. */
+	struct {
+		bool valid;
+		uint8_t key[HXFR_STREAM_KEY_LEN];
+	} stream_keys[LB_MAX_LEASE_OUTPUTS];
+	unsigned magic_auths;        /* successful lb_lease_auth_magic calls */
 	struct {
 		/* data: int* (the lease fd). The broker closes its copy after
 		 * the signal returns: listeners that hand it on must dup or
@@ -93,6 +104,9 @@ struct lb_lease {
 		struct wl_signal granted;
 		/* data: const char* reason. After this, only destroy. */
 		struct wl_signal finished;
+		/* data: the lease, about to be freed (lb_lease_destroy): for
+		 * listeners that only observe it (leasecast_lease_info_v1). */
+		struct wl_signal destroy;
 	} events;
 };
 
@@ -115,6 +129,16 @@ struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_par
 /* May be called from inside a `granted` or `finished` listener: the lease
  * then goes once the signal has been delivered to every listener. */
 void lb_lease_destroy(struct lb_lease *lease);
+
+/* drmAuthMagic on the master fd of the lease's card, for the holder (a
+ * second fd it opened on the card). 0, or -EPERM when the lease is not
+ * ACTIVE or the broker runs with --no-auth-magic, -EINVAL for magic 0,
+ * -EDQUOT after LB_MAX_MAGIC_AUTHS, else drmAuthMagic's -errno. */
+int lb_lease_auth_magic(struct lb_lease *lease, uint32_t magic);
+/* The stream key of output i as 64 hex digits, or "" (no key, or the
+ * lease is not ACTIVE). */
+void lb_lease_stream_key_hex(const struct lb_lease *lease, size_t i,
+			     char out[HXFR_STREAM_KEY_HEX_LEN + 1]);
 
 bool lb_output_is_offerable(const struct lb_output *o);
 struct lb_card *lb_broker_default_card(struct lb_broker *b);

@@ -328,3 +328,9 @@ int lb_card_open_non_master(struct lb_card *card)
 	}
 	return fd;
 }
+
+int lb_card_auth_magic(struct lb_card *card, uint32_t magic)
+{
+	int r = drmAuthMagic(card->fd, magic); /* libdrm returns -errno */
+	return r < 0 ? r : r > 0 ? -EINVAL : 0;
+}

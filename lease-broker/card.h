@@ -30,5 +30,8 @@ int lb_card_revoke_lease(struct lb_card *card, uint32_t lessee_id);
 /* Fills ids with the card's un-revoked lessees. Returns the count (may
  * exceed cap) or -errno. */
 int lb_card_list_lessees(struct lb_card *card, uint32_t *ids, size_t cap);
+/* drmAuthMagic on the master fd: another fd of this card that drmGetMagic
+ * gave `magic` becomes authenticated (DRM_AUTH ioctls). 0 or -errno. */
+int lb_card_auth_magic(struct lb_card *card, uint32_t magic);
 
 #endif

@@ -32,6 +32,7 @@ struct lb_config {
 	size_t n_allow_uids;
 	unsigned max_leases_per_uid; /* 0: unlimited */
 	unsigned enable_timeout_ms;
+	bool auth_magic;             /* false: --no-auth-magic */
 	int log_level;
 	bool status;                 /* --status: query a running broker */
 };

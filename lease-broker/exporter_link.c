@@ -37,6 +37,7 @@ struct lb_exporter_link {
 	bool auth;
 	struct hxfr_key key;
 	bool v1;                      /* Helix v1 peer: no replies to DISABLE */
+	bool stream_keys;             /* STREAM_KEY_REQ/REVOKE allowed on this connection */
 	enum link_state state;
 	int fd;
 	struct wl_event_source *fd_src;
@@ -55,8 +56,9 @@ struct lb_exporter_req {
 	struct lb_exporter_link *l;
 	struct wl_list link;
 	uint8_t type;
-	struct hxfr_enable_scanout en; /* scanout_id is used for both types */
+	struct hxfr_enable_scanout en; /* scanout_id is used for every type */
 	lb_exporter_cb cb;            /* NULL: cancelled or timed out, reply still due */
+	lb_exporter_key_cb key_cb;    /* instead of cb for STREAM_KEY_REQ/REVOKE */
 	void *data;
 	bool sent;
 	bool in_flight;               /* counted in n_in_flight */
@@ -79,14 +81,29 @@ static void req_free(struct lb_exporter_req *r)
 	free(r);
 }
 
-/* Runs the callback (if any) and frees the request. */
-static void req_complete(struct lb_exporter_req *r, bool ok, const char *msg)
+static bool is_key_type(uint8_t type)
+{
+	return type == HXFR_STREAM_KEY_REQ || type == HXFR_STREAM_KEY_REVOKE;
+}
+
+/* Runs the callback (if any) and frees the request. key: for key requests,
+ * the key received (NULL: none). */
+static void req_complete_key(struct lb_exporter_req *r, bool ok, const uint8_t *key,
+			     const char *msg)
 {
 	lb_exporter_cb cb = r->cb;
+	lb_exporter_key_cb key_cb = r->key_cb;
 	void *data = r->data;
 	req_free(r);
 	if (cb)
 		cb(data, ok, msg);
+	if (key_cb)
+		key_cb(data, ok, key, msg);
+}
+
+static void req_complete(struct lb_exporter_req *r, bool ok, const char *msg)
+{
+	req_complete_key(r, ok, NULL, msg);
 }
 
 static void update_mask(struct lb_exporter_link *l)
@@ -133,7 +150,25 @@ static void v1_done(void *data)
 {
 	struct lb_exporter_req *r = data;
 	r->idle = NULL;
-	req_complete(r, true, NULL);
+	req_complete(r, true, NULL); /* for key requests: no key */
+}
+
+static void encode_req(const struct lb_exporter_req *r, uint8_t *buf, size_t cap, size_t *n)
+{
+	switch (r->type) {
+	case HXFR_ENABLE_SCANOUT:
+		*n = hxfr_encode_enable_scanout(buf, cap, &r->en);
+		return;
+	case HXFR_DISABLE_SCANOUT:
+		*n = hxfr_encode_disable_scanout(buf, cap, r->en.scanout_id);
+		return;
+	case HXFR_STREAM_KEY_REQ:
+		*n = hxfr_encode_stream_key_req(buf, cap, r->en.scanout_id);
+		return;
+	default:
+		*n = hxfr_encode_stream_key_revoke(buf, cap, r->en.scanout_id);
+		return;
+	}
 }
 
 static void flush_queue(struct lb_exporter_link *l)
@@ -141,10 +176,19 @@ static void flush_queue(struct lb_exporter_link *l)
 	while (l->state == LINK_READY && !wl_list_empty(&l->queued) &&
 	       l->n_in_flight < MAX_IN_FLIGHT) {
 		struct lb_exporter_req *r = wl_container_of(l->queued.next, r, link);
+		if (is_key_type(r->type) && !l->stream_keys) {
+			/* An exporter without stream keys: nothing to ask, and
+			 * nothing to revoke. Completes without a key. */
+			wl_list_remove(&r->link);
+			wl_list_init(&r->link);
+			r->sent = true;
+			if (!r->idle)
+				r->idle = wl_event_loop_add_idle(l->loop, v1_done, r);
+			continue;
+		}
 		uint8_t buf[64];
-		size_t n = r->type == HXFR_ENABLE_SCANOUT
-				   ? hxfr_encode_enable_scanout(buf, sizeof(buf), &r->en)
-				   : hxfr_encode_disable_scanout(buf, sizeof(buf), r->en.scanout_id);
+		size_t n = 0;
+		encode_req(r, buf, sizeof(buf), &n);
 		wl_list_remove(&r->link);
 		wl_list_insert(l->sent.prev, &r->link);
 		r->sent = true;
@@ -220,6 +264,10 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 			return;
 		}
 		if (!l->auth) {
+			/* Only an exporter run with --allow-unauthenticated-control
+			 * honours key requests here; refusals come back as zero
+			 * keys and the lease goes on without one. */
+			l->stream_keys = (m->u.hello.features & HXFR_FEATURE_STREAM_KEYS) != 0;
 			link_ready(l, "unauthenticated");
 			return;
 		}
@@ -242,14 +290,15 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 			link_drop(l, "exporter did not grant scanout control");
 			return;
 		}
-		link_ready(l, "authenticated");
+		l->stream_keys = (m->u.auth_resp.granted & HXFR_FEATURE_STREAM_KEYS) != 0;
+		link_ready(l, l->stream_keys ? "authenticated, stream keys" : "authenticated");
 		return;
 	case HXFR_SCANOUT_RESP: {
 		struct lb_exporter_req *r;
 		lc_debug("exporter: SCANOUT_RESP scanout %u %s", m->u.scanout_resp.scanout_id,
 			 m->u.scanout_resp.success ? "success" : "failure");
 		wl_list_for_each(r, &l->sent, link) {
-			if (r->en.scanout_id == m->u.scanout_resp.scanout_id) {
+			if (!is_key_type(r->type) && r->en.scanout_id == m->u.scanout_resp.scanout_id) {
 				char msg[128];
 				snprintf(msg, sizeof(msg), "exporter refused %s of scanout %u",
 					 hxfr_type_name(r->type), r->en.scanout_id);
@@ -261,6 +310,36 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 		}
 		lc_warn("exporter: SCANOUT_RESP for scanout %u nobody asked for",
 			m->u.scanout_resp.scanout_id);
+		return;
+	}
+	case HXFR_STREAM_KEY: {
+		/* One STREAM_KEY per key request, in order: the oldest key
+		 * request still unanswered is this one's. Never log the key. */
+		const struct hxfr_stream_key *k = &m->u.stream_key;
+		struct lb_exporter_req *r, *found = NULL;
+		wl_list_for_each(r, &l->sent, link) {
+			if (is_key_type(r->type)) {
+				found = r;
+				break;
+			}
+		}
+		if (!found || found->en.scanout_id != k->scanout_id) {
+			link_drop(l, "STREAM_KEY out of sequence");
+			return;
+		}
+		bool zero = hxfr_stream_key_is_zero(k->key);
+		lc_debug("exporter: STREAM_KEY scanout %u (%s)", k->scanout_id,
+			 zero ? "no key" : "a key");
+		if (found->type == HXFR_STREAM_KEY_REQ && zero) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "exporter refused a stream key for scanout %u",
+				 k->scanout_id);
+			req_complete_key(found, false, NULL, msg);
+		} else {
+			req_complete_key(found, true, found->type == HXFR_STREAM_KEY_REQ ? k->key : NULL,
+					 NULL);
+		}
+		flush_queue(l);
 		return;
 	}
 	case HXFR_ERROR:
@@ -275,9 +354,10 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 			link_drop(l, m->u.error.message);
 			return;
 		}
-		/* Our exporter answers every ENABLE/DISABLE with a SCANOUT_RESP
-		 * and sends the reason of a failure as an ERROR after it: the
-		 * request is already complete; only log. */
+		/* Our exporter answers every control request with a
+		 * SCANOUT_RESP or STREAM_KEY and sends the reason of a failure
+		 * as an ERROR after it: the request is already complete; only
+		 * log. */
 		return;
 	case HXFR_PONG:
 		return;
@@ -325,7 +405,8 @@ static int handle_fd(int fd, uint32_t mask, void *data)
 		l->state = LINK_HELLO_SENT;
 		update_mask(l);
 		arm_timer(l, HELLO_TIMEOUT_MS);
-		send_bytes(l, buf, hxfr_encode_hello(buf, sizeof(buf), HXFR_FEATURE_CONTROL));
+		send_bytes(l, buf, hxfr_encode_hello(buf, sizeof(buf),
+						     HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS));
 		return 0;
 	}
 	if (mask & WL_EVENT_READABLE) {
@@ -366,6 +447,7 @@ static void link_connect(struct lb_exporter_link *l)
 	}
 	l->fd = fd;
 	l->v1 = false;
+	l->stream_keys = false;
 	l->state = LINK_CONNECTING;
 	l->fd_src = wl_event_loop_add_fd(l->loop, fd, WL_EVENT_READABLE | WL_EVENT_WRITABLE,
 					 handle_fd, l);
@@ -460,6 +542,11 @@ bool lb_exporter_link_ready(const struct lb_exporter_link *l)
 	return l->state == LINK_READY;
 }
 
+bool lb_exporter_link_has_stream_keys(const struct lb_exporter_link *l)
+{
+	return l->state == LINK_READY && l->stream_keys;
+}
+
 static int req_timeout(void *data)
 {
 	struct lb_exporter_req *r = data;
@@ -474,12 +561,16 @@ static int req_timeout(void *data)
 	/* Keep it as a placeholder so its late reply is not taken for the
 	 * next request on the same scanout. */
 	lb_exporter_cb cb = r->cb;
+	lb_exporter_key_cb key_cb = r->key_cb;
 	void *cbdata = r->data;
 	r->cb = NULL;
+	r->key_cb = NULL;
 	wl_event_source_remove(r->timer);
 	r->timer = NULL;
 	if (cb)
 		cb(cbdata, false, msg);
+	if (key_cb)
+		key_cb(cbdata, false, NULL, msg);
 	return 0;
 }
 
@@ -530,6 +621,31 @@ struct lb_exporter_req *lb_exporter_disable(struct lb_exporter_link *l, uint32_t
 	return r;
 }
 
+struct lb_exporter_req *lb_exporter_stream_key(struct lb_exporter_link *l, uint32_t scanout_id,
+					       unsigned timeout_ms, lb_exporter_key_cb cb,
+					       void *data)
+{
+	struct lb_exporter_req *r = req_new(l, HXFR_STREAM_KEY_REQ, scanout_id, timeout_ms, NULL, data);
+	if (r) {
+		r->key_cb = cb;
+		flush_queue(l);
+	}
+	return r;
+}
+
+struct lb_exporter_req *lb_exporter_revoke_key(struct lb_exporter_link *l, uint32_t scanout_id,
+					       unsigned timeout_ms, lb_exporter_key_cb cb,
+					       void *data)
+{
+	struct lb_exporter_req *r =
+		req_new(l, HXFR_STREAM_KEY_REVOKE, scanout_id, timeout_ms, NULL, data);
+	if (r) {
+		r->key_cb = cb;
+		flush_queue(l);
+	}
+	return r;
+}
+
 void lb_exporter_req_cancel(struct lb_exporter_req *r)
 {
 	if (!r)
@@ -539,4 +655,5 @@ void lb_exporter_req_cancel(struct lb_exporter_req *r)
 		return;
 	}
 	r->cb = NULL;
+	r->key_cb = NULL;
 }

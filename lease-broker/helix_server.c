@@ -35,7 +35,7 @@ struct helix_client {
 	struct lc_peer peer;
 	uint8_t in[HELIX_LEASE_REQ_SIZE];
 	size_t in_len;
-	struct lc_buf out;           /* extension replies (STATUS) */
+	struct lc_buf out;           /* extension replies (STATUS, AUTH_MAGIC) */
 	struct lb_lease *lease;
 	bool lease_replied;
 	uint32_t scanout_reported;
@@ -178,12 +178,62 @@ static bool handle_status_req(struct helix_client *c)
 		helix_lease_ext_hdr_encode(hdr, sizeof(hdr), HELIX_LEASE_OK, (uint32_t)len);
 		if (lc_buf_append(&c->out, hdr, sizeof(hdr)) < 0 ||
 		    lc_buf_append(&c->out, json, len) < 0) {
+			explicit_bzero(json, len);
 			free(json);
 			client_fail(c, "status reply does not fit");
 			return false;
 		}
 	}
+	if (json)
+		explicit_bzero(json, len); /* may hold the caller's stream keys */
 	free(json);
+	return true;
+}
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case EPERM: return "EPERM";
+	case EINVAL: return "EINVAL";
+	case EDQUOT: return "EDQUOT";
+	case EACCES: return "EACCES";
+	case ENOENT: return "ENOENT";
+	case EBADF: return "EBADF";
+	case ENODEV: return "ENODEV";
+	case EINTR: return "EINTR";
+	case ENOMEM: return "ENOMEM";
+	default: return "EIO";
+	}
+}
+
+static bool handle_auth_magic_req(struct helix_client *c, uint32_t magic)
+{
+	int r = -EPERM;
+	if (c->lease && c->lease_replied)
+		r = lb_lease_auth_magic(c->lease, magic);
+	char msg[160] = "";
+	if (r == -EPERM && !(c->lease && c->lease_replied && c->lease->state == LB_LEASE_ACTIVE))
+		snprintf(msg, sizeof(msg), "EPERM: no active lease on this connection");
+	else if (r == -EPERM)
+		snprintf(msg, sizeof(msg), "EPERM: DRM magic authentication is disabled");
+	else if (r == -EINVAL && magic == 0)
+		snprintf(msg, sizeof(msg), "EINVAL: magic 0");
+	else if (r == -EDQUOT)
+		snprintf(msg, sizeof(msg), "EDQUOT: at most %u authentications per lease",
+			 LB_MAX_MAGIC_AUTHS);
+	else if (r < 0)
+		snprintf(msg, sizeof(msg), "%s: drmAuthMagic: %s", errno_name(-r), strerror(-r));
+	size_t len = strlen(msg);
+	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
+	helix_lease_ext_hdr_encode(hdr, sizeof(hdr), r == 0 ? HELIX_LEASE_OK : HELIX_LEASE_ERROR,
+				   (uint32_t)len);
+	if (r < 0)
+		lc_info("helix: pid %d uid %u: AUTH_MAGIC refused: %s", (int)c->peer.pid,
+			(unsigned)c->peer.uid, msg);
+	if (lc_buf_append(&c->out, hdr, sizeof(hdr)) < 0 || lc_buf_append(&c->out, msg, len) < 0) {
+		client_fail(c, "reply queue full");
+		return false;
+	}
 	return true;
 }
 
@@ -214,6 +264,8 @@ static bool handle_request(struct helix_client *c)
 		break;
 	case HELIX_LEASE_CMD_STATUS:
 		return handle_status_req(c);
+	case HELIX_LEASE_CMD_AUTH_MAGIC:
+		return handle_auth_magic_req(c, req.width);
 	default:
 		client_fail(c, "unknown command %u", req.cmd);
 		return false;

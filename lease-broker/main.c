@@ -17,6 +17,7 @@
 #include "log.h"
 #include "sock.h"
 #include "wl_lease.h"
+#include "wl_lease_info.h"
 
 static int read_full(int fd, void *buf, size_t len)
 {
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
 	struct lb_broker *broker = NULL;
 	struct lb_helix_server *helix = NULL;
 	struct lb_wl_lease_manager *wl_mgr = NULL;
+	struct lb_wl_lease_info_manager *wl_info = NULL;
 	struct wl_event_source *sigs[2] = {0};
 	struct wl_display *display = wl_display_create();
 	if (!display) {
@@ -169,6 +171,11 @@ int main(int argc, char **argv)
 			lc_err("cannot create the wp_drm_lease_device_v1 globals");
 			goto out;
 		}
+		wl_info = lb_wl_lease_info_manager_create(broker);
+		if (!wl_info) {
+			lc_err("cannot create the leasecast_lease_manager_v1 global");
+			goto out;
+		}
 	}
 	lc_info("ready: helix %s, wayland %s, exporter %s", cfg.helix_socket,
 		cfg.wayland_socket ? cfg.wayland_socket : "off", cfg.exporter ? cfg.exporter : "none");
@@ -179,6 +186,7 @@ int main(int argc, char **argv)
 out:
 	lb_helix_server_destroy(helix);
 	wl_display_destroy_clients(display);
+	lb_wl_lease_info_manager_destroy(wl_info);
 	lb_wl_lease_manager_destroy(wl_mgr);
 	lb_broker_destroy(broker);
 	for (int i = 0; i < 2; i++)

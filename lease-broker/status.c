@@ -106,7 +106,22 @@ char *lb_status_json(struct lb_broker *b, const struct lc_peer *viewer, size_t *
 			jprintf(&j, ",\"lessee_id\":%u", l->lessee_id);
 		else
 			jprintf(&j, ",\"lessee_id\":null");
-		jprintf(&j, ",\"state\":\"%s\"}", lb_lease_state_name(l->state));
+		jprintf(&j, ",\"state\":\"%s\"", lb_lease_state_name(l->state));
+		/* Stream keys are capabilities: the holder's uid and root only. */
+		if (viewer->uid == 0 || viewer->uid == l->holder.uid) {
+			jprintf(&j, ",\"outputs_detail\":[");
+			for (size_t i = 0; i < l->n_outputs; i++) {
+				char key[HXFR_STREAM_KEY_HEX_LEN + 1];
+				lb_lease_stream_key_hex(l, i, key);
+				jprintf(&j, "%s{\"name\":", i ? "," : "");
+				jstr(&j, l->outputs[i]->name);
+				jprintf(&j, ",\"scanout_id\":%d,\"stream_key\":\"%s\"}",
+					l->outputs[i]->scanout_id, key);
+				explicit_bzero(key, sizeof(key));
+			}
+			jprintf(&j, "]");
+		}
+		jprintf(&j, "}");
 	}
 	jprintf(&j, "]}\n");
 	if (j.failed) {

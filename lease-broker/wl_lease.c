@@ -80,6 +80,7 @@ struct lb_wl_lease {
 	struct wl_listener granted;
 	struct wl_listener finished;
 	bool finished_sent;
+	bool info_claimed; /* a leasecast_lease_info_v1 was created for it */
 };
 
 /* ---- connectors ---- */
@@ -210,6 +211,26 @@ static void lease_handle_destroy(struct wl_client *client, struct wl_resource *r
 static const struct wp_drm_lease_v1_interface lease_impl = {
 	.destroy = lease_handle_destroy,
 };
+
+struct lb_wl_lease *lb_wl_lease_from_resource(struct wl_resource *resource)
+{
+	if (!wl_resource_instance_of(resource, &wp_drm_lease_v1_interface, &lease_impl))
+		return NULL;
+	return wl_resource_get_user_data(resource);
+}
+
+struct lb_lease *lb_wl_lease_get_lease(const struct lb_wl_lease *l)
+{
+	return l->lease;
+}
+
+bool lb_wl_lease_claim_info(struct lb_wl_lease *l)
+{
+	if (l->info_claimed)
+		return false;
+	l->info_claimed = true;
+	return true;
+}
 
 /* Client destroy request or disconnect: the lease ends here. */
 static void lease_resource_destroy(struct wl_resource *resource)

@@ -41,6 +41,11 @@ enum helix_lease_result helix_lease_req_decode(const uint8_t *buf, size_t len,
 	case HELIX_LEASE_CMD_RELEASE: /* scanout id in width; height unused */
 	case HELIX_LEASE_CMD_STATUS:  /* both unused: senders write 0 */
 		return HELIX_LEASE_DECODE_OK;
+	case HELIX_LEASE_CMD_AUTH_MAGIC:
+		/* magic in width; 0 is refused by the broker with a reply (not a
+		 * framing error), so the connection survives it */
+		req->height = 0; /* reserved: ignored */
+		return HELIX_LEASE_DECODE_OK;
 	default:
 		return HELIX_LEASE_DECODE_CMD;
 	}

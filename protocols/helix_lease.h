@@ -26,6 +26,9 @@ enum helix_lease_cmd {
 	HELIX_LEASE_CMD_RELEASE = 2, /* scanout id in the width field; no reply */
 	/* leasecast extension */
 	HELIX_LEASE_CMD_STATUS = 3,  /* reply: ext header + UTF-8 JSON text */
+	/* magic in width, height reserved (0); reply: ext header, length 0 on
+	 * success, else a text starting with the errno name */
+	HELIX_LEASE_CMD_AUTH_MAGIC = 4,
 };
 
 enum helix_lease_status { HELIX_LEASE_OK = 0, HELIX_LEASE_ERROR = 1 };

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_check.h"
 #include "fdpass.h"
 #include "helix_lease.h"
 #include "kms_check.h"
@@ -29,6 +30,8 @@ static void usage(void)
 		"  many N [--hold-ms N | --hold-until-stdin-eof]\n"
 		"  cycles N [--flip N]\n"
 		"  status\n"
+		"  keys --status-out F [--hold-file F]  lease; STATUS (with its stream key) to F;\n"
+		"        AUTH_MAGIC checks before, during and after the lease\n"
 		"  raw HEXBYTES [--shutdown]\n"
 		"  release SCANOUT_ID\n");
 }
@@ -385,6 +388,129 @@ static int cmd_status(void)
 	return st == HELIX_LEASE_OK ? 0 : 1;
 }
 
+/* An extension reply: status and body (NUL-terminated, cut to cap). */
+static int read_ext(int sock, uint8_t *status, char *body, size_t cap)
+{
+	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
+	uint32_t len;
+	int fd;
+	if (read_reply(sock, hdr, sizeof(hdr), &fd, REPLY_TIMEOUT_MS) != (ssize_t)sizeof(hdr) ||
+	    helix_lease_ext_hdr_decode(hdr, sizeof(hdr), status, &len) != HELIX_LEASE_DECODE_OK ||
+	    len > HELIX_LEASE_EXT_MAX || len >= cap)
+		return -EPROTO;
+	if (fd >= 0)
+		close(fd);
+	if (len && read_reply(sock, (uint8_t *)body, len, &fd, REPLY_TIMEOUT_MS) != (ssize_t)len)
+		return -EPROTO;
+	body[len] = '\0';
+	return 0;
+}
+
+/* AUTH_MAGIC; returns 0 on success or the errno named by the reply. */
+static int auth_magic(int sock, uint32_t magic)
+{
+	static char body[HELIX_LEASE_EXT_MAX + 1];
+	uint8_t st;
+	if (send_req(sock, HELIX_LEASE_CMD_AUTH_MAGIC, magic, 0) < 0 ||
+	    read_ext(sock, &st, body, sizeof(body)) < 0) {
+		printf("auth-magic error msg=no-valid-reply\n");
+		return -1;
+	}
+	printf("auth-magic status=%u msg=\"%s\"\n", st, body);
+	if (st == HELIX_LEASE_OK)
+		return body[0] ? -1 : 0;
+	static const struct { const char *name; int e; } names[] = {
+		{"EPERM", EPERM}, {"EINVAL", EINVAL}, {"EDQUOT", EDQUOT},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(body, names[i].name, strlen(names[i].name)) == 0)
+			return names[i].e;
+	return -1;
+}
+
+static int keys_fail(const char *what)
+{
+	printf("keys error msg=\"%s\"\n", what);
+	return 1;
+}
+
+/* Helix side of stream keys and AUTH_MAGIC, on one connection. */
+static int cmd_keys(int argc, char **argv)
+{
+	const char *status_out = NULL, *hold_file = NULL;
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--status-out") == 0)
+			status_out = argv[i + 1];
+		else if (strcmp(argv[i], "--hold-file") == 0)
+			hold_file = argv[i + 1];
+	}
+	if (!status_out) {
+		usage();
+		return 2;
+	}
+	int sock = connect_broker();
+	if (sock < 0)
+		return 1;
+	uint32_t magic = 0;
+	int fd2 = auth_check_open("/dev/dri/card0", &magic);
+	if (fd2 < 0)
+		return keys_fail("cannot open the card again");
+	if (auth_magic(sock, magic) != EPERM)
+		return keys_fail("AUTH_MAGIC without a lease not refused with EPERM");
+	if (auth_check_is_authenticated(fd2) != 0)
+		return keys_fail("fd authenticated without a lease");
+	printf("keys ok auth-magic-without-lease=EPERM\n");
+
+	uint32_t scanout = 0;
+	int lfd = do_lease(sock, 0, 0, &scanout, false);
+	if (lfd < 0)
+		return 1;
+	send_req(sock, HELIX_LEASE_CMD_STATUS, 0, 0);
+	static char json[HELIX_LEASE_EXT_MAX + 1];
+	uint8_t st;
+	if (read_ext(sock, &st, json, sizeof(json)) < 0 || st != HELIX_LEASE_OK)
+		return keys_fail("no STATUS on the lease's connection");
+	char tmp[512];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", status_out);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fputs(json, f) < 0 || fclose(f) != 0 || rename(tmp, status_out) != 0)
+		return keys_fail("cannot write the status file");
+	printf("keys ok status written\n");
+
+	if (auth_magic(sock, 0) != EINVAL)
+		return keys_fail("AUTH_MAGIC 0 not refused with EINVAL");
+	if (auth_magic(sock, magic) != 0)
+		return keys_fail("AUTH_MAGIC refused during the lease");
+	if (auth_check_is_authenticated(fd2) != 1)
+		return keys_fail("fd not authenticated after AUTH_MAGIC");
+	printf("keys ok auth-magic authenticated (GEM_FLINK works)\n");
+
+	if (hold_file) {
+		double deadline = now_ms() + 120000;
+		while (access(hold_file, F_OK) != 0) {
+			if (now_ms() > deadline)
+				return keys_fail("hold file never appeared");
+			sleep_ms(50);
+		}
+	}
+	send_req(sock, HELIX_LEASE_CMD_RELEASE, scanout, 0);
+	close(lfd);
+	uint32_t magic3 = 0;
+	int fd3 = auth_check_open("/dev/dri/card0", &magic3);
+	if (fd3 < 0)
+		return keys_fail("cannot open the card a third time");
+	if (auth_magic(sock, magic3) != EPERM)
+		return keys_fail("AUTH_MAGIC after RELEASE not refused with EPERM");
+	if (auth_check_is_authenticated(fd3) != 0)
+		return keys_fail("fd authenticated after the lease ended");
+	printf("keys ok auth-magic-after-release=EPERM\n");
+	close(fd3);
+	close(fd2);
+	close(sock);
+	printf("keys pass\n");
+	return 0;
+}
+
 static int cmd_raw(int argc, char **argv)
 {
 	if (argc < 1) {
@@ -456,6 +582,8 @@ int main(int argc, char **argv)
 		return cmd_cycles(argc - i, argv + i);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status();
+	if (strcmp(cmd, "keys") == 0)
+		return cmd_keys(argc - i, argv + i);
 	if (strcmp(cmd, "raw") == 0)
 		return cmd_raw(argc - i, argv + i);
 	if (strcmp(cmd, "release") == 0 && i < argc) {

@@ -10,7 +10,16 @@
  *                  reports it with DIRTYFB (a typing/clock-like update),
  * at --fps (paced by the clock, each flip waiting for its event). Before
  * the first flip the output shows PATTERN_IDLE. Results are printed as
- * "key=value" lines: "lease ok ...", "modeset ok ...", "flip-result ...". */
+ * "key=value" lines: "lease ok ...", "modeset ok ...", "flip-result ...".
+ *
+ * A buffer is redrawn only once the host has read it. On virtio-gpu 2D the
+ * host's copy of a dumb buffer is made by the TRANSFER_TO_HOST_2D that the
+ * flip queues, and Linux 6.1 sends the flip event without waiting for it
+ * (no fence on a non-blob primary plane): an unpaced flipper runs many
+ * flips ahead of QEMU and would overwrite a buffer before QEMU copied it,
+ * which shows up as pictures out of order. So after every flip a fenced
+ * command (creating a one-pixel resource) goes into the same in-order
+ * queue, and the buffer is redrawn after DRM_IOCTL_VIRTGPU_WAIT on it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,6 +31,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <virtgpu_drm.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
@@ -49,6 +59,7 @@ struct buffer {
 	uint32_t handle, pitch, fb;
 	uint64_t size;
 	uint32_t *px;
+	uint32_t barrier; /* fenced after this buffer's last flip; 0: none */
 };
 
 struct output {
@@ -58,6 +69,9 @@ struct output {
 	drmModeModeInfo mode;
 	struct buffer bufs[PATTERN_PERIOD];
 	unsigned nbufs;
+	bool virtio;            /* barriers work (virtio-gpu) */
+	unsigned barrier_waits; /* redraws that had to wait for the host */
+	double barrier_wait_s;
 };
 
 static double now_s(void)
@@ -223,8 +237,59 @@ static int buffer_create(int fd, uint32_t w, uint32_t h, struct buffer *b)
 	return 0;
 }
 
+static void gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close c = {.handle = handle};
+	drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &c);
+}
+
+/* A fenced command queued behind everything the last flip queued: when it
+ * signals, QEMU has executed that flip's transfer. 0 when the card is no
+ * virtio-gpu (then there is nothing to wait for). */
+static uint32_t barrier_create(struct output *o)
+{
+	if (!o->virtio)
+		return 0;
+	struct drm_virtgpu_resource_create rc = {
+		.target = 2, /* PIPE_TEXTURE_2D: all a 2D device accepts */
+		.format = 2, /* VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM */
+		.width = 1,
+		.height = 1,
+		.depth = 1,
+		.array_size = 1,
+	};
+	if (drmIoctl(o->fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc) != 0) {
+		printf("barrier warning msg=RESOURCE_CREATE:%s (buffers may be redrawn early)\n",
+		       strerror(errno));
+		o->virtio = false;
+		return 0;
+	}
+	return rc.bo_handle;
+}
+
+/* Waits until the host is done with b's last flip. */
+static int barrier_wait(struct output *o, struct buffer *b)
+{
+	if (!b->barrier)
+		return 0;
+	struct drm_virtgpu_3d_wait w = {.handle = b->barrier, .flags = VIRTGPU_WAIT_NOWAIT};
+	int r = 0;
+	if (drmIoctl(o->fd, DRM_IOCTL_VIRTGPU_WAIT, &w) != 0) {
+		double t0 = now_s();
+		w.flags = 0;
+		r = drmIoctl(o->fd, DRM_IOCTL_VIRTGPU_WAIT, &w) != 0 ? -errno : 0;
+		o->barrier_waits++;
+		o->barrier_wait_s += now_s() - t0;
+	}
+	gem_close(o->fd, b->barrier);
+	b->barrier = 0;
+	return r;
+}
+
 static void buffer_destroy(int fd, struct buffer *b)
 {
+	if (b->barrier)
+		gem_close(fd, b->barrier);
 	if (b->fb)
 		drmModeRmFB(fd, b->fb);
 	if (b->px)
@@ -269,6 +334,9 @@ static int setup(struct output *o, const struct options *opt)
 		return -1;
 	}
 	o->nbufs = opt->mode == MODE_SMALL_DAMAGE ? 1 : PATTERN_PERIOD;
+	drmVersion *ver = drmGetVersion(o->fd);
+	o->virtio = ver && ver->name && strcmp(ver->name, "virtio_gpu") == 0;
+	drmFreeVersion(ver);
 	for (unsigned i = 0; i < o->nbufs; i++) {
 		int r = buffer_create(o->fd, w, h, &o->bufs[i]);
 		if (r < 0) {
@@ -329,8 +397,13 @@ static int run(struct output *o, const struct options *opt)
 			r = drmModeDirtyFB(o->fd, o->bufs[0].fb, &clip, 1) != 0 ? -errno : 0;
 		} else {
 			struct buffer *b = &o->bufs[k % PATTERN_PERIOD];
-			pattern_draw_code(b->px, b->pitch / 4, w, h, k);
-			r = flip_to(o, b);
+			r = barrier_wait(o, b);
+			if (r == 0) {
+				pattern_draw_code(b->px, b->pitch / 4, w, h, k);
+				r = flip_to(o, b);
+			}
+			if (r == 0)
+				b->barrier = barrier_create(o);
 		}
 		if (r < 0) {
 			printf("flip error at=%u msg=%s\n", i, strerror(-r));
@@ -343,9 +416,11 @@ static int run(struct output *o, const struct options *opt)
 	}
 	double secs = now_s() - t0;
 	static const char *names[] = {"patterns", "motion", "small-damage"};
-	printf("flip-result mode=%s flips=%u first=%u last=%u secs=%.3f fps=%.2f target_fps=%.1f late=%u\n",
+	printf("flip-result mode=%s flips=%u first=%u last=%u secs=%.3f fps=%.2f target_fps=%.1f late=%u "
+	       "host_waits=%u host_wait_ms=%.1f\n",
 	       names[opt->mode], done, opt->first, done ? (opt->first + done - 1) & 0xffffu : opt->first,
-	       secs, secs > 0 ? done / secs : 0.0, opt->fps, late);
+	       secs, secs > 0 ? done / secs : 0.0, opt->fps, late, o->barrier_waits,
+	       o->barrier_wait_s * 1e3);
 	fflush(stdout);
 	return 0;
 }

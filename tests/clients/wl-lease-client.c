@@ -8,6 +8,7 @@
  * the case cannot run here (e.g. a second DRM device is missing). */
 #include <drm-lease-v1-client-protocol.h>
 #include <errno.h>
+#include <leasecast-lease-v1-client-protocol.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "auth_check.h"
 #include "kms_check.h"
 
 #define MAX_DEVICES 4
@@ -95,6 +97,7 @@ struct client {
 	struct wl_registry *registry;
 	struct device devices[MAX_DEVICES];
 	size_t n_devices;
+	struct leasecast_lease_manager_v1 *lc_manager; /* NULL if not offered */
 	struct event events[MAX_EVENTS];
 	size_t n_events, ev_read; /* queue: [ev_read, n_events) not yet checked */
 };
@@ -107,6 +110,8 @@ struct options {
 	int expect_count; /* -1: any */
 	const char *names[MAX_NAMES];
 	size_t n_names;
+	const char *key_out;   /* lease-info: write the stream key here */
+	const char *hold_file; /* lease-info: hold the lease until it exists */
 };
 
 static struct options opt = {
@@ -288,6 +293,10 @@ static void registry_global(void *data, struct wl_registry *reg, uint32_t name,
 			    const char *interface, uint32_t version)
 {
 	struct client *c = data;
+	if (strcmp(interface, leasecast_lease_manager_v1_interface.name) == 0) {
+		c->lc_manager = wl_registry_bind(reg, name, &leasecast_lease_manager_v1_interface, 1);
+		return;
+	}
 	if (strcmp(interface, wp_drm_lease_device_v1_interface.name) != 0)
 		return;
 	if (c->n_devices == MAX_DEVICES)
@@ -473,6 +482,8 @@ static void client_disconnect(struct client *c)
 		if (dev->drm_fd >= 0)
 			close(dev->drm_fd);
 	}
+	if (c->lc_manager)
+		leasecast_lease_manager_v1_destroy(c->lc_manager);
 	wl_registry_destroy(c->registry);
 	wl_display_disconnect(c->display);
 	free(c);
@@ -1119,6 +1130,209 @@ static int cmd_wait_offered(void)
 	return 0;
 }
 
+/* ---- leasecast_lease_v1 ---- */
+
+struct lease_info {
+	struct lease *lease;
+	struct leasecast_lease_info_v1 *obj;
+	char connector[64];
+	uint32_t scanout_id;
+	char key[80];
+	unsigned n_outputs;
+	bool done, finished;
+	bool magic_answered;
+	uint32_t magic;
+	int32_t magic_error;
+};
+
+static void info_output(void *data, struct leasecast_lease_info_v1 *obj, const char *connector,
+			uint32_t scanout_id, const char *stream_key)
+{
+	struct lease_info *in = data;
+	if (in->lease->fd < 0)
+		fail("leasecast output event before lease_fd");
+	if (in->done || in->finished)
+		fail("leasecast output event after done/finished");
+	in->n_outputs++;
+	snprintf(in->connector, sizeof(in->connector), "%s", connector);
+	in->scanout_id = scanout_id;
+	snprintf(in->key, sizeof(in->key), "%s", stream_key);
+}
+
+static void info_done(void *data, struct leasecast_lease_info_v1 *obj)
+{
+	struct lease_info *in = data;
+	if (in->done)
+		fail("leasecast done sent twice");
+	in->done = true;
+}
+
+static void info_finished(void *data, struct leasecast_lease_info_v1 *obj)
+{
+	struct lease_info *in = data;
+	if (in->finished)
+		fail("leasecast finished sent twice");
+	in->finished = true;
+}
+
+static void info_magic_result(void *data, struct leasecast_lease_info_v1 *obj, uint32_t magic,
+			      int32_t error)
+{
+	struct lease_info *in = data;
+	in->magic_answered = true;
+	in->magic = magic;
+	in->magic_error = error;
+}
+
+static const struct leasecast_lease_info_v1_listener info_listener = {
+	.output = info_output,
+	.done = info_done,
+	.finished = info_finished,
+	.magic_result = info_magic_result,
+};
+
+static bool pred_info_done(struct client *c, void *arg)
+{
+	struct lease_info *in = arg;
+	return in->done || in->finished;
+}
+
+static bool pred_info_finished(struct client *c, void *arg)
+{
+	return ((struct lease_info *)arg)->finished;
+}
+
+static bool pred_magic_answered(struct client *c, void *arg)
+{
+	return ((struct lease_info *)arg)->magic_answered;
+}
+
+static int32_t info_authenticate(struct client *c, struct lease_info *in, uint32_t magic)
+{
+	in->magic_answered = false;
+	leasecast_lease_info_v1_authenticate_magic(in->obj, magic);
+	wl_display_flush(c->display);
+	if (!wait_for(c, pred_magic_answered, in, opt.timeout_ms))
+		fail("no magic_result for magic %u", magic);
+	if (in->magic != magic)
+		fail("magic_result for magic %u, asked %u", in->magic, magic);
+	return in->magic_error;
+}
+
+static bool is_hex64(const char *s)
+{
+	if (strlen(s) != 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+static void write_file_atomic(const char *path, const char *text)
+{
+	char tmp[512];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%s\n", text) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+		fail("cannot write %s: %s", path, strerror(errno));
+}
+
+/* leasecast_lease_v1 end to end: the stream key of a Wayland lease (asked
+ * for before the grant), DRM magic authentication while it is active, and
+ * both dead once it ended. */
+static int cmd_lease_info(void)
+{
+	if (opt.n_names != 1)
+		fail("lease-info needs one connector name");
+	const char *name = opt.names[0];
+	int vnum = 0;
+	if (sscanf(name, "Virtual-%d", &vnum) != 1 || vnum < 1)
+		fail("lease-info: %s is not a Virtual-N connector", name);
+	struct client *a = client_connect("A");
+	if (!a->lc_manager)
+		fail("no leasecast_lease_manager_v1 global");
+
+	uint32_t magic = 0;
+	int fd2 = auth_check_open("/dev/dri/card0", &magic);
+	if (fd2 < 0)
+		fail("second card fd: %s", strerror(-fd2));
+	int r = auth_check_is_authenticated(fd2);
+	if (r != 0)
+		fail("a fresh card fd is %s before any authentication",
+		     r > 0 ? "authenticated" : strerror(-r));
+	ok("fresh card fd: GEM_FLINK refused (EACCES)");
+
+	struct connector *conn = need_live(a, 0, name);
+	struct lease *l = lease_submit(a, 0, &conn, 1);
+	struct lease_info in = {.lease = l};
+	/* Before the grant: the events must follow lease_fd. */
+	in.obj = leasecast_lease_manager_v1_get_lease_info(a->lc_manager, l->obj);
+	leasecast_lease_info_v1_add_listener(in.obj, &info_listener, &in);
+	wl_display_flush(a->display);
+	if (!wait_for(a, pred_info_done, &in, opt.timeout_ms))
+		fail("no leasecast done within %d ms", opt.timeout_ms);
+	if (in.finished || l->finished)
+		fail("lease refused");
+	printf("info connector=%s scanout=%u key=%s\n", in.connector, in.scanout_id,
+	       in.key[0] ? "<64 hex>" : "<none>");
+	if (in.n_outputs != 1 || strcmp(in.connector, name) != 0)
+		fail("%u output events, connector %s; want one for %s", in.n_outputs, in.connector,
+		     name);
+	if (in.scanout_id != (uint32_t)vnum - 1)
+		fail("scanout_id %u for %s, want %d", in.scanout_id, name, vnum - 1);
+	if (!is_hex64(in.key))
+		fail("stream key is not 64 lower-case hex digits (%zu chars)", strlen(in.key));
+	ok("lease_fd, then output(%s, %u, key), then done", name, in.scanout_id);
+
+	if ((r = info_authenticate(a, &in, 0)) != EINVAL)
+		fail("authenticate_magic(0): error %d, want EINVAL", r);
+	ok("authenticate_magic(0) refused with EINVAL");
+	if ((r = info_authenticate(a, &in, magic)) != 0)
+		fail("authenticate_magic: error %d (%s)", r, strerror(r));
+	r = auth_check_is_authenticated(fd2);
+	if (r != 1)
+		fail("after authenticate_magic the fd is still %s",
+		     r == 0 ? "unauthenticated" : strerror(-r));
+	ok("authenticate_magic: the second fd is authenticated (GEM_FLINK works)");
+
+	if (opt.key_out)
+		write_file_atomic(opt.key_out, in.key);
+	if (opt.hold_file) {
+		int64_t deadline = now_ms() + 120000;
+		while (access(opt.hold_file, F_OK) != 0) {
+			if (now_ms() > deadline)
+				fail("hold file %s never appeared", opt.hold_file);
+			dispatch_once(a, 50, false);
+			if (in.finished || l->finished)
+				fail("lease ended while held");
+		}
+		ok("held until %s", opt.hold_file);
+	}
+
+	wp_drm_lease_v1_destroy(l->obj);
+	l->obj = NULL;
+	wl_display_flush(a->display);
+	if (!wait_for(a, pred_info_finished, &in, opt.timeout_ms))
+		fail("no leasecast finished after the lease was destroyed");
+	ok("leasecast finished after the lease ended");
+	uint32_t magic3 = 0;
+	int fd3 = auth_check_open("/dev/dri/card0", &magic3);
+	if (fd3 < 0)
+		fail("third card fd: %s", strerror(-fd3));
+	if ((r = info_authenticate(a, &in, magic3)) != EPERM)
+		fail("authenticate_magic after the lease: error %d, want EPERM", r);
+	if (auth_check_is_authenticated(fd3) != 0)
+		fail("fd authenticated without an active lease");
+	ok("authenticate_magic after the lease: EPERM, fd stays unauthenticated");
+	close(fd3);
+	close(fd2);
+	leasecast_lease_info_v1_destroy(in.obj);
+	lease_free(l);
+	client_disconnect(a);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1134,6 +1348,8 @@ static void usage(FILE *f)
 		"  withdrawn-finished X       stale connector -> finished, no error\n"
 		"  lease-then-close-fd X      closing the lease fd -> finished\n"
 		"  wait-offered NAME...       until all NAMEs are offered\n"
+		"  lease-info NAME [--key-out F] [--hold-file F]  leasecast_lease_v1: stream\n"
+		"                             key of the lease, authenticate_magic, both dead after\n"
 		"--socket defaults to $WAYLAND_DISPLAY (an absolute path works).\n");
 }
 
@@ -1164,6 +1380,10 @@ int main(int argc, char **argv)
 			opt.flips = (unsigned)parse_num(argv[++i], a);
 		} else if (strcmp(a, "--hold-ms") == 0 && has_arg) {
 			opt.hold_ms = (int)parse_num(argv[++i], a);
+		} else if (strcmp(a, "--key-out") == 0 && has_arg) {
+			opt.key_out = argv[++i];
+		} else if (strcmp(a, "--hold-file") == 0 && has_arg) {
+			opt.hold_file = argv[++i];
 		} else if (strcmp(a, "--expect-count") == 0 && has_arg) {
 			opt.expect_count = (int)parse_num(argv[++i], a);
 		} else if (a[0] == '-') {
@@ -1185,7 +1405,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
 	/* Every wait is bounded by timeout_ms; the watchdog bounds the sum. */
-	alarm((unsigned)(opt.timeout_ms / 1000) * 6 + (unsigned)(opt.hold_ms / 1000) + 10);
+	alarm((unsigned)(opt.timeout_ms / 1000) * 6 + (unsigned)(opt.hold_ms / 1000) + 10 +
+	      (opt.hold_file ? 120 : 0));
 
 	static const struct {
 		const char *name;
@@ -1203,6 +1424,7 @@ int main(int argc, char **argv)
 		{"withdrawn-finished", cmd_withdrawn_finished},
 		{"lease-then-close-fd", cmd_lease_then_close_fd},
 		{"wait-offered", cmd_wait_offered},
+		{"lease-info", cmd_lease_info},
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(subcommand, cmds[i].name) == 0) {

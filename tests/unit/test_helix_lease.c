@@ -47,6 +47,32 @@ static void test_req_status(void)
 	CHECK_EQ(d.cmd, HELIX_LEASE_CMD_STATUS);
 }
 
+static void test_req_auth_magic(void)
+{
+	/* the example of helix-lease.md: AUTH_MAGIC magic 42 */
+	static const uint8_t wire[9] = { 0x04, 0x2a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	uint8_t b[9];
+	struct helix_lease_req r = { .cmd = HELIX_LEASE_CMD_AUTH_MAGIC, .width = 42 };
+	CHECK_EQ(helix_lease_req_encode(b, sizeof(b), &r), 9);
+	CHECK(memcmp(b, wire, 9) == 0);
+	struct helix_lease_req d;
+	CHECK_EQ(helix_lease_req_decode(wire, 9, &d), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(d.cmd, HELIX_LEASE_CMD_AUTH_MAGIC);
+	CHECK_EQ(d.width, 42);
+	/* the reserved field is ignored; magic 0 is left to the broker */
+	static const uint8_t odd[9] = { 0x04, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02, 0x03, 0x04 };
+	CHECK_EQ(helix_lease_req_decode(odd, 9, &d), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(d.width, 0xffffffffu);
+	CHECK_EQ(d.height, 0);
+	static const uint8_t zero[9] = { 0x04 };
+	CHECK_EQ(helix_lease_req_decode(zero, 9, &d), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(d.width, 0);
+	/* the success reply is an empty extension reply */
+	static const uint8_t ok[5] = { 0x00, 0x00, 0x00, 0x00, 0x00 };
+	CHECK_EQ(helix_lease_ext_hdr_encode(b, sizeof(b), HELIX_LEASE_OK, 0), 5);
+	CHECK(memcmp(b, ok, 5) == 0);
+}
+
 static void test_req_errors(void)
 {
 	struct helix_lease_req d;
@@ -54,7 +80,7 @@ static void test_req_errors(void)
 	for (size_t n = 0; n < 9; n++)
 		CHECK_EQ(helix_lease_req_decode(b, n, &d), HELIX_LEASE_DECODE_SHORT);
 
-	static const uint8_t cmds[] = { 0, 4, 0x7f, 0xff };
+	static const uint8_t cmds[] = { 0, 5, 0x7f, 0xff };
 	for (size_t i = 0; i < sizeof(cmds); i++) {
 		b[0] = cmds[i];
 		CHECK_EQ(helix_lease_req_decode(b, 9, &d), HELIX_LEASE_DECODE_CMD);
@@ -200,6 +226,7 @@ int main(void)
 	test_req_layout();
 	test_req_default_size();
 	test_req_status();
+	test_req_auth_magic();
 	test_req_errors();
 	test_resp_layout();
 	test_resp_errors();
