@@ -71,11 +71,12 @@ int hxfr_key_load(const char *path, struct hxfr_key *key, bool allow_shared_mode
 	return r;
 }
 
-int hxfr_nonce_fill(uint8_t nonce[HXFR_NONCE_LEN])
+int hxfr_random_fill(void *buf, size_t len)
 {
+	uint8_t *p = buf;
 	size_t got = 0;
-	while (got < HXFR_NONCE_LEN) {
-		ssize_t n = getrandom(nonce + got, HXFR_NONCE_LEN - got, 0);
+	while (got < len) {
+		ssize_t n = getrandom(p + got, len - got, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -84,6 +85,11 @@ int hxfr_nonce_fill(uint8_t nonce[HXFR_NONCE_LEN])
 		got += (size_t)n;
 	}
 	return 0;
+}
+
+int hxfr_nonce_fill(uint8_t nonce[HXFR_NONCE_LEN])
+{
+	return hxfr_random_fill(nonce, HXFR_NONCE_LEN);
 }
 
 static bool compute_mac(const struct hxfr_key *key, const uint8_t nonce[HXFR_NONCE_LEN],

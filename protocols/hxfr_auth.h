@@ -22,7 +22,9 @@ struct hxfr_key {
  * HXFR_KEY_MIN bytes. Refuses files that group or others can read unless
  * allow_shared_mode (the fw_cfg sysfs file is 0400 and passes). -errno. */
 int hxfr_key_load(const char *path, struct hxfr_key *key, bool allow_shared_mode);
-int hxfr_nonce_fill(uint8_t nonce[HXFR_NONCE_LEN]); /* getrandom */
+/* Kernel randomness (getrandom); 0 or -errno. Nonces and stream keys. */
+int hxfr_random_fill(void *buf, size_t len);
+int hxfr_nonce_fill(uint8_t nonce[HXFR_NONCE_LEN]);
 void hxfr_auth_mac(const struct hxfr_key *key, const uint8_t nonce[HXFR_NONCE_LEN],
 		   uint8_t mac[HXFR_MAC_LEN]);
 /* Constant-time check of a peer's mac. */

@@ -1,25 +1,11 @@
 #include "keys.h"
 
+#include "hxfr_auth.h"
+
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/crypto.h>
-
-static int fill_random(uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = getrandom(buf + got, len - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
 
 int qe_keys_create(struct qe_keys *k, uint32_t scanout, uint8_t out[HXFR_STREAM_KEY_LEN])
 {
@@ -27,7 +13,7 @@ int qe_keys_create(struct qe_keys *k, uint32_t scanout, uint8_t out[HXFR_STREAM_
 		return -EINVAL;
 	uint8_t key[HXFR_STREAM_KEY_LEN];
 	do {
-		int r = fill_random(key, sizeof(key));
+		int r = hxfr_random_fill(key, sizeof(key));
 		if (r < 0)
 			return r;
 	} while (hxfr_stream_key_is_zero(key)); /* the zero key means "no key" */
