@@ -1,207 +1,138 @@
-/* lc-bench-lease-latency: lease latency figures as JSON lines, one per case,
- * for bench/RESULTS.md. Run inside the VM rig (tests/vm/scenarios/
- * broker-bench.sh runs every mode in one boot).
+/* lc-bench-lease-latency: lease latency figures as JSON lines (one per case,
+ * lease-stats.h), each broker figure with its baseline measured earlier in
+ * the same run, and a closing summary against Helix's manager. Run inside
+ * the VM rig: tests/vm/scenarios/broker-bench.sh runs every mode in one boot
+ * and keeps the lines in $LC_OUT/bench.jsonl.
  *
- *   raw CARD N                  the kernel's own cost, as DRM master (run it
- *                               before the broker starts): drmModeCreateLease
- *                               of the first connected output's connector,
- *                               CRTC and plane, then close, N times.
- *   helix SOCKET N CASE [BASE_P50 BASE_P99 BASE_NAME]
- *                               acquire over the broker's Helix socket
- *                               (connect, request, fd received), then
- *                               release (close); with a baseline from the
- *                               same run, the ratios broker/baseline.
- *   reference P50_MS CASE       Helix's manager: a fixed 500 ms sleep on
- *                               every acquire, 10 s stall on every release.
+ *   raw CARD N        as DRM master, no broker: raw-create-lease
+ *                     (drmModeCreateLease + close of a connected output) and
+ *                     raw-revoke-lease (drmModeRevokeLease).
+ *   raw-exporter CARD HOST:PORT KEYFILE N
+ *                     as the exporter's authenticated control client and DRM
+ *                     master, no broker: raw-turn-on (ENABLE_SCANOUT ->
+ *                     HOTPLUG + probe connected -> CreateLease),
+ *                     raw-revoke-disable (revoke + DISABLE round trip),
+ *                     raw-turn-off (revoke -> guest shows disconnected).
+ *   broker HELIX_SOCKET WAYLAND_SOCKET N ACQ_TAG REL_TAG FILE ACQ_BASE REL_BASE
+ *                     N Helix cycles then N Wayland cycles through the broker
+ *                     (lease-broker.c); ratios to the cases ACQ_BASE and
+ *                     REL_BASE of FILE.
+ *   summary FILE      every case of FILE against its baseline and against
+ *                     Helix's fixed costs: a table on stderr, one JSON line.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <xf86drm.h>
-#include <xf86drmMode.h>
 
-#include "fdpass.h"
-#include "helix_lease.h"
-#include "sock.h"
+#include "lease-modes.h"
+#include "lease-stats.h"
 
-#define HELIX_ACQUIRE_SLEEP_MS 500.0
-#define HELIX_RELEASE_STALL_MS 10000.0
-
-static double now_ms(void)
+static long count(const char *s)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	char *end;
+	long n = strtol(s, &end, 10);
+	return *end == '\0' && n > 0 && n <= 1000000 ? n : -1;
 }
 
-static int cmp_double(const void *a, const void *b)
+static double json_num(const char *line, const char *key)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *p = strstr(line, pat);
+	return p ? strtod(p + strlen(pat), NULL) : -1;
 }
 
-struct figures {
-	double p50, p99, max;
-};
-
-static struct figures summarize(double *v, long n)
+static void json_str(const char *line, const char *key, char *out, size_t len)
 {
-	qsort(v, (size_t)n, sizeof(double), cmp_double);
-	return (struct figures){v[n / 2], v[(n * 99) / 100], v[n - 1]};
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	const char *p = strstr(line, pat);
+	out[0] = '\0';
+	if (!p)
+		return;
+	p += strlen(pat);
+	const char *e = strchr(p, '"');
+	if (e && (size_t)(e - p) < len)
+		snprintf(out, len, "%.*s", (int)(e - p), p);
 }
 
-/* One lease: the fd or -1; the socket stays open in *sock. */
-static int helix_lease(const char *path, int *sock)
+static int summary(const char *file)
 {
-	*sock = lc_unix_connect(path);
-	if (*sock < 0)
-		return -1;
-	uint8_t req[HELIX_LEASE_REQ_SIZE], rep[HELIX_LEASE_RESP_SIZE];
-	struct helix_lease_req r = {.cmd = HELIX_LEASE_CMD_LEASE};
-	helix_lease_req_encode(req, sizeof(req), &r);
-	if (write(*sock, req, sizeof(req)) != (ssize_t)sizeof(req))
-		return -1;
-	struct pollfd p = {.fd = *sock, .events = POLLIN};
-	if (poll(&p, 1, 20000) != 1)
-		return -1;
-	int fd = -1;
-	ssize_t n = lc_recv_with_fd(*sock, rep, sizeof(rep), &fd);
-	struct helix_lease_resp resp;
-	if (n != (ssize_t)sizeof(rep) || helix_lease_resp_decode(rep, sizeof(rep), &resp) != 0 ||
-	    resp.status != HELIX_LEASE_OK || fd < 0) {
-		fprintf(stderr, "lease refused: %s\n",
-			n == (ssize_t)sizeof(rep) ? resp.name : "no valid reply");
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int bench_helix(const char *path, long n, const char *name, int argc, char **argv)
-{
-	double *acq = calloc((size_t)n, sizeof(double));
-	if (!acq)
+	FILE *in = fopen(file, "r");
+	if (!in) {
+		perror(file);
 		return 1;
-	for (long i = 0; i < n; i++) {
-		int sock;
-		double t0 = now_ms();
-		int fd = helix_lease(path, &sock);
-		acq[i] = now_ms() - t0;
-		if (sock >= 0)
-			close(sock);
-		if (fd < 0) {
-			fprintf(stderr, "lease %ld failed\n", i);
-			free(acq);
-			return 1;
+	}
+	char line[4096];
+	int cases = 0, compared = 0;
+	double worst_acq = 0, worst_rel = 0, worst_ratio = 0;
+	fprintf(stderr, "%-34s %5s %9s %9s  %-20s %8s %8s\n", "case", "n", "p50_ms", "p99_ms",
+		"baseline", "r_p50", "r_p99");
+	while (fgets(line, sizeof(line), in)) {
+		char name[96], base[96];
+		json_str(line, "case", name, sizeof(name));
+		if (!strstr(line, "\"bench\":\"lease\"") || !name[0] || strcmp(name, "summary") == 0)
+			continue;
+		json_str(line, "baseline", base, sizeof(base));
+		double p50 = json_num(line, "p50_ms"), p99 = json_num(line, "p99_ms");
+		cases++;
+		fprintf(stderr, "%-34s %5.0f %9.3f %9.3f  %-20s", name, json_num(line, "n"), p50,
+			p99, base[0] ? base : "-");
+		if (base[0]) {
+			double r50 = json_num(line, "ratio_p50"), r99 = json_num(line, "ratio_p99");
+			fprintf(stderr, " %8.2f %8.2f", r50, r99);
+			compared++;
+			if (r50 > worst_ratio)
+				worst_ratio = r50;
+			if (strncmp(name, "acquire-", 8) == 0 && p99 > worst_acq)
+				worst_acq = p99;
+			if (strncmp(name, "release-", 8) == 0 && p99 > worst_rel)
+				worst_rel = p99;
 		}
-		close(fd);
+		fprintf(stderr, "\n");
 	}
-	struct figures f = summarize(acq, n);
-	printf("{\"bench\":\"lease\",\"case\":\"%s\",\"n\":%ld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-	       "\"max_ms\":%.3f",
-	       name, n, f.p50, f.p99, f.max);
-	if (argc >= 3) {
-		double b50 = atof(argv[0]), b99 = atof(argv[1]);
-		printf(",\"baseline\":\"%s\",\"baseline_p50_ms\":%.3f,\"baseline_p99_ms\":%.3f,"
-		       "\"ratio_p50\":%.2f,\"ratio_p99\":%.2f",
-		       argv[2], b50, b99, b50 > 0 ? f.p50 / b50 : 0.0, b99 > 0 ? f.p99 / b99 : 0.0);
-	}
-	printf("}\n");
-	free(acq);
-	return 0;
-}
-
-/* Connector, CRTC and a plane of the first connected output. */
-static int find_output(int fd, uint32_t objs[3])
-{
-	drmModeRes *res = drmModeGetResources(fd);
-	drmModePlaneRes *pres = drmModeGetPlaneResources(fd);
-	int found = -1;
-	for (int i = 0; res && pres && i < res->count_connectors && found < 0; i++) {
-		drmModeConnector *c = drmModeGetConnector(fd, res->connectors[i]);
-		if (c && c->connection == DRM_MODE_CONNECTED && i < res->count_crtcs) {
-			objs[0] = c->connector_id;
-			objs[1] = res->crtcs[i];
-			for (uint32_t p = 0; p < pres->count_planes && found < 0; p++) {
-				drmModePlane *pl = drmModeGetPlane(fd, pres->planes[p]);
-				if (pl && (pl->possible_crtcs & (1u << i))) {
-					objs[2] = pl->plane_id;
-					found = 0;
-				}
-				drmModeFreePlane(pl);
-			}
-		}
-		drmModeFreeConnector(c);
-	}
-	drmModeFreePlaneResources(pres);
-	drmModeFreeResources(res);
-	return found;
-}
-
-static int bench_raw(const char *card, long n)
-{
-	int fd = open(card, O_RDWR | O_CLOEXEC);
-	if (fd < 0 || drmSetMaster(fd) < 0) {
-		fprintf(stderr, "%s: cannot become DRM master: %s\n", card, strerror(errno));
-		return 1;
-	}
-	uint32_t objs[3];
-	/* Primary planes are only listed to clients that ask (as the broker). */
-	drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
-	if (find_output(fd, objs) < 0) {
-		fprintf(stderr, "%s: no connected output\n", card);
-		return 1;
-	}
-	double *v = calloc((size_t)n, sizeof(double));
-	if (!v)
-		return 1;
-	for (long i = 0; i < n; i++) {
-		uint32_t lessee;
-		double t0 = now_ms();
-		int lfd = drmModeCreateLease(fd, objs, 3, O_CLOEXEC, &lessee);
-		if (lfd < 0) {
-			fprintf(stderr, "drmModeCreateLease: %s\n", strerror(errno));
-			return 1;
-		}
-		close(lfd);
-		v[i] = now_ms() - t0;
-	}
-	struct figures f = summarize(v, n);
-	printf("{\"bench\":\"lease\",\"case\":\"raw-ioctl\",\"n\":%ld,\"p50_ms\":%.3f,"
-	       "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
-	       n, f.p50, f.p99, f.max);
-	free(v);
-	close(fd);
-	return 0;
+	fclose(in);
+	fprintf(stderr, "Helix's manager: %.0f ms per acquire, %.0f ms per release (fixed)\n",
+		HELIX_ACQUIRE_SLEEP_MS, HELIX_RELEASE_STALL_MS);
+	printf("{\"bench\":\"lease\",\"case\":\"summary\",\"cases\":%d,\"compared\":%d,"
+	       "\"worst_ratio_p50\":%.2f,\"worst_acquire_p99_ms\":%.3f,"
+	       "\"worst_release_p99_ms\":%.3f,\"helix_acquire_fixed_ms\":%.0f,"
+	       "\"helix_release_fixed_ms\":%.0f,\"worst_acquire_p99_to_helix\":%.5f,"
+	       "\"worst_release_p99_to_helix\":%.5f}\n",
+	       cases, compared, worst_ratio, worst_acq, worst_rel, HELIX_ACQUIRE_SLEEP_MS,
+	       HELIX_RELEASE_STALL_MS, worst_acq / HELIX_ACQUIRE_SLEEP_MS,
+	       worst_rel / HELIX_RELEASE_STALL_MS);
+	/* A run without any broker figure compared has not measured anything. */
+	return compared > 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc >= 4 && strcmp(argv[1], "raw") == 0) {
-		long n = atol(argv[3]);
-		return n > 0 ? bench_raw(argv[2], n) : 2;
+	const char *mode = argc > 1 ? argv[1] : "";
+	if (strcmp(mode, "raw") == 0 && argc == 4 && count(argv[3]) > 0)
+		return bench_raw_ioctl(argv[2], count(argv[3]));
+	if (strcmp(mode, "raw-exporter") == 0 && argc == 6 && count(argv[5]) > 0)
+		return bench_raw_exporter(argv[2], argv[3], argv[4], count(argv[5]));
+	if (strcmp(mode, "broker") == 0 && argc == 10 && count(argv[4]) > 0) {
+		struct broker_bench cfg = {
+			.helix_socket = argv[2],
+			.wayland_socket = argv[3],
+			.n = count(argv[4]),
+			.acquire_tag = argv[5],
+			.release_tag = argv[6],
+			.baseline_file = argv[7],
+			.acquire_baseline = argv[8],
+			.release_baseline = argv[9],
+		};
+		return bench_broker(&cfg);
 	}
-	if (argc >= 5 && strcmp(argv[1], "helix") == 0) {
-		long n = atol(argv[3]);
-		return n > 0 ? bench_helix(argv[2], n, argv[4], argc - 5, argv + 5) : 2;
-	}
-	if (argc == 4 && strcmp(argv[1], "reference") == 0) {
-		double p50 = atof(argv[2]);
-		printf("{\"bench\":\"lease\",\"case\":\"helix-manager-reference\",\"of\":\"%s\","
-		       "\"acquire_fixed_ms\":%.0f,\"release_fixed_ms\":%.0f,\"our_p50_ms\":%.3f,"
-		       "\"ratio_p50_to_acquire_sleep\":%.4f}\n",
-		       argv[3], HELIX_ACQUIRE_SLEEP_MS, HELIX_RELEASE_STALL_MS, p50,
-		       p50 / HELIX_ACQUIRE_SLEEP_MS);
-		return 0;
-	}
-	fprintf(stderr, "usage: lc-bench-lease-latency raw CARD N\n"
-			"       lc-bench-lease-latency helix SOCKET N CASE [BASE_P50 BASE_P99 NAME]\n"
-			"       lc-bench-lease-latency reference P50_MS CASE\n");
+	if (strcmp(mode, "summary") == 0 && argc == 3)
+		return summary(argv[2]);
+	fprintf(stderr,
+		"usage: lc-bench-lease-latency raw CARD N\n"
+		"       lc-bench-lease-latency raw-exporter CARD HOST:PORT KEYFILE N\n"
+		"       lc-bench-lease-latency broker HELIX_SOCKET WAYLAND_SOCKET N ACQ_TAG REL_TAG "
+		"FILE ACQ_BASE REL_BASE\n"
+		"       lc-bench-lease-latency summary FILE\n");
 	return 2;
 }
