@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,6 +419,14 @@ static bool process_input(struct qe_client *c)
 	return true;
 }
 
+/* A subscriber whose frames were dropped because its socket was full has
+ * caught up when the socket takes data again. */
+static bool socket_writable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
 /* Writes replies and stream messages in order: a reply never goes into the
  * middle of a stream message. Returns bytes still queued (>0 when the
  * socket is full), or -errno. */
@@ -429,15 +438,16 @@ static ssize_t flush_all(struct qe_client *c)
 			if (left != 0)
 				return left;
 		}
-		if (qe_outq_empty(&c->sub.q))
+		if (qe_outq_empty(&c->sub.q)) {
+			if (qe_stream_sub_awaits_drain(&c->sub) && socket_writable(c->fd))
+				qe_stream_sub_drained(&c->sub);
 			return (ssize_t)c->out.len;
+		}
 		int r = qe_outq_send_one(&c->sub.q, c->fd);
 		if (r == -EAGAIN)
 			return (ssize_t)(c->sub.q.bytes + c->out.len);
 		if (r < 0)
 			return r;
-		if (qe_outq_empty(&c->sub.q))
-			qe_stream_sub_drained(&c->sub);
 	}
 }
 
@@ -455,7 +465,9 @@ static void update_io(struct qe_client *c)
 		 * turn into a reset that could discard that reply. */
 		shutdown(c->fd, SHUT_WR);
 	uint32_t events = (c->closing && left > 0) ? 0 : EPOLLIN;
-	if (left > 0)
+	/* With nothing queued, a subscriber that lost frames is woken by the
+	 * socket draining, to ask for its IDR. */
+	if (left > 0 || (!c->closing && qe_stream_sub_awaits_drain(&c->sub)))
 		events |= EPOLLOUT;
 	sd_event_source_set_io_events(c->io, events);
 }

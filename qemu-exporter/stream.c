@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,13 @@ struct qe_stream {
 	pthread_t thread;
 	bool running, stop, idr_req, ring_dropped;
 	struct qe_framestore fs;
+	/* When set, the picture is these pixels (a whole frame of fs's size,
+	 * in a Scanout message) and fs.pixels is stale. The message is ref'd
+	 * and unref'd on the main loop only; the encoder reads the pixels
+	 * under the lock, so the main loop swaps them under it. */
+	sd_bus_message *frame_msg;
+	const uint8_t *frame_px;
+	size_t frame_stride;
 	uint32_t bitrate, fps_num, fps_den;
 	uint64_t config_gen;
 	uint32_t enc_width, enc_height;
@@ -46,6 +54,7 @@ struct qe_stream {
 	unsigned ring_head, ring_len;
 	/* statistics, logged when the encoder stops */
 	uint64_t updates, encoded, idrs, convert_ns, encode_ns, au_bytes;
+	int64_t cpu_start_ns; /* the process' CPU time when the encoder started */
 };
 
 static int64_t now_ns(void)
@@ -53,6 +62,17 @@ static int64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* User + system CPU of the whole process: what a picture costs does not
+ * depend on how busy the machine is, unlike the wall-clock times. */
+static int64_t process_cpu_ns(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+	       ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 }
 
 /* Finds the SPS of an IDR access unit: profile_idc and level_idc. */
@@ -175,8 +195,14 @@ static void *encoder_main(void *data)
 				x1 = (int)w;
 			if (y1 > (int)h)
 				y1 = (int)h;
-			if (x0 < x1 && y0 < y1)
-				qe_encoder_convert(enc, st->fs.pixels, st->fs.stride, x0, y0, x1, y1);
+			if (x0 < x1 && y0 < y1) {
+				if (st->frame_msg)
+					qe_encoder_convert(enc, st->frame_px, (uint32_t)st->frame_stride,
+							   x0, y0, x1, y1);
+				else
+					qe_encoder_convert(enc, st->fs.pixels, st->fs.stride, x0, y0,
+							   x1, y1);
+			}
 		}
 		pthread_mutex_unlock(&st->lock);
 
@@ -247,8 +273,13 @@ static void deliver(struct qe_sub *sub, struct qe_blob *b)
 					 sub->stream->scanout);
 			sub->needs_idr = true;
 			sub->idr_asked = false;
-			if (!b->keyframe || !qe_outq_push(q, b))
+			if (!b->keyframe || !qe_outq_push(q, b)) {
+				/* The drop may have emptied the queue: the owner must
+				 * still watch for the socket to drain, to ask for the
+				 * IDR then (a static screen sends nothing else). */
+				sub->ops->wake(sub);
 				return;
+			}
 		}
 		if (b->keyframe)
 			sub->needs_idr = sub->idr_asked = false;
@@ -327,6 +358,8 @@ int qe_stream_create(struct qe_stream **out, sd_event *ev, uint32_t scanout,
 	return 0;
 }
 
+static sd_bus_message *take_frame_msg(struct qe_stream *st);
+
 static void stop_encoder(struct qe_stream *st)
 {
 	if (!st->running)
@@ -338,14 +371,17 @@ static void stop_encoder(struct qe_stream *st)
 	pthread_join(st->thread, NULL);
 	st->running = false;
 	st->stop = false;
+	double cpu_ms = (double)(process_cpu_ns() - st->cpu_start_ns) / 1e6;
 	if (st->encoded)
 		lc_info("scanout %" PRIu32 ": encoder stopped: %" PRIu64 " pictures in, %" PRIu64
 			" encoded (%" PRIu64 " IDR), mean convert %.2f ms, encode %.2f ms, %.1f KiB "
-			"per frame",
+			"per frame; process CPU %.0f ms (%.2f ms per picture in, %.2f per frame out)",
 			st->scanout, st->updates, st->encoded, st->idrs,
 			(double)st->convert_ns / (double)st->encoded / 1e6,
 			(double)st->encode_ns / (double)st->encoded / 1e6,
-			(double)st->au_bytes / (double)st->encoded / 1024.0);
+			(double)st->au_bytes / (double)st->encoded / 1024.0, cpu_ms,
+			st->updates ? cpu_ms / (double)st->updates : 0.0,
+			cpu_ms / (double)st->encoded);
 	st->updates = st->encoded = st->idrs = st->convert_ns = st->encode_ns = st->au_bytes = 0;
 }
 
@@ -365,6 +401,7 @@ void qe_stream_destroy(struct qe_stream *st)
 	}
 	qe_blob_unref(st->cursor_define);
 	qe_blob_unref(st->cursor_move);
+	sd_bus_message_unref(take_frame_msg(st));
 	qe_framestore_finish(&st->fs);
 	pthread_cond_destroy(&st->cond);
 	pthread_mutex_destroy(&st->lock);
@@ -377,13 +414,48 @@ uint32_t qe_stream_scanout(const struct qe_stream *st)
 	return st->scanout;
 }
 
+/* Forgets the held message (lock held); the caller unrefs what this
+ * returns after unlocking. */
+static sd_bus_message *take_frame_msg(struct qe_stream *st)
+{
+	sd_bus_message *m = st->frame_msg;
+	st->frame_msg = NULL;
+	st->frame_px = NULL;
+	st->frame_stride = 0;
+	return m;
+}
+
+/* Before a partial write: fs must hold the whole picture again (lock
+ * held). Only a rectangle that follows a Scanout not yet superseded pays
+ * this copy. */
+static sd_bus_message *materialize(struct qe_stream *st, int x, int y, int w, int h)
+{
+	if (!st->frame_msg)
+		return NULL;
+	bool covers = x <= 0 && y <= 0 && x + w >= (int)st->fs.width && y + h >= (int)st->fs.height;
+	if (!covers) {
+		struct qe_rect keep = st->fs.damage;
+		qe_framestore_put(&st->fs, 0, 0, (int)st->fs.width, (int)st->fs.height,
+				  st->frame_px, st->frame_stride,
+				  st->frame_stride * st->fs.height);
+		st->fs.damage = keep; /* the picture did not change */
+	}
+	return take_frame_msg(st);
+}
+
 int qe_stream_resize(struct qe_stream *st, uint32_t width, uint32_t height)
 {
+	sd_bus_message *old = NULL;
 	pthread_mutex_lock(&st->lock);
+	if (width != st->fs.width || height != st->fs.height)
+		old = take_frame_msg(st);
 	int r = qe_framestore_resize(&st->fs, width, height);
-	if (r < 0)
+	if (r < 0) {
 		qe_framestore_invalidate(&st->fs);
+		old = old ? old : take_frame_msg(st);
+	}
 	pthread_mutex_unlock(&st->lock);
+	sd_bus_message_unref(old);
 	return r;
 }
 
@@ -391,29 +463,56 @@ void qe_stream_put(struct qe_stream *st, int x, int y, int w, int h, const uint8
 		   size_t stride, size_t len)
 {
 	pthread_mutex_lock(&st->lock);
+	sd_bus_message *old = st->fs.valid ? materialize(st, x, y, w, h) : NULL;
 	if (qe_framestore_put(&st->fs, x, y, w, h, src, stride, len)) {
 		st->updates++;
 		pthread_cond_signal(&st->cond);
 	}
 	pthread_mutex_unlock(&st->lock);
+	sd_bus_message_unref(old);
 }
 
 void qe_stream_put_from_frame(struct qe_stream *st, int x, int y, int w, int h,
 			      const uint8_t *frame, size_t stride, size_t len, bool y0_top)
 {
 	pthread_mutex_lock(&st->lock);
+	sd_bus_message *old = st->fs.valid ? materialize(st, x, y, w, h) : NULL;
 	if (qe_framestore_put_from_frame(&st->fs, x, y, w, h, frame, stride, len, y0_top)) {
 		st->updates++;
 		pthread_cond_signal(&st->cond);
 	}
 	pthread_mutex_unlock(&st->lock);
+	sd_bus_message_unref(old);
+}
+
+void qe_stream_put_message(struct qe_stream *st, sd_bus_message *m, const uint8_t *px,
+			   size_t stride, size_t len)
+{
+	pthread_mutex_lock(&st->lock);
+	uint32_t w = st->fs.width, h = st->fs.height;
+	if (!st->fs.valid || stride < (size_t)w * 4 ||
+	    len < stride * (h - 1) + (size_t)w * 4) {
+		pthread_mutex_unlock(&st->lock);
+		return;
+	}
+	sd_bus_message *old = take_frame_msg(st);
+	st->frame_msg = sd_bus_message_ref(m);
+	st->frame_px = px;
+	st->frame_stride = stride;
+	qe_framestore_damage_all(&st->fs);
+	st->updates++;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	sd_bus_message_unref(old);
 }
 
 void qe_stream_disable(struct qe_stream *st)
 {
 	pthread_mutex_lock(&st->lock);
 	qe_framestore_invalidate(&st->fs);
+	sd_bus_message *old = take_frame_msg(st);
 	pthread_mutex_unlock(&st->lock);
+	sd_bus_message_unref(old);
 }
 
 bool qe_stream_has_picture(struct qe_stream *st)
@@ -467,6 +566,7 @@ int qe_stream_attach(struct qe_stream *st, struct qe_sub *sub)
 		return -EUSERS;
 	if (!st->running) {
 		st->stop = false;
+		st->cpu_start_ns = process_cpu_ns();
 		int r = pthread_create(&st->thread, NULL, encoder_main, st);
 		if (r) {
 			lc_err("scanout %" PRIu32 ": cannot start an encoder thread: %s", st->scanout,

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "encoder.h"
@@ -65,6 +66,12 @@ void qe_stream_put(struct qe_stream *st, int x, int y, int w, int h, const uint8
 		   size_t stride, size_t len);
 void qe_stream_put_from_frame(struct qe_stream *st, int x, int y, int w, int h,
 			      const uint8_t *frame, size_t stride, size_t len, bool y0_top);
+/* A whole picture of the stream's size (after qe_stream_resize) that lives
+ * in a D-Bus message (Scanout): the stream keeps a reference to m instead
+ * of copying the pixels, and the encoder converts straight from them. A
+ * picture that is superseded before the encoder looks costs no copy. */
+void qe_stream_put_message(struct qe_stream *st, sd_bus_message *m, const uint8_t *px,
+			   size_t stride, size_t len);
 void qe_stream_disable(struct qe_stream *st);
 bool qe_stream_has_picture(struct qe_stream *st);
 void qe_stream_cursor_define(struct qe_stream *st, int32_t w, int32_t h, int32_t hot_x,
@@ -77,7 +84,14 @@ void qe_stream_detach(struct qe_sub *sub);
 unsigned qe_stream_subscriber_count(const struct qe_stream *st);
 /* Makes the next access unit an IDR (even on a static screen). */
 void qe_stream_request_idr(struct qe_stream *st);
-/* The sub's queue ran empty: a sub that lost frames asks for its IDR now. */
+/* A sub that lost frames to a full queue and has not asked for its IDR
+ * yet: its owner calls qe_stream_sub_drained once the queue is empty and
+ * the socket writable again (it caught up), even if nothing else is sent. */
+static inline bool qe_stream_sub_awaits_drain(const struct qe_sub *sub)
+{
+	return sub->stream && sub->needs_idr && !sub->idr_asked;
+}
+/* The sub caught up: a sub that lost frames asks for its IDR now. */
 void qe_stream_sub_drained(struct qe_sub *sub);
 /* CONFIG_REQ: applies what it can (bitrate, frame-rate hint) and says what
  * is in effect. */

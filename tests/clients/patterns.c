@@ -123,12 +123,21 @@ int pattern_identify(const uint8_t *y, int ys, int w, int h)
 	return (int)k;
 }
 
+/* The reference of pattern k is the I420 background of its phase (made
+ * once per phase) with the code area converted on top: a subscriber checks
+ * every frame, and redrawing and converting whole 1080p pictures per frame
+ * would take CPU from the exporter it measures. */
+struct phase_planes {
+	uint8_t *y, *u, *v; /* NULL until first needed */
+};
+
 struct pattern_checker {
 	int w, h;
-	bool have_ref;
+	bool have_ref, have_argb; /* y/u/v hold ref_k; argb holds ref_k whole */
 	unsigned ref_k;
 	uint32_t *argb;
 	uint8_t *y, *u, *v;
+	struct phase_planes phase[PATTERN_PERIOD];
 };
 
 struct pattern_checker *pattern_checker_create(int w, int h)
@@ -158,6 +167,11 @@ void pattern_checker_destroy(struct pattern_checker *c)
 {
 	if (!c)
 		return;
+	for (unsigned i = 0; i < PATTERN_PERIOD; i++) {
+		free(c->phase[i].y);
+		free(c->phase[i].u);
+		free(c->phase[i].v);
+	}
 	free(c->argb);
 	free(c->y);
 	free(c->u);
@@ -165,20 +179,72 @@ void pattern_checker_destroy(struct pattern_checker *c)
 	free(c);
 }
 
+static void to_i420(struct pattern_checker *c, uint8_t *y, uint8_t *u, uint8_t *v)
+{
+	int cw = (c->w + 1) / 2;
+	ARGBToI420((const uint8_t *)c->argb, c->w * 4, y, c->w, u, cw, v, cw, c->w, c->h);
+}
+
+/* The whole ARGB picture and its I420 planes. */
+static void make_full_reference(struct pattern_checker *c, unsigned k)
+{
+	if (c->have_argb && c->ref_k == k)
+		return;
+	pattern_draw(c->argb, (size_t)c->w, c->w, c->h, k);
+	to_i420(c, c->y, c->u, c->v);
+	c->have_ref = c->have_argb = true;
+	c->ref_k = k;
+}
+
+/* The I420 planes only: the phase's background, then the code area (whole
+ * blocks, on 16-pixel boundaries, so its chroma does not mix with the
+ * background) converted on top. Falls back to the whole picture when out
+ * of memory. */
 static void make_reference(struct pattern_checker *c, unsigned k)
 {
 	if (c->have_ref && c->ref_k == k)
 		return;
-	pattern_draw(c->argb, (size_t)c->w, c->w, c->h, k);
+	struct phase_planes *ph = &c->phase[k % PATTERN_PERIOD];
+	size_t n = (size_t)c->w * (size_t)c->h;
 	int cw = (c->w + 1) / 2;
-	ARGBToI420((const uint8_t *)c->argb, c->w * 4, c->y, c->w, c->u, cw, c->v, cw, c->w, c->h);
+	size_t cn = (size_t)cw * (size_t)((c->h + 1) / 2);
+	if (!ph->y) {
+		ph->y = malloc(n);
+		ph->u = malloc(cn);
+		ph->v = malloc(cn);
+		if (!ph->y || !ph->u || !ph->v) {
+			free(ph->y);
+			free(ph->u);
+			free(ph->v);
+			*ph = (struct phase_planes){ 0 };
+			make_full_reference(c, k);
+			return;
+		}
+		pattern_draw_background(c->argb, (size_t)c->w, c->w, c->h, k);
+		to_i420(c, ph->y, ph->u, ph->v);
+	}
+	memcpy(c->y, ph->y, n);
+	memcpy(c->u, ph->u, cn);
+	memcpy(c->v, ph->v, cn);
+	struct pattern_geom g;
+	if (pattern_geom(c->w, c->h, &g) < 0) {
+		make_full_reference(c, k);
+		return;
+	}
+	pattern_draw_code(c->argb, (size_t)c->w, c->w, c->h, k);
+	int x0 = g.x0, y0 = g.y0, cw_px = (int)PATTERN_BITS * g.block, ch_px = 2 * g.block;
+	const uint8_t *src = (const uint8_t *)(c->argb + (size_t)y0 * (size_t)c->w + (size_t)x0);
+	ARGBToI420(src, c->w * 4, c->y + (size_t)y0 * (size_t)c->w + (size_t)x0, c->w,
+		   c->u + (size_t)(y0 / 2) * (size_t)cw + (size_t)(x0 / 2), cw,
+		   c->v + (size_t)(y0 / 2) * (size_t)cw + (size_t)(x0 / 2), cw, cw_px, ch_px);
 	c->have_ref = true;
+	c->have_argb = false;
 	c->ref_k = k;
 }
 
 const uint32_t *pattern_checker_reference(struct pattern_checker *c, unsigned k)
 {
-	make_reference(c, k);
+	make_full_reference(c, k);
 	return c->argb;
 }
 

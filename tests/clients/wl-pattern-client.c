@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 {
 	struct client c = {.first = 1, .count = 4};
 	long interval_ms = 500, duration_ms = 0;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
 			fprintf(stderr, "usage: lc-wl-pattern-client [--first K] [--count N] [--interval-ms MS] "
@@ -253,7 +253,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "unknown option %s\n", a);
 			return 2;
 		}
-		i++;
 	}
 	if (c.count == 0 || c.count > 32 || c.first + c.count > 0xfffe || interval_ms <= 0) {
 		fprintf(stderr, "bad pattern range or interval\n");

@@ -9,6 +9,14 @@
  *       it as hex (it replaces the scanout's previous key).
  *   lc-subscribe-check watch --scanout N (--key HEX | --key-file FILE) [checks]
  *
+ * --stall-ms N: after the first frame, reads nothing for N ms (with a small
+ * receive buffer, so that the server's queue for it overflows), then reads
+ * again. The server must then resynchronise it: the first frame encoded
+ * after the resumption (pts >= the resume time; the server's pts is
+ * CLOCK_MONOTONIC) must be an IDR, and within --resume-within-ms (default
+ * 1000) the subscriber must hold the picture the screen shows (with
+ * --expect-patterns: the last pattern), even on a static screen.
+ *
  * Exit status: 0 when every requested check held, 1 when one did not, 2 on
  * bad usage. */
 #include <errno.h>
@@ -19,6 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -46,6 +57,7 @@ struct options {
 	long expect_patterns; /* -1: no pattern check */
 	unsigned first_pattern;
 	double min_psnr, min_share, no_frames_s;
+	long stall_ms, resume_within_ms;
 	uint32_t want_w, want_h;
 };
 
@@ -79,7 +91,8 @@ static void usage(void)
 		"           [--connect HOST:PORT] [--duration SEC] [--ready-file PATH] [--stop-file PATH]\n"
 		"           [--expect-patterns N [--first-pattern K] [--min-psnr DB] [--min-share X]]\n"
 		"           [--size WxH] [--expect-no-frames-for SEC] [--keyframe-req]\n"
-		"           [--stop-reading] [--expect-refused] [--quiet-frames] [--dump-dir DIR]\n");
+		"           [--stop-reading] [--stall-ms MS [--resume-within-ms MS]] [--expect-refused]\n"
+		"           [--quiet-frames] [--dump-dir DIR]\n");
 }
 
 static int send_all(int fd, const uint8_t *p, size_t len)
@@ -102,10 +115,37 @@ static int send_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* A socket like a remote subscriber's: an Ethernet-sized MSS (on loopback
+ * the MSS is 64 KiB, and the sender's initial send buffer, ten of them, would
+ * swallow a whole test run) and a small receive buffer, both set before
+ * the handshake. IPv4 literals only: -1 for anything else. */
+static int connect_small_window(const struct options *o, int rcvbuf)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(o->port)};
+	if (inet_pton(AF_INET, o->host, &a.sin_addr) != 1)
+		return -1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int mss = 1400, one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* rcvbuf < 0: a small window (connect_small_window) of -rcvbuf bytes. */
 static int conn_open(struct conn *c, const struct options *o, int rcvbuf)
 {
 	memset(c, 0, sizeof(*c));
-	c->fd = lc_tcp_connect_start(o->host, o->port);
+	c->fd = rcvbuf < 0 ? connect_small_window(o, -rcvbuf) : -1;
+	if (c->fd == -1)
+		c->fd = lc_tcp_connect_start(o->host, o->port);
 	if (c->fd < 0)
 		return c->fd;
 	if (rcvbuf > 0)
@@ -303,6 +343,11 @@ struct watch {
 	/* pts age (receive time - pts), in case pts is CLOCK_MONOTONIC */
 	double *ages;
 	size_t n_ages;
+	/* stall then resume */
+	bool resumed, after_resume_seen, after_resume_idr;
+	int64_t t_resume_ns;
+	double t_resume, after_resume_ms, final_ms; /* final_ms: last pattern first held */
+	unsigned frames_before_resume, frames_after_resume;
 	int last_pic_pattern;
 	double last_pic_psnr;
 	unsigned dumped;
@@ -393,6 +438,9 @@ static void account_pattern(struct watch *w, int k, double psnr)
 		w->distinct++;
 	if (k > w->last_pattern)
 		w->last_pattern = k;
+	/* 0 when the last pattern was held before the resumption. */
+	if (k == (long)(o->first_pattern + (unsigned long)o->expect_patterns - 1) && w->final_ms >= 1e9)
+		w->final_ms = w->resumed ? (now_s() - w->t_resume) * 1e3 : 0;
 }
 
 static void handle_frame(struct watch *w, const struct hxfr_msg *m)
@@ -443,6 +491,18 @@ static void handle_frame(struct watch *w, const struct hxfr_msg *m)
 		w->frames_after_kfr++;
 	}
 	w->t_last_frame = t;
+	if (w->resumed && f->pts_ns >= w->t_resume_ns) {
+		if (!w->after_resume_seen) {
+			w->after_resume_seen = true;
+			w->after_resume_idr = idr && sps_pps && f->keyframe;
+			w->after_resume_ms = (t - w->t_resume) * 1e3;
+			printf("{\"event\":\"first-after-resume\",\"n\":%u,\"ms\":%.1f,\"idr\":%s}\n",
+			       w->frames, w->after_resume_ms, w->after_resume_idr ? "true" : "false");
+		}
+		w->frames_after_resume++;
+	} else if (!w->resumed) {
+		w->frames_before_resume++;
+	}
 	if (w->n_ages < MAX_LATENCIES)
 		w->ages[w->n_ages++] = (double)(recv_ns - f->pts_ns) / 1e6;
 	if (w->pictures_this_au == 1)
@@ -511,7 +571,8 @@ static int cmd_watch(const struct options *o)
 		fprintf(stderr, "lc-subscribe-check: the key must be 64 hex digits, not all zero\n");
 		return 2;
 	}
-	struct watch w = {.o = o, .last_pattern = -1, .first_pattern_seen = -1, .worst_psnr = 1e9};
+	struct watch w = {.o = o, .last_pattern = -1, .first_pattern_seen = -1, .worst_psnr = 1e9,
+			  .final_ms = 1e9, .after_resume_ms = -1};
 	w.ages = calloc(MAX_LATENCIES, sizeof(double));
 	w.dec = h264_decoder_create();
 	struct conn c = {.fd = -1};
@@ -522,8 +583,11 @@ static int cmd_watch(const struct options *o)
 		pass = false;
 		goto out;
 	}
-	/* A slow subscriber: a small receive buffer fills at once. */
-	if ((r = conn_open(&c, o, o->stop_reading ? 4096 : 0)) < 0) {
+	/* A slow subscriber: a small receive buffer fills at once. One that
+	 * reads again needs a window the kernel reopens as soon as it reads: a
+	 * 4 KiB one on loopback (64 KiB MSS) waits for the sender's zero-window
+	 * probe, which backs off to seconds during a long stall. */
+	if ((r = conn_open(&c, o, o->stop_reading ? 4096 : o->stall_ms > 0 ? -8192 : 0)) < 0) {
 		printf("{\"event\":\"connect-error\",\"message\":\"%s\"}\n", strerror(-r));
 		pass = false;
 		goto out;
@@ -613,6 +677,21 @@ static int cmd_watch(const struct options *o)
 		double t = now_s();
 		if (t >= end || file_exists(o->stop_file))
 			break;
+		if (o->stall_ms > 0 && !w.resumed && w.first_seen) {
+			printf("{\"event\":\"stall\",\"t_ms\":%.1f,\"stall_ms\":%ld}\n",
+			       (t - w.t_sub) * 1e3, o->stall_ms);
+			fflush(stdout);
+			usleep((useconds_t)o->stall_ms * 1000);
+			w.resumed = true;
+			w.t_resume = now_s();
+			w.t_resume_ns = mono_ns();
+			/* Reads on for the resynchronisation, then stops. */
+			double stop_at = w.t_resume + (double)o->resume_within_ms / 1e3 + 0.5;
+			if (stop_at < end)
+				end = stop_at;
+			printf("{\"event\":\"resume\",\"t_ms\":%.1f}\n", (w.t_resume - w.t_sub) * 1e3);
+			continue;
+		}
 		/* The keyframe request goes out after the first frame, and after
 		 * the static window when that is checked too. */
 		if (o->keyframe_req && !w.kfr_sent && w.first_seen &&
@@ -645,7 +724,7 @@ static int cmd_watch(const struct options *o)
 				touch(o->ready_file);
 				fflush(stdout);
 			}
-			if (o->expect_patterns > 0 &&
+			if (o->expect_patterns > 0 && o->stall_ms <= 0 &&
 			    w.last_pattern == (long)(o->first_pattern + (unsigned long)o->expect_patterns - 1))
 				done = true;
 			break;
@@ -679,6 +758,22 @@ static int cmd_watch(const struct options *o)
 		pass = false;
 	if (o->keyframe_req && (!w.kfr_sent || !w.kfr_answered_idr))
 		pass = false;
+	/* Resynchronised: what was encoded after the resumption starts with an
+	 * IDR, and the current picture is held promptly. A stall that cost no
+	 * frame needs no IDR; frames_after_resume = 0 says so. */
+	bool stall_ok = true;
+	if (o->stall_ms > 0) {
+		if (!w.resumed || (w.after_resume_seen && !w.after_resume_idr))
+			stall_ok = false;
+		if (o->expect_patterns > 0 && w.final_ms > (double)o->resume_within_ms)
+			stall_ok = false;
+		if (o->expect_patterns < 0 &&
+		    (!w.after_resume_seen || w.after_resume_ms > (double)o->resume_within_ms))
+			stall_ok = false;
+		/* Losing frames is what a stalled subscriber does: not an error. */
+		if (!stall_ok)
+			pass = false;
+	}
 	qsort(w.ages, w.n_ages, sizeof(double), cmp_double);
 	printf("{\"event\":\"summary\",\"scanout\":%u,\"secs\":%.2f,\"frames\":%u,\"fps\":%.2f,"
 	       "\"first_is_idr\":%s,\"idr_frames\":%u,\"keyframe_flags\":%u,\"decoded\":%u,"
@@ -691,7 +786,9 @@ static int cmd_watch(const struct options *o)
 	       "\"worst_psnr\":%.2f,\"mean_psnr\":%.2f,\"static_window_s\":%.1f,"
 	       "\"frames_in_static_window\":%u,\"keyframe_req\":%s,\"keyframe_req_answered_idr\":%s,"
 	       "\"keyframe_req_ms\":%.1f,\"pts_age_ms_p50\":%.2f,\"pts_age_ms_p99\":%.2f,"
-	       "\"ended_by_server\":%s,\"revoked\":%s,\"pass\":%s}\n",
+	       "\"ended_by_server\":%s,\"revoked\":%s,\"stall_ms\":%ld,\"frames_before_resume\":%u,"
+	       "\"frames_after_resume\":%u,\"first_after_resume_idr\":%s,\"first_after_resume_ms\":%.1f,"
+	       "\"final_pattern_ms_after_resume\":%.1f,\"resynced_by\":\"%s\",\"stall_ok\":%s,\"pass\":%s}\n",
 	       o->scanout, secs, w.frames, secs > 0 ? w.frames / secs : 0.0,
 	       w.first_is_idr ? "true" : "false", w.idr_frames, w.key_flags, w.decoded, w.decode_errors,
 	       w.width, w.height, w.size_errors, w.frames ? (double)w.au_bytes / w.frames : 0.0,
@@ -704,7 +801,10 @@ static int cmd_watch(const struct options *o)
 	       w.kfr_answered_idr ? "true" : "false",
 	       w.kfr_sent && w.frames_after_kfr ? w.kfr_ms : -1.0, percentile(w.ages, w.n_ages, 0.5),
 	       percentile(w.ages, w.n_ages, 0.99), ended_by_server ? "true" : "false",
-	       revoked ? "true" : "false", pass ? "true" : "false");
+	       revoked ? "true" : "false", o->stall_ms, w.frames_before_resume, w.frames_after_resume,
+	       w.after_resume_idr ? "true" : "false", w.after_resume_ms, w.final_ms,
+	       o->stall_ms <= 0 ? "" : w.after_resume_seen ? "idr-after-resume" : "queue",
+	       stall_ok ? "true" : "false", pass ? "true" : "false");
 out:
 	fflush(stdout);
 	conn_close(&c);
@@ -723,7 +823,7 @@ static int parse_size(const char *s, uint32_t *w, uint32_t *h)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	*o = (struct options){.port = HXFR_DEFAULT_PORT, .duration_s = 10, .expect_patterns = -1,
-			      .min_psnr = 35.0, .scanout = UINT32_MAX};
+			      .min_psnr = 35.0, .scanout = UINT32_MAX, .resume_within_ms = 1000};
 	snprintf(o->host, sizeof(o->host), "127.0.0.1");
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -776,12 +876,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->min_psnr = strtod(v, NULL);
 		} else if (strcmp(a, "--min-share") == 0) {
 			o->min_share = strtod(v, NULL);
+		} else if (strcmp(a, "--stall-ms") == 0) {
+			o->stall_ms = strtol(v, NULL, 0);
+		} else if (strcmp(a, "--resume-within-ms") == 0) {
+			o->resume_within_ms = strtol(v, NULL, 0);
 		} else if (strcmp(a, "--expect-no-frames-for") == 0) {
 			o->no_frames_s = strtod(v, NULL);
 		} else {
 			return -1;
 		}
 	}
+	if (o->stall_ms < 0 || o->stall_ms > 600000 || o->resume_within_ms <= 0 ||
+	    (o->stall_ms > 0 && (o->stop_reading || o->keyframe_req || o->no_frames_s > 0)))
+		return -1;
 	if (o->scanout == UINT32_MAX || o->scanout > 0xffff || o->duration_s <= 0 ||
 	    o->expect_patterns == 0 || o->expect_patterns > 65535)
 		return -1;

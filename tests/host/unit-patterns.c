@@ -157,10 +157,38 @@ static void code_only(void)
 	free(v);
 }
 
+/* The checker's reference (cached phase background + code area) is the
+ * whole picture converted at once, to the bit: PSNR 128 against it. */
+static void reference_exact(int w, int h)
+{
+	struct pattern_checker *c = pattern_checker_create(w, h);
+	int cw = (w + 1) / 2, chh = (h + 1) / 2;
+	uint32_t *argb = malloc((size_t)w * h * 4);
+	uint8_t *y = malloc((size_t)w * h), *u = malloc((size_t)cw * chh), *v = malloc((size_t)cw * chh);
+	CHECK(c && argb && y && u && v, "out of memory");
+	if (c && argb && y && u && v) {
+		static const unsigned ks[] = { 0, 1, 7, 8, 9, 0x1234, 0xabcd, 0xfffe, 3, 3 };
+		for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+			pattern_draw(argb, (size_t)w, w, h, ks[i]);
+			ARGBToI420((const uint8_t *)argb, w * 4, y, w, u, cw, v, cw, w, h);
+			double p = pattern_checker_psnr(c, ks[i], y, w, u, cw, v, cw);
+			CHECK(p >= 128.0, "%dx%d k=%u: reference PSNR %.2f, not identical", w, h, ks[i], p);
+		}
+	}
+	pattern_checker_destroy(c);
+	free(argb);
+	free(y);
+	free(u);
+	free(v);
+}
+
 int main(void)
 {
 	av_log_set_level(AV_LOG_ERROR);
 	code_only();
+	reference_exact(1920, 1080);
+	reference_exact(1280, 720);
+	reference_exact(300, 70);
 	round_trip(640, 360, 23, 0, 1);
 	round_trip(1280, 720, 23, 0, 1);
 	round_trip(1920, 1080, 23, 0, 1);

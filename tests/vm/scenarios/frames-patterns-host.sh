@@ -23,8 +23,21 @@ sc_watch "$scanout" "$key" --expect-patterns 60 --size 1920x1080 --duration 45 \
 sub=$!
 lc_wait_for "[ -e '$LC_OUT/.sub-ready' ] || ! kill -0 $sub 2>/dev/null" 30
 lc_signal go
+# A second subscriber joins while the guest flips and stops reading after
+# its first frame (its queue overflows: it loses frames), then reads again
+# once the screen is static: it must hold the last pattern within 1 s, and
+# what was encoded after it resumed must start with an IDR. Joining after
+# the flips started keeps the periodic IDR (2 s) out of the run, so the
+# resynchronisation is the server's catch-up IDR.
+sleep 0.4
+sc_watch "$scanout" "$key" --expect-patterns 60 --size 1920x1080 --duration 45 --stall-ms 5000 \
+	--resume-within-ms 1000 >"$LC_OUT/sub-stall.jsonl" 2>&1 &
+stall=$!
 wait "$sub"
 verdict patterns summary_ok "$LC_OUT/sub-patterns.jsonl"
+wait "$stall"
+grep '"event":"\(stall\|resume\|first-after-resume\)"' "$LC_OUT/sub-stall.jsonl"
+verdict stall-resync summary_ok "$LC_OUT/sub-stall.jsonl"
 
 # The guest has stopped flipping: the screen is static.
 sc_watch "$scanout" "$key" --expect-no-frames-for 3 --keyframe-req --duration 10 \

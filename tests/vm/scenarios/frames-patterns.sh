@@ -4,7 +4,9 @@
 # (frames-patterns-host.sh) subscribes with a stream key, decodes the H.264
 # and checks patterns, order and PSNR; then, on the now static screen, a
 # late subscriber (first frame an IDR, no frames for 3 s, KEYFRAME_REQ
-# answered by an IDR), and a wrong key refused.
+# answered by an IDR), and a wrong key refused. A subscriber that stalls
+# during the flips (loses frames) is resynchronised by an IDR once it
+# reads again, on the static screen.
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/broker-lib.sh"
 . "$LC_SRC/tests/vm/scenarios/frames-lib.sh"
@@ -36,6 +38,7 @@ lc_case guest-flips flips_done
 lc_wait_signal host-done 120 || echo "the host hook never finished"
 cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case patterns-decoded-in-order host_case patterns
+lc_case stalled-subscriber-resynced host_case stall-resync
 lc_case static-screen-no-frames host_case static
 lc_case late-subscriber-idr host_case late-idr
 lc_case keyframe-req-idr host_case keyframe-req

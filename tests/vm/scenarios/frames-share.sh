@@ -33,7 +33,9 @@ one_run() { # FPS FLIPS FIRST
 	grep -q "^flip-result mode=patterns flips=$n " "$log" || return 1
 	local got
 	got="$(sed -n 's/^flip-result .* fps=\([0-9.]*\) .*/\1/p' "$log")"
-	echo "mode=$mode target_fps=$fps guest_fps=$got $(lc_signal_content "host-$fps")" >>"$LC_OUT/share.txt"
+	local waits
+	waits="$(sed -n 's/^flip-result .* host_waits=\([0-9]*\) host_wait_ms=\([0-9.]*\).*/host_waits=\1 host_wait_ms=\2/p' "$log")"
+	echo "mode=$mode target_fps=$fps guest_fps=$got $waits $(lc_signal_content "host-$fps")" >>"$LC_OUT/share.txt"
 	[[ "$(lc_signal_content "host-$fps")" != "${mode}-fail"* ]]
 }
 

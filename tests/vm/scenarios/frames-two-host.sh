@@ -32,9 +32,10 @@ summary_ok "$LC_OUT/sub-a.jsonl"; verdict own-a summary_ok "$LC_OUT/sub-a.jsonl"
 summary_ok "$LC_OUT/sub-b.jsonl"; verdict own-b summary_ok "$LC_OUT/sub-b.jsonl"
 cat "$LC_OUT/sub-stalled.jsonl"
 # A (sharing its scanout with the stalled one) got as many of its flips as
-# B (alone), within 10 points, and at least 80 %; and the stall was real:
-# the stalled one got fewer frames than A (the server had to drop for it)
-# or was closed.
+# B (alone), within 10 points; and the stall was real: the stalled one got
+# fewer frames than A (the server had to drop for it) or was closed. The
+# share itself is a figure (it falls with the machine's load, and under
+# ASan), so only the comparison with B is a verdict.
 share_ok() {
 	python3 - "$(json_get "$LC_OUT/sub-a.jsonl" share)" "$(json_get "$LC_OUT/sub-b.jsonl" share)" \
 		"$(json_get "$LC_OUT/sub-a.jsonl" frames)" "$(json_get "$LC_OUT/sub-stalled.jsonl" frames)" \
@@ -43,7 +44,7 @@ import sys
 a, b = float(sys.argv[1] or 0), float(sys.argv[2] or 0)
 fa, fs, closed = int(sys.argv[3] or 0), int(sys.argv[4] or 0), sys.argv[5] == "True"
 print("share a=%.3f b=%.3f; frames a=%d stalled=%d closed=%s" % (a, b, fa, fs, closed))
-sys.exit(0 if a >= 0.8 and a >= b - 0.10 and (fs < fa or closed) else 1)
+sys.exit(0 if fa > 0 and a >= b - 0.10 and (fs < fa or closed) else 1)
 PY
 }
 verdict stalled share_ok

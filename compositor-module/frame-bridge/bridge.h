@@ -1,0 +1,29 @@
+/* The frame bridge: one libwebsockets loop that serves the viewer page,
+ * fans the upstream H.264 out to WebSocket viewers (per-viewer bounded
+ * queues, GOP replay for joiners) and forwards the cursor. */
+#ifndef LCB_BRIDGE_H
+#define LCB_BRIDGE_H
+
+#include <stdint.h>
+
+#include "upstream.h"
+
+struct lcb_bridge_config {
+	struct lcb_upstream_config upstream;
+	char listen_host[256];
+	uint16_t listen_port;
+	const char *www_dir;
+	const char *viewer_token;  /* NULL or "": none required */
+	unsigned max_viewers;
+	const char *test_report;   /* NULL: viewer reports are not written */
+};
+
+struct lcb_bridge;
+
+/* NULL on failure (logged). */
+struct lcb_bridge *lcb_bridge_create(const struct lcb_bridge_config *cfg);
+/* Runs until SIGINT/SIGTERM (0) or a final refusal from the exporter (2). */
+int lcb_bridge_run(struct lcb_bridge *b);
+void lcb_bridge_destroy(struct lcb_bridge *b);
+
+#endif

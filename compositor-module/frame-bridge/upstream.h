@@ -1,0 +1,41 @@
+/* The bridge's HXFR subscription to one scanout of the exporter: a
+ * non-blocking client in the bridge's lws loop. HELLO (STREAM_KEYS|CURSOR)
+ * and SUBSCRIBE_KEYED go out together; frames and cursor messages come
+ * back. A lost connection is retried with backoff; a refused key is final
+ * (retrying the same key cannot succeed) and reported through refused. */
+#ifndef LCB_UPSTREAM_H
+#define LCB_UPSTREAM_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hxfr.h"
+
+struct lcb_upstream_config {
+	char host[256];
+	uint16_t port;
+	uint32_t scanout;
+	uint8_t key[HXFR_STREAM_KEY_LEN];
+};
+
+struct lcb_upstream_listener {
+	void (*frame)(void *data, const struct hxfr_frame *f);
+	void (*cursor_define)(void *data, const struct hxfr_cursor_define *c);
+	void (*cursor_move)(void *data, const struct hxfr_cursor_move *m);
+	void (*state)(void *data, bool streaming, const char *why);
+	void (*refused)(void *data, const char *why);
+	void *data;
+};
+
+struct lcb_upstream;
+
+struct lcb_upstream *lcb_upstream_create(struct lws_context *ctx, struct lws_vhost *vh,
+					 const struct lcb_upstream_config *cfg,
+					 const struct lcb_upstream_listener *l);
+void lcb_upstream_destroy(struct lcb_upstream *u);
+/* KEYFRAME_REQ, at most one in flight per 200 ms (the server coalesces
+ * them anyway); a no-op while not subscribed. */
+void lcb_upstream_request_keyframe(struct lcb_upstream *u);
+
+#endif

@@ -1,0 +1,292 @@
+#include "launch.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authmagic_server.h"
+#include "helpers.h"
+#include "lease.h"
+#include "log.h"
+#include "session.h"
+
+struct launch {
+	const struct ll_options *o;
+	struct ll_lease *lease;
+	struct ll_session session;
+	struct ll_authmagic_server authmagic;
+	bool authmagic_on;
+	pid_t bus_pid, shim_pid, comp_pid;
+	char bus_conf_dir[64];
+	int control_fd; /* write end of the shim's control pipe */
+	int sig_fd;
+	int comp_status;
+	bool comp_exited, lease_ended;
+	int64_t term_at, kill_at; /* 0: not scheduled */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t realtime_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+static void reap(struct launch *l)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == l->comp_pid) {
+			l->comp_exited = true;
+			l->comp_status = status;
+			l->comp_pid = 0;
+			if (WIFSIGNALED(status))
+				lc_info("the compositor was killed by signal %d", WTERMSIG(status));
+			else
+				lc_info("the compositor exited with status %d", exit_code(status));
+		} else if (pid == l->shim_pid) {
+			l->shim_pid = 0;
+			lc_warn("the logind shim exited (status %d)", exit_code(status));
+			/* Without it the session is dead: end the compositor. */
+			if (l->comp_pid > 0 && !l->term_at)
+				l->term_at = now_ms();
+		} else if (pid == l->bus_pid) {
+			l->bus_pid = 0;
+			lc_warn("the private system bus exited (status %d)", exit_code(status));
+			if (l->comp_pid > 0 && !l->term_at)
+				l->term_at = now_ms();
+		}
+	}
+}
+
+/* The lease is gone: the shim tells the compositor (PauseDevice "gone",
+ * Active=false); the compositor gets term_grace_ms to leave on its own. */
+static void lease_ended(struct launch *l)
+{
+	if (l->lease_ended)
+		return;
+	l->lease_ended = true;
+	lc_info("lease ended: telling the session, the compositor has %d ms", l->o->term_grace_ms);
+	if (l->control_fd >= 0) {
+		close(l->control_fd);
+		l->control_fd = -1;
+	}
+	if (l->authmagic_on) {
+		ll_authmagic_server_finish(&l->authmagic);
+		l->authmagic_on = false;
+	}
+	if (!l->term_at)
+		l->term_at = now_ms() + l->o->term_grace_ms;
+}
+
+static void on_signal(struct launch *l)
+{
+	struct signalfd_siginfo si;
+	while (read(l->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap(l);
+		} else if (l->comp_pid > 0) {
+			lc_info("forwarding signal %u to the compositor", si.ssi_signo);
+			kill(l->comp_pid, (int)si.ssi_signo);
+			/* If it ignores a request to end: escalate. */
+			bool ending = si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP;
+			if (ending && !l->kill_at)
+				l->kill_at = now_ms() + l->o->kill_grace_ms;
+		}
+	}
+}
+
+static void timers(struct launch *l)
+{
+	int64_t t = now_ms();
+	if (l->term_at && t >= l->term_at && l->comp_pid > 0) {
+		lc_info("ending the compositor (SIGTERM)");
+		kill(l->comp_pid, SIGTERM);
+		l->term_at = 0;
+		if (!l->kill_at)
+			l->kill_at = t + l->o->kill_grace_ms;
+	}
+	if (l->kill_at && t >= l->kill_at && l->comp_pid > 0) {
+		lc_warn("the compositor did not exit: SIGKILL");
+		kill(l->comp_pid, SIGKILL);
+		l->kill_at = 0;
+	}
+}
+
+static int next_timeout(const struct launch *l)
+{
+	int64_t t = now_ms(), next = -1;
+	if (l->term_at)
+		next = l->term_at;
+	if (l->kill_at && (next < 0 || l->kill_at < next))
+		next = l->kill_at;
+	if (next < 0)
+		return -1;
+	return next <= t ? 0 : (int)(next - t);
+}
+
+static void loop(struct launch *l)
+{
+	while (!l->comp_exited) {
+		struct pollfd p[3 + LL_AUTHMAGIC_MAX_CLIENTS];
+		size_t n = 0;
+		p[n++] = (struct pollfd){.fd = l->sig_fd, .events = POLLIN};
+		size_t lease_i = n;
+		if (!l->lease_ended)
+			p[n++] = (struct pollfd){.fd = l->lease->impl->fd(l->lease),
+						 .events = l->lease->impl->prepare(l->lease)};
+		size_t am_i = n;
+		if (l->authmagic_on)
+			n += ll_authmagic_server_pollfds(&l->authmagic, p + n);
+		int r = poll(p, n, next_timeout(l));
+		if (r < 0 && errno != EINTR) {
+			lc_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (r > 0) {
+			if (p[0].revents)
+				on_signal(l);
+			if (!l->lease_ended && p[lease_i].revents &&
+			    !l->lease->impl->dispatch(l->lease, p[lease_i].revents))
+				lease_ended(l);
+			if (l->authmagic_on && n > am_i)
+				ll_authmagic_server_dispatch(&l->authmagic, p + am_i, n - am_i);
+		}
+		timers(l);
+	}
+}
+
+static void teardown(struct launch *l)
+{
+	if (l->comp_pid > 0) {
+		int st = ll_stop_process(l->comp_pid, l->o->kill_grace_ms);
+		if (!l->comp_exited) {
+			l->comp_exited = true;
+			l->comp_status = st;
+		}
+		l->comp_pid = 0;
+	}
+	if (l->authmagic_on)
+		ll_authmagic_server_finish(&l->authmagic);
+	l->authmagic_on = false;
+	if (l->control_fd >= 0)
+		close(l->control_fd);
+	l->control_fd = -1;
+	/* The shim holds the only lease fd left: once it is gone and the
+	 * lease object released, the broker takes the output back. */
+	ll_stop_process(l->shim_pid, 3000);
+	l->shim_pid = 0;
+	ll_lease_destroy(l->lease);
+	l->lease = NULL;
+	ll_stop_process(l->bus_pid, 3000);
+	l->bus_pid = 0;
+	ll_bus_cleanup(l->bus_conf_dir);
+	ll_session_cleanup(&l->session);
+	if (l->sig_fd >= 0)
+		close(l->sig_fd);
+}
+
+int ll_launch_run(const struct ll_options *o)
+{
+	struct launch l = {.o = o, .control_fd = -1, .sig_fd = -1};
+	int rc = 1;
+	if (ll_session_init(&l.session, o->user) < 0)
+		return 1;
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	l.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (l.sig_fd < 0) {
+		lc_err("signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	int64_t t_request = realtime_ms();
+	lc_info("lease requested at realtime_ms=%lld", (long long)t_request);
+	l.lease = o->helix_socket
+			  ? ll_lease_helix_acquire(o->helix_socket, o->output, o->width, o->height,
+						   o->ready_timeout_ms)
+			  : ll_lease_wayland_acquire(o->wayland_socket, o->output, o->ready_timeout_ms);
+	if (!l.lease)
+		goto out;
+	lc_info("lease granted: connector=%s scanout=%d key=%s after_ms=%lld", l.lease->info.connector,
+		l.lease->info.scanout_id == LL_NO_SCANOUT ? -1 : (int)l.lease->info.scanout_id,
+		l.lease->info.stream_key[0] ? "yes" : "none", (long long)(realtime_ms() - t_request));
+
+	if (o->private_bus &&
+	    ll_bus_start(o->bus_policy, o->ready_timeout_ms, &l.bus_pid, l.bus_conf_dir,
+			 sizeof(l.bus_conf_dir)) < 0)
+		goto out;
+
+	char shim_buf[4096];
+	const char *shim = ll_find_shim(o->shim, shim_buf, sizeof(shim_buf));
+	int lease_fd = ll_lease_take_fd(l.lease);
+	l.shim_pid = ll_shim_start(shim, lease_fd, l.session.uid, o->card, o->private_bus,
+				   o->ready_timeout_ms, &l.control_fd);
+	/* From here on only the shim holds the lease fd. */
+	close(lease_fd);
+	if (l.shim_pid < 0) {
+		l.shim_pid = 0;
+		goto out;
+	}
+	if (ll_session_write_files(&l.session, &l.lease->info) < 0)
+		goto out;
+	if (o->wlroots) {
+		snprintf(l.session.authmagic_socket, sizeof(l.session.authmagic_socket),
+			 "%s/leasecast-authmagic", l.session.runtime_dir);
+		int r = ll_authmagic_server_init(&l.authmagic, l.session.authmagic_socket, l.session.uid,
+						 l.session.gid, l.lease);
+		if (r < 0) {
+			lc_err("authmagic socket %s: %s", l.session.authmagic_socket, strerror(-r));
+			l.session.authmagic_socket[0] = '\0';
+			goto out;
+		}
+		l.authmagic_on = true;
+	}
+	l.comp_pid = ll_session_spawn(&l.session, o, &l.lease->info, o->private_bus);
+	if (l.comp_pid < 0) {
+		lc_err("fork: %s", strerror(errno));
+		l.comp_pid = 0;
+		goto out;
+	}
+	lc_info("compositor %s started as %s (pid %d)", o->argv[0], l.session.user, (int)l.comp_pid);
+	loop(&l);
+	if (l.comp_exited)
+		rc = exit_code(l.comp_status);
+out:
+	teardown(&l);
+	if (l.comp_exited)
+		rc = exit_code(l.comp_status);
+	lc_info("done: exit status %d", rc);
+	return rc;
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The frame bridge on the host, end to end with a real browser:
+# lc-hxfr-pattern-source (HXFR, x264, known patterns) -> leasecast-frame-bridge
+# -> the viewer page in headless Chromium (WebCodecs), which reports back.
+#   browser:   viewer 1 watches the flips and holds the last pattern; viewer 2
+#              joins on the static screen and starts on a keyframe (GOP
+#              replay + a fresh IDR); the cursor arrives.
+#   wrong-key: the bridge reports the refusal and exits 2.
+#   http:      only the two viewer files are served; token and viewer limit;
+#              a non-loopback --listen is refused without --allow-remote.
+set -u
+. "$LC_SRC/tests/bridge/bridge-lib.sh"
+case="$1"
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "${chrome:-}" ] && bridge_chromium_stop "$chrome"
+	[ -n "${chrome2:-}" ] && bridge_chromium_stop "$chrome2"
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail=0
+check() { # WHAT CMD...
+	local what="$1"
+	shift
+	if "$@"; then echo "PASS $what"; else echo "FAIL $what"; fail=1; fi
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+key="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+sport="$(free_port)"
+bport="$(free_port)"
+W=640 H=360 FIRST=1000 COUNT=45
+"$LC_SOURCE" --listen "127.0.0.1:$sport" --key "$key" --scanout 3 --size "${W}x$H" \
+	--first $FIRST --count $COUNT --fps 15 --go-file "$tmp/go" >"$tmp/source.log" 2>&1 &
+pids+=($!)
+sleep 0.3
+bridge() { # ARGS... (in the background; BRIDGE_PID)
+	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --listen "127.0.0.1:$bport" \
+		--www "$LC_WWW" "$@" >>"$tmp/bridge.log" 2>&1 &
+	BRIDGE_PID=$!
+	pids+=("$BRIDGE_PID")
+	for _ in $(seq 50); do grep -q "viewer at" "$tmp/bridge.log" && return 0; sleep 0.1; done
+	return 1
+}
+show_logs() {
+	echo "--- bridge.log"; tail -40 "$tmp/bridge.log"
+	echo "--- source.log"; tail -10 "$tmp/source.log"
+}
+
+case "$case" in
+browser)
+	printf '%s\n' "$key" >"$tmp/key"
+	chmod 600 "$tmp/key"
+	bridge --key-file "$tmp/key" --test-report "$tmp/reports.jsonl" || { show_logs; exit 1; }
+	pts="$(bridge_points $W $H)"
+	url="http://127.0.0.1:$bport/?report=1&hw=prefer-software&timeout=60&points=$pts"
+	chrome="$(bridge_chromium "$url&frames=30&settle=2000" "$tmp/ud1" "$tmp/chrome1.log")"
+	for _ in $(seq 100); do grep -q "viewer 1 joined" "$tmp/bridge.log" && break; sleep 0.2; done
+	touch "$tmp/go" # the source flips 45 patterns at 15/s, then holds the last
+	check "viewer 1 reported" bridge_wait_reports "$tmp/reports.jsonl" 1 90
+	check "viewer 1 decoded the flips and shows the last pattern" \
+		bridge_check_report "$tmp/reports.jsonl" 1 $((FIRST + COUNT - 1)) $W $H 30
+	chrome2="$(bridge_chromium "$url&frames=1&settle=1500" "$tmp/ud2" "$tmp/chrome2.log")"
+	check "viewer 2 reported" bridge_wait_reports "$tmp/reports.jsonl" 2 60
+	check "viewer 2 joined late, started on a keyframe, shows the pattern" \
+		bridge_check_report "$tmp/reports.jsonl" 2 $((FIRST + COUNT - 1)) $W $H 1
+	check "the cursor reached the viewers" python3 -c '
+import json, sys
+r = [json.loads(l)["report"] for l in open(sys.argv[1])]
+sys.exit(0 if all(x["cursorImages"] >= 1 and x["cursorMoves"] >= 1 for x in r) else 1)' "$tmp/reports.jsonl"
+	check "viewer 2 got the GOP replay flagged" python3 -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+v2 = [x["report"] for x in r if x["viewer"] == 2][0]
+sys.exit(0 if v2["firstChunkReplay"] and v2["replayChunks"] >= 1 else 1)' "$tmp/reports.jsonl"
+	kill "$BRIDGE_PID"
+	wait "$BRIDGE_PID"
+	check "the bridge stops cleanly on SIGTERM" test $? = 0
+	;;
+wrong-key)
+	wrong="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$wrong" \
+		--listen "127.0.0.1:$bport" --www "$LC_WWW" >"$tmp/bridge.log" 2>&1 &
+	bp=$!
+	pids+=("$bp")
+	for _ in $(seq 100); do kill -0 $bp 2>/dev/null || break; sleep 0.1; done
+	wait $bp
+	rc=$?
+	check "a wrong key makes the bridge exit 2 (got $rc)" test "$rc" = 2
+	check "the refusal is logged clearly" grep -q "exporter refused the stream key for scanout 3 (error 9" "$tmp/bridge.log"
+	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "zz" >"$tmp/bad.log" 2>&1
+	check "a malformed key is refused at start" test $? = 1
+	check "... with a message" grep -q "64 hex digits" "$tmp/bad.log"
+	;;
+http)
+	bridge --key "$key" --viewer-token s3cret --max-viewers 1 || { show_logs; exit 1; }
+	code() { curl -s -o /dev/null -w '%{http_code}' --path-as-is "$@"; }
+	base="http://127.0.0.1:$bport"
+	check "index served" test "$(code "$base/")" = 200
+	check "viewer.js served" test "$(code "$base/viewer.js")" = 200
+	check "no path traversal" test "$(code "$base/../../../etc/passwd")" = 404
+	check "no other file of the www dir" test "$(code "$base/index.html.orig")" = 404
+	check "no directory listing" test "$(code "$base/www/")" = 404
+	ws() { # QUERY : HTTP status of a WebSocket upgrade
+		curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Connection: Upgrade' \
+			-H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+			-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$base/stream$1"
+	}
+	check "WebSocket refused without the token" test "$(ws "")" != 101
+	check "WebSocket refused with a wrong token" test "$(ws "?token=nope")" != 101
+	check "WebSocket accepted with the token" test "$(ws "?token=s3cret")" = 101
+	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" --listen 0.0.0.0:1 \
+		>"$tmp/remote.log" 2>&1
+	check "a non-loopback --listen needs --allow-remote" test $? = 1
+	check "... and says so" grep -q "allow-remote" "$tmp/remote.log"
+	kill -0 "$BRIDGE_PID"
+	check "the bridge survived all that" test $? = 0
+	;;
+*)
+	echo "unknown case $case"
+	exit 2
+	;;
+esac
+[ "$fail" = 0 ] || show_logs
+exit "$fail"

@@ -1,0 +1,259 @@
+/* lc-hxfr-pattern-source: a small HXFR server for the frame bridge's host
+ * tests. It speaks the subscriber side of a leasecast exporter (HELLO,
+ * SUBSCRIBE_KEYED checked against --key, KEYFRAME_REQ, CURSOR_DEFINE/MOVE)
+ * and streams test patterns (tests/clients/patterns.h) FIRST..FIRST+COUNT-1
+ * encoded with libx264 like the exporter, then holds the last one: only a
+ * KEYFRAME_REQ makes it send again (an IDR), like a static screen.
+ * With --go-file the flips wait until that file exists (the first
+ * subscriber gets the first pattern until then).
+ * A wrong key gets SUBSCRIBE_RESP 0 + ERROR 9 and the connection closed.
+ * Blocking writes and one poll loop: a test tool, not a server. */
+#include <errno.h>
+#include <libyuv/convert.h>
+#include <libyuv/convert_from_argb.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "h264_encode.h"
+#include "hxfr.h"
+#include "patterns.h"
+#include "sock.h"
+
+#define MAX_CLIENTS 8
+
+struct client {
+	int fd;
+	uint8_t in[4096];
+	size_t in_len;
+	bool cursor, subscribed, want_idr;
+	unsigned sent_k; /* the last pattern this subscriber got */
+	bool has_sent;
+};
+
+static uint8_t key[HXFR_STREAM_KEY_LEN];
+static unsigned scanout = 1, width = 640, height = 360, first = 100, count = 30, fps = 15;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void send_all(struct client *c, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (c->fd >= 0 && n > 0) {
+		ssize_t w = send(c->fd, b, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+			poll(&pfd, 1, 1000);
+			continue;
+		}
+		if (w <= 0) {
+			close(c->fd);
+			c->fd = -1;
+			return;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
+static void drop(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* An 8x8 cursor: opaque red with a transparent corner, hotspot (1,2). */
+static void send_cursor(struct client *c)
+{
+	uint8_t px[8 * 8 * 4];
+	for (int i = 0; i < 64; i++) {
+		bool clear = (i % 8) < 2 && (i / 8) < 2;
+		uint32_t argb = clear ? 0 : 0xffff0000u;
+		memcpy(px + 4 * i, &argb, 4);
+	}
+	uint8_t buf[HXFR_HEADER_SIZE + 16 + sizeof(px)];
+	size_t n = hxfr_encode_cursor_define(buf, sizeof(buf), (uint16_t)scanout, 8, 8, 1, 2, px);
+	send_all(c, buf, n);
+	n = hxfr_encode_cursor_move(buf, sizeof(buf), (uint16_t)scanout, 50, 60, true);
+	send_all(c, buf, n);
+}
+
+static void handle(struct client *c)
+{
+	for (;;) {
+		struct hxfr_msg m;
+		size_t used = 0;
+		enum hxfr_status st = hxfr_decode(c->in, c->in_len, HXFR_MAX_CLIENT_PAYLOAD, &m, &used);
+		if (st == HXFR_NEED_MORE)
+			return;
+		if (st == HXFR_E_MAGIC || st == HXFR_E_OVERSIZE) {
+			drop(c);
+			return;
+		}
+		uint8_t out[512];
+		size_t n;
+		if (st == HXFR_OK && m.hdr.type == HXFR_HELLO) {
+			uint8_t nonce[HXFR_NONCE_LEN] = { 0 };
+			c->cursor = m.u.hello.features & HXFR_FEATURE_CURSOR;
+			n = hxfr_encode_hello_resp(out, sizeof(out),
+						   HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR, nonce);
+			send_all(c, out, n);
+		} else if (st == HXFR_OK && m.hdr.type == HXFR_SUBSCRIBE_KEYED) {
+			bool ok = m.u.subscribe_keyed.scanout_id == scanout &&
+				  memcmp(m.u.subscribe_keyed.key, key, sizeof(key)) == 0;
+			n = hxfr_encode_subscribe_resp(out, sizeof(out), m.u.subscribe_keyed.scanout_id, ok);
+			send_all(c, out, n);
+			if (!ok) {
+				fprintf(stderr, "source: refused a subscriber (wrong key)\n");
+				n = hxfr_encode_error(out, sizeof(out), (uint16_t)scanout,
+						      HXFR_ERR_AUTH_FAILED, "wrong stream key");
+				send_all(c, out, n);
+				drop(c);
+				return;
+			}
+			fprintf(stderr, "source: subscriber admitted\n");
+			c->subscribed = true;
+			c->want_idr = true;
+			if (c->cursor)
+				send_cursor(c);
+		} else if (st == HXFR_OK && m.hdr.type == HXFR_KEYFRAME_REQ) {
+			c->want_idr = true;
+		}
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *listen = "127.0.0.1:0", *go_file = NULL;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
+		if (!strcmp(a, "--listen")) listen = v;
+		else if (!strcmp(a, "--key") && hxfr_stream_key_from_hex(v, key) == 0) continue;
+		else if (!strcmp(a, "--scanout")) scanout = (unsigned)atoi(v);
+		else if (!strcmp(a, "--size") && sscanf(v, "%ux%u", &width, &height) == 2) continue;
+		else if (!strcmp(a, "--go-file")) go_file = v;
+		else if (!strcmp(a, "--first")) first = (unsigned)atoi(v);
+		else if (!strcmp(a, "--count")) count = (unsigned)atoi(v);
+		else if (!strcmp(a, "--fps")) fps = (unsigned)atoi(v);
+		else {
+			fprintf(stderr, "usage: lc-hxfr-pattern-source --listen H:P --key HEX [--scanout N]"
+					" [--size WxH] [--first K] [--count N] [--fps F] [--go-file PATH]\n");
+			return 2;
+		}
+	}
+	char host[64];
+	uint16_t port;
+	if (lc_parse_hostport(listen, host, sizeof(host), &port) < 0)
+		return 2;
+	int lfd = lc_tcp_listen(host, port);
+	if (lfd < 0) {
+		fprintf(stderr, "listen %s: %s\n", listen, strerror(-lfd));
+		return 1;
+	}
+	struct h264_encoder *enc = h264_encoder_create((int)width, (int)height, (int)fps, 23, 0, 1);
+	struct pattern_checker *pc = pattern_checker_create((int)width, (int)height);
+	size_t ys = width, cs = (width + 1) / 2;
+	uint8_t *y = malloc(ys * height), *u = malloc(cs * ((height + 1) / 2)),
+		*v = malloc(cs * ((height + 1) / 2));
+	if (!enc || !pc || !y || !u || !v)
+		return 1;
+	struct client cl[MAX_CLIENTS];
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		cl[i].fd = -1;
+	printf("listening\n");
+	fflush(stdout);
+	double start = -1;
+	unsigned shown = first; /* the picture "on screen" */
+	int64_t frame_no = 0;
+	for (;;) {
+		struct pollfd pfd[MAX_CLIENTS + 1];
+		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			pfd[i + 1] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
+		poll(pfd, MAX_CLIENTS + 1, 1000 / (int)fps);
+		if (pfd[0].revents & POLLIN) {
+			int fd = accept(lfd, NULL, NULL);
+			for (int i = 0; fd >= 0 && i < MAX_CLIENTS; i++)
+				if (cl[i].fd < 0) {
+					cl[i] = (struct client){ .fd = fd };
+					fd = -1;
+				}
+			if (fd >= 0)
+				close(fd);
+		}
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			if (cl[i].fd < 0 || !(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t r = read(cl[i].fd, cl[i].in + cl[i].in_len, sizeof(cl[i].in) - cl[i].in_len);
+			if (r <= 0) {
+				drop(&cl[i]);
+				continue;
+			}
+			cl[i].in_len += (size_t)r;
+			handle(&cl[i]);
+		}
+		/* The screen flips once the first subscriber is in, then holds. */
+		bool any = false;
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			any |= cl[i].fd >= 0 && cl[i].subscribed;
+		if (any && start < 0 && (!go_file || access(go_file, F_OK) == 0))
+			start = now_s();
+		if (start >= 0) {
+			unsigned step = (unsigned)((now_s() - start) * fps);
+			shown = first + (step < count ? step : count - 1);
+		}
+		bool need = false, idr = false;
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			struct client *c = &cl[i];
+			if (c->fd < 0 || !c->subscribed)
+				continue;
+			if (c->want_idr || !c->has_sent || c->sent_k != shown) {
+				need = true;
+				idr |= c->want_idr;
+			}
+		}
+		if (!need)
+			continue;
+		const uint32_t *argb = pattern_checker_reference(pc, shown);
+		ARGBToI420((const uint8_t *)argb, (int)width * 4, y, (int)ys, u, (int)cs, v, (int)cs,
+			   (int)width, (int)height);
+		const uint8_t *au;
+		size_t au_len;
+		bool is_key;
+		if (h264_encoder_encode(enc, y, (int)ys, u, (int)cs, v, (int)cs, idr, &au, &au_len,
+					&is_key) < 0 || au_len == 0)
+			continue;
+		uint8_t prefix[HXFR_FRAME_PREFIX_SIZE];
+		int64_t pts = frame_no++ * 1000000000 / (int64_t)fps;
+		hxfr_encode_frame_header(prefix, sizeof(prefix), (uint16_t)scanout, pts, pts, is_key,
+					 (uint32_t)au_len);
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			struct client *c = &cl[i];
+			if (c->fd < 0 || !c->subscribed)
+				continue;
+			/* Every subscriber gets every frame of the one encoder (as the
+			 * exporter's shared encoder); an IDR satisfies want_idr. */
+			send_all(c, prefix, sizeof(prefix));
+			send_all(c, au, au_len);
+			c->has_sent = true;
+			c->sent_k = shown;
+			if (is_key)
+				c->want_idr = false;
+		}
+	}
+}

@@ -1,0 +1,24 @@
+# Host side of vm-compositor-mutter: subscribes to the leased scanout with
+# the key lease-launch got from the broker (or one from the exporter when
+# the broker gives none), then judges the decoded stream.
+. "$LC_SRC/tests/vm/lib.sh"
+. "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
+res="$LC_OUT/host-results.txt"
+: >"$res"
+finish() { lc_signal host-done; exit 0; }
+
+comp_host_watch mutter || { echo "mutter-watch fail" >>"$res"; finish; }
+lc_wait_signal mutter-up 180 || { echo "mutter-up fail" >>"$res"; lc_signal host-bg; finish; }
+sleep 2 # a few frames of Mutter alone
+lc_signal host-bg
+lc_wait_signal stop-watch-mutter 120
+wait "$WATCH_PID"
+a="$(comp_host_analyze mutter 100)"
+echo "mutter: $a"
+echo "$a" >"$LC_OUT/analysis-mutter.json"
+python3 -c 'import json,sys; a=json.loads(sys.argv[1]); sys.exit(0 if a["first_nonblack_frame"] is not None else 1)' "$a" &&
+	echo "mutter-not-black pass" >>"$res" || echo "mutter-not-black fail" >>"$res"
+python3 -c 'import json,sys; a=json.loads(sys.argv[1]); sys.exit(0 if a["patterns_found"] and not a["other_patterns"] else 1)' "$a" &&
+	echo "mutter-patterns pass" >>"$res" || echo "mutter-patterns fail" >>"$res"
+grep '"event":"summary"' "$LC_OUT/sub-mutter.jsonl"
+finish

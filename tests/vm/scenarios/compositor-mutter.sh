@@ -1,0 +1,72 @@
+# vm-compositor-mutter: unmodified Mutter 43 (Debian 12) on a DRM lease
+# through lease-launch (wp_drm_lease_v1) + the logind shim, as an
+# unprivileged user. The host hook (compositor-mutter-host.sh) decodes the
+# exporter's stream of the leased scanout: Mutter's own picture (not
+# black), then a client's known patterns full-screen. Then: kill -9 of
+# Mutter gives the output back and lease-launch exits 137; a lease ended
+# by the broker (its shutdown) ends Mutter and lease-launch.
+. "$LC_SRC/tests/vm/lib.sh"
+. "$LC_SRC/tests/vm/scenarios/broker-lib.sh"
+. "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
+
+[ -n "${LC_EXPORTER_ADDR:-}" ] || { echo "needs the exporter"; exit 1; }
+command -v mutter >/dev/null || { echo "mutter is not installed (scripts/install-deps.sh)"; exit 1; }
+MUTTER=(mutter --wayland --display-server --no-x11)
+
+launch_mutter() {
+	comp_launch mutter Virtual-2 -- "${MUTTER[@]}" || return 1
+	[ "$COMP_SCANOUT" = 1 ] || { echo "scanout $COMP_SCANOUT, expected 1"; return 1; }
+	st "o['Virtual-2']['leased_by'] is not None" || return 1
+}
+
+kill9_gives_back() {
+	local mpid rc
+	mpid=$(pgrep -u "$comp_user" -x mutter) || { echo "no mutter process"; return 1; }
+	kill -9 "$mpid"
+	wait "$LL_PID"
+	rc=$?
+	echo "lease-launch exited $rc after kill -9 of mutter ($mpid)"
+	tail -5 "$LC_OUT/ll-mutter.log"
+	[ "$rc" = 137 ] || return 1
+	output_returns Virtual-2 10 off || return 1
+	[ ! -e "$COMP_RT/leasecast-stream" ] || { echo "stream file left behind"; return 1; }
+	! pgrep -f leasecast-logind-shim >/dev/null || { echo "shim left behind"; return 1; }
+}
+
+revoke_ends_mutter() {
+	rm -f "$COMP_RT"/wayland-* # the SIGKILLed Mutter's socket and lock
+	comp_launch mutter2 Virtual-2 -- "${MUTTER[@]}" || return 1
+	comp_wait_socket mutter2 120 || return 1
+	local t0 rc
+	t0=$(date +%s%N)
+	kill -TERM "$broker_pid" # the broker ends every lease on shutdown
+	lc_wait_for "! kill -0 $LL_PID 2>/dev/null" 30 || { echo "lease-launch still running"; return 1; }
+	wait "$LL_PID"
+	rc=$?
+	echo "lease-launch exited $rc, $(lc_ms_since "$t0") ms after the broker's shutdown"
+	grep -E 'lease ended|broker|ending the compositor|compositor (exited|was killed)' "$LC_OUT/ll-mutter2.log" | tail -6
+	! pgrep -u "$comp_user" -x mutter >/dev/null || { echo "mutter still running"; return 1; }
+	grep -q 'lease ended' "$LC_OUT/ll-mutter2.log" && [ "$rc" = 0 ]
+}
+
+lc_case user comp_setup_user || { lc_finish; exit 1; }
+lc_case broker-starts start_broker --exporter "$LC_EXPORTER_ADDR" --control-key "$LC_CONTROL_KEY" || { lc_finish; exit 1; }
+lc_case mutter-lease-launch launch_mutter || { lc_finish; exit 1; }
+lc_case bridge-files comp_files_ok 1 Virtual-2
+# Only the shim keeps the lease fd; lease-launch itself holds no DRM fd.
+lc_case launcher-holds-no-drm-fd bash -c "! ls -l /proc/$LL_PID/fd | grep -q /dev/dri"
+lc_case mutter-wayland-socket comp_wait_socket mutter 150 || { lc_signal stop-watch-mutter; lc_finish; exit 1; }
+grep -E 'Added device|modesett|GPU|Failed|CRITICAL' "$LC_OUT/ll-mutter.log" | head -10
+lc_signal mutter-up
+lc_wait_signal host-bg 60 || echo "host never checked the background"
+lc_case pattern-client comp_client mutter "$COMP_DISPLAY" 100 24000 3000
+lc_wait_for "! kill -0 $CLIENT_PID 2>/dev/null" 60
+lc_signal stop-watch-mutter
+lc_wait_signal host-done 60 || echo "the host hook never finished"
+cat "$LC_OUT/host-results.txt" 2>/dev/null
+lc_case mutter-modesets-not-black comp_host_case mutter-not-black
+lc_case client-pattern-in-stream comp_host_case mutter-patterns
+lc_case kill9-output-back kill9_gives_back
+# The broker is stopped here: an external end of the lease.
+lc_case revoke-ends-mutter revoke_ends_mutter
+lc_finish

@@ -1,0 +1,34 @@
+# Host side of vm-compositor-sway (and, with two names, vm-compositor-two):
+# for each NAME:FIRST argument, subscribes to the leased scanout with the
+# key lease-launch got from the broker, then judges the decoded stream:
+# the compositor's own picture (not black) and the client's patterns.
+. "$LC_SRC/tests/vm/lib.sh"
+. "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
+res="$LC_OUT/host-results.txt"
+: >"$res"
+declare -A watch_pid
+for arg in "$@"; do
+	name=${arg%%:*}
+	comp_host_watch "$name" || { echo "$name-watch fail" >>"$res"; continue; }
+	watch_pid[$name]=$WATCH_PID
+done
+for arg in "$@"; do
+	name=${arg%%:*}
+	lc_wait_signal "$name-up" 180 || echo "$name-up fail" >>"$res"
+done
+sleep 2 # a few frames of the compositors alone
+lc_signal host-bg
+for arg in "$@"; do
+	name=${arg%%:*} first=${arg##*:}
+	[ -n "${watch_pid[$name]:-}" ] || continue
+	lc_wait_signal "stop-watch-$name" 150
+	wait "${watch_pid[$name]}"
+	a="$(comp_host_analyze "$name" "$first")"
+	echo "$name: $a"
+	echo "$a" >"$LC_OUT/analysis-$name.json"
+	python3 -c 'import json,sys; a=json.loads(sys.argv[1]); sys.exit(0 if a["first_nonblack_frame"] is not None else 1)' "$a" &&
+		echo "$name-not-black pass" >>"$res" || echo "$name-not-black fail" >>"$res"
+	python3 -c 'import json,sys; a=json.loads(sys.argv[1]); sys.exit(0 if a["patterns_found"] and not a["other_patterns"] else 1)' "$a" &&
+		echo "$name-patterns pass" >>"$res" || echo "$name-patterns fail" >>"$res"
+done
+lc_signal host-done
