@@ -70,6 +70,9 @@ struct lb_wl_request {
 	struct lb_wl_request_entry entries[LB_MAX_LEASE_OUTPUTS];
 	size_t n_entries;
 	bool overflow; /* more connectors than a lease can hold */
+	/* leasecast_lease_manager_v1.set_requested_size; 0x0: the broker's
+	 * default. Only for outputs the broker turns on. */
+	uint32_t width, height;
 };
 
 struct lb_wl_lease {
@@ -327,6 +330,8 @@ static void request_handle_submit(struct wl_client *client, struct wl_resource *
 	struct lb_lease_params params = {
 		.card = dev->card,
 		.n_outputs = req->n_entries,
+		.width = req->width,
+		.height = req->height,
 		.via = "wayland",
 	};
 	for (size_t i = 0; i < req->n_entries; i++)
@@ -351,6 +356,19 @@ static const struct wp_drm_lease_request_v1_interface request_impl = {
 	.request_connector = request_handle_request_connector,
 	.submit = request_handle_submit,
 };
+
+struct lb_wl_request *lb_wl_request_from_resource(struct wl_resource *resource)
+{
+	if (!wl_resource_instance_of(resource, &wp_drm_lease_request_v1_interface, &request_impl))
+		return NULL;
+	return wl_resource_get_user_data(resource);
+}
+
+void lb_wl_request_set_size(struct lb_wl_request *req, uint32_t width, uint32_t height)
+{
+	req->width = width;
+	req->height = height;
+}
 
 static void request_resource_destroy(struct wl_resource *resource)
 {

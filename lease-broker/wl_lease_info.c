@@ -11,11 +11,14 @@
 #include <string.h>
 #include <wayland-server-core.h>
 
+#include "helix_lease.h"
 #include "log.h"
 #include "wl_lease.h"
 #include "wl_lease_info.h"
 
 #define LB_LEASECAST_MANAGER_VERSION 1
+/* set_requested_size: the same bound as a Helix LEASE request's. */
+#define LB_MAX_REQUESTED_SIZE HELIX_LEASE_MAX_DIM
 
 struct lb_wl_lease_info_manager {
 	struct lb_broker *broker;
@@ -165,9 +168,32 @@ static void manager_handle_get_lease_info(struct wl_client *client, struct wl_re
 		info_send_outputs(info);
 }
 
+static void manager_handle_set_requested_size(struct wl_client *client,
+					      struct wl_resource *resource,
+					      struct wl_resource *request_resource, uint32_t width,
+					      uint32_t height)
+{
+	struct lb_wl_request *req = lb_wl_request_from_resource(request_resource);
+	if (!req) {
+		/* libwayland checked the interface; only wl_lease.c makes these. */
+		wl_resource_post_error(resource, LEASECAST_LEASE_MANAGER_V1_ERROR_INVALID_LEASE,
+				       "not a wp_drm_lease_request_v1 of this server");
+		return;
+	}
+	if (width < 1 || width > LB_MAX_REQUESTED_SIZE || height < 1 ||
+	    height > LB_MAX_REQUESTED_SIZE) {
+		wl_resource_post_error(resource, LEASECAST_LEASE_MANAGER_V1_ERROR_INVALID_SIZE,
+				       "requested size %ux%u is not within 1..%u each", width,
+				       height, LB_MAX_REQUESTED_SIZE);
+		return;
+	}
+	lb_wl_request_set_size(req, width, height);
+}
+
 static const struct leasecast_lease_manager_v1_interface manager_impl = {
 	.destroy = manager_handle_destroy,
 	.get_lease_info = manager_handle_get_lease_info,
+	.set_requested_size = manager_handle_set_requested_size,
 };
 
 static void manager_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)

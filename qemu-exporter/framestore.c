@@ -21,6 +21,32 @@ static void add_damage(struct qe_framestore *fs, int x0, int y0, int x1, int y1)
 		d->y1 = y1;
 }
 
+/* Clips (x, y, w, h) to the store in 64 bits (QEMU's int32 rectangles may
+ * sum past INT_MAX); *sx, *sy say how much was cut off the left and top.
+ * false when nothing is left. */
+static bool clip(const struct qe_framestore *fs, int *x, int *y, int *w, int *h, int *sx,
+		 int *sy)
+{
+	int64_t x0 = *x, y0 = *y, x1 = (int64_t)*x + *w, y1 = (int64_t)*y + *h;
+	if (x0 < 0)
+		x0 = 0;
+	if (y0 < 0)
+		y0 = 0;
+	if (x1 > fs->width)
+		x1 = fs->width;
+	if (y1 > fs->height)
+		y1 = fs->height;
+	if (x0 >= x1 || y0 >= y1)
+		return false;
+	*sx = (int)(x0 - *x);
+	*sy = (int)(y0 - *y);
+	*x = (int)x0;
+	*y = (int)y0;
+	*w = (int)(x1 - x0);
+	*h = (int)(y1 - y0);
+	return true;
+}
+
 int qe_framestore_resize(struct qe_framestore *fs, uint32_t width, uint32_t height)
 {
 	if (width == 0 || height == 0 || width > QE_FRAMESTORE_MAX_DIM ||
@@ -50,22 +76,8 @@ bool qe_framestore_put(struct qe_framestore *fs, int x, int y, int w, int h,
 	/* The source must hold h rows of w pixels at src_stride. */
 	if (src_stride < (size_t)w * 4 || src_len < src_stride * (size_t)(h - 1) + (size_t)w * 4)
 		return false;
-	int sx = 0, sy = 0;
-	if (x < 0) {
-		sx = -x;
-		w += x;
-		x = 0;
-	}
-	if (y < 0) {
-		sy = -y;
-		h += y;
-		y = 0;
-	}
-	if (x + w > (int)fs->width)
-		w = (int)fs->width - x;
-	if (y + h > (int)fs->height)
-		h = (int)fs->height - y;
-	if (w <= 0 || h <= 0)
+	int sx, sy;
+	if (!clip(fs, &x, &y, &w, &h, &sx, &sy))
 		return false;
 	for (int row = 0; row < h; row++) {
 		size_t srow = (size_t)(sy + row);
@@ -83,19 +95,8 @@ bool qe_framestore_put_from_frame(struct qe_framestore *fs, int x, int y, int w,
 	if (!fs->valid || frame_stride < (size_t)fs->width * 4 ||
 	    frame_len < frame_stride * (fs->height - 1) + (size_t)fs->width * 4)
 		return false;
-	if (x < 0) {
-		w += x;
-		x = 0;
-	}
-	if (y < 0) {
-		h += y;
-		y = 0;
-	}
-	if (x + w > (int)fs->width)
-		w = (int)fs->width - x;
-	if (y + h > (int)fs->height)
-		h = (int)fs->height - y;
-	if (w <= 0 || h <= 0)
+	int sx, sy;
+	if (!clip(fs, &x, &y, &w, &h, &sx, &sy))
 		return false;
 	for (int row = y; row < y + h; row++) {
 		size_t srow = y0_top ? (size_t)row : (size_t)(fs->height - 1 - (uint32_t)row);
@@ -104,6 +105,12 @@ bool qe_framestore_put_from_frame(struct qe_framestore *fs, int x, int y, int w,
 	}
 	add_damage(fs, x, y, x + w, y + h);
 	return true;
+}
+
+bool qe_framestore_frame_fits(uint32_t width, uint32_t height, size_t stride, size_t len)
+{
+	return width && height && stride >= (size_t)width * 4 &&
+	       len >= stride * (height - 1) + (size_t)width * 4;
 }
 
 void qe_framestore_invalidate(struct qe_framestore *fs)

@@ -37,6 +37,9 @@ bool qe_framestore_put(struct qe_framestore *fs, int x, int y, int w, int h,
 bool qe_framestore_put_from_frame(struct qe_framestore *fs, int x, int y, int w, int h,
 				  const uint8_t *frame, size_t frame_stride, size_t frame_len,
 				  bool y0_top);
+/* A whole width x height frame of 32-bit pixels at stride fits in len
+ * bytes (what a Scanout or a shared surface must hold). */
+bool qe_framestore_frame_fits(uint32_t width, uint32_t height, size_t stride, size_t len);
 void qe_framestore_invalidate(struct qe_framestore *fs);
 void qe_framestore_finish(struct qe_framestore *fs);
 /* Takes the damage box (and clears it); false when nothing is damaged. */

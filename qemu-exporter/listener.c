@@ -9,10 +9,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
 
+#include "framestore.h"
 #include "log.h"
 #include "stream.h"
 
@@ -47,7 +49,7 @@ struct qe_listener {
 	uint32_t console;
 	struct qe_stream *stream;
 	struct qe_listener_events events;
-	bool registered, alive, got_picture, warned_format;
+	bool registered, alive, got_picture, warned_format, warned_size;
 	struct shared_frame map, dmabuf;
 };
 
@@ -101,8 +103,18 @@ static int m_scanout(sd_bus_message *m, void *data, sd_bus_error *err)
 		return r;
 	shared_drop(&l->map);
 	shared_drop(&l->dmabuf);
+	/* Checked before the resize: a new picture buffer that the message
+	 * cannot fill would hand the encoder uninitialised memory. */
+	bool fits = qe_framestore_frame_fits(w, h, stride, len);
+	if (!fits && !l->warned_size) {
+		lc_warn("Console_%" PRIu32 ": Scanout %" PRIu32 "x%" PRIu32 " stride %" PRIu32
+			" comes with %zu bytes, too few; such pictures are dropped",
+			l->console, w, h, stride, len);
+		l->warned_size = true;
+	}
 	/* The message is kept, not copied: the encoder converts from it. */
-	if (l->stream && format_ok(l, fmt, false) && qe_stream_resize(l->stream, w, h) == 0)
+	if (l->stream && fits && format_ok(l, fmt, false) &&
+	    qe_stream_resize(l->stream, w, h) == 0)
 		qe_stream_put_message(l->stream, m, px, stride, len);
 	r = reply(m);
 	first_picture(l, "Scanout", w, h);
@@ -126,6 +138,20 @@ static int m_update(sd_bus_message *m, void *data, sd_bus_error *err)
 	return reply(m);
 }
 
+/* The size of a memfd or DMA-BUF (whose inode may have none on older
+ * kernels; it answers SEEK_END). */
+static int shared_size(int fd, size_t *size)
+{
+	struct stat s;
+	if (fstat(fd, &s) < 0)
+		return -errno;
+	off_t end = s.st_size;
+	if (end == 0 && !S_ISREG(s.st_mode) && (end = lseek(fd, 0, SEEK_END)) < 0)
+		return -errno;
+	*size = (size_t)end;
+	return 0;
+}
+
 static int map_shared(struct qe_listener *l, struct shared_frame *f, int fd, bool keep_fd,
 		      size_t offset, uint32_t w, uint32_t h, uint32_t stride, bool y0_top)
 {
@@ -134,6 +160,18 @@ static int map_shared(struct qe_listener *l, struct shared_frame *f, int fd, boo
 		return -EINVAL;
 	f->len = (size_t)stride * h;
 	f->map_len = offset + f->len;
+	/* Reading past the end of the object would be SIGBUS, not an error. */
+	size_t size = 0;
+	int err = shared_size(fd, &size);
+	if (err < 0)
+		return err;
+	if (size < f->map_len) {
+		lc_warn("Console_%" PRIu32 ": shared surface of %zu bytes cannot hold %" PRIu32
+			" rows of %" PRIu32 " bytes at offset %zu",
+			l->console, size, h, stride, offset);
+		*f = (struct shared_frame){ .fd = -1 };
+		return -ERANGE;
+	}
 	void *p = mmap(NULL, f->map_len, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		int r = -errno;

@@ -432,7 +432,8 @@ static sd_bus_message *materialize(struct qe_stream *st, int x, int y, int w, in
 {
 	if (!st->frame_msg)
 		return NULL;
-	bool covers = x <= 0 && y <= 0 && x + w >= (int)st->fs.width && y + h >= (int)st->fs.height;
+	bool covers = x <= 0 && y <= 0 && (int64_t)x + w >= st->fs.width &&
+		      (int64_t)y + h >= st->fs.height;
 	if (!covers) {
 		struct qe_rect keep = st->fs.damage;
 		qe_framestore_put(&st->fs, 0, 0, (int)st->fs.width, (int)st->fs.height,

@@ -17,15 +17,17 @@ run_ctest() { # dir, extra ctest args...
 echo "== build: release + tests =="
 cmake -S "$src" -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
-run_ctest build -LE fuzz
+run_ctest build -LE "fuzz|bench"
 
 echo "== build: ASan + UBSan =="
 cmake -S "$src" -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLC_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
-# The sanitizer build runs the unit, host and VM tests again: leaks and
-# undefined behaviour fail them.
+# The sanitizer build runs the unit, host and VM tests again (leaks and
+# undefined behaviour fail them), less the longest VM scenarios (label
+# "heavy": the 1500-cycle race, all-16-consoles, Mutter), which the
+# normal build runs. Benchmarks (label "bench", -DLC_BENCH=ON) are not tests.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_ctest build-asan -LE fuzz
+  run_ctest build-asan -LE "fuzz|bench|heavy"
 
 echo "== build: libFuzzer (clang) =="
 CC=clang cmake -S "$src" -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DLC_FUZZ=ON -DLC_VM_TESTS=OFF >/dev/null

@@ -236,7 +236,8 @@ int ll_launch_run(const struct ll_options *o)
 	l.lease = o->helix_socket
 			  ? ll_lease_helix_acquire(o->helix_socket, o->output, o->width, o->height,
 						   o->ready_timeout_ms)
-			  : ll_lease_wayland_acquire(o->wayland_socket, o->output, o->ready_timeout_ms);
+			  : ll_lease_wayland_acquire(o->wayland_socket, o->output, o->width, o->height,
+						     o->ready_timeout_ms);
 	if (!l.lease)
 		goto out;
 	lc_info("lease granted: connector=%s scanout=%d key=%s after_ms=%lld", l.lease->info.connector,

@@ -40,8 +40,11 @@ struct ll_lease {
 	void *magic_data;
 };
 
-/* The lease for output (NULL: any free one). NULL on failure, logged. */
-struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output, int timeout_ms);
+/* The lease for output (NULL: any free one). NULL on failure, logged.
+ * width x height (0x0: the broker's default) is the mode of an output the
+ * broker must turn on; over Wayland it needs leasecast_lease_manager_v1. */
+struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output, uint32_t width,
+					  uint32_t height, int timeout_ms);
 struct ll_lease *ll_lease_helix_acquire(const char *socket, const char *output, uint32_t width,
 					uint32_t height, int timeout_ms);
 

@@ -289,7 +289,8 @@ static const struct ll_lease_impl wl_impl = {
 	.destroy = wl_destroy,
 };
 
-struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output, int timeout_ms)
+struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output, uint32_t width,
+					  uint32_t height, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	struct wl_lease *l = calloc(1, sizeof(*l));
@@ -311,6 +312,13 @@ struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output
 		lc_err("%s offers no wp_drm_lease_device_v1", socket);
 		goto fail;
 	}
+	/* wp_drm_lease_v1 cannot carry a size: an explicit --size must not
+	 * silently become the broker's default. */
+	if (width && !l->manager) {
+		lc_err("--size %ux%u needs leasecast_lease_manager_v1, which %s does not offer", width,
+		       height, socket);
+		goto fail;
+	}
 	if (wait_for(l, &l->device_done, deadline) < 0)
 		goto lost;
 
@@ -327,10 +335,15 @@ struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output
 	}
 	snprintf(l->base.info.connector, sizeof(l->base.info.connector), "%s", pick->name);
 	l->base.info.scanout_id = ll_scanout_from_connector(pick->name);
-	lc_info("requesting a lease on %s", pick->name);
-
 	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(l->device);
 	wp_drm_lease_request_v1_request_connector(req, pick->obj);
+	if (width) {
+		lc_info("requesting a lease on %s (%ux%u if it must be turned on)", pick->name, width,
+			height);
+		leasecast_lease_manager_v1_set_requested_size(l->manager, req, width, height);
+	} else {
+		lc_info("requesting a lease on %s", pick->name);
+	}
 	l->lease = wp_drm_lease_request_v1_submit(req);
 	wp_drm_lease_v1_add_listener(l->lease, &lease_listener, l);
 	if (l->manager) {

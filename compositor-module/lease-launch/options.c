@@ -23,7 +23,7 @@ static const char usage[] =
 	"  --wayland-socket PATH   lease through wp_drm_lease_v1 there (default /run/leasecast/wayland-0)\n"
 	"  --helix-socket PATH     lease through the Helix lease socket instead\n"
 	"  --output NAME           lease this connector (default: any free one)\n"
-	"  --size WxH              requested mode for an output that must be turned on (Helix)\n"
+	"  --size WxH              requested mode for an output that must be turned on\n"
 	"  --user USER             run the compositor as USER (default: the caller)\n"
 	"  --shim PATH             leasecast-logind-shim to run\n"
 	"  --bus-policy FILE       the shim's D-Bus policy for the private system bus\n"

@@ -9,7 +9,7 @@ struct ll_options {
 	const char *wayland_socket; /* wp_drm_lease_v1 (default) */
 	const char *helix_socket;   /* set: the Helix lease socket instead */
 	const char *output;         /* connector name, NULL: any free one */
-	uint32_t width, height;     /* requested size (Helix; 0x0: the broker's default) */
+	uint32_t width, height;     /* requested size (0x0: the broker's default) */
 	const char *user;           /* compositor's user, NULL: the caller */
 	const char *shim;           /* leasecast-logind-shim, NULL: next to us or installed */
 	const char *bus_policy;     /* the shim's policy file for the private bus */

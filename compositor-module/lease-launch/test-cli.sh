@@ -45,5 +45,45 @@ PY
 	expect helix-garbage 1 "bad lease reply" "$ll" --helix-socket "$tmp/helix.sock" --no-private-bus -- touch "$marker"
 	wait "$srv"
 fi
+# A Wayland "broker" with wp_drm_lease_device_v1 but no
+# leasecast_lease_manager_v1: an explicit --size can not be carried, so
+# lease-launch must refuse instead of leasing at the broker's default size.
+if command -v python3 >/dev/null; then
+	python3 - "$tmp/wayland.sock" <<'PY' &
+import socket, struct, sys
+def msg(obj, op, payload=b""):
+    return struct.pack("<II", obj, (8 + len(payload)) << 16 | op) + payload
+def string(s):
+    b = s.encode() + b"\0"
+    return struct.pack("<I", len(b)) + b + b"\0" * (-len(b) % 4)
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+buf = b""
+while True:
+    d = c.recv(4096)
+    if not d:
+        break
+    buf += d
+    while len(buf) >= 8:
+        obj, so = struct.unpack("<II", buf[:8])
+        size, op = so >> 16, so & 0xffff
+        if len(buf) < size:
+            break
+        body, buf = buf[8:size], buf[size:]
+        if obj == 1 and op == 1:  # wl_display.get_registry
+            (reg,) = struct.unpack("<I", body[:4])
+            c.sendall(msg(reg, 0, struct.pack("<I", 1) + string("wp_drm_lease_device_v1") +
+                          struct.pack("<I", 1)))
+        elif obj == 1 and op == 0:  # wl_display.sync
+            (cb,) = struct.unpack("<I", body[:4])
+            c.sendall(msg(cb, 0, struct.pack("<I", 0)) + msg(1, 1, struct.pack("<I", cb)))
+c.close()
+PY
+	srv=$!
+	for _ in $(seq 50); do [ -S "$tmp/wayland.sock" ] && break; sleep 0.1; done
+	expect wayland-size-no-manager 1 "needs leasecast_lease_manager_v1" \
+		"$ll" --wayland-socket "$tmp/wayland.sock" --size 1280x720 --no-private-bus -- touch "$marker"
+	wait "$srv"
+fi
 [ ! -e "$marker" ] || { echo "FAIL the compositor ran after a failure"; fail=1; }
 exit $fail

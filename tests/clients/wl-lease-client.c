@@ -112,6 +112,8 @@ struct options {
 	size_t n_names;
 	const char *key_out;   /* lease-info: write the stream key here */
 	const char *hold_file; /* lease-info: hold the lease until it exists */
+	uint32_t width, height; /* --size: set_requested_size before submit */
+	bool size_given;
 };
 
 static struct options opt = {
@@ -528,6 +530,14 @@ static struct lease *lease_submit(struct client *c, size_t dev_index,
 		wp_drm_lease_device_v1_create_lease_request(c->devices[dev_index].obj);
 	for (size_t i = 0; i < n; i++)
 		wp_drm_lease_request_v1_request_connector(req, conns[i]->obj);
+	if (opt.size_given) {
+		if (!c->lc_manager)
+			fail("%s: --size needs the leasecast_lease_manager_v1 global", c->tag);
+		/* A decoy first: the broker must use the later call's size. */
+		leasecast_lease_manager_v1_set_requested_size(c->lc_manager, req, 640, 480);
+		leasecast_lease_manager_v1_set_requested_size(c->lc_manager, req, opt.width,
+							      opt.height);
+	}
 	l->obj = wp_drm_lease_request_v1_submit(req);
 	wp_drm_lease_v1_add_listener(l->obj, &lease_listener, l);
 	wl_display_flush(c->display);
@@ -786,6 +796,9 @@ static int cmd_lease(void)
 		       res.flips_done, res.flip_ms);
 		if (res.flips_done != opt.flips)
 			fail("%s: %u of %u flips completed", opt.names[i], res.flips_done, opt.flips);
+		if (opt.size_given && (res.width != opt.width || res.height != opt.height))
+			fail("%s: mode %ux%u, requested %ux%u", opt.names[i], res.width, res.height,
+			     opt.width, opt.height);
 	}
 	ok("lease drives its output(s)");
 
@@ -932,6 +945,29 @@ static int cmd_err_empty(void)
 	expect_protocol_error(c, &wp_drm_lease_request_v1_interface, true,
 			      WP_DRM_LEASE_REQUEST_V1_ERROR_EMPTY_LEASE);
 	wp_drm_lease_v1_destroy(l);
+	client_disconnect(c);
+	return 0;
+}
+
+/* set_requested_size out of 1..16384 (--size, e.g. 0x0): invalid_size on
+ * the manager, before any submit. */
+static int cmd_err_size(void)
+{
+	if (!opt.size_given)
+		fail("err-size needs --size");
+	struct client *c = client_connect("A");
+	if (!c->lc_manager)
+		fail("no leasecast_lease_manager_v1 global");
+	struct connector *conn = opt.n_names ? need_live(c, 0, opt.names[0]) : c->devices[0].connectors;
+	if (!conn)
+		fail("no connector offered");
+	struct wp_drm_lease_request_v1 *req =
+		wp_drm_lease_device_v1_create_lease_request(c->devices[0].obj);
+	wp_drm_lease_request_v1_request_connector(req, conn->obj);
+	leasecast_lease_manager_v1_set_requested_size(c->lc_manager, req, opt.width, opt.height);
+	expect_protocol_error(c, &leasecast_lease_manager_v1_interface, false,
+			      LEASECAST_LEASE_MANAGER_V1_ERROR_INVALID_SIZE);
+	wp_drm_lease_request_v1_destroy(req);
 	client_disconnect(c);
 	return 0;
 }
@@ -1337,13 +1373,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: lc-wl-lease-client [--socket PATH] [--timeout-ms N] SUBCOMMAND [NAME...]\n"
-		"         [--flip N] [--hold-ms N] [--expect-count N]\n"
+		"         [--flip N] [--hold-ms N] [--expect-count N] [--size WxH]\n"
 		"subcommands:\n"
 		"  conformance [NAME...]      bind order, drm_fd; NAMEs must not be offered\n"
-		"  lease NAME...              lease, modeset+flip, withdraw/re-offer checks\n"
+		"  lease NAME...              lease, modeset+flip, withdraw/re-offer checks;\n"
+		"                             --size: set_requested_size (after a 640x480\n"
+		"                             decoy), the mode must be WxH\n"
 		"  lease-concurrent X Y       two clients lease X and Y at once\n"
 		"  lease-contended X          two clients race for X: one fd, one finished\n"
 		"  err-duplicate [X] | err-empty | err-wrong-device\n"
+		"  err-size [X] --size WxH    bad size (0x0): invalid_size on the manager\n"
 		"  release-released | release-twice\n"
 		"  withdrawn-finished X       stale connector -> finished, no error\n"
 		"  lease-then-close-fd X      closing the lease fd -> finished\n"
@@ -1384,6 +1423,20 @@ int main(int argc, char **argv)
 			opt.key_out = argv[++i];
 		} else if (strcmp(a, "--hold-file") == 0 && has_arg) {
 			opt.hold_file = argv[++i];
+		} else if (strcmp(a, "--size") == 0 && has_arg) {
+			const char *v = argv[++i];
+			char *end;
+			/* Any uint32 pair: err-size sends out-of-range ones on purpose. */
+			unsigned long w = strtoul(v, &end, 10);
+			if (end == v || *end != 'x')
+				fail("bad --size: %s", v);
+			const char *hp = end + 1;
+			unsigned long h = strtoul(hp, &end, 10);
+			if (end == hp || *end || w > UINT32_MAX || h > UINT32_MAX)
+				fail("bad --size: %s", v);
+			opt.width = (uint32_t)w;
+			opt.height = (uint32_t)h;
+			opt.size_given = true;
 		} else if (strcmp(a, "--expect-count") == 0 && has_arg) {
 			opt.expect_count = (int)parse_num(argv[++i], a);
 		} else if (a[0] == '-') {
@@ -1419,6 +1472,7 @@ int main(int argc, char **argv)
 		{"err-duplicate", cmd_err_duplicate},
 		{"err-empty", cmd_err_empty},
 		{"err-wrong-device", cmd_err_wrong_device},
+		{"err-size", cmd_err_size},
 		{"release-released", cmd_release_released},
 		{"release-twice", cmd_release_twice},
 		{"withdrawn-finished", cmd_withdrawn_finished},

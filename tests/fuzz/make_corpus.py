@@ -96,6 +96,77 @@ LEASE = {
 }
 
 
+def u24(v):
+    return struct.pack("<I", v)[:3]
+
+
+# fuzz_exporter_listener: one opcode per listener call, then its arguments
+# little-endian (see the target's switch); a format selector byte below 224
+# means the exporter's own 32-bit xRGB.
+def scanout(w, h, stride=None, data=None):
+    stride = stride if stride is not None else w * 4
+    data = data if data is not None else bytes(range(256)) * (stride * h // 256 + 1)
+    data = data[:stride * h]
+    return struct.pack("<BHHIB", 0, w, h, stride, 0) + u24(len(data)) + data
+
+
+def update(x, y, w, h):
+    data = bytes([0x40]) * (w * h * 4)
+    return struct.pack("<BiiiiIB", 1, x, y, w, h, w * 4, 0) + u24(len(data)) + data
+
+
+def scanout_map(shm, offset, w, h, stride):
+    return struct.pack("<B", 2) + u24(shm) + u24(offset) + struct.pack("<HHIB", w, h, stride, 0)
+
+
+def rect(op, x, y, w, h):
+    return struct.pack("<Biiii", op, x, y, w, h)
+
+
+def scanout_dmabuf(shm, w, h, stride, y0_top):
+    return struct.pack("<B", 5) + u24(shm) + struct.pack("<HHIBB", w, h, stride, 0, y0_top)
+
+
+def listener_cursor(w, h, hx, hy):
+    data = bytes([0xff, 0, 0, 0x80]) * (w * h)
+    return struct.pack("<BHHii", 6, w, h, hx, hy) + u24(len(data)) + data
+
+
+LISTENER = {
+    "scanout": scanout(16, 8),
+    "scanout-update": scanout(16, 8) + update(2, 2, 4, 4) + update(-2, 6, 8, 4),
+    "scanout-short": scanout(16, 8, data=bytes(100)),
+    "scanout-padded-stride": scanout(10, 4, stride=48),
+    "map-update": scanout_map(64 * 16, 0, 16, 16, 64) + rect(3, 0, 0, 16, 16) +
+                  rect(3, 8, 8, 100, 100),
+    "map-offset": scanout_map(4096 + 32 * 8, 4096, 8, 8, 32) + rect(3, 1, 1, 2, 2),
+    "dmabuf-bottom-up": scanout_dmabuf(32 * 8, 8, 8, 32, 0) + rect(4, 0, 0, 8, 2),
+    "dmabuf-top-down": scanout_dmabuf(32 * 8, 8, 8, 32, 1) + rect(4, 4, 4, 4, 4),
+    "cursor": listener_cursor(4, 4, 1, 1) + struct.pack("<BiiB", 7, 100, 200, 1),
+    "cursor-bad-hotspot": listener_cursor(2, 2, 5, 5),
+    "mouse-hide": struct.pack("<BiiB", 7, -5, -5, 0),
+    "disable-then-update": scanout(8, 8) + struct.pack("<B", 8) + update(0, 0, 8, 8),
+}
+
+# fuzz_exporter_client: an options byte (1: control key, 2: open control,
+# 4: plain SUBSCRIBE allowed), then what the client sends.
+CLIENT = {
+    "ping": b"\x00" + HXFR["ping"],
+    "hello-auth": b"\x01" + HXFR["hello"] + HXFR["auth"] + HXFR["ping"],
+    "auth-without-hello": b"\x01" + HXFR["auth"],
+    "broker": b"\x03" + HXFR["broker-session"],
+    "subscriber": b"\x04" + HXFR["hello"] + HXFR["subscribe"] + HXFR["keyframe-req"] +
+                  HXFR["config-req"],
+    "subscriber-keyed": b"\x00" + HXFR["subscribe-keyed"],
+    "control-open": b"\x02" + HXFR["enable"] + HXFR["disable"] + HXFR["stream-key-req"] +
+                    HXFR["stream-key-revoke"],
+    "skippable-then-ping": b"\x00" + HXFR["session"],
+    "server-messages": b"\x00" + HXFR["hello-resp"] + HXFR["frame"] + HXFR["error"],
+    "bad-magic": b"\x00" + b"XXXX" + bytes(8) + HXFR["ping"],
+    "truncated": b"\x00" + HXFR["hello"][:10],
+}
+
+
 def write(name, seeds):
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
@@ -106,3 +177,5 @@ def write(name, seeds):
 
 write("hxfr", HXFR)
 write("helix-lease", LEASE)
+write("exporter-listener", LISTENER)
+write("exporter-client", CLIENT)
