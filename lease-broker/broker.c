@@ -32,6 +32,16 @@
  * goes again, at most MAX_DISABLE_REASSERTS times. */
 #define REASSERT_FIRST_MS 750
 #define MAX_DISABLE_REASSERTS 3
+/* Display-change pacing: the broker must not provoke that race itself. Per
+ * card, at most one ENABLE or DISABLE is in flight in the guest: the next
+ * is sent once the previous is reflected (a HOTPLUG uevent arrived and a
+ * full probe of that output shows it connected, or disconnected), or
+ * PACE_BOUND_MS after it was sent (then anyway: the re-asserts above still
+ * cover a loss). The others wait in FIFO order, at most one per output. A
+ * queued change that its output no longer needs is dropped, not sent. */
+#define PACE_BOUND_MS 250
+
+enum pace_change { PACE_NONE, PACE_ENABLE, PACE_DISABLE };
 
 struct lb_broker {
 	struct wl_display *display;
@@ -318,7 +328,8 @@ static int lease_timeout(void *data)
 /* A full probe of an output we are turning on. */
 static void output_check_enabled(struct lb_output *o)
 {
-	if (o->state != LB_OUTPUT_ENABLING)
+	/* Until its ENABLE has left, connected is a DISABLE not yet seen. */
+	if (o->state != LB_OUTPUT_ENABLING || o->pace_queued == PACE_ENABLE)
 		return;
 	int r = lb_card_probe_output(o);
 	if (r == 1) {
@@ -327,6 +338,118 @@ static void output_check_enabled(struct lb_output *o)
 		if (o->lease)
 			lease_schedule(impl(o->lease));
 	}
+}
+
+static void enable_done(void *data, bool ok, const char *msg);
+static void disable_done(void *data, bool ok, const char *msg);
+static void pace_next(struct lb_card *card);
+
+static void pace_done(struct lb_card *card)
+{
+	card->pace_inflight = NULL;
+	if (card->pace_timer)
+		wl_event_source_timer_update(card->pace_timer, 0);
+	pace_next(card);
+}
+
+static int pace_bound(void *data)
+{
+	struct lb_card *card = data;
+	if (card->pace_inflight)
+		lc_debug("%s: the guest shows no change of %s %d ms after it was sent: sending "
+			 "the next", card->path, card->pace_inflight->name, PACE_BOUND_MS);
+	pace_done(card);
+	return 0;
+}
+
+/* Sends the change now. False when the exporter link cannot take it. */
+static bool pace_send(struct lb_output *o, enum pace_change c)
+{
+	struct lb_card *card = o->card;
+	struct lb_broker *b = card->broker;
+	lb_exporter_req_cancel(o->scanout_req);
+	o->scanout_req = NULL;
+	if (c == PACE_ENABLE) {
+		if (!o->lease)
+			return false;
+		const struct lease_impl *li = impl(o->lease);
+		o->scanout_req = lb_exporter_enable(b->exporter, (uint32_t)o->scanout_id, li->width,
+						    li->height, li->refresh_hz,
+						    b->cfg->enable_timeout_ms, enable_done, o);
+	} else {
+		o->scanout_req = lb_exporter_disable(b->exporter, (uint32_t)o->scanout_id,
+						     b->cfg->enable_timeout_ms, disable_done, o);
+	}
+	if (!o->scanout_req)
+		return false;
+	o->host_on = c == PACE_ENABLE;
+	if (!card->pace_timer)
+		card->pace_timer = wl_event_loop_add_timer(b->loop, pace_bound, card);
+	/* Unpaced (no timer, or --no-display-pacing): the re-asserts still recover. */
+	if (card->pace_timer && b->cfg->display_pacing) {
+		card->pace_inflight = o;
+		card->pace_expect_on = o->host_on;
+		wl_event_source_timer_update(card->pace_timer, PACE_BOUND_MS);
+	}
+	return true;
+}
+
+/* Sends the change if the guest has none in flight, else queues it (a
+ * change already queued for the output is replaced in place). False when
+ * it was to go now and the exporter link could not take it. */
+static bool pace_submit(struct lb_output *o, enum pace_change c)
+{
+	struct lb_card *card = o->card;
+	if (o->pace_queued) {
+		o->pace_queued = c;
+		return true;
+	}
+	if (!card->pace_inflight && wl_list_empty(&card->pace_queue))
+		return pace_send(o, c);
+	o->pace_queued = c;
+	wl_list_insert(card->pace_queue.prev, &o->pace_link);
+	return true;
+}
+
+static void pace_unqueue(struct lb_output *o)
+{
+	if (!o->pace_queued)
+		return;
+	wl_list_remove(&o->pace_link);
+	o->pace_queued = PACE_NONE;
+}
+
+static void pace_next(struct lb_card *card)
+{
+	/* A lease_finish below may destroy a lease, which queues and sends
+	 * changes of its own: take the queue afresh on every turn. */
+	while (!card->pace_inflight && !wl_list_empty(&card->pace_queue)) {
+		struct lb_output *o = wl_container_of(card->pace_queue.next, o, pace_link);
+		enum pace_change c = o->pace_queued;
+		pace_unqueue(o);
+		if (pace_send(o, c))
+			continue;
+		lc_warn("%s: cannot send its %s: too many exporter requests in flight", o->name,
+			c == PACE_ENABLE ? "ENABLE" : "DISABLE");
+		if (c == PACE_ENABLE && o->state == LB_OUTPUT_ENABLING) {
+			o->state = LB_OUTPUT_OFF;
+			if (o->lease)
+				lease_finish(impl(o->lease), "too many exporter requests in flight");
+		} else if (c == PACE_DISABLE && o->state == LB_OUTPUT_DISABLING) {
+			o->state = LB_OUTPUT_OFF;
+		}
+	}
+}
+
+/* After a HOTPLUG: is the change in flight reflected in the guest? */
+static void pace_check(struct lb_card *card)
+{
+	struct lb_output *o = card->pace_inflight;
+	if (!o)
+		return;
+	int r = lb_card_probe_output(o);
+	if (r >= 0 && (r == 1) == card->pace_expect_on)
+		pace_done(card);
 }
 
 static int output_reassert(void *data);
@@ -349,7 +472,6 @@ static void reassert_arm(struct lb_output *o)
 		wl_event_source_timer_update(o->reassert, (int)o->reassert_ms);
 }
 
-static void enable_done(void *data, bool ok, const char *msg);
 static bool reassert_disable(struct lb_output *o);
 
 /* Fires a while after the host confirmed an ENABLE or DISABLE of ours. */
@@ -368,22 +490,19 @@ static int output_reassert(void *data)
 	}
 	/* The host has had this output on for a while and the guest still
 	 * shows it disconnected: it lost the display event. */
-	if (o->state != LB_OUTPUT_ENABLING || !o->lease || o->scanout_req || !b->exporter)
+	if (o->state != LB_OUTPUT_ENABLING || !o->lease || o->scanout_req || o->pace_queued ||
+	    !b->exporter)
 		return 0;
 	/* A HOTPLUG uevent may have been lost instead (netlink overrun). */
 	output_check_enabled(o);
 	if (o->state != LB_OUTPUT_ENABLING)
 		return 0;
-	struct lease_impl *li = impl(o->lease);
 	lc_info("re-asserting scanout %d: guest missed the display event (%s not connected %u ms "
 		"after the host's ENABLE)",
 		o->scanout_id, o->name, o->reassert_ms);
 	o->reasserts++;
 	o->reassert_ms *= 2;
-	o->scanout_req = lb_exporter_enable(b->exporter, (uint32_t)o->scanout_id, li->width,
-					    li->height, li->refresh_hz, b->cfg->enable_timeout_ms,
-					    enable_done, o);
-	if (!o->scanout_req)
+	if (!pace_submit(o, PACE_ENABLE))
 		reassert_arm(o); /* exporter queue full: try again later */
 	return 0;
 }
@@ -395,9 +514,13 @@ static void enable_done(void *data, bool ok, const char *msg)
 	if (o->state != LB_OUTPUT_ENABLING)
 		return;
 	if (!ok) {
+		struct lb_card *card = o->card;
 		o->state = LB_OUTPUT_OFF;
+		o->host_on = false;
 		if (o->lease)
 			lease_finish(impl(o->lease), msg ? msg : "exporter refused to enable the output");
+		if (card->pace_inflight == o) /* nothing changed in the guest */
+			pace_done(card);
 		return;
 	}
 	/* The host has it on; the guest learns it through HOTPLUG, but it may
@@ -419,6 +542,8 @@ static void disable_done(void *data, bool ok, const char *msg)
 		if (ok)
 			reassert_arm(o);
 	}
+	if (!ok && o->card->pace_inflight == o)
+		pace_done(o->card);
 }
 
 /* A probe found an output we turned off still connected: the guest may have
@@ -426,7 +551,7 @@ static void disable_done(void *data, bool ok, const char *msg)
 static bool reassert_disable(struct lb_output *o)
 {
 	struct lb_broker *b = o->card->broker;
-	if (!o->turned_off || o->scanout_req || !b->exporter)
+	if (!o->turned_off || o->scanout_req || o->pace_queued || !b->exporter)
 		return false;
 	if (o->reasserts >= MAX_DISABLE_REASSERTS) {
 		lc_warn("%s stays connected after %u DISABLEs: taking it as turned on by someone "
@@ -438,9 +563,7 @@ static bool reassert_disable(struct lb_output *o)
 		"after the host's DISABLE)",
 		o->scanout_id, o->name);
 	unsigned n = o->reasserts + 1;
-	o->scanout_req = lb_exporter_disable(b->exporter, (uint32_t)o->scanout_id,
-					     b->cfg->enable_timeout_ms, disable_done, o);
-	if (!o->scanout_req)
+	if (!pace_submit(o, PACE_DISABLE))
 		return false;
 	o->state = LB_OUTPUT_DISABLING; /* still offerable: no signal */
 	o->reasserts = n;
@@ -458,18 +581,46 @@ static unsigned count_leases_of(struct lb_broker *b, uid_t uid)
 	return n;
 }
 
+/* Lower is cheaper to lease: connected (no enabling), then still on with
+ * its DISABLE not sent yet (dropping it is enough), then off, then turning
+ * off (enabling it again waits behind the DISABLE). */
+static int pick_rank(const struct lb_output *o)
+{
+	switch (o->state) {
+	case LB_OUTPUT_ON: return 0;
+	case LB_OUTPUT_DISABLING: return o->pace_queued == PACE_DISABLE && o->host_on ? 1 : 3;
+	case LB_OUTPUT_OFF: return 2;
+	case LB_OUTPUT_ENABLING: break;
+	}
+	return 4;
+}
+
 static struct lb_output *pick_output(struct lb_card *card)
 {
-	/* Already connected first (no enabling), then off, then still
-	 * turning off (enabling it again waits behind the DISABLE). */
-	static const enum lb_output_state order[] = {LB_OUTPUT_ON, LB_OUTPUT_OFF, LB_OUTPUT_DISABLING};
-	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
-		struct lb_output *o;
-		wl_list_for_each(o, &card->outputs, link)
-			if (o->state == order[k] && lb_output_is_offerable(o))
-				return o;
+	struct lb_output *best = NULL, *o;
+	wl_list_for_each(o, &card->outputs, link)
+		if (lb_output_is_offerable(o) && (!best || pick_rank(o) < pick_rank(best)))
+			best = o;
+	return best;
+}
+
+/* An output whose lease is gone: off again, offerable meanwhile. */
+static void output_turn_off(struct lb_output *o)
+{
+	struct lb_broker *b = o->card->broker;
+	if (!o->card->has_exporter || o->scanout_id < 0 || !b->exporter)
+		return;
+	lb_exporter_req_cancel(o->scanout_req);
+	o->scanout_req = NULL;
+	reassert_reset(o);
+	if (o->pace_queued == PACE_ENABLE) {
+		pace_unqueue(o);
+		if (!o->host_on) { /* its ENABLE never left: nothing to undo */
+			o->state = LB_OUTPUT_OFF;
+			return;
+		}
 	}
-	return NULL;
+	o->state = pace_submit(o, PACE_DISABLE) ? LB_OUTPUT_DISABLING : LB_OUTPUT_OFF;
 }
 
 struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_params *p,
@@ -549,28 +700,37 @@ struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_par
 	li->height = p->height ? p->height : 1080;
 	li->refresh_hz = p->refresh_hz ? p->refresh_hz : DEFAULT_REFRESH_HZ;
 
-	/* Turn on what is off; all or nothing. */
-	bool enabling = false;
+	/* Turn on what is off; all or nothing. The ENABLEs (pace_send) take
+	 * the mode from the lease. */
+	for (size_t i = 0; i < n; i++) {
+		l->outputs[i] = outs[i];
+		outs[i]->lease = l;
+	}
+	l->n_outputs = n;
+	bool enabling = false, touched[LB_MAX_LEASE_OUTPUTS] = {false};
 	for (size_t i = 0; i < n; i++) {
 		struct lb_output *o = outs[i];
 		if (o->state == LB_OUTPUT_ON)
 			continue;
+		touched[i] = true;
+		if (o->pace_queued == PACE_DISABLE) {
+			/* Its DISABLE never left: if the guest shows it on, it is. */
+			pace_unqueue(o);
+			if (o->host_on && lb_card_probe_output(o) == 1) {
+				o->state = LB_OUTPUT_ON;
+				continue;
+			}
+		}
 		lb_exporter_req_cancel(o->scanout_req); /* a DISABLE still in flight */
 		o->scanout_req = NULL;
 		reassert_reset(o);
-		o->scanout_req = lb_exporter_enable(b->exporter, (uint32_t)o->scanout_id, li->width,
-						    li->height, li->refresh_hz,
-						    b->cfg->enable_timeout_ms, enable_done, o);
-		if (!o->scanout_req) {
-			for (size_t j = 0; j < i; j++) {
-				if (outs[j]->state == LB_OUTPUT_ENABLING) {
-					lb_exporter_req_cancel(outs[j]->scanout_req);
-					outs[j]->scanout_req = lb_exporter_disable(
-						b->exporter, (uint32_t)outs[j]->scanout_id,
-						b->cfg->enable_timeout_ms, disable_done, outs[j]);
-					outs[j]->state = outs[j]->scanout_req ? LB_OUTPUT_DISABLING : LB_OUTPUT_OFF;
-				}
-			}
+		if (!pace_submit(o, PACE_ENABLE)) {
+			o->state = LB_OUTPUT_OFF;
+			for (size_t j = 0; j < i; j++)
+				if (touched[j])
+					output_turn_off(outs[j]);
+			for (size_t j = 0; j < n; j++)
+				outs[j]->lease = NULL;
 			free(li);
 			snprintf(err, err_len, "too many exporter requests in flight");
 			return NULL;
@@ -578,11 +738,6 @@ struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_par
 		o->state = LB_OUTPUT_ENABLING;
 		enabling = true;
 	}
-	for (size_t i = 0; i < n; i++) {
-		l->outputs[i] = outs[i];
-		outs[i]->lease = l;
-	}
-	l->n_outputs = n;
 	wl_list_insert(b->leases.prev, &l->link);
 	if (enabling) {
 		li->timer = wl_event_loop_add_timer(b->loop, lease_timeout, li);
@@ -654,13 +809,7 @@ static void lease_destroy_now(struct lease_impl *li)
 					    b->cfg->enable_timeout_ms, NULL, NULL))
 			lc_warn("lease %u: cannot queue the revoke of %s's stream key", l->id,
 				o->name);
-		if (o->card->has_exporter && o->scanout_id >= 0 && b->exporter) {
-			lb_exporter_req_cancel(o->scanout_req);
-			reassert_reset(o);
-			o->scanout_req = lb_exporter_disable(b->exporter, (uint32_t)o->scanout_id,
-							     b->cfg->enable_timeout_ms, disable_done, o);
-			o->state = o->scanout_req ? LB_OUTPUT_DISABLING : LB_OUTPUT_OFF;
-		}
+		output_turn_off(o);
 		if (lb_output_is_offerable(o))
 			wl_signal_emit_mutable(&o->card->events.output_offered, o);
 	}
@@ -748,6 +897,7 @@ static void handle_hotplug(void *data, dev_t dev)
 				wl_signal_emit_mutable(now ? &card->events.output_offered
 							   : &card->events.output_withdrawn, o);
 		}
+		pace_check(card);
 	}
 }
 
@@ -804,6 +954,10 @@ struct lb_broker *lb_broker_create(struct wl_display *display, const struct lb_c
 		if (!card)
 			goto fail;
 		wl_list_insert(b->cards.prev, &card->link);
+		wl_list_init(&card->pace_queue);
+		struct lb_output *o;
+		wl_list_for_each(o, &card->outputs, link)
+			o->host_on = o->state == LB_OUTPUT_ON;
 	}
 	struct lb_uevent_handler h = {.hotplug = handle_hotplug, .lease = handle_lease_event, .data = b};
 	b->uevent = lb_uevent_create(b->loop, &h);
@@ -848,9 +1002,18 @@ void lb_broker_destroy(struct lb_broker *b)
 		lc_warn("lease %u still held at shutdown: ending it", l->id);
 		lease_destroy_now(impl(l));
 	}
+	/* Last DISABLEs: no time to pace them, the link flushes what it has. */
+	struct lb_card *card, *ctmp;
+	wl_list_for_each(card, &b->cards, link) {
+		while (!wl_list_empty(&card->pace_queue)) {
+			struct lb_output *o = wl_container_of(card->pace_queue.next, o, pace_link);
+			enum pace_change c = o->pace_queued;
+			pace_unqueue(o);
+			pace_send(o, c);
+		}
+	}
 	lb_exporter_link_destroy(b->exporter);
 	lb_uevent_destroy(b->uevent);
-	struct lb_card *card, *ctmp;
 	wl_list_for_each_safe(card, ctmp, &b->cards, link) {
 		/* Pending exporter requests are gone with the link. */
 		struct lb_output *o;
@@ -859,7 +1022,12 @@ void lb_broker_destroy(struct lb_broker *b)
 			if (o->reassert)
 				wl_event_source_remove(o->reassert);
 			o->reassert = NULL;
+			pace_unqueue(o);
 		}
+		if (card->pace_timer)
+			wl_event_source_remove(card->pace_timer);
+		card->pace_timer = NULL;
+		card->pace_inflight = NULL;
 		lb_card_destroy(card);
 	}
 	free(b);

@@ -54,6 +54,10 @@ struct lb_output {
 	unsigned reassert_ms;        /* next re-assert interval */
 	unsigned reasserts;          /* re-sent requests since the last change */
 	bool turned_off;             /* off by our DISABLE: must probe disconnected */
+	/* private to broker.c: display-change pacing (see broker.c) */
+	struct wl_list pace_link;    /* lb_card.pace_queue, while pace_queued */
+	int pace_queued;             /* the change waiting for its turn, or 0 */
+	bool host_on;                /* the last change sent was an ENABLE */
 };
 
 struct lb_card {
@@ -64,6 +68,12 @@ struct lb_card {
 	dev_t dev;
 	bool has_exporter;           /* outputs can be turned on on demand */
 	struct wl_list outputs;
+	/* private to broker.c: the display change in flight in the guest and
+	 * those waiting behind it (lb_output.pace_link, FIFO) */
+	struct lb_output *pace_inflight;
+	bool pace_expect_on;
+	struct wl_event_source *pace_timer;
+	struct wl_list pace_queue;
 	struct {
 		/* data: struct lb_output*. offered: became leasable (free and
 		 * either connected or enable-able); withdrawn: no longer. */

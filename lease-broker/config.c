@@ -25,6 +25,9 @@ static const char usage[] =
 	"  --max-leases-per-uid N   quota for non-root holders (default 4; 0: unlimited)\n"
 	"  --enable-timeout-ms N    how long an output may take to come up (default 5000)\n"
 	"  --no-auth-magic          refuse lease holders' DRM magic authentication\n"
+	"  --no-display-pacing      send display changes without waiting for the guest\n"
+	"                           to show the previous one (diagnostics: exercises the\n"
+	"                           lost-display-event recovery)\n"
 	"  --log-level L            error|warn|info|debug (default info)\n"
 	"  --status                 print a running broker's outputs and leases as JSON\n";
 
@@ -44,7 +47,7 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 	enum {
 		OPT_DEVICE = 256, OPT_HELIX, OPT_WAYLAND, OPT_NO_WAYLAND, OPT_EXPORTER,
 		OPT_EXPORTER_AUTH, OPT_KEY, OPT_RESERVE, OPT_GROUP, OPT_ALLOW_UID, OPT_MAX,
-		OPT_TIMEOUT, OPT_NO_AUTH_MAGIC, OPT_LOG, OPT_STATUS, OPT_HELP,
+		OPT_TIMEOUT, OPT_NO_AUTH_MAGIC, OPT_NO_PACING, OPT_LOG, OPT_STATUS, OPT_HELP,
 	};
 	static const struct option opts[] = {
 		{"device", required_argument, NULL, OPT_DEVICE},
@@ -60,6 +63,7 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 		{"max-leases-per-uid", required_argument, NULL, OPT_MAX},
 		{"enable-timeout-ms", required_argument, NULL, OPT_TIMEOUT},
 		{"no-auth-magic", no_argument, NULL, OPT_NO_AUTH_MAGIC},
+		{"no-display-pacing", no_argument, NULL, OPT_NO_PACING},
 		{"log-level", required_argument, NULL, OPT_LOG},
 		{"status", no_argument, NULL, OPT_STATUS},
 		{"help", no_argument, NULL, OPT_HELP},
@@ -74,6 +78,7 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 	cfg->max_leases_per_uid = 4;
 	cfg->enable_timeout_ms = 5000;
 	cfg->auth_magic = true;
+	cfg->display_pacing = true;
 	cfg->log_level = LC_LOG_INFO;
 
 	/* Helix's environment first; options override it. */
@@ -113,6 +118,9 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 			break;
 		case OPT_NO_AUTH_MAGIC:
 			cfg->auth_magic = false;
+			break;
+		case OPT_NO_PACING:
+			cfg->display_pacing = false;
 			break;
 		case OPT_EXPORTER:
 			cfg->exporter = optarg;

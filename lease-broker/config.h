@@ -33,6 +33,7 @@ struct lb_config {
 	unsigned max_leases_per_uid; /* 0: unlimited */
 	unsigned enable_timeout_ms;
 	bool auth_magic;             /* false: --no-auth-magic */
+	bool display_pacing;         /* false: --no-display-pacing (diagnostics) */
 	int log_level;
 	bool status;                 /* --status: query a running broker */
 };

@@ -5,8 +5,9 @@
 # lands between the guest's reading of the display info and its clearing of
 # the event: the lost-event race of lease-broker/broker.c, made frequent.
 . "$LC_SRC/tests/vm/lib.sh"
-lc_wait_signal preempt-start 120 || { echo "broker-race-host: guest never started"; exit 1; }
-python3 - "$LC_QMP" "$LC_OUT/.signal-preempt-stop" <<'PY'
+for phase in paced unpaced; do
+lc_wait_signal "preempt-start-$phase" 300 || { echo "broker-race-host: guest never started $phase"; exit 1; }
+python3 - "$LC_QMP" "$LC_OUT/.signal-preempt-stop-$phase" "$phase" <<'PY'
 import json, os, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -24,5 +25,6 @@ while not os.path.exists(sys.argv[2]):
     cmd("stop"); time.sleep(0.002)
     cmd("cont"); time.sleep(0.002)
     n += 1
-print("broker-race-host: paused the vCPU %d times" % n)
+print("broker-race-host: %s: paused the vCPU %d times" % (sys.argv[3], n))
 PY
+done
