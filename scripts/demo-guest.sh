@@ -1,18 +1,48 @@
-# The demo, inside the throwaway VM (run by scripts/demo.sh through the rig).
-# Shows, step by step, what leasecast does today: the broker becomes the
-# card's only DRM master, an output that is off is turned on through the
-# exporter on the host, leased to a client that drives it, and taken back.
+# The demo, inside the throwaway VM (run by scripts/demo.sh through the rig,
+# with scripts/demo-host.sh as the host hook). Shows, step by step, what
+# leasecast does: the broker becomes the card's only DRM master; an
+# unprivileged user's unmodified sway is started on a leased output that
+# the broker turns on through the exporter on the host; two Wayland clients
+# draw on that desktop; the host streams it into a browser page. When the
+# host says so (after its screenshot, or when the person watching is done)
+# sway is stopped and the output is given back and turned off.
+#
+# Rendezvous with the host hook (files in $LC_OUT, lib.sh lc_signal):
+#   guest -> host  desktop-up      "SCANOUT KEY" once the clients are shown
+#   host -> guest  demo-verdict    "pass" when the browser showed the desktop
+#   host -> guest  demo-release    time to take the desktop down
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/broker-lib.sh"
+. "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
 
 say() { printf '\n== %s\n' "$*"; }
-mkdir -p /run/helix-drm /run/leasecast
+# step CMD... : runs CMD in this shell (it sets variables, starts
+# background jobs), its output indented.
+step() {
+	local rc
+	"$@" >/tmp/lc-demo-step.out 2>&1
+	rc=$?
+	sed 's/^/   /' /tmp/lc-demo-step.out
+	return $rc
+}
+fail() {
+	echo "demo: $*"
+	lc_signal demo-failed "$*" # the host hook stops waiting
+	lc_case demo-complete false
+	lc_finish
+	exit 1
+}
+[ -n "${LC_EXPORTER_ADDR:-}" ] || fail "needs the exporter"
+command -v sway >/dev/null || fail "sway is not installed (scripts/install-deps.sh)"
 
 say "the guest's virtio-gpu: $(ls /sys/class/drm | grep -c '^card0-Virtual-') outputs, connected at boot:" \
 	"$(grep -l '^connected' /sys/class/drm/card0-Virtual-*/status 2>/dev/null | sed 's,.*/card0-,,;s,/status,,' | tr '\n' ' ')"
 
-say "starting drm-lease-broker (exporter ${LC_EXPORTER_ADDR:-none}; log: $LC_OUT/broker.log)"
-start_broker --exporter "$LC_EXPORTER_ADDR" --control-key "$LC_CONTROL_KEY" --log-level info || exit 1
+say "an unprivileged user for the desktop (group video owns the card nodes)"
+step comp_setup_user || fail "cannot set up the user"
+
+say "starting drm-lease-broker (exporter $LC_EXPORTER_ADDR; log: $LC_OUT/broker.log)"
+start_broker --exporter "$LC_EXPORTER_ADDR" --control-key "$LC_CONTROL_KEY" --log-level info || fail "the broker did not start"
 "$broker_bin" --status --helix-socket "$helix_sock" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -20,15 +50,73 @@ for o in d["outputs"]:
     print("   %-11s connector %-3d crtc %-3d scanout %-2d %-4s %s" % (o["name"], o["connector_id"], o["crtc_id"],
           o["scanout_id"], o["state"], "reserved" if o["reserved"] else ("offered" if o["offerable"] else "")))'
 
-say "a container asks for a 1920x1080 desktop over the Helix socket; the output is off, so the broker asks the exporter to turn it on"
-t0=$(date +%s%N)
-holder_start demo-holder --size 1920x1080 --flip 60 --hold-ms 600000 || exit 1
-lc_wait_for "grep -q '^kms ' '$LC_OUT/demo-holder.log'" 60
-sed 's/^/   client: /' "$LC_OUT/demo-holder.log"
-echo "   (lease + modeset + 60 page flips took $(lc_ms_since "$t0") ms)"
-echo "   guest kernel now reports $HOLDER_CONN: $(sysfs_status "$HOLDER_CONN")"
+# A desktop that looks like one: a bar with a clock, gaps over a solid
+# background, titled windows. The pattern client asks for full screen,
+# which is refused: it floats, at a size whose buffers it can map (its
+# second buffer's offset in its pool must be page-aligned: w*h*4 % 4096).
+conf=/tmp/lc-demo-sway.conf
+cat >"$conf" <<'CONF'
+xwayland disable
+font pango:DejaVu Sans 14
+output * bg #3060a0 solid_color
+default_border normal 3
+gaps inner 24
+for_window [app_id="lc-wl-pattern-client"] fullscreen disable, floating enable, resize set 896 512, move position center
+bar {
+	position top
+	font pango:DejaVu Sans Mono 18
+	status_command sh /tmp/lc-demo-status.sh
+	colors {
+		background #202020
+		statusline #ffffff
+	}
+}
+CONF
+# sway's config language would split a shell loop at its semicolons.
+cat >/tmp/lc-demo-status.sh <<'SH'
+while :; do printf 'leasecast demo: unmodified sway on a DRM lease   %s\n' "$(date +%T)"; sleep 1; done
+SH
+chmod 0644 "$conf" /tmp/lc-demo-status.sh
 
-say "the broker's view while the lease is held"
+say "lease-launch --wlroots -- sway, as $comp_user: the broker picks an output that is off, asks the exporter to turn it on (1920x1080) and leases it"
+t0=$(date +%s%N)
+step comp_launch sway any --helix-socket "$helix_sock" --size 1920x1080 --wlroots \
+	--authmagic-lib "$LC_BUILD/compositor-module/libleasecast-authmagic.so" \
+	-- sway -c "$conf" || fail "lease-launch did not start sway (log: $LC_OUT/ll-sway.log)"
+SWAY_CONN=$(sed -n 's/^connector=//p' "$COMP_RT/leasecast-stream")
+echo "   leased $SWAY_CONN = QEMU scanout $COMP_SCANOUT; stream key from the broker: $([ -n "$COMP_KEY" ] && echo yes || echo no)"
+step comp_wait_socket sway 120 || fail "sway did not come up (log: $LC_OUT/ll-sway.log)"
+echo "   sway is up on $COMP_DISPLAY, $(lc_ms_since "$t0") ms after the launch; the guest kernel reports $SWAY_CONN $(sysfs_status "$SWAY_CONN")"
+
+swaymsg_user() {
+	setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups env XDG_RUNTIME_DIR="$COMP_RT" \
+		SWAYSOCK="$(ls "$COMP_RT"/sway-ipc.*.sock 2>/dev/null | head -1)" swaymsg "$@"
+}
+say "two Wayland clients on the desktop (tests/clients/wl-pattern-client, as $comp_user), placed with swaymsg"
+for c in a:4660:96:150 b:22136:940:480; do
+	IFS=: read -r n k x y <<<"$c"
+	step comp_client "demo-$n" "$COMP_DISPLAY" "$k" 0 2000 ||
+		fail "client $n did not show anything (log: $LC_OUT/client-demo-$n.log)"
+	lc_wait_for "grep -q '^shown .* size=896x512' '$LC_OUT/client-demo-$n.log'" 20 ||
+		fail "client $n did not float at 896x512 (log: $LC_OUT/client-demo-$n.log)"
+	swaymsg_user -q "move position $x $y" && echo "   client $n at $x,$y"
+done
+
+say "sway's windows (swaymsg -t get_tree)"
+sway_tree() {
+	swaymsg_user -r -t get_tree | python3 -c '
+import json, sys
+def walk(n, d=0):
+    r = n["rect"]
+    print("%s%s %s %dx%d+%d+%d%s" % ("  " * d, n["type"], n.get("app_id") or n.get("name") or "", r["width"], r["height"],
+          r["x"], r["y"], " fullscreen" if n.get("fullscreen_mode") and n["type"].endswith("con") else ""))
+    for c in n.get("nodes", []) + n.get("floating_nodes", []):
+        walk(c, d + 1)
+walk(json.load(sys.stdin))'
+}
+step sway_tree
+
+say "the broker's view while the desktop runs"
 "$broker_bin" --status --helix-socket "$helix_sock" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -36,16 +124,26 @@ for l in d["leases"]:
     print("   lease %d: %s via %s, holder pid %s uid %s, kernel lessee %s, %s" % (l["id"], ",".join(l["outputs"]), l["via"],
           l["pid"], l["uid"], l["lessee_id"], l["state"]))'
 
-say "the container goes away (kill -9); the broker revokes the lease, turns the output off and offers it again"
-t0=$(date +%s%N)
-kill -9 "$HOLDER_PID"; wait "$HOLDER_PID" 2>/dev/null
-output_returns "$HOLDER_CONN" 10 off || exit 1
-echo "   $HOLDER_CONN given back in $(lc_ms_since "$t0") ms; the guest kernel reports it $(sysfs_status "$HOLDER_CONN")"
+say "telling the host: scanout $COMP_SCANOUT and its stream key (in $LC_OUT)"
+lc_signal desktop-up "$COMP_SCANOUT ${COMP_KEY:-none}"
+# The run's own timeout bounds this wait (long when a person is watching).
+lc_wait_for "[ -e '$LC_OUT/.signal-demo-release' ] || ! kill -0 $LL_PID 2>/dev/null" 86400
+kill -0 "$LL_PID" 2>/dev/null || fail "sway exited while the host was watching (log: $LC_OUT/ll-sway.log)"
+verdict=$(lc_signal_content demo-verdict 2>/dev/null)
+echo "   the host is done (browser verdict: ${verdict:-none})"
 
-say "broker log"
-sed 's/^/   /' "$LC_OUT/broker.log" | tail -15
-kill -TERM "$broker_pid"; wait "$broker_pid" 2>/dev/null
+say "stopping sway (SIGTERM to lease-launch); the broker revokes the lease, turns the output off and offers it again"
+t0=$(date +%s%N)
+kill -TERM "$LL_PID"
+wait "$LL_PID" 2>/dev/null || lc_wait_for "! kill -0 $LL_PID 2>/dev/null" 30
+output_returns "$SWAY_CONN" 10 off || fail "$SWAY_CONN was not given back"
+echo "   $SWAY_CONN given back in $(lc_ms_since "$t0") ms; the guest kernel reports it $(sysfs_status "$SWAY_CONN")"
+
+say "broker log (last lines)"
+sed 's/^/   /' "$LC_OUT/broker.log" | tail -12
+kill -TERM "$broker_pid"
+wait "$broker_pid" 2>/dev/null
 echo
-echo "demo done: full logs in the --out directory"
+lc_case desktop-shown-in-browser test "$verdict" = pass
 lc_case demo-complete true
 lc_finish
