@@ -78,32 +78,37 @@ static void buffers_destroy(struct client *c)
 	}
 }
 
+/* One memfd per buffer: a buffer at an offset inside a shared pool would
+ * need a page-aligned offset for our own mmap, which w*h*4 often is not. */
 static int buffers_create(struct client *c, int w, int h)
 {
 	buffers_destroy(c);
 	size_t stride = (size_t)w * 4, one = stride * (size_t)h;
-	int fd = memfd_create("lc-wl-pattern", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)(one * N_BUFFERS)) < 0) {
-		perror("memfd");
-		return -1;
-	}
-	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, (int32_t)(one * N_BUFFERS));
 	for (int i = 0; i < N_BUFFERS; i++) {
 		struct buffer *b = &c->buffers[i];
+		int fd = memfd_create("lc-wl-pattern", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, (off_t)one) < 0) {
+			perror("memfd");
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
 		b->size = one;
-		b->px = mmap(NULL, one, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(one * (size_t)i));
+		b->px = mmap(NULL, one, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (b->px == MAP_FAILED) {
+			perror("mmap");
 			b->px = NULL;
 			close(fd);
 			return -1;
 		}
-		b->wl = wl_shm_pool_create_buffer(pool, (int32_t)(one * (size_t)i), w, h, (int32_t)stride,
+		struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, (int32_t)one);
+		b->wl = wl_shm_pool_create_buffer(pool, 0, w, h, (int32_t)stride,
 						  WL_SHM_FORMAT_XRGB8888);
+		wl_shm_pool_destroy(pool);
+		close(fd);
 		wl_buffer_add_listener(b->wl, &buffer_listener, b);
 		b->shown = -1;
 	}
-	wl_shm_pool_destroy(pool);
-	close(fd);
 	c->w = w;
 	c->h = h;
 	return 0;
