@@ -151,6 +151,7 @@ void lb_lease_stream_key_hex(const struct lb_lease *lease, size_t i,
 			     char out[HXFR_STREAM_KEY_HEX_LEN + 1]);
 
 bool lb_output_is_offerable(const struct lb_output *o);
+const char *lb_output_state_name(enum lb_output_state s); /* "off", "on", ... */
 struct lb_card *lb_broker_default_card(struct lb_broker *b);
 struct wl_display *lb_broker_display(struct lb_broker *b);
 struct wl_list *lb_broker_cards(struct lb_broker *b); /* of lb_card.link */

@@ -12,7 +12,6 @@ struct lb_broker *lb_broker_create(struct wl_display *display, const struct lb_c
 /* Ends every lease still recorded (revoke, scanout off) and closes cards. */
 void lb_broker_destroy(struct lb_broker *b);
 struct wl_list *lb_broker_leases(struct lb_broker *b); /* of lb_lease.link */
-const char *lb_output_state_name(enum lb_output_state s);
 const char *lb_lease_state_name(enum lb_lease_state s);
 
 #endif

@@ -104,17 +104,6 @@ static void connector_resource_destroy(struct wl_resource *resource)
 	free(conn);
 }
 
-static const char *output_state_name(enum lb_output_state s)
-{
-	switch (s) {
-	case LB_OUTPUT_OFF: return "off";
-	case LB_OUTPUT_ENABLING: return "enabling";
-	case LB_OUTPUT_ON: return "on";
-	case LB_OUTPUT_DISABLING: return "disabling";
-	}
-	return "?";
-}
-
 /* Creates a connector object for one binding and sends the whole offer:
  * connector, name, description, connector_id, done. */
 static void device_offer_output(struct lb_wl_device *dev, struct wl_resource *device_resource,
@@ -143,10 +132,10 @@ static void device_offer_output(struct lb_wl_device *dev, struct wl_resource *de
 	char desc[128];
 	if (o->scanout_id >= 0)
 		snprintf(desc, sizeof(desc), "%s output %s (scanout %d, %s)", dev->driver, o->name,
-			 o->scanout_id, output_state_name(o->state));
+			 o->scanout_id, lb_output_state_name(o->state));
 	else
 		snprintf(desc, sizeof(desc), "%s output %s (%s)", dev->driver, o->name,
-			 output_state_name(o->state));
+			 lb_output_state_name(o->state));
 
 	wp_drm_lease_device_v1_send_connector(device_resource, conn->resource);
 	wp_drm_lease_connector_v1_send_name(conn->resource, o->name);
