@@ -92,6 +92,65 @@ stop_broker_clean() {
 }
 
 lc_case broker-starts start_broker || { lc_finish; exit; }
+# Hostile bytes on the Wayland socket (garbage, impossible sizes, a
+# truncated message, a request to an unknown object, an fd bomb, connections
+# that hang up at once): each offending client is cut off by libwayland,
+# the broker keeps serving, a lease held meanwhile is untouched, and the
+# broker's fd count comes back to what it was.
+malformed_wayland() {
+	local out="$LC_OUT/malformed-holder.log" pid fds0 fds1 rc=0
+	"$client" --socket "$wl_sock" --timeout-ms 30000 lease Virtual-12 --flip 1 --hold-ms 120000 >"$out" 2>&1 &
+	pid=$!
+	lc_wait_for "grep -q 'lease_fd' '$out' || ! kill -0 $pid 2>/dev/null" 60
+	fds0=$(ls "/proc/$broker_pid/fd" | wc -l)
+	python3 - "$wl_sock" <<'PY' || rc=1
+import os, socket, struct, sys, array
+path = sys.argv[1]
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+def attempt(name, payload, fds=None):
+    s = conn()
+    try:
+        if fds:
+            s.sendmsg([payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+        else:
+            s.sendall(payload)
+        s.settimeout(2)
+        # The server either answers with an error event or hangs up.
+        while s.recv(4096):
+            pass
+    except (ConnectionResetError, BrokenPipeError, socket.timeout):
+        pass
+    finally:
+        s.close()
+    print("sent", name)
+attempt("garbage", os.urandom(4096))
+attempt("size-below-header", struct.pack("<II", 1, (4 << 16) | 0))
+attempt("truncated", struct.pack("<II", 1, (65532 << 16) | 1) + b"x" * 100)
+attempt("unknown-object", struct.pack("<II", 9999, (8 << 16) | 0))
+devnull = [os.open("/dev/null", os.O_RDONLY) for _ in range(250)]
+attempt("fd-bomb", struct.pack("<II", 1, (12 << 16) | 1) + struct.pack("<I", 2), devnull)
+for f in devnull:
+    os.close(f)
+for _ in range(100):
+    conn().close()
+print("sent 100 hang-ups")
+PY
+	broker_alive || { echo "broker died"; return 1; }
+	lc_wait_for "[ \$(ls /proc/$broker_pid/fd | wc -l) -le $fds0 ]" 10 || rc=1
+	fds1=$(ls "/proc/$broker_pid/fd" | wc -l)
+	echo "broker fds: $fds0 -> $fds1"
+	# The lease held all along is still held (Virtual-12 not offered).
+	wl conformance Virtual-1 Virtual-12 --expect-count $((n_offered - 1)) || rc=1
+	kill -0 "$pid" 2>/dev/null || { echo "holder gone:"; cat "$out"; rc=1; }
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	lc_wait_for "wl conformance Virtual-1 --expect-count $n_offered >/dev/null" 10 || rc=1
+	return "$rc"
+}
+
 lc_case conformance wl conformance Virtual-1 --expect-count "$n_offered"
 lc_case release-released wl release-released
 lc_case release-twice wl release-twice
@@ -106,6 +165,7 @@ lc_case lease-then-close-fd wl lease-then-close-fd Virtual-9
 lc_case lease-sized lease_sized
 lc_case err-size-zero wl err-size Virtual-11 --size 0x0
 lc_case helix-and-wayland helix_and_wayland
+lc_case malformed-wayland malformed_wayland
 lc_case all-offered-after all_offered
 lc_case broker-stops-clean stop_broker_clean
 lc_finish
