@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "config.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,17 +31,6 @@ static const char usage[] =
 	"                           lost-display-event recovery)\n"
 	"  --log-level L            error|warn|info|debug (default info)\n"
 	"  --status                 print a running broker's outputs and leases as JSON\n";
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v > max || s[0] == '-')
-		return -1;
-	*out = v;
-	return 0;
-}
 
 int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 {
@@ -152,7 +142,7 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 			cfg->group = optarg;
 			break;
 		case OPT_ALLOW_UID:
-			if (parse_uint(optarg, UINT_MAX - 1, &v) < 0) {
+			if (lc_parse_ulong(optarg, 0, UINT_MAX - 1, &v) < 0) {
 				fprintf(stderr, "--allow-uid: '%s' is not a uid\n", optarg);
 				return -1;
 			}
@@ -163,14 +153,14 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 			cfg->allow_uids[cfg->n_allow_uids++] = (uid_t)v;
 			break;
 		case OPT_MAX:
-			if (parse_uint(optarg, 1024, &v) < 0) {
+			if (lc_parse_ulong(optarg, 0, 1024, &v) < 0) {
 				fprintf(stderr, "--max-leases-per-uid: '%s' is not 0..1024\n", optarg);
 				return -1;
 			}
 			cfg->max_leases_per_uid = (unsigned)v;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_uint(optarg, 600000, &v) < 0 || v == 0) {
+			if (lc_parse_ulong(optarg, 0, 600000, &v) < 0 || v == 0) {
 				fprintf(stderr, "--enable-timeout-ms: '%s' is not 1..600000\n", optarg);
 				return -1;
 			}

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -50,19 +51,6 @@ static void usage(FILE *f, const char *prog)
 		"  --log-level L                   error, warn, info, debug (default info)\n"
 		"  --help, --version\n",
 		prog, HXFR_DEFAULT_PORT, DEFAULT_VAAPI_DEVICE, DEFAULT_BITRATE, DEFAULT_IDR_MS);
-}
-
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **argv)
@@ -155,7 +143,7 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			cfg->allow_unauthenticated_control = true;
 			break;
 		case OPT_MAX_CLIENTS:
-			if (parse_uint(optarg, 1, 4096, &v) < 0) {
+			if (lc_parse_ulong(optarg, 1, 4096, &v) < 0) {
 				fprintf(stderr, "%s: --max-clients: '%s' is not a number from 1 to 4096\n",
 					prog, optarg);
 				return QE_CONFIG_EXIT_USAGE;
@@ -193,7 +181,7 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			break;
 		}
 		case OPT_BITRATE:
-			if (parse_uint(optarg, 100000, 200000000, &v) < 0) {
+			if (lc_parse_ulong(optarg, 100000, 200000000, &v) < 0) {
 				fprintf(stderr, "%s: --bitrate: '%s' is not a number of bit/s from "
 						"100000 to 200000000\n",
 					prog, optarg);
@@ -202,7 +190,7 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			cfg->bitrate_bps = (uint32_t)v;
 			break;
 		case OPT_IDR:
-			if (parse_uint(optarg, 0, 3600000, &v) < 0) {
+			if (lc_parse_ulong(optarg, 0, 3600000, &v) < 0) {
 				fprintf(stderr, "%s: --idr-interval-ms: '%s' is not a number from 0 to "
 						"3600000\n",
 					prog, optarg);
@@ -211,7 +199,7 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			cfg->idr_interval_ms = (uint32_t)v;
 			break;
 		case OPT_MAX_SUBS:
-			if (parse_uint(optarg, 1, 256, &v) < 0) {
+			if (lc_parse_ulong(optarg, 1, 256, &v) < 0) {
 				fprintf(stderr, "%s: --max-subscribers-per-scanout: '%s' is not a "
 						"number from 1 to 256\n",
 					prog, optarg);
@@ -220,7 +208,7 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			cfg->max_subscribers_per_scanout = (unsigned)v;
 			break;
 		case OPT_QUEUE_FRAMES:
-			if (parse_uint(optarg, 2, 1024, &v) < 0) {
+			if (lc_parse_ulong(optarg, 2, 1024, &v) < 0) {
 				fprintf(stderr, "%s: --subscriber-queue-frames: '%s' is not a number "
 						"from 2 to 1024\n",
 					prog, optarg);

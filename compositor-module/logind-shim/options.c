@@ -1,4 +1,5 @@
 #include "options.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -58,23 +59,10 @@ static const struct option long_options[] = {
 	{0},
 };
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_fd(const char *s, int *fd)
 {
 	unsigned long v;
-	if (parse_uint(s, INT_MAX, &v) < 0)
+	if (lc_parse_ulong(s, 0, INT_MAX, &v) < 0)
 		return -1;
 	*fd = (int)v;
 	return 0;
@@ -91,7 +79,7 @@ static int parse_majmin(const char *s, unsigned *major, unsigned *minor)
 	if (!colon)
 		return -1;
 	*colon = '\0';
-	if (parse_uint(buf, (1UL << 12) - 1, &ma) < 0 || parse_uint(colon + 1, (1UL << 20) - 1, &mi) < 0)
+	if (lc_parse_ulong(buf, 0, (1UL << 12) - 1, &ma) < 0 || lc_parse_ulong(colon + 1, 0, (1UL << 20) - 1, &mi) < 0)
 		return -1;
 	*major = (unsigned)ma;
 	*minor = (unsigned)mi;
@@ -109,7 +97,7 @@ static int parse_input_allow(const char *s, struct shim_input_allow *a)
 	if (strncmp(s, "event", 5) == 0) {
 		/* evdev's first 32 minors start at 64; later ones are dynamic, so
 		 * "eventN" is only a shorthand for the static range. */
-		if (parse_uint(s + 5, 31, &n) < 0)
+		if (lc_parse_ulong(s + 5, 0, 31, &n) < 0)
 			return -1;
 		a->major = 13;
 		a->minor = 64 + (unsigned)n;
@@ -189,7 +177,7 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 			opt->card_path = optarg;
 			break;
 		case OPT_UID: {
-			if (parse_uint(optarg, UINT32_MAX - 1, &v) == 0) {
+			if (lc_parse_ulong(optarg, 0, UINT32_MAX - 1, &v) == 0) {
 				opt->uid = (uid_t)v;
 				break;
 			}
@@ -210,7 +198,7 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 			opt->seat_id = optarg;
 			break;
 		case OPT_VTNR:
-			if (parse_uint(optarg, 63, &v) < 0)
+			if (lc_parse_ulong(optarg, 0, 63, &v) < 0)
 				return bad(name, optarg, "not a VT number (0-63)");
 			opt->vtnr = (uint32_t)v;
 			break;
@@ -243,12 +231,12 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 				return bad(name, optarg, "not a file descriptor number");
 			break;
 		case OPT_GRACE_MS:
-			if (parse_uint(optarg, 600000, &v) < 0)
+			if (lc_parse_ulong(optarg, 0, 600000, &v) < 0)
 				return bad(name, optarg, "not a duration in ms (0-600000)");
 			opt->grace_ms = (int)v;
 			break;
 		case OPT_LEASE_CHECK_MS:
-			if (parse_uint(optarg, 600000, &v) < 0)
+			if (lc_parse_ulong(optarg, 0, 600000, &v) < 0)
 				return bad(name, optarg, "not a duration in ms (0-600000)");
 			opt->lease_check_ms = (int)v;
 			break;
