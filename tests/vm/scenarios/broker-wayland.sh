@@ -5,28 +5,16 @@
 # exporter: without it no output of the card can be turned on, so nothing
 # would be offered.
 . "$LC_SRC/tests/vm/lib.sh"
+. "$LC_SRC/tests/vm/scenarios/broker-wayland-lib.sh"
 
-broker="$LC_BUILD/lease-broker/drm-lease-broker"
-client="$LC_BUILD/tests/clients/lc-wl-lease-client"
 helix_client="$LC_BUILD/tests/clients/lc-helix-client"
-wl_sock=/run/leasecast/wayland-0
-helix_sock=/run/helix-drm/drm.sock
 # 16 outputs, Virtual-1 reserved (the VM console).
 n_offered=15
 
-wl() { "$client" --socket "$wl_sock" --timeout-ms 30000 "$@"; }
-
 start_broker() {
 	[ -n "${LC_EXPORTER_ADDR:-}" ] || { echo "needs the exporter (LC_EXPORTER_ADDR)"; return 1; }
-	mkdir -p /run/leasecast /run/helix-drm
-	lc_bg broker "$broker" --wayland-socket "$wl_sock" --helix-socket "$helix_sock" \
-		--exporter "$LC_EXPORTER_ADDR" --control-key "$LC_CONTROL_KEY" --log-level debug
-	broker_pid=$LC_BG_PID
-	lc_wait_for "[ -S '$wl_sock' ] || ! kill -0 $broker_pid 2>/dev/null" 30 &&
-		kill -0 "$broker_pid" 2>/dev/null || { tail -20 "$LC_OUT/broker.log"; return 1; }
+	start_wl_broker --exporter "$LC_EXPORTER_ADDR" --control-key "$LC_CONTROL_KEY"
 }
-
-broker_alive() { kill -0 "$broker_pid" 2>/dev/null; }
 
 # Every output is offered again and the broker survived the case before.
 all_offered() {
@@ -75,20 +63,6 @@ lease_sized() {
 	rc=$?
 	echo "$out"
 	[ "$rc" = 0 ] && grep -q '^kms name=Virtual-10 .* mode=1280x720 ' <<<"$out"
-}
-
-# SIGTERM with clients still connected: exit 0, and (in -DLC_SANITIZE=ON
-# builds) no sanitizer report about the teardown of Wayland objects.
-stop_broker_clean() {
-	local rc out="$LC_OUT/held-at-stop.log"
-	wl lease Virtual-2 --hold-ms 60000 >"$out" 2>&1 &
-	lc_wait_for "grep -q '^ok lease drives' '$out'" 30 || { cat "$out"; return 1; }
-	kill -TERM "$broker_pid"
-	wait "$broker_pid"
-	rc=$?
-	wait
-	[ "$rc" = 0 ] || { echo "broker exit status $rc"; tail -20 "$LC_OUT/broker.log"; return 1; }
-	! grep -E "Sanitizer|runtime error" "$LC_OUT/broker.log"
 }
 
 lc_case broker-starts start_broker || { lc_finish; exit; }
