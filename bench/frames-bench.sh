@@ -23,9 +23,10 @@ print("\n| frames | method | fps | latency p50 / p99 ms | CPU ms/frame | bytes c
 print("|---|---|---|---|---|---|---|")
 for r in rows:
     if r["bench"] == "exporter":
-        print("| %s | exporter (rig, guest %.0f updates/s, share %.2f) | %.1f | %.1f / %.1f (pts to subscriber) | %.2f | %d (QEMU to exporter over D-Bus) | %d |" % (
-            r["frames"], r["guest_ups"], r["share"], r["fps"], r["pts_age_ms_p50"], r["pts_age_ms_p99"],
-            r["exporter_cpu_ms_per_frame"], r["dbus_bytes_per_frame"], r["bytes_out_per_frame"]))
+        print("| %s | exporter (rig, guest %.0f updates/s, share %.2f) | %.1f | %.1f / %.1f (damage to socket) | %.2f | %d over D-Bus + %d copied (%d converted) | %d |" % (
+            r["frames"], r["guest_ups"], r["share"], r["fps"], r["damage_to_socket_ms_p50"],
+            r["damage_to_socket_ms_p99"], r["exporter_cpu_ms_per_frame"], r["dbus_bytes_per_frame"],
+            r["copied_bytes_per_frame"], r["converted_bytes_per_frame"], r["bytes_out_per_frame"]))
     else:
         print("| %s | %s (host, unpaced) | %.1f | %.2f / %.2f | %.2f | %d | %d |" % (
             r["frames"], r["method"], r["fps"], r["latency_ms_p50"], r["latency_ms_p99"],

@@ -443,7 +443,10 @@ static ssize_t flush_all(struct qe_client *c)
 				qe_stream_sub_drained(&c->sub);
 			return (ssize_t)c->out.len;
 		}
-		int r = qe_outq_send_one(&c->sub.q, c->fd);
+		int64_t damage_ns;
+		int r = qe_outq_send_one(&c->sub.q, c->fd, &damage_ns);
+		if (r == 1 && c->sub.stream)
+			qe_stream_frame_sent(c->sub.stream, damage_ns);
 		if (r == -EAGAIN)
 			return (ssize_t)(c->sub.q.bytes + c->out.len);
 		if (r < 0)

@@ -227,6 +227,14 @@ void qe_frames_status(const struct qe_frames *f, struct qe_frames_status *st)
 	}
 }
 
+void qe_frames_report_stats(struct qe_frames *f)
+{
+	char json[1024];
+	for (unsigned s = 0; s < QE_MAX_SCANOUTS; s++)
+		if (f->streams[s] && qe_stream_report_stats(f->streams[s], json, sizeof(json)))
+			lc_info("stats %s", json);
+}
+
 /* Scanouts that can be streamed: those of QEMU's device, except 0 (the VM
  * console, not leased). */
 static bool scanout_usable(struct qe_frames *f, uint32_t scanout, const char *what,

@@ -27,6 +27,9 @@ void qe_frames_destroy(struct qe_frames *f);
 /* main.c calls this after every change of the display's state. */
 void qe_frames_display_changed(struct qe_frames *f);
 void qe_frames_status(const struct qe_frames *f, struct qe_frames_status *st);
+/* Logs "stats {json}" for each scanout that did something since the last
+ * report (SIGUSR1), and starts a new period. */
+void qe_frames_report_stats(struct qe_frames *f);
 
 /* SUBSCRIBE (key NULL) or SUBSCRIBE_KEYED. false with *code and message
  * set when refused (HXFR_ERR_AUTH_FAILED for any key that does not open

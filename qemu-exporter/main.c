@@ -48,6 +48,16 @@ static void update_status(void *data)
 	sd_notifyf(0, "STATUS=%s", status);
 }
 
+static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *si, void *data)
+{
+	(void)s;
+	(void)si;
+	struct exporter *e = data;
+	if (e->frames)
+		qe_frames_report_stats(e->frames);
+	return 0;
+}
+
 static void display_changed(void *data)
 {
 	struct exporter *e = data;
@@ -96,6 +106,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
 	signal(SIGPIPE, SIG_IGN);
 	int r = sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
 	if (r >= 0)
@@ -104,6 +115,8 @@ int main(int argc, char **argv)
 		r = sd_event_add_signal(ev, NULL, SIGTERM, NULL, NULL);
 	if (r >= 0)
 		r = sd_event_add_signal(ev, NULL, SIGINT, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(ev, NULL, SIGUSR1, on_sigusr1, &e);
 	if (r < 0) {
 		lc_err("cannot set up the event loop: %s", strerror(-r));
 		goto out;
@@ -148,6 +161,7 @@ int main(int argc, char **argv)
 		lc_err("event loop: %s", strerror(-r));
 		goto out;
 	}
+	qe_frames_report_stats(e.frames); /* the last period's figures */
 	lc_info("exiting");
 	sd_notify(0, "STOPPING=1");
 	ret = 0;

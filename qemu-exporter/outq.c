@@ -17,6 +17,7 @@ struct qe_blob *qe_blob_new(enum qe_blob_kind kind, size_t len)
 	atomic_init(&b->refs, 1);
 	b->kind = kind;
 	b->keyframe = false;
+	b->damage_ns = 0;
 	b->len = len;
 	return b;
 }
@@ -106,8 +107,9 @@ void qe_outq_drop(struct qe_outq *q, enum qe_blob_kind kind)
 	}
 }
 
-int qe_outq_send_one(struct qe_outq *q, int fd)
+int qe_outq_send_one(struct qe_outq *q, int fd, int64_t *damage_ns)
 {
+	*damage_ns = 0;
 	if (!q->head)
 		return 0;
 	struct qe_blob *b = q->head->blob;
@@ -122,6 +124,8 @@ int qe_outq_send_one(struct qe_outq *q, int fd)
 		q->head_sent += (size_t)n;
 		q->bytes -= (size_t)n;
 	}
+	bool frame = b->kind == QE_BLOB_FRAME;
+	*damage_ns = b->damage_ns;
 	pop_head(q); /* subtracts len - head_sent = 0 more bytes */
-	return 0;
+	return frame;
 }

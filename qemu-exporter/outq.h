@@ -21,6 +21,9 @@ struct qe_blob {
 	atomic_uint refs;
 	enum qe_blob_kind kind;
 	bool keyframe;
+	/* Frames: CLOCK_MONOTONIC ns when the oldest change in the picture
+	 * reached the exporter (0: none, an IDR of a static screen). */
+	int64_t damage_ns;
 	size_t len;
 	uint8_t data[];
 };
@@ -58,9 +61,11 @@ static inline bool qe_outq_mid_message(const struct qe_outq *q)
 {
 	return q->head_sent > 0;
 }
-/* Writes the head message: 0 when it went out whole, -EAGAIN when the
- * socket is full, -errno. One message at a time, so the owner can put its
- * own replies between messages. */
-int qe_outq_send_one(struct qe_outq *q, int fd);
+/* Writes the head message: 1 when it was a frame and went out whole (its
+ * damage_ns in *damage_ns, for the owner to time damage to socket), 0 for
+ * any other message sent whole or an empty queue, -EAGAIN when the socket
+ * is full, -errno. One message at a time, so the owner can put its own
+ * replies between messages. */
+int qe_outq_send_one(struct qe_outq *q, int fd, int64_t *damage_ns);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "framestore.h"
+#include "hist.h"
 #include "log.h"
 
 /* Access units waiting for the main loop; it drains them at once, so this
@@ -22,6 +23,17 @@
 #define MIN_BITRATE 100000u
 #define MAX_BITRATE 200000000u
 
+/* What a stream did; cumulative, differences give a period's figures. */
+struct counters {
+	uint64_t updates;         /* pictures and rectangles from QEMU */
+	uint64_t encoded, idrs;
+	uint64_t convert_ns, encode_ns;
+	uint64_t in_bytes;        /* pixel bytes that came through the D-Bus socket */
+	uint64_t copied_bytes;    /* pixel bytes the exporter copied into its picture */
+	uint64_t converted_bytes; /* BGRX bytes read by the colour conversion */
+	uint64_t au_bytes;        /* H.264 produced */
+};
+
 struct qe_stream {
 	sd_event *ev;
 	uint32_t scanout;
@@ -30,6 +42,9 @@ struct qe_stream {
 	unsigned n_subs;
 	struct qe_blob *cursor_define; /* last image, as a ready message */
 	struct qe_blob *cursor_move;
+	/* QEMU's MouseSet is the image's top-left (what the guest's cursor
+	 * plane holds); CURSOR_MOVE is the hotspot's place (HXFR.md §5.9.2). */
+	int32_t cursor_hot_x, cursor_hot_y;
 	int efd;
 	sd_event_source *efd_src;
 
@@ -52,9 +67,18 @@ struct qe_stream {
 	uint8_t profile, level;
 	struct qe_blob *ring[RING_SIZE];
 	unsigned ring_head, ring_len;
-	/* statistics, logged when the encoder stops */
-	uint64_t updates, encoded, idrs, convert_ns, encode_ns, au_bytes;
+	/* CLOCK_MONOTONIC of the oldest and newest change the encoder has not
+	 * taken yet (0: none). */
+	int64_t damage_first_ns, damage_last_ns;
+	struct counters n;
+
+	/* Main loop only: the figures at the encoder's start (logged when it
+	 * stops) and at the last report (qe_stream_report_stats). */
+	struct counters at_start, at_report;
 	int64_t cpu_start_ns; /* the process' CPU time when the encoder started */
+	int64_t report_ns;
+	uint64_t sent_frames; /* frames written whole to a subscriber */
+	struct lc_hist damage_to_socket; /* ns, one sample per frame sent */
 };
 
 static int64_t now_ns(void)
@@ -137,7 +161,7 @@ static void *encoder_main(void *data)
 	struct qe_stream *st = data;
 	struct qe_encoder *enc = NULL;
 	uint64_t gen = 0;
-	int64_t last_idr = 0;
+	int64_t last_idr = 0, last_pts = 0;
 	bool broken = false; /* cannot encode this size: wait for another */
 	uint64_t broken_resizes = 0;
 
@@ -185,6 +209,14 @@ static void *encoder_main(void *data)
 		if (st->cfg->idr_interval_ms &&
 		    t0 - last_idr >= (int64_t)st->cfg->idr_interval_ms * 1000000)
 			idr = true;
+		/* pts is when the newest change in the picture reached us (a
+		 * picture with no change, an IDR on request, is stamped now). */
+		int64_t damage_ns = st->damage_first_ns;
+		int64_t pts = st->damage_last_ns ? st->damage_last_ns : t0;
+		st->damage_first_ns = st->damage_last_ns = 0;
+		if (pts <= last_pts)
+			pts = last_pts + 1;
+		last_pts = pts;
 		struct qe_rect d;
 		if (qe_framestore_take_damage(&st->fs, &d)) {
 			/* 4:2:0 needs even coordinates; the encoder may be one pixel
@@ -196,6 +228,7 @@ static void *encoder_main(void *data)
 			if (y1 > (int)h)
 				y1 = (int)h;
 			if (x0 < x1 && y0 < y1) {
+				st->n.converted_bytes += (uint64_t)(x1 - x0) * (uint64_t)(y1 - y0) * 4;
 				if (st->frame_msg)
 					qe_encoder_convert(enc, st->frame_px, (uint32_t)st->frame_stride,
 							   x0, y0, x1, y1);
@@ -216,13 +249,13 @@ static void *encoder_main(void *data)
 		if (r == 0 && au_len > 0 && au_len <= HXFR_MAX_SERVER_PAYLOAD - 28) {
 			b = qe_blob_new(QE_BLOB_FRAME, HXFR_FRAME_PREFIX_SIZE + au_len);
 			if (b) {
-				/* pts: CLOCK_MONOTONIC when the picture was taken; no
-				 * reordering, so dts = pts. */
+				/* No reordering, so dts = pts. */
 				hxfr_encode_frame_header(b->data, HXFR_FRAME_PREFIX_SIZE,
-							 (uint16_t)st->scanout, t0, t0, is_idr,
+							 (uint16_t)st->scanout, pts, pts, is_idr,
 							 (uint32_t)au_len);
 				memcpy(b->data + HXFR_FRAME_PREFIX_SIZE, au, au_len);
 				b->keyframe = is_idr;
+				b->damage_ns = damage_ns;
 			}
 		}
 		if (is_idr)
@@ -236,12 +269,12 @@ static void *encoder_main(void *data)
 			st->idr_req = true;
 			continue;
 		}
-		st->encoded++;
-		st->convert_ns += (uint64_t)(t1 - t0);
-		st->encode_ns += (uint64_t)(t2 - t1);
-		st->au_bytes += au_len;
+		st->n.encoded++;
+		st->n.convert_ns += (uint64_t)(t1 - t0);
+		st->n.encode_ns += (uint64_t)(t2 - t1);
+		st->n.au_bytes += au_len;
 		if (is_idr) {
-			st->idrs++;
+			st->n.idrs++;
 			read_sps(au, au_len, &st->profile, &st->level);
 		}
 		if (b) {
@@ -342,6 +375,7 @@ int qe_stream_create(struct qe_stream **out, sd_event *ev, uint32_t scanout,
 	st->bitrate = cfg->bitrate_bps;
 	st->fps_num = DEFAULT_FPS;
 	st->fps_den = 1;
+	st->report_ns = now_ns();
 	qe_list_init(&st->subs);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
@@ -360,6 +394,25 @@ int qe_stream_create(struct qe_stream **out, sd_event *ev, uint32_t scanout,
 
 static sd_bus_message *take_frame_msg(struct qe_stream *st);
 
+/* The counters now, less those of an earlier snapshot. */
+static struct counters counters_since(struct qe_stream *st, const struct counters *then)
+{
+	pthread_mutex_lock(&st->lock);
+	struct counters c = st->n;
+	pthread_mutex_unlock(&st->lock);
+	return (struct counters){
+		.updates = c.updates - then->updates,
+		.encoded = c.encoded - then->encoded,
+		.idrs = c.idrs - then->idrs,
+		.convert_ns = c.convert_ns - then->convert_ns,
+		.encode_ns = c.encode_ns - then->encode_ns,
+		.in_bytes = c.in_bytes - then->in_bytes,
+		.copied_bytes = c.copied_bytes - then->copied_bytes,
+		.converted_bytes = c.converted_bytes - then->converted_bytes,
+		.au_bytes = c.au_bytes - then->au_bytes,
+	};
+}
+
 static void stop_encoder(struct qe_stream *st)
 {
 	if (!st->running)
@@ -372,17 +425,16 @@ static void stop_encoder(struct qe_stream *st)
 	st->running = false;
 	st->stop = false;
 	double cpu_ms = (double)(process_cpu_ns() - st->cpu_start_ns) / 1e6;
-	if (st->encoded)
+	struct counters d = counters_since(st, &st->at_start);
+	if (d.encoded)
 		lc_info("scanout %" PRIu32 ": encoder stopped: %" PRIu64 " pictures in, %" PRIu64
 			" encoded (%" PRIu64 " IDR), mean convert %.2f ms, encode %.2f ms, %.1f KiB "
 			"per frame; process CPU %.0f ms (%.2f ms per picture in, %.2f per frame out)",
-			st->scanout, st->updates, st->encoded, st->idrs,
-			(double)st->convert_ns / (double)st->encoded / 1e6,
-			(double)st->encode_ns / (double)st->encoded / 1e6,
-			(double)st->au_bytes / (double)st->encoded / 1024.0, cpu_ms,
-			st->updates ? cpu_ms / (double)st->updates : 0.0,
-			cpu_ms / (double)st->encoded);
-	st->updates = st->encoded = st->idrs = st->convert_ns = st->encode_ns = st->au_bytes = 0;
+			st->scanout, d.updates, d.encoded, d.idrs,
+			(double)d.convert_ns / (double)d.encoded / 1e6,
+			(double)d.encode_ns / (double)d.encoded / 1e6,
+			(double)d.au_bytes / (double)d.encoded / 1024.0, cpu_ms,
+			d.updates ? cpu_ms / (double)d.updates : 0.0, cpu_ms / (double)d.encoded);
 }
 
 void qe_stream_destroy(struct qe_stream *st)
@@ -440,6 +492,7 @@ static sd_bus_message *materialize(struct qe_stream *st, int x, int y, int w, in
 				  st->frame_px, st->frame_stride,
 				  st->frame_stride * st->fs.height);
 		st->fs.damage = keep; /* the picture did not change */
+		st->n.copied_bytes += (uint64_t)st->fs.width * st->fs.height * 4;
 	}
 	return take_frame_msg(st);
 }
@@ -460,15 +513,38 @@ int qe_stream_resize(struct qe_stream *st, uint32_t width, uint32_t height)
 	return r;
 }
 
+/* The bytes of the rectangle that lie in the picture. */
+static uint64_t clipped_bytes(const struct qe_framestore *fs, int x, int y, int w, int h)
+{
+	int64_t x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+	int64_t x1 = (int64_t)x + w, y1 = (int64_t)y + h;
+	if (x1 > fs->width)
+		x1 = fs->width;
+	if (y1 > fs->height)
+		y1 = fs->height;
+	return x0 < x1 && y0 < y1 ? (uint64_t)(x1 - x0) * (uint64_t)(y1 - y0) * 4 : 0;
+}
+
+/* The picture changed (lock held): stamp it, count it, wake the encoder. */
+static void note_change(struct qe_stream *st, uint64_t in_bytes, uint64_t copied_bytes)
+{
+	int64_t t = now_ns();
+	if (!st->damage_first_ns)
+		st->damage_first_ns = t;
+	st->damage_last_ns = t;
+	st->n.updates++;
+	st->n.in_bytes += in_bytes;
+	st->n.copied_bytes += copied_bytes;
+	pthread_cond_signal(&st->cond);
+}
+
 void qe_stream_put(struct qe_stream *st, int x, int y, int w, int h, const uint8_t *src,
 		   size_t stride, size_t len)
 {
 	pthread_mutex_lock(&st->lock);
 	sd_bus_message *old = st->fs.valid ? materialize(st, x, y, w, h) : NULL;
-	if (qe_framestore_put(&st->fs, x, y, w, h, src, stride, len)) {
-		st->updates++;
-		pthread_cond_signal(&st->cond);
-	}
+	if (qe_framestore_put(&st->fs, x, y, w, h, src, stride, len))
+		note_change(st, len, clipped_bytes(&st->fs, x, y, w, h));
 	pthread_mutex_unlock(&st->lock);
 	sd_bus_message_unref(old);
 }
@@ -478,10 +554,9 @@ void qe_stream_put_from_frame(struct qe_stream *st, int x, int y, int w, int h,
 {
 	pthread_mutex_lock(&st->lock);
 	sd_bus_message *old = st->fs.valid ? materialize(st, x, y, w, h) : NULL;
-	if (qe_framestore_put_from_frame(&st->fs, x, y, w, h, frame, stride, len, y0_top)) {
-		st->updates++;
-		pthread_cond_signal(&st->cond);
-	}
+	/* Shared memory or a DMA-BUF: nothing came through the socket. */
+	if (qe_framestore_put_from_frame(&st->fs, x, y, w, h, frame, stride, len, y0_top))
+		note_change(st, 0, clipped_bytes(&st->fs, x, y, w, h));
 	pthread_mutex_unlock(&st->lock);
 	sd_bus_message_unref(old);
 }
@@ -501,8 +576,7 @@ void qe_stream_put_message(struct qe_stream *st, sd_bus_message *m, const uint8_
 	st->frame_px = px;
 	st->frame_stride = stride;
 	qe_framestore_damage_all(&st->fs);
-	st->updates++;
-	pthread_cond_signal(&st->cond);
+	note_change(st, len, 0); /* the encoder reads the message's pixels */
 	pthread_mutex_unlock(&st->lock);
 	sd_bus_message_unref(old);
 }
@@ -547,6 +621,8 @@ void qe_stream_cursor_define(struct qe_stream *st, int32_t w, int32_t h, int32_t
 	}
 	qe_blob_unref(st->cursor_define);
 	st->cursor_define = b;
+	st->cursor_hot_x = hot_x;
+	st->cursor_hot_y = hot_y;
 	fan_out(st, b);
 }
 
@@ -555,7 +631,11 @@ void qe_stream_mouse_set(struct qe_stream *st, int32_t x, int32_t y, bool visibl
 	struct qe_blob *b = qe_blob_new(QE_BLOB_CURSOR_MOVE, HXFR_HEADER_SIZE + 12);
 	if (!b)
 		return;
-	hxfr_encode_cursor_move(b->data, b->len, (uint16_t)st->scanout, x, y, visible);
+	/* hot is 0..511: only the top can overflow (a guest's wild position). */
+	int64_t hx = (int64_t)x + st->cursor_hot_x, hy = (int64_t)y + st->cursor_hot_y;
+	hxfr_encode_cursor_move(b->data, b->len, (uint16_t)st->scanout,
+				(int32_t)(hx > INT32_MAX ? INT32_MAX : hx),
+				(int32_t)(hy > INT32_MAX ? INT32_MAX : hy), visible);
 	qe_blob_unref(st->cursor_move);
 	st->cursor_move = b;
 	fan_out(st, b);
@@ -568,6 +648,7 @@ int qe_stream_attach(struct qe_stream *st, struct qe_sub *sub)
 	if (!st->running) {
 		st->stop = false;
 		st->cpu_start_ns = process_cpu_ns();
+		st->at_start = counters_since(st, &(struct counters){ 0 });
 		int r = pthread_create(&st->thread, NULL, encoder_main, st);
 		if (r) {
 			lc_err("scanout %" PRIu32 ": cannot start an encoder thread: %s", st->scanout,
@@ -678,4 +759,41 @@ void qe_stream_kick(struct qe_stream *st, bool keyed_only, int32_t code, const c
 		qe_stream_detach(sub);
 		sub->ops->kick(sub, code, why);
 	}
+}
+
+void qe_stream_frame_sent(struct qe_stream *st, int64_t damage_ns)
+{
+	st->sent_frames++;
+	if (damage_ns > 0) {
+		int64_t t = now_ns();
+		lc_hist_add(&st->damage_to_socket, t > damage_ns ? (uint64_t)(t - damage_ns) : 0);
+	}
+}
+
+bool qe_stream_report_stats(struct qe_stream *st, char *buf, size_t size)
+{
+	struct counters d = counters_since(st, &st->at_report);
+	if (!d.updates && !d.encoded && !st->sent_frames)
+		return false;
+	int64_t t = now_ns();
+	const struct lc_hist *h = &st->damage_to_socket;
+	double per = d.encoded ? 1.0 / (double)d.encoded : 0.0;
+	snprintf(buf, size,
+		 "{\"scanout\":%" PRIu32 ",\"secs\":%.3f,\"subscribers\":%u,"
+		 "\"updates\":%" PRIu64 ",\"encoded\":%" PRIu64 ",\"idr\":%" PRIu64
+		 ",\"sent_frames\":%" PRIu64 ",\"in_bytes\":%" PRIu64
+		 ",\"copied_bytes\":%" PRIu64 ",\"converted_bytes\":%" PRIu64
+		 ",\"au_bytes\":%" PRIu64 ",\"convert_ms_mean\":%.3f,\"encode_ms_mean\":%.3f,"
+		 "\"damage_to_socket_ms\":{\"n\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,"
+		 "\"max\":%.3f}}",
+		 st->scanout, (double)(t - st->report_ns) / 1e9, st->n_subs, d.updates, d.encoded,
+		 d.idrs, st->sent_frames, d.in_bytes, d.copied_bytes, d.converted_bytes,
+		 d.au_bytes, (double)d.convert_ns * per / 1e6, (double)d.encode_ns * per / 1e6,
+		 h->count, (double)lc_hist_quantile(h, 0.5) / 1e6,
+		 (double)lc_hist_quantile(h, 0.99) / 1e6, (double)h->max / 1e6);
+	st->at_report = counters_since(st, &(struct counters){ 0 });
+	st->report_ns = t;
+	st->sent_frames = 0;
+	lc_hist_reset(&st->damage_to_socket);
+	return true;
 }

@@ -97,6 +97,14 @@ void qe_stream_sub_drained(struct qe_sub *sub);
  * is in effect. */
 void qe_stream_configure(struct qe_stream *st, const struct hxfr_config_req *req,
 			 struct hxfr_config_req *applied);
+/* A subscriber's socket took a whole frame whose oldest change reached
+ * the exporter at damage_ns (0: no change, an IDR on request). */
+void qe_stream_frame_sent(struct qe_stream *st, int64_t damage_ns);
+/* What the stream did since its last report, as one JSON object in buf
+ * (counts, bytes received, copied, converted and produced, damage-to-
+ * socket latency percentiles), then starts a new period. false, and buf
+ * untouched, when it did nothing. */
+bool qe_stream_report_stats(struct qe_stream *st, char *buf, size_t size);
 /* Ends subscriptions (all, or only those admitted with a key). */
 void qe_stream_kick(struct qe_stream *st, bool keyed_only, int32_t code, const char *why);
 

@@ -41,3 +41,17 @@ flip_wait_modeset() { # LOG PID SECS
 	FLIP_SCANOUT="$(sed -n 's/^modeset ok scanout=\([0-9]*\).*/\1/p' "$1")"
 	FLIP_CONNECTOR="$(sed -n 's/^modeset ok .*connector=\([^ ]*\).*/\1/p' "$1")"
 }
+# Host side: exporter_stats SCANOUT [FILE] : makes the exporter report
+# (SIGUSR1) and writes its "stats" JSON for SCANOUT to FILE (stdout by
+# default); every report starts a new period, so a first call marks the
+# start of a measurement. False when no report for SCANOUT came in 5 s (the
+# stream did nothing in the period).
+exporter_stats() {
+	local s="$1" f="${2:-/dev/stdout}" n0
+	n0="$(grep -c ': stats {' "${LC_EXPORTER_LOG:?}")"
+	kill -USR1 "${LC_EXPORTER_PID:?}" || return 1
+	lc_wait_for "[ \"\$(grep -c ': stats {' '$LC_EXPORTER_LOG')\" -gt $n0 ]" 5 || return 1
+	sleep 0.2 # the reports of all scanouts are written together
+	grep ': stats {' "$LC_EXPORTER_LOG" | tail -n +"$((n0 + 1))" |
+		sed -n 's/.*: stats \({"scanout":'"$s"',.*\)$/\1/p' | tail -1 | grep . >"$f"
+}

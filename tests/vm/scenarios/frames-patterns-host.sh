@@ -22,6 +22,7 @@ sc_watch "$scanout" "$key" --expect-patterns 60 --size 1920x1080 --duration 45 \
 	--ready-file "$LC_OUT/.sub-ready" >"$LC_OUT/sub-patterns.jsonl" 2>&1 &
 sub=$!
 lc_wait_for "[ -e '$LC_OUT/.sub-ready' ] || ! kill -0 $sub 2>/dev/null" 30
+exporter_stats "$scanout" "$LC_OUT/stats-before.json" # a new period starts here
 lc_signal go
 # A second subscriber joins while the guest flips and stops reading after
 # its first frame (its queue overflows: it loses frames), then reads again
@@ -35,6 +36,36 @@ sc_watch "$scanout" "$key" --expect-patterns 60 --size 1920x1080 --duration 45 -
 stall=$!
 wait "$sub"
 verdict patterns summary_ok "$LC_OUT/sub-patterns.jsonl"
+# The exporter's own account of the flips: every flip is a whole 1080p
+# Scanout over D-Bus that it converts without copying, and every frame a
+# subscriber got has a damage-to-socket time.
+stats_ok() {
+	exporter_stats "$scanout" "$LC_OUT/stats-patterns.json" || { echo "no stats report"; return 1; }
+	cat "$LC_OUT/stats-patterns.json"
+	python3 - "$LC_OUT/stats-patterns.json" "$LC_OUT/sub-patterns.jsonl" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))
+sub = [json.loads(l) for l in open(sys.argv[2]) if l.startswith('{"event":"summary"')][-1]
+frame = 1920 * 1080 * 4
+n = sub["distinct"]  # patterns the subscriber decoded, each its own picture
+lat = st["damage_to_socket_ms"]
+checks = {
+    "updates >= patterns": st["updates"] >= n,
+    "encoded >= patterns": st["encoded"] >= n,
+    "whole frames came over D-Bus": st["in_bytes"] >= n * frame,
+    "Scanouts converted without a copy": st["copied_bytes"] <= st["in_bytes"] // 10,
+    "whole frames converted": n * frame <= st["converted_bytes"] <= st["encoded"] * frame,
+    "frames sent to the subscribers": st["sent_frames"] >= n,
+    "a latency per frame sent": lat["n"] >= n and lat["n"] <= st["sent_frames"],
+    "latency percentiles ordered": 0 < lat["p50"] <= lat["p99"] <= lat["max"] < 10000,
+    "H.264 produced": st["au_bytes"] > 0,
+}
+bad = [k for k, ok in checks.items() if not ok]
+print("exporter stats:", "ok" if not bad else "FAILED: " + ", ".join(bad))
+sys.exit(1 if bad else 0)
+PY
+}
+verdict exporter-stats stats_ok
 wait "$stall"
 grep '"event":"\(stall\|resume\|first-after-resume\)"' "$LC_OUT/sub-stall.jsonl"
 verdict stall-resync summary_ok "$LC_OUT/sub-stall.jsonl"

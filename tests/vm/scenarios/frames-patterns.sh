@@ -38,6 +38,7 @@ lc_case guest-flips flips_done
 lc_wait_signal host-done 120 || echo "the host hook never finished"
 cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case patterns-decoded-in-order host_case patterns
+lc_case exporter-stats host_case exporter-stats
 lc_case stalled-subscriber-resynced host_case stall-resync
 lc_case static-screen-no-frames host_case static
 lc_case late-subscriber-idr host_case late-idr
