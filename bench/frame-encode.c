@@ -3,9 +3,10 @@
  * guest's lc-pattern-flip shows:
  *
  *   x264:  libx264 alone, set up as the exporter runs it (ultrafast,
- *          zerolatency, bit rate, 2 threads), converting only the damaged
- *          rectangle (libyuv, BT.601) into a persistent I420 picture: the
- *          cost of encoding with no exporter around it;
+ *          zerolatency, bit rate, 2 threads, an IDR every --idr-every
+ *          frames: the exporter's 2 s at 60 fps), converting only the
+ *          damaged rectangle (libyuv, BT.601) into a persistent I420
+ *          picture: the cost of encoding with no exporter around it;
  *   nv12:  the seed's earlier approach: every frame converted to NV12 and
  *          sent whole over TCP (here loopback, to a reader thread).
  *
@@ -82,7 +83,7 @@ static void report(const char *method, const char *kind, int w, int h, unsigned 
 	fflush(stdout);
 }
 
-static int bench_x264(struct frames *f, uint32_t bitrate, int threads)
+static int bench_x264(struct frames *f, uint32_t bitrate, int threads, unsigned idr_every)
 {
 	int w = f->w, h = f->h, cw = (w + 1) / 2, ch = (h + 1) / 2;
 	struct h264_encoder *enc = h264_encoder_create(w, h, 60, 0, bitrate, threads);
@@ -106,7 +107,8 @@ static int bench_x264(struct frames *f, uint32_t bitrate, int threads)
 		const uint8_t *au;
 		size_t au_len;
 		bool key;
-		if (h264_encoder_encode(enc, y, w, u, cw, v, cw, i == 0, &au, &au_len, &key) < 0) {
+		if (h264_encoder_encode(enc, y, w, u, cw, v, cw, idr_every ? i % idr_every == 0 : i == 0,
+					&au, &au_len, &key) < 0) {
 			fprintf(stderr, "lc-bench-frame-encode: encode failed\n");
 			return -1;
 		}
@@ -224,7 +226,7 @@ static int bench_nv12(struct frames *f)
 int main(int argc, char **argv)
 {
 	int w = 1920, h = 1080, threads = 2;
-	unsigned n = 300;
+	unsigned n = 300, idr_every = 120;
 	uint32_t bitrate = 8000000;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--size") == 0 && sscanf(argv[i + 1], "%dx%d", &w, &h) == 2)
@@ -235,6 +237,8 @@ int main(int argc, char **argv)
 			bitrate = (uint32_t)strtoul(argv[i + 1], NULL, 0);
 		else if (strcmp(argv[i], "--threads") == 0)
 			threads = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--idr-every") == 0)
+			idr_every = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else
 			goto usage;
 	}
@@ -250,7 +254,7 @@ int main(int argc, char **argv)
 				return 1;
 			pattern_draw(f.bufs[b], (size_t)w, w, h, b);
 		}
-		if (bench_x264(&f, bitrate, threads) < 0 || bench_nv12(&f) < 0)
+		if (bench_x264(&f, bitrate, threads, idr_every) < 0 || bench_nv12(&f) < 0)
 			ret = 1;
 		for (unsigned b = 0; b < PATTERN_PERIOD; b++)
 			free(f.bufs[b]);
@@ -258,6 +262,6 @@ int main(int argc, char **argv)
 	return ret;
 usage:
 	fprintf(stderr, "usage: lc-bench-frame-encode [--size WxH] [--frames N] [--bitrate BPS] "
-			"[--threads N]\n");
+			"[--threads N] [--idr-every FRAMES (0: only the first)]\n");
 	return 2;
 }

@@ -164,20 +164,27 @@ bool lc_addr_is_loopback(const char *host)
 	return IN6_IS_ADDR_LOOPBACK(&a.in6.sin6_addr);
 }
 
+/* A non-blocking TCP socket for host:port; the address in *a. */
+static int inet_socket(const char *host, uint16_t port, union lc_sockaddr *a, socklen_t *len)
+{
+	int r = inet_addr_parse(host, port, a, len);
+	if (r < 0)
+		return r;
+	int fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 int lc_tcp_listen(const char *host, uint16_t port)
 {
 	union lc_sockaddr a;
 	socklen_t len;
-	int r = inet_addr_parse(host, port, &a, &len);
-	if (r < 0)
-		return r;
-	int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = inet_socket(host, port, &a, &len);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, &a.sa, len) < 0 || listen(fd, 64) < 0) {
-		r = -errno;
+		int r = -errno;
 		close(fd);
 		return r;
 	}
@@ -188,16 +195,13 @@ int lc_tcp_connect_start(const char *host, uint16_t port)
 {
 	union lc_sockaddr a;
 	socklen_t len;
-	int r = inet_addr_parse(host, port, &a, &len);
-	if (r < 0)
-		return r;
-	int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = inet_socket(host, port, &a, &len);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, &a.sa, len) < 0 && errno != EINPROGRESS) {
-		r = -errno;
+		int r = -errno;
 		close(fd);
 		return r;
 	}
