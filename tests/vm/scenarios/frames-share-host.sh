@@ -1,11 +1,13 @@
 # Host side of vm-frames-share[-noexp] (see frames-share.sh).
-#   frames-share-host.sh exporter|none
+#   frames-share-host.sh exporter|listener|none
+# listener: the exporter is there (its listener gets every picture) but
+# nobody subscribes, so nothing is encoded.
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/frames-lib.sh"
-mode="${1:?exporter|none}"
+mode="${1:?exporter|listener|none}"
 runs="30:150:0 60:300:1000 0:300:2000"
 
-if [ "$mode" = exporter ]; then
+if [ "$mode" != none ]; then
 	key="$(sc_key 1 --enable 1920x1080)" || { echo "no key for scanout 1"; exit 1; }
 else
 	busctl --address="$LC_DBUS_ADDRESS" call org.qemu /org/qemu/Display1/Console_1 \
@@ -16,9 +18,9 @@ rc=0
 for r in $runs; do
 	IFS=: read -r fps n first <<<"$r"
 	lc_wait_signal "modeset-$fps" 90 || { echo "guest never modeset for $fps"; exit 1; }
-	if [ "$mode" = none ]; then
+	if [ "$mode" != exporter ]; then
 		lc_signal "go-$fps"
-		lc_signal "host-$fps" "none"
+		lc_signal "host-$fps" "$mode"
 		continue
 	fi
 	log="$LC_OUT/sub-$fps.jsonl"
