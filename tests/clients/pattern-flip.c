@@ -12,6 +12,15 @@
  * the first flip the output shows PATTERN_IDLE. Results are printed as
  * "key=value" lines: "lease ok ...", "modeset ok ...", "flip-result ...".
  *
+ * --cursor-moves N: after the flips, a hardware cursor on the output's
+ * cursor plane (which the lease must hold): cursor_pattern_draw's image
+ * (patterns.h) set with drmModeSetCursor2 at cursor_pattern_position(0),
+ * then moved to positions 1..N-1, one every --cursor-interval-ms. One line
+ * per step ("cursor-define ...", "cursor-move step=I x=X y=Y"), then
+ * "cursor-result ..." or "cursor error msg=...". virtio-gpu turns these
+ * into cursor-queue commands, which QEMU reports to display listeners as
+ * CursorDefine and MouseSet.
+ *
  * A buffer is redrawn only once the host has read it. On virtio-gpu 2D the
  * host's copy of a dumb buffer is made by the TRANSFER_TO_HOST_2D that the
  * flip queues, and Linux 6.1 sends the flip event without waiting for it
@@ -53,6 +62,8 @@ struct options {
 	double fps, duration_s;
 	const char *go_file, *hold_file;
 	long hold_ms;
+	unsigned cursor_moves;
+	long cursor_interval_ms;
 };
 
 struct buffer {
@@ -62,9 +73,16 @@ struct buffer {
 	uint32_t barrier; /* fenced after this buffer's last flip; 0: none */
 };
 
+struct cursor {
+	uint32_t handle, pitch;
+	uint64_t size;
+	uint32_t *px;
+};
+
 struct output {
 	int fd;
 	uint32_t connector_id, crtc_id, scanout_id;
+	int crtc_index; /* in this fd's view of the resources */
 	char connector[HELIX_LEASE_NAME_LEN];
 	drmModeModeInfo mode;
 	struct buffer bufs[PATTERN_PERIOD];
@@ -72,6 +90,7 @@ struct output {
 	bool virtio;            /* barriers work (virtio-gpu) */
 	unsigned barrier_waits; /* redraws that had to wait for the host */
 	double barrier_wait_s;
+	struct cursor cursor;
 };
 
 static double now_s(void)
@@ -96,7 +115,8 @@ static void usage(void)
 		"usage: lc-pattern-flip [--socket PATH | --card PATH [--connector NAME]]\n"
 		"         [--size WxH] [--mode patterns|motion|small-damage] [--first K]\n"
 		"         [--count N] [--fps F] [--duration SEC] [--go-file PATH]\n"
-		"         [--hold-ms MS | --hold-file PATH]\n");
+		"         [--hold-ms MS | --hold-file PATH]\n"
+		"         [--cursor-moves N [--cursor-interval-ms MS]]\n");
 }
 
 /* Helix lease: the reply carries the lease fd; the socket's life is the
@@ -181,7 +201,8 @@ static int pick_output(struct output *o, const char *name, uint32_t w, uint32_t 
 			conn = c;
 			/* virtio-gpu: CRTC i drives connector i; a lessee sees
 			 * only its own CRTC. */
-			o->crtc_id = res->crtcs[res->count_crtcs == 1 ? 0 : i < res->count_crtcs ? i : 0];
+			o->crtc_index = res->count_crtcs == 1 ? 0 : i < res->count_crtcs ? i : 0;
+			o->crtc_id = res->crtcs[o->crtc_index];
 		} else {
 			drmModeFreeConnector(c);
 		}
@@ -360,6 +381,103 @@ static int setup(struct output *o, const struct options *opt)
 	return 0;
 }
 
+/* The cursor plane of the output's CRTC among the planes this fd may use
+ * (a lessee sees only its lease's): 0 when there is none. */
+static uint32_t find_cursor_plane(struct output *o)
+{
+	if (drmSetClientCap(o->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) != 0)
+		return 0;
+	drmModePlaneRes *pr = drmModeGetPlaneResources(o->fd);
+	uint32_t found = 0;
+	for (uint32_t i = 0; pr && i < pr->count_planes && !found; i++) {
+		drmModePlane *p = drmModeGetPlane(o->fd, pr->planes[i]);
+		if (!p)
+			continue;
+		bool ours = p->possible_crtcs & (1u << o->crtc_index);
+		drmModeFreePlane(p);
+		drmModeObjectProperties *props =
+			ours ? drmModeObjectGetProperties(o->fd, pr->planes[i], DRM_MODE_OBJECT_PLANE) : NULL;
+		for (uint32_t k = 0; props && k < props->count_props && !found; k++) {
+			drmModePropertyRes *pd = drmModeGetProperty(o->fd, props->props[k]);
+			if (pd && strcmp(pd->name, "type") == 0 && props->prop_values[k] == DRM_PLANE_TYPE_CURSOR)
+				found = pr->planes[i];
+			drmModeFreeProperty(pd);
+		}
+		drmModeFreeObjectProperties(props);
+	}
+	drmModeFreePlaneResources(pr);
+	return found;
+}
+
+static int cursor_create(int fd, struct cursor *c)
+{
+	if (drmModeCreateDumbBuffer(fd, CURSOR_PATTERN_SIZE, CURSOR_PATTERN_SIZE, 32, 0, &c->handle,
+				    &c->pitch, &c->size) != 0)
+		return -errno;
+	uint64_t off;
+	if (drmModeMapDumbBuffer(fd, c->handle, &off) != 0)
+		return -errno;
+	void *p = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	if (p == MAP_FAILED)
+		return -errno;
+	c->px = p;
+	cursor_pattern_draw(c->px, c->pitch / 4);
+	return 0;
+}
+
+static void cursor_destroy(int fd, struct cursor *c)
+{
+	if (c->px)
+		munmap(c->px, c->size);
+	if (c->handle)
+		drmModeDestroyDumbBuffer(fd, c->handle);
+}
+
+static int cursor_run(struct output *o, const struct options *opt)
+{
+	uint32_t plane = find_cursor_plane(o);
+	if (!plane) {
+		printf("cursor error msg=no-cursor-plane (this fd holds none for crtc %u)\n", o->crtc_id);
+		return -1;
+	}
+	int r = cursor_create(o->fd, &o->cursor);
+	if (r < 0) {
+		printf("cursor error msg=dumb-buffer:%s\n", strerror(-r));
+		return -1;
+	}
+	/* Positioned first (the plane is still off: no command to the host),
+	 * so that the image arrives at step 0's position, not at wherever the
+	 * CRTC's cursor was left. */
+	int x, y;
+	cursor_pattern_position(0, &x, &y);
+	if (drmModeMoveCursor(o->fd, o->crtc_id, x, y) != 0) {
+		printf("cursor error msg=MoveCursor:%s\n", strerror(errno));
+		return -1;
+	}
+	if (drmModeSetCursor2(o->fd, o->crtc_id, o->cursor.handle, CURSOR_PATTERN_SIZE,
+			      CURSOR_PATTERN_SIZE, CURSOR_PATTERN_HOT_X, CURSOR_PATTERN_HOT_Y) != 0) {
+		printf("cursor error msg=SetCursor2:%s\n", strerror(errno));
+		return -1;
+	}
+	printf("cursor-define plane=%u w=%d h=%d hot_x=%d hot_y=%d x=%d y=%d\n", plane,
+	       CURSOR_PATTERN_SIZE, CURSOR_PATTERN_SIZE, CURSOR_PATTERN_HOT_X, CURSOR_PATTERN_HOT_Y, x,
+	       y);
+	double t0 = now_s();
+	for (unsigned i = 1; i < opt->cursor_moves; i++) {
+		sleep_s((double)opt->cursor_interval_ms / 1e3);
+		cursor_pattern_position(i, &x, &y);
+		if (drmModeMoveCursor(o->fd, o->crtc_id, x, y) != 0) {
+			printf("cursor error at=%u msg=MoveCursor:%s\n", i, strerror(errno));
+			return -1;
+		}
+		printf("cursor-move step=%u x=%d y=%d\n", i, x, y);
+	}
+	printf("cursor-result moves=%u last_x=%d last_y=%d secs=%.3f\n", opt->cursor_moves, x, y,
+	       now_s() - t0);
+	fflush(stdout);
+	return 0;
+}
+
 static bool exists(const char *path)
 {
 	struct stat st;
@@ -428,7 +546,7 @@ static int run(struct output *o, const struct options *opt)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	*o = (struct options){.socket_path = "/run/helix-drm/drm.sock", .count = 60,
-			      .duration_s = 5, .mode = MODE_PATTERNS};
+			      .duration_s = 5, .mode = MODE_PATTERNS, .cursor_interval_ms = 30};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
@@ -467,11 +585,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->hold_file = v;
 		} else if (strcmp(a, "--hold-ms") == 0) {
 			o->hold_ms = strtol(v, NULL, 0);
+		} else if (strcmp(a, "--cursor-moves") == 0) {
+			o->cursor_moves = (unsigned)strtoul(v, NULL, 0);
+		} else if (strcmp(a, "--cursor-interval-ms") == 0) {
+			o->cursor_interval_ms = strtol(v, NULL, 0);
 		} else {
 			return -1;
 		}
 	}
-	if (o->first == PATTERN_IDLE || o->fps < 0 || o->fps > 1000)
+	if (o->first == PATTERN_IDLE || o->fps < 0 || o->fps > 1000 || o->cursor_moves > 100000 ||
+	    o->cursor_interval_ms < 0 || o->cursor_interval_ms > 60000)
 		return -1;
 	return 0;
 }
@@ -500,7 +623,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (pick_output(&o, opt.card_path ? opt.connector_name : NULL, opt.width, opt.height) < 0 ||
-	    setup(&o, &opt) < 0 || run(&o, &opt) < 0)
+	    setup(&o, &opt) < 0 || run(&o, &opt) < 0 ||
+	    (opt.cursor_moves > 0 && cursor_run(&o, &opt) < 0))
 		goto out;
 	ret = 0;
 	if (opt.hold_file) {
@@ -510,6 +634,7 @@ int main(int argc, char **argv)
 		sleep_s(opt.hold_ms / 1e3);
 	}
 out:
+	cursor_destroy(o.fd, &o.cursor);
 	for (unsigned i = 0; i < o.nbufs; i++)
 		buffer_destroy(o.fd, &o.bufs[i]);
 	if (o.fd >= 0)

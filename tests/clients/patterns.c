@@ -255,3 +255,33 @@ double pattern_checker_psnr(struct pattern_checker *c, unsigned k, const uint8_t
 	int cw = (c->w + 1) / 2;
 	return I420Psnr(c->y, c->w, c->u, cw, c->v, cw, y, ys, u, us, v, vs, c->w, c->h);
 }
+
+uint32_t cursor_pattern_pixel(int x, int y)
+{
+	const int half = CURSOR_PATTERN_SIZE / 2;
+	uint32_t cx = (uint32_t)(x % half) * 4u, cy = (uint32_t)(y % half) * 4u;
+	if (y < half && x < half)
+		return 0xffff0000u | (cy << 8) | cx;
+	if (y < half)
+		return 0xff00ff00u | (cx << 16) | cy;
+	/* Translucent quadrants: premultiplied, so no channel exceeds alpha. */
+	if (x < half)
+		return 0x80000000u | ((cy / 2u) << 16) | 0x80u;
+	uint32_t g = (cx + cy) / 8u; /* 0..31, below alpha 0x40 */
+	return 0x40000000u | (g << 16) | (g << 8) | g;
+}
+
+void cursor_pattern_draw(uint32_t *px, size_t stride_px)
+{
+	for (int y = 0; y < CURSOR_PATTERN_SIZE; y++)
+		for (int x = 0; x < CURSOR_PATTERN_SIZE; x++)
+			px[(size_t)y * stride_px + (size_t)x] = cursor_pattern_pixel(x, y);
+}
+
+void cursor_pattern_position(unsigned i, int *x, int *y)
+{
+	/* Steps of 53 and 29 modulo ranges they do not divide: no two
+	 * consecutive positions are equal, and the path covers the screen. */
+	*x = 16 + (int)((i * 53u) % 1152u);
+	*y = 16 + (int)((i * 29u) % 592u);
+}

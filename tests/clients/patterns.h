@@ -61,4 +61,21 @@ double pattern_checker_psnr(struct pattern_checker *c, unsigned k, const uint8_t
  * _reference) and its I420 planes, for tools that encode patterns. */
 const uint32_t *pattern_checker_reference(struct pattern_checker *c, unsigned k);
 
+/* The cursor of lc-pattern-flip --cursor-moves (vm-frames-cursor): a
+ * CURSOR_PATTERN_SIZE square ARGB8888 image, alpha premultiplied (so QEMU
+ * and the exporter hand it on byte for byte), with hotspot
+ * (CURSOR_PATTERN_HOT_X, CURSOR_PATTERN_HOT_Y). Its four quadrants differ
+ * in colour and alpha (opaque red, opaque green, half-transparent blue,
+ * faint grey) and carry their coordinates in the colour channels, so a
+ * mirrored, transposed or shifted image does not match. */
+#define CURSOR_PATTERN_SIZE 64
+#define CURSOR_PATTERN_HOT_X 5
+#define CURSOR_PATTERN_HOT_Y 9
+uint32_t cursor_pattern_pixel(int x, int y);
+void cursor_pattern_draw(uint32_t *px, size_t stride_px);
+/* Step i of the cursor's path: the image's top-left, as given to
+ * drmModeMoveCursor (a subscriber's CURSOR_MOVE is that plus the hotspot).
+ * Distinct consecutive positions; the image stays inside 1280x720. */
+void cursor_pattern_position(unsigned i, int *x, int *y);
+
 #endif

@@ -17,6 +17,18 @@
  * 1000) the subscriber must hold the picture the screen shows (with
  * --expect-patterns: the last pattern), even on a static screen.
  *
+ * Cursor (HXFR.md §5.9): --cursor says HELLO(features CURSOR) before
+ * subscribing. --expect-cursor N then wants lc-pattern-flip --cursor-moves
+ * N's cursor: a CURSOR_DEFINE of cursor_pattern_draw's image (size, hotspot
+ * and every pixel, patterns.h), and CURSOR_MOVEs at the hotspot of the
+ * positions cursor_pattern_position(0..N-1) (the guest positions the
+ * image's top-left; CURSOR_MOVE says where the hotspot is), in that order
+ * and ending with N-1; QEMU
+ * and the server may coalesce moves, so those that arrive need only be a
+ * subsequence (a repeat of the last one is no step back). The watch ends
+ * once the last position is in. --expect-no-cursor fails on any cursor
+ * message (a subscriber without --cursor, or of another scanout).
+ *
  * Exit status: 0 when every requested check held, 1 when one did not, 2 on
  * bad usage. */
 #include <errno.h>
@@ -59,6 +71,8 @@ struct options {
 	double min_psnr, min_share, no_frames_s;
 	long stall_ms, resume_within_ms;
 	uint32_t want_w, want_h;
+	bool cursor, expect_no_cursor;
+	long expect_cursor; /* -1: no cursor check */
 };
 
 struct conn {
@@ -92,7 +106,8 @@ static void usage(void)
 		"           [--expect-patterns N [--first-pattern K] [--min-psnr DB] [--min-share X]]\n"
 		"           [--size WxH] [--expect-no-frames-for SEC] [--keyframe-req]\n"
 		"           [--stop-reading] [--stall-ms MS [--resume-within-ms MS]] [--expect-refused]\n"
-		"           [--quiet-frames] [--dump-dir DIR]\n");
+		"           [--quiet-frames] [--dump-dir DIR]\n"
+		"           [--cursor [--expect-cursor N]] [--expect-no-cursor]\n");
 }
 
 static int send_all(int fd, const uint8_t *p, size_t len)
@@ -340,9 +355,13 @@ struct watch {
 	unsigned frames_in_static_window, frames_after_kfr;
 	bool kfr_sent, kfr_answered_idr;
 	double t_kfr, kfr_ms;
-	/* pts age (receive time - pts), in case pts is CLOCK_MONOTONIC */
+	/* pts age (receive time - pts): the exporter's pts is the
+	 * CLOCK_MONOTONIC time the picture reached it, so on the same host it
+	 * rises from frame to frame and never lies in the future. */
 	double *ages;
 	size_t n_ages;
+	int64_t last_pts;
+	unsigned pts_errors;
 	/* stall then resume */
 	bool resumed, after_resume_seen, after_resume_idr;
 	int64_t t_resume_ns;
@@ -351,7 +370,76 @@ struct watch {
 	int last_pic_pattern;
 	double last_pic_psnr;
 	unsigned dumped;
+	/* cursor */
+	unsigned cursor_defines, cursor_bad_defines, cursor_moves, cursor_out_of_order,
+		cursor_hidden, cursor_moves_before_define, cursor_wrong_session;
+	long cursor_next; /* index in the expected path after the last match */
 };
+
+/* A CURSOR_DEFINE is lc-pattern-flip's cursor: size, hotspot, pixels. */
+static bool cursor_define_matches(const struct hxfr_cursor_define *d, int *bad_x, int *bad_y)
+{
+	*bad_x = *bad_y = -1;
+	if (d->width != CURSOR_PATTERN_SIZE || d->height != CURSOR_PATTERN_SIZE ||
+	    d->hot_x != CURSOR_PATTERN_HOT_X || d->hot_y != CURSOR_PATTERN_HOT_Y)
+		return false;
+	for (int y = 0; y < d->height; y++) {
+		for (int x = 0; x < d->width; x++) {
+			const uint8_t *p = d->pixels + ((size_t)y * (size_t)d->width + (size_t)x) * 4;
+			uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+				     (uint32_t)p[3] << 24;
+			if (v != cursor_pattern_pixel(x, y)) {
+				*bad_x = x;
+				*bad_y = y;
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static void handle_cursor(struct watch *w, const struct hxfr_msg *m)
+{
+	double t_ms = (now_s() - w->t_sub) * 1e3;
+	w->cursor_wrong_session += m->hdr.session_id != w->o->scanout;
+	if (m->hdr.type == HXFR_CURSOR_DEFINE) {
+		const struct hxfr_cursor_define *d = &m->u.cursor_define;
+		int bx, by;
+		bool ok = cursor_define_matches(d, &bx, &by);
+		w->cursor_defines++;
+		w->cursor_bad_defines += !ok;
+		printf("{\"event\":\"cursor-define\",\"session\":%u,\"t_ms\":%.1f,\"width\":%d,"
+		       "\"height\":%d,\"hot_x\":%d,\"hot_y\":%d,\"matches\":%s,\"first_bad_x\":%d,"
+		       "\"first_bad_y\":%d}\n",
+		       m->hdr.session_id, t_ms, d->width, d->height, d->hot_x, d->hot_y,
+		       ok ? "true" : "false", bx, by);
+		return;
+	}
+	const struct hxfr_cursor_move *mv = &m->u.cursor_move;
+	w->cursor_moves++;
+	w->cursor_hidden += !mv->visible;
+	if (!w->cursor_defines)
+		w->cursor_moves_before_define++;
+	long at = -1;
+	if (w->o->expect_cursor > 0) {
+		/* The earliest match from the last matched step on: a repeat of
+		 * that step is fine, an earlier step is going back. */
+		long from = w->cursor_next > 0 ? w->cursor_next - 1 : 0;
+		for (long j = from; j < w->o->expect_cursor && at < 0; j++) {
+			int x, y;
+			cursor_pattern_position((unsigned)j, &x, &y);
+			if (x + CURSOR_PATTERN_HOT_X == mv->x && y + CURSOR_PATTERN_HOT_Y == mv->y)
+				at = j;
+		}
+		if (at < 0)
+			w->cursor_out_of_order++;
+		else
+			w->cursor_next = at + 1;
+	}
+	printf("{\"event\":\"cursor-move\",\"session\":%u,\"t_ms\":%.1f,\"x\":%d,\"y\":%d,"
+	       "\"visible\":%s,\"step\":%ld}\n",
+	       m->hdr.session_id, t_ms, mv->x, mv->y, mv->visible ? "true" : "false", at);
+}
 
 /* An unidentified picture is the interesting one: keep its luma as a PGM
  * (at most 20 of them) to look at. */
@@ -505,6 +593,13 @@ static void handle_frame(struct watch *w, const struct hxfr_msg *m)
 	}
 	if (w->n_ages < MAX_LATENCIES)
 		w->ages[w->n_ages++] = (double)(recv_ns - f->pts_ns) / 1e6;
+	if (f->pts_ns <= w->last_pts || f->pts_ns > recv_ns) {
+		w->pts_errors++;
+		printf("{\"event\":\"bad-pts\",\"n\":%u,\"pts_ns\":%lld,\"previous_ns\":%lld,"
+		       "\"received_ns\":%lld}\n",
+		       w->frames, (long long)f->pts_ns, (long long)w->last_pts, (long long)recv_ns);
+	}
+	w->last_pts = f->pts_ns;
 	if (w->pictures_this_au == 1)
 		account_pattern(w, w->last_pic_pattern, w->last_pic_psnr);
 	else if (o->expect_patterns >= 0)
@@ -593,14 +688,28 @@ static int cmd_watch(const struct options *o)
 		goto out;
 	}
 	uint8_t out[64];
-	size_t n = hxfr_encode_subscribe_keyed(out, sizeof(out), o->scanout, key);
+	struct hxfr_msg m;
+	size_t consumed = 0;
+	size_t n;
+	if (o->cursor) {
+		n = hxfr_encode_hello(out, sizeof(out), HXFR_FEATURE_CURSOR);
+		if (send_all(c.fd, out, n) < 0 || expect_type(&c, &m, &consumed, HXFR_HELLO_RESP) < 0) {
+			printf("{\"event\":\"no-hello-resp\"}\n");
+			pass = false;
+			goto out;
+		}
+		if (!(m.u.hello.features & HXFR_FEATURE_CURSOR)) {
+			printf("{\"event\":\"summary\",\"cursor_offered\":false,\"pass\":false}\n");
+			pass = false;
+			goto out;
+		}
+	}
+	n = hxfr_encode_subscribe_keyed(out, sizeof(out), o->scanout, key);
 	w.t_sub = now_s();
 	if (send_all(c.fd, out, n) < 0) {
 		pass = false;
 		goto out;
 	}
-	struct hxfr_msg m;
-	size_t consumed = 0;
 	r = expect_type(&c, &m, &consumed, HXFR_SUBSCRIBE_RESP);
 	if (r < 0) {
 		printf("{\"event\":\"no-subscribe-resp\",\"message\":\"%s\"}\n", strerror(-r));
@@ -734,15 +843,21 @@ static int cmd_watch(const struct options *o)
 			break;
 		case HXFR_CURSOR_DEFINE:
 		case HXFR_CURSOR_MOVE:
+			handle_cursor(&w, &m);
 			break;
 		default:
 			printf("{\"event\":\"unexpected\",\"type\":\"%s\"}\n", hxfr_type_name(m.hdr.type));
 			break;
 		}
+		/* The cursor's path is complete, and a picture is in (a late
+		 * subscriber gets the cursor state before its first IDR). */
+		if (o->expect_cursor > 0 && w.cursor_next == o->expect_cursor && w.cursor_defines > 0 &&
+		    w.frames > 0)
+			done = true;
 	}
 	double secs = now_s() - w.t_sub;
 	/* The verdicts, each only when asked for. */
-	pass = w.decode_errors == 0 && w.size_errors == 0;
+	pass = w.decode_errors == 0 && w.size_errors == 0 && w.pts_errors == 0;
 	if (w.frames == 0 || !w.first_is_idr)
 		pass = false;
 	double share = 0;
@@ -774,6 +889,29 @@ static int cmd_watch(const struct options *o)
 		if (!stall_ok)
 			pass = false;
 	}
+	if (o->cursor || o->expect_no_cursor) {
+		bool cursor_ok = true;
+		unsigned msgs = w.cursor_defines + w.cursor_moves;
+		if (o->expect_no_cursor && msgs > 0)
+			cursor_ok = false;
+		/* Every image is the guest's (it defines one); the path is in
+		 * order, complete, visible, and never before an image. */
+		if (o->expect_cursor > 0 &&
+		    (w.cursor_defines == 0 || w.cursor_bad_defines || w.cursor_out_of_order ||
+		     w.cursor_next != o->expect_cursor || w.cursor_hidden || w.cursor_moves_before_define ||
+		     w.cursor_wrong_session))
+			cursor_ok = false;
+		printf("{\"event\":\"cursor-summary\",\"expect_moves\":%ld,\"expect_none\":%s,"
+		       "\"defines\":%u,\"bad_defines\":%u,\"moves\":%u,\"out_of_order\":%u,"
+		       "\"hidden\":%u,\"moves_before_define\":%u,\"wrong_session\":%u,\"last_step\":%ld,"
+		       "\"pass\":%s}\n",
+		       o->expect_cursor, o->expect_no_cursor ? "true" : "false", w.cursor_defines,
+		       w.cursor_bad_defines, w.cursor_moves, w.cursor_out_of_order, w.cursor_hidden,
+		       w.cursor_moves_before_define, w.cursor_wrong_session, w.cursor_next - 1,
+		       cursor_ok ? "true" : "false");
+		if (!cursor_ok)
+			pass = false;
+	}
 	qsort(w.ages, w.n_ages, sizeof(double), cmp_double);
 	printf("{\"event\":\"summary\",\"scanout\":%u,\"secs\":%.2f,\"frames\":%u,\"fps\":%.2f,"
 	       "\"first_is_idr\":%s,\"idr_frames\":%u,\"keyframe_flags\":%u,\"decoded\":%u,"
@@ -785,7 +923,7 @@ static int cmd_watch(const struct options *o)
 	       "\"out_of_range\":%u,\"order_errors\":%u,\"idle_after_patterns\":%u,\"low_psnr\":%u,"
 	       "\"worst_psnr\":%.2f,\"mean_psnr\":%.2f,\"static_window_s\":%.1f,"
 	       "\"frames_in_static_window\":%u,\"keyframe_req\":%s,\"keyframe_req_answered_idr\":%s,"
-	       "\"keyframe_req_ms\":%.1f,\"pts_age_ms_p50\":%.2f,\"pts_age_ms_p99\":%.2f,"
+	       "\"keyframe_req_ms\":%.1f,\"pts_age_ms_p50\":%.2f,\"pts_age_ms_p99\":%.2f,\"pts_errors\":%u,"
 	       "\"ended_by_server\":%s,\"revoked\":%s,\"stall_ms\":%ld,\"frames_before_resume\":%u,"
 	       "\"frames_after_resume\":%u,\"first_after_resume_idr\":%s,\"first_after_resume_ms\":%.1f,"
 	       "\"final_pattern_ms_after_resume\":%.1f,\"resynced_by\":\"%s\",\"stall_ok\":%s,\"pass\":%s}\n",
@@ -800,7 +938,7 @@ static int cmd_watch(const struct options *o)
 	       w.frames_in_static_window, w.kfr_sent ? "true" : "false",
 	       w.kfr_answered_idr ? "true" : "false",
 	       w.kfr_sent && w.frames_after_kfr ? w.kfr_ms : -1.0, percentile(w.ages, w.n_ages, 0.5),
-	       percentile(w.ages, w.n_ages, 0.99), ended_by_server ? "true" : "false",
+	       percentile(w.ages, w.n_ages, 0.99), w.pts_errors, ended_by_server ? "true" : "false",
 	       revoked ? "true" : "false", o->stall_ms, w.frames_before_resume, w.frames_after_resume,
 	       w.after_resume_idr ? "true" : "false", w.after_resume_ms, w.final_ms,
 	       o->stall_ms <= 0 ? "" : w.after_resume_seen ? "idr-after-resume" : "queue",
@@ -823,7 +961,8 @@ static int parse_size(const char *s, uint32_t *w, uint32_t *h)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	*o = (struct options){.port = HXFR_DEFAULT_PORT, .duration_s = 10, .expect_patterns = -1,
-			      .min_psnr = 35.0, .scanout = UINT32_MAX, .resume_within_ms = 1000};
+			      .min_psnr = 35.0, .scanout = UINT32_MAX, .resume_within_ms = 1000,
+			      .expect_cursor = -1};
 	snprintf(o->host, sizeof(o->host), "127.0.0.1");
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -838,6 +977,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			continue;
 		} else if (strcmp(a, "--quiet-frames") == 0) {
 			o->quiet_frames = true;
+			continue;
+		} else if (strcmp(a, "--cursor") == 0) {
+			o->cursor = true;
+			continue;
+		} else if (strcmp(a, "--expect-no-cursor") == 0) {
+			o->expect_no_cursor = true;
 			continue;
 		}
 		if (!v)
@@ -880,6 +1025,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->stall_ms = strtol(v, NULL, 0);
 		} else if (strcmp(a, "--resume-within-ms") == 0) {
 			o->resume_within_ms = strtol(v, NULL, 0);
+		} else if (strcmp(a, "--expect-cursor") == 0) {
+			o->expect_cursor = strtol(v, NULL, 0);
 		} else if (strcmp(a, "--expect-no-frames-for") == 0) {
 			o->no_frames_s = strtod(v, NULL);
 		} else {
@@ -888,6 +1035,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->stall_ms < 0 || o->stall_ms > 600000 || o->resume_within_ms <= 0 ||
 	    (o->stall_ms > 0 && (o->stop_reading || o->keyframe_req || o->no_frames_s > 0)))
+		return -1;
+	if (o->expect_cursor == 0 || o->expect_cursor > 100000 ||
+	    (o->expect_cursor > 0 && (!o->cursor || o->expect_no_cursor)))
 		return -1;
 	if (o->scanout == UINT32_MAX || o->scanout > 0xffff || o->duration_s <= 0 ||
 	    o->expect_patterns == 0 || o->expect_patterns > 65535)
