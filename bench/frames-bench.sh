@@ -14,7 +14,7 @@ out="$build/vm-out/frames-bench"
 	--out "$out" --timeout 120 \
 	--host-hook "bash $src/tests/vm/scenarios/frames-bench-host.sh" >"$build/frames-bench-rig.log" 2>&1 ||
 	{ echo "the rig run failed: $build/frames-bench-rig.log"; tail -20 "$build/frames-bench-rig.log"; exit 1; }
-"$build/bench/lc-bench-frame-encode" --size 1920x1080 --frames 300 >"$out/baselines.jsonl"
+"$build/bench/lc-bench-frame-encode" --size 1920x1080 --frames 361 >"$out/baselines.jsonl"
 cat "$out/bench.jsonl" "$out/baselines.jsonl"
 python3 - "$out/bench.jsonl" "$out/baselines.jsonl" <<'PY'
 import json, sys

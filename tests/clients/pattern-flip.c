@@ -49,7 +49,6 @@
 #include "patterns.h"
 #include "sock.h"
 
-#define PATTERN_IDLE 0xffffu
 #define FLIP_TIMEOUT_MS 3000
 
 enum mode { MODE_PATTERNS, MODE_MOTION, MODE_SMALL_DAMAGE };

@@ -17,6 +17,8 @@
 
 #define PATTERN_PERIOD 8u
 #define PATTERN_BITS 16u
+/* The picture a flipper shows before and after its patterns. */
+#define PATTERN_IDLE 0xffffu
 #define PATTERN_MIN_WIDTH 288
 #define PATTERN_MIN_HEIGHT 64
 

@@ -53,7 +53,6 @@
 #include "patterns.h"
 #include "sock.h"
 
-#define PATTERN_IDLE 0xffffu
 #define REPLY_TIMEOUT_MS 5000
 #define MAX_LATENCIES 100000
 
