@@ -14,7 +14,7 @@ pkgs=(
   dbus socat iproute2 procps util-linux python3 passwd
   # compositors proven on a lease in the rig (lease-launch, issue 4): about 120
   # packages with their dependencies, ~1-2 min on CI (10 s with cached debs)
-  mutter sway xwayland dbus-user-session fonts-dejavu-core
+  mutter sway cage xwayland dbus-user-session fonts-dejavu-core
   # the frame bridge's viewer, proven in headless Chromium (WebCodecs H.264
   # through Debian's system FFmpeg)
   chromium

@@ -322,6 +322,13 @@ int main(int argc, char **argv)
 	xdg_toplevel_destroy(c.toplevel);
 	xdg_surface_destroy(c.xdg_surface);
 	wl_surface_destroy(c.surface);
+	/* Every proxy goes before the display, or libwayland-client leaks them. */
+	if (c.output)
+		wl_output_destroy(c.output);
+	xdg_wm_base_destroy(c.wm);
+	wl_shm_destroy(c.shm);
+	wl_compositor_destroy(c.compositor);
+	wl_registry_destroy(reg);
 	wl_display_disconnect(c.display);
 	return rc;
 }
