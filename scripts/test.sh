@@ -24,7 +24,7 @@ cmake -S "$src" -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLC_SANITIZE=ON >/dev/nu
 cmake --build build-asan -j"$jobs"
 # The sanitizer build runs the unit, host and VM tests again (leaks and
 # undefined behaviour fail them), less the longest VM scenarios (label
-# "heavy": the 1500-cycle race, all-16-consoles, Mutter), which the
+# "heavy": the 1500-cycle race, all-16-consoles, Mutter, cage), which the
 # normal build runs. Benchmarks (label "bench", -DLC_BENCH=ON) are not tests.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_ctest build-asan -LE "fuzz|bench|heavy"
