@@ -82,17 +82,7 @@ authmagic_forwarded() {
 }
 
 kill9_gives_back() {
-	local cpid rc
-	cpid=$(pgrep -u "$comp_user" -x cage) || { echo "no cage process"; return 1; }
-	kill -9 "$cpid"
-	wait "$LL_PID"
-	rc=$?
-	echo "lease-launch exited $rc after kill -9 of cage ($cpid)"
-	tail -4 "$LC_OUT/ll-cage.log"
-	[ "$rc" = 137 ] || return 1
-	output_returns "$CAGE_CONN" 10 off || return 1
-	[ ! -e "$COMP_RT/leasecast-stream" ] || { echo "stream file left behind"; return 1; }
-	! pgrep -f leasecast-logind-shim >/dev/null || { echo "shim left behind"; return 1; }
+	comp_kill9_gives_back cage "$CAGE_CONN" || return 1
 	# The app loses its display with cage.
 	lc_wait_for "! pgrep -u $comp_user -f lc-wl-pattern-client >/dev/null" 10 || { echo "cage's app left behind"; return 1; }
 }

@@ -95,6 +95,23 @@ comp_client() {
 }
 
 # comp_host_case NAME : the host hook's verdict.
+# comp_kill9_gives_back NAME CONNECTOR : kill -9 of the compositor NAME
+# (run by lease-launch, $LL_PID): lease-launch exits 137, the broker turns
+# CONNECTOR off and offers it again, the stream file and the shim are gone.
+comp_kill9_gives_back() {
+	local name="$1" conn="$2" pid rc
+	pid=$(pgrep -u "$comp_user" -x "$name") || { echo "no $name process"; return 1; }
+	kill -9 "$pid"
+	wait "$LL_PID"
+	rc=$?
+	echo "lease-launch exited $rc after kill -9 of $name ($pid)"
+	tail -5 "$LC_OUT/ll-$name.log"
+	[ "$rc" = 137 ] || return 1
+	output_returns "$conn" 10 off || return 1
+	[ ! -e "$COMP_RT/leasecast-stream" ] || { echo "stream file left behind"; return 1; }
+	! pgrep -f leasecast-logind-shim >/dev/null || { echo "shim left behind"; return 1; }
+}
+
 comp_host_case() { grep -q "^$1 pass" "$LC_OUT/host-results.txt"; }
 
 # Host: watch a scanout from before the compositor's first frame until the

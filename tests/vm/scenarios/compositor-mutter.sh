@@ -19,19 +19,6 @@ launch_mutter() {
 	st "o['Virtual-2']['leased_by'] is not None" || return 1
 }
 
-kill9_gives_back() {
-	local mpid rc
-	mpid=$(pgrep -u "$comp_user" -x mutter) || { echo "no mutter process"; return 1; }
-	kill -9 "$mpid"
-	wait "$LL_PID"
-	rc=$?
-	echo "lease-launch exited $rc after kill -9 of mutter ($mpid)"
-	tail -5 "$LC_OUT/ll-mutter.log"
-	[ "$rc" = 137 ] || return 1
-	output_returns Virtual-2 10 off || return 1
-	[ ! -e "$COMP_RT/leasecast-stream" ] || { echo "stream file left behind"; return 1; }
-	! pgrep -f leasecast-logind-shim >/dev/null || { echo "shim left behind"; return 1; }
-}
 
 revoke_ends_mutter() {
 	rm -f "$COMP_RT"/wayland-* # the SIGKILLed Mutter's socket and lock
@@ -66,7 +53,7 @@ lc_wait_signal host-done 60 || echo "the host hook never finished"
 cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case mutter-modesets-not-black comp_host_case mutter-not-black
 lc_case client-pattern-in-stream comp_host_case mutter-patterns
-lc_case kill9-output-back kill9_gives_back
+lc_case kill9-output-back comp_kill9_gives_back mutter Virtual-2
 # The broker is stopped here: an external end of the lease.
 lc_case revoke-ends-mutter revoke_ends_mutter
 lc_finish
