@@ -131,20 +131,11 @@ revoke_ends_cage() {
 	comp_launch cage2 "$CAGE_CONN" "${WRAP[@]}" -- $(cage_cmd 120000) || return 1
 	lc_wait_for "grep -q '^shown' '$LC_OUT/ll-cage2.log' || ! kill -0 $LL_PID 2>/dev/null" 120
 	grep -q '^shown' "$LC_OUT/ll-cage2.log" || { echo "the second cage's app never drew"; return 1; }
-	local t0 rc
-	t0=$(date +%s%N)
-	kill -TERM "$broker_pid" # the broker ends every lease on shutdown
-	lc_wait_for "! kill -0 $LL_PID 2>/dev/null" 30 || { echo "lease-launch still running"; return 1; }
-	wait "$LL_PID"
-	rc=$?
-	echo "lease-launch exited $rc, $(lc_ms_since "$t0") ms after the broker's shutdown"
-	grep -E 'lease ended|ending the compositor|compositor (exited|was killed)' "$LC_OUT/ll-cage2.log" | tail -6
-	! pgrep -u "$comp_user" -x cage >/dev/null || { echo "cage still running"; return 1; }
+	comp_broker_shutdown_ends cage cage2 || return 1
 	lc_wait_for "! pgrep -u $comp_user -f lc-wl-pattern-client >/dev/null" 10 || { echo "cage's app still running"; return 1; }
-	grep -q 'lease ended' "$LC_OUT/ll-cage2.log" || return 1
 	# lease-launch ends cage with SIGTERM after its grace: 134 is cage's
 	# abort above, nothing else.
-	[ "$rc" = 0 ] || { [ "$rc" = 134 ] && grep -q 'wl_display_terminate: Assertion' "$LC_OUT/ll-cage2.log"; }
+	[ "$COMP_RC" = 0 ] || { [ "$COMP_RC" = 134 ] && grep -q 'wl_display_terminate: Assertion' "$LC_OUT/ll-cage2.log"; }
 }
 
 lc_case user comp_setup_user || { lc_finish; exit 1; }

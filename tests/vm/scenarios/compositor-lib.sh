@@ -112,6 +112,23 @@ comp_kill9_gives_back() {
 	! pgrep -f leasecast-logind-shim >/dev/null || { echo "shim left behind"; return 1; }
 }
 
+# comp_broker_shutdown_ends NAME LOG : the broker shuts down (ending every
+# lease) while lease-launch ($LL_PID, output in ll-LOG.log) runs compositor
+# NAME: lease-launch sees its lease end and the compositor is gone.
+# lease-launch's exit status in COMP_RC.
+comp_broker_shutdown_ends() {
+	local name="$1" log="$LC_OUT/ll-$2.log" t0
+	t0=$(date +%s%N)
+	kill -TERM "$broker_pid" # the broker ends every lease on shutdown
+	lc_wait_for "! kill -0 $LL_PID 2>/dev/null" 30 || { echo "lease-launch still running"; return 1; }
+	wait "$LL_PID"
+	COMP_RC=$?
+	echo "lease-launch exited $COMP_RC, $(lc_ms_since "$t0") ms after the broker's shutdown"
+	grep -E 'lease ended|broker|ending the compositor|compositor (exited|was killed)' "$log" | tail -6
+	! pgrep -u "$comp_user" -x "$name" >/dev/null || { echo "$name still running"; return 1; }
+	grep -q 'lease ended' "$log"
+}
+
 comp_host_case() { grep -q "^$1 pass" "$LC_OUT/host-results.txt"; }
 
 # Host: watch a scanout from before the compositor's first frame until the

@@ -24,16 +24,7 @@ revoke_ends_mutter() {
 	rm -f "$COMP_RT"/wayland-* # the SIGKILLed Mutter's socket and lock
 	comp_launch mutter2 Virtual-2 -- "${MUTTER[@]}" || return 1
 	comp_wait_socket mutter2 120 || return 1
-	local t0 rc
-	t0=$(date +%s%N)
-	kill -TERM "$broker_pid" # the broker ends every lease on shutdown
-	lc_wait_for "! kill -0 $LL_PID 2>/dev/null" 30 || { echo "lease-launch still running"; return 1; }
-	wait "$LL_PID"
-	rc=$?
-	echo "lease-launch exited $rc, $(lc_ms_since "$t0") ms after the broker's shutdown"
-	grep -E 'lease ended|broker|ending the compositor|compositor (exited|was killed)' "$LC_OUT/ll-mutter2.log" | tail -6
-	! pgrep -u "$comp_user" -x mutter >/dev/null || { echo "mutter still running"; return 1; }
-	grep -q 'lease ended' "$LC_OUT/ll-mutter2.log" && [ "$rc" = 0 ]
+	comp_broker_shutdown_ends mutter mutter2 && [ "$COMP_RC" = 0 ]
 }
 
 lc_case user comp_setup_user || { lc_finish; exit 1; }
