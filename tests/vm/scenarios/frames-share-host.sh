@@ -1,11 +1,19 @@
 # Host side of vm-frames-share[-noexp] (see frames-share.sh).
-#   frames-share-host.sh exporter|listener|none
+#   frames-share-host.sh exporter|listener|none [HOGS]
 # listener: the exporter is there (its listener gets every picture) but
-# nobody subscribes, so nothing is encoded.
+# nobody subscribes, so nothing is encoded. HOGS: that many busy loops run
+# on the host throughout (a controlled stand-in for a shared, loaded host).
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/frames-lib.sh"
 mode="${1:?exporter|listener|none}"
+hogs="${2:-0}"
 runs="30:150:0 60:300:1000 0:300:2000"
+hog_pids=()
+for ((i = 0; i < hogs; i++)); do
+	bash -c 'while :; do :; done' &
+	hog_pids+=($!)
+done
+trap '[ ${#hog_pids[@]} -eq 0 ] || kill "${hog_pids[@]}" 2>/dev/null' EXIT
 
 if [ "$mode" != none ]; then
 	key="$(sc_key 1 --enable 1920x1080)" || { echo "no key for scanout 1"; exit 1; }
