@@ -23,16 +23,7 @@
 #include "control.h"
 #include "frames.h"
 #include "qemu_display.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ASSERT(x)                                                                      \
-	do {                                                                           \
-		if (!(x)) {                                                            \
-			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                       \
-		}                                                                      \
-	} while (0)
+#include "fuzz.h"
 
 /* Loop turns a run may take; a connection alive after that is stuck. */
 #define MAX_TURNS 100000

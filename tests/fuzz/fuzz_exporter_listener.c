@@ -21,16 +21,7 @@
 
 #include "../../qemu-exporter/listener.c"
 #include "../../qemu-exporter/stream.c"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ASSERT(x)                                                                      \
-	do {                                                                           \
-		if (!(x)) {                                                            \
-			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                       \
-		}                                                                      \
-	} while (0)
+#include "fuzz.h"
 
 /* The largest shared-memory object a call may come with. */
 #define MAX_SHM (4u << 20)

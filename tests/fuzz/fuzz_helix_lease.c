@@ -8,16 +8,7 @@
 #include <string.h>
 
 #include "helix_lease.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ASSERT(x)                                                                      \
-	do {                                                                           \
-		if (!(x)) {                                                            \
-			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                       \
-		}                                                                      \
-	} while (0)
+#include "fuzz.h"
 
 static void requests(const uint8_t *data, size_t size)
 {

@@ -10,16 +10,7 @@
 #include <string.h>
 
 #include "hxfr.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ASSERT(x)                                                                      \
-	do {                                                                           \
-		if (!(x)) {                                                            \
-			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                       \
-		}                                                                      \
-	} while (0)
+#include "fuzz.h"
 
 static size_t reencode(const struct hxfr_msg *m, uint8_t *b, size_t cap)
 {
