@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "h264_encode.h"
 #include "patterns.h"
 
@@ -38,13 +39,6 @@ struct frames {
 	uint32_t *bufs[PATTERN_PERIOD];
 	unsigned n;
 };
-
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -80,8 +74,8 @@ static void report(const char *method, const char *kind, int w, int h, unsigned 
 	printf("{\"bench\":\"frame-encode\",\"method\":\"%s\",\"frames\":\"%s\",\"size\":\"%dx%d\","
 	       "\"n\":%u,\"fps\":%.1f,\"latency_ms_p50\":%.2f,\"latency_ms_p99\":%.2f,"
 	       "\"cpu_ms_per_frame\":%.2f,\"bytes_copied_per_frame\":%.0f,\"bytes_out_per_frame\":%.0f}\n",
-	       method, kind, w, h, n, n / ((double)wall / 1e9), pct_ms(lat, n, 0.5), pct_ms(lat, n, 0.99),
-	       (double)cpu / 1e6 / n, copied / n, out_bytes / n);
+	       method, kind, w, h, n, n / ((double)wall / 1e9), pct_ms(lat, n, 0.5),
+	       pct_ms(lat, n, 0.99), (double)cpu / 1e6 / n, copied / n, out_bytes / n);
 	fflush(stdout);
 }
 
@@ -89,7 +83,8 @@ static int bench_x264(struct frames *f, uint32_t bitrate, int threads, unsigned 
 {
 	int w = f->w, h = f->h, cw = (w + 1) / 2, ch = (h + 1) / 2;
 	struct h264_encoder *enc = h264_encoder_create(w, h, 60, 0, bitrate, threads);
-	uint8_t *y = calloc((size_t)w * h, 1), *u = calloc((size_t)cw * ch, 1), *v = calloc((size_t)cw * ch, 1);
+	uint8_t *y = calloc((size_t)w * h, 1), *u = calloc((size_t)cw * ch, 1),
+		*v = calloc((size_t)cw * ch, 1);
 	int64_t *lat = calloc(f->n, sizeof(int64_t));
 	if (!enc || !y || !u || !v || !lat) {
 		fprintf(stderr, "lc-bench-frame-encode: cannot set up libx264\n");
@@ -105,31 +100,33 @@ static int bench_x264(struct frames *f, uint32_t bitrate, int threads, unsigned 
 			r4[2] = w;
 			r4[3] = h;
 		}
-		int64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+		int64_t t0 = lc_clock_ns(CLOCK_MONOTONIC),
+			c0 = lc_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 		/* Only the damage, as the exporter converts it. */
 		const uint8_t *src = (const uint8_t *)(px + (size_t)r4[1] * w + r4[0]);
 		ARGBToI420(src, w * 4, y + (size_t)r4[1] * w + r4[0], w,
-			   u + (size_t)(r4[1] / 2) * cw + r4[0] / 2, cw, v + (size_t)(r4[1] / 2) * cw + r4[0] / 2,
-			   cw, r4[2], r4[3]);
+			   u + (size_t)(r4[1] / 2) * cw + r4[0] / 2, cw,
+			   v + (size_t)(r4[1] / 2) * cw + r4[0] / 2, cw, r4[2], r4[3]);
 		const uint8_t *au;
 		size_t au_len;
 		bool key;
-		if (h264_encoder_encode(enc, y, w, u, cw, v, cw, idr_every ? i % idr_every == 0 : i == 0,
-					&au, &au_len, &key) < 0) {
+		if (h264_encoder_encode(enc, y, w, u, cw, v, cw,
+					idr_every ? i % idr_every == 0 : i == 0, &au, &au_len,
+					&key) < 0) {
 			fprintf(stderr, "lc-bench-frame-encode: encode failed\n");
 			return -1;
 		}
-		int64_t t1 = clock_ns(CLOCK_MONOTONIC);
+		int64_t t1 = lc_clock_ns(CLOCK_MONOTONIC);
 		if (i == 0)
 			continue; /* the exporter's subscriber joins with this IDR: not timed there either */
 		lat[i - 1] = t1 - t0;
 		wall += t1 - t0;
-		cpu += clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		cpu += lc_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		copied += (double)r4[2] * r4[3] * 4;
 		out += (double)au_len;
 	}
-	report("x264", f->motion ? "motion" : "small-damage", w, h, f->n - 1, wall, cpu, lat, copied,
-	       out);
+	report("x264", f->motion ? "motion" : "small-damage", w, h, f->n - 1, wall, cpu, lat,
+	       copied, out);
 	h264_encoder_destroy(enc);
 	free(y);
 	free(u);
@@ -157,7 +154,7 @@ static void *reader_main(void *data)
 			break;
 		got += (size_t)k;
 		while (i < r->n && got >= r->frame_bytes * (i + 1))
-			r->done_ns[i++] = clock_ns(CLOCK_MONOTONIC);
+			r->done_ns[i++] = lc_clock_ns(CLOCK_MONOTONIC);
 	}
 	free(buf);
 	return NULL;
@@ -195,15 +192,17 @@ static int bench_nv12(struct frames *f)
 	}
 	pthread_t th;
 	pthread_create(&th, NULL, reader_main, &rd);
-	int64_t t_begin = clock_ns(CLOCK_MONOTONIC), c_begin = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	int64_t t_begin = lc_clock_ns(CLOCK_MONOTONIC),
+		c_begin = lc_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	int64_t draw_ns = 0, draw_cpu = 0;
 	for (unsigned i = 0; i < f->n; i++) {
 		int r4[4];
-		int64_t d0 = clock_ns(CLOCK_MONOTONIC), dc0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+		int64_t d0 = lc_clock_ns(CLOCK_MONOTONIC),
+			dc0 = lc_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 		const uint32_t *px = frame_get(f, i, r4);
-		draw_ns += clock_ns(CLOCK_MONOTONIC) - d0;
-		draw_cpu += clock_ns(CLOCK_PROCESS_CPUTIME_ID) - dc0;
-		start[i] = clock_ns(CLOCK_MONOTONIC);
+		draw_ns += lc_clock_ns(CLOCK_MONOTONIC) - d0;
+		draw_cpu += lc_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - dc0;
+		start[i] = lc_clock_ns(CLOCK_MONOTONIC);
 		/* The seed sent every frame whole, whatever changed. */
 		ARGBToNV12((const uint8_t *)px, w * 4, nv12, w, nv12 + (size_t)w * h, w, w, h);
 		for (size_t off = 0; off < fb;) {
@@ -211,15 +210,16 @@ static int bench_nv12(struct frames *f)
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k < 0) {
-				fprintf(stderr, "lc-bench-frame-encode: send: %s\n", strerror(errno));
+				fprintf(stderr, "lc-bench-frame-encode: send: %s\n",
+					strerror(errno));
 				return -1;
 			}
 			off += (size_t)k;
 		}
 	}
 	pthread_join(th, NULL);
-	int64_t wall = clock_ns(CLOCK_MONOTONIC) - t_begin - draw_ns;
-	int64_t cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c_begin - draw_cpu;
+	int64_t wall = lc_clock_ns(CLOCK_MONOTONIC) - t_begin - draw_ns;
+	int64_t cpu = lc_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c_begin - draw_cpu;
 	for (unsigned i = 0; i < f->n; i++)
 		lat[i] = rd.done_ns[i] - start[i];
 	report("nv12-tcp", f->motion ? "motion" : "small-damage", w, h, f->n, wall, cpu, lat,
@@ -252,7 +252,8 @@ int main(int argc, char **argv)
 		else
 			goto usage;
 	}
-	if (argc % 2 == 0 || n < 2 || w < PATTERN_MIN_WIDTH || h < PATTERN_MIN_HEIGHT || (w | h) & 1)
+	if (argc % 2 == 0 || n < 2 || w < PATTERN_MIN_WIDTH || h < PATTERN_MIN_HEIGHT ||
+	    (w | h) & 1)
 		goto usage;
 	av_log_set_level(AV_LOG_ERROR);
 	int ret = 0;
@@ -263,8 +264,8 @@ int main(int argc, char **argv)
 			if (!f.bufs[b])
 				return 1;
 			pattern_draw(f.bufs[b], (size_t)w, w, h, b);
-		if (!f.motion) /* what lc-pattern-flip --mode small-damage shows under its bar */
-			pattern_draw(f.bufs[0], (size_t)w, w, h, PATTERN_IDLE);
+			if (!f.motion) /* what lc-pattern-flip --mode small-damage shows under its bar */
+				pattern_draw(f.bufs[0], (size_t)w, w, h, PATTERN_IDLE);
 		}
 		if (bench_x264(&f, bitrate, threads, idr_every) < 0 || bench_nv12(&f) < 0)
 			ret = 1;

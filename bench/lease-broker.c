@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "clock.h"
 #include "fdpass.h"
 #include "helix_lease.h"
 #include "lease-modes.h"
@@ -45,12 +46,12 @@ struct wlc {
 	struct wl_display *display;
 	struct wl_registry *registry;
 	struct wp_drm_lease_device_v1 *device;
-	struct wl_list offers;     /* live (not withdrawn) connector objects */
+	struct wl_list offers; /* live (not withdrawn) connector objects */
 	/* observer */
-	uint32_t withdrawn_id;     /* the last connector withdrawn */
-	uint32_t watch_id;         /* waiting for its re-offer */
-	bool watch_seen;           /* a new object for watch_id came */
-	double reoffered_ms;       /* the device.done after it */
+	uint32_t withdrawn_id; /* the last connector withdrawn */
+	uint32_t watch_id;     /* waiting for its re-offer */
+	bool watch_seen;       /* a new object for watch_id came */
+	double reoffered_ms;   /* the device.done after it */
 	/* holder */
 	struct wp_drm_lease_v1 *lease;
 	int lease_fd;
@@ -120,7 +121,7 @@ static void dev_done(void *data, struct wp_drm_lease_device_v1 *obj)
 {
 	struct wlc *c = data;
 	if (c->watch_seen && c->reoffered_ms == 0)
-		c->reoffered_ms = now_ms();
+		c->reoffered_ms = lc_now_ms_f();
 }
 
 static void dev_released(void *data, struct wp_drm_lease_device_v1 *obj) {}
@@ -174,7 +175,7 @@ static void wlc_disconnect(struct wlc *c)
 	if (!c->display)
 		return;
 	struct offer *o, *tmp;
-	wl_list_for_each_safe(o, tmp, &c->offers, link)
+	wl_list_for_each_safe (o, tmp, &c->offers, link)
 		offer_free(o);
 	if (c->lease)
 		wp_drm_lease_v1_destroy(c->lease);
@@ -190,7 +191,7 @@ static void wlc_disconnect(struct wlc *c)
 /* Dispatches c until done(c) or the step's timeout. */
 static int wlc_wait(struct wlc *c, bool (*done)(struct wlc *), const char *what)
 {
-	double deadline = now_ms() + STEP_TIMEOUT_MS;
+	double deadline = lc_now_ms_f() + STEP_TIMEOUT_MS;
 	for (;;) {
 		if (wl_display_dispatch_pending(c->display) < 0)
 			break;
@@ -200,7 +201,7 @@ static int wlc_wait(struct wlc *c, bool (*done)(struct wlc *), const char *what)
 			continue;
 		wl_display_flush(c->display);
 		struct pollfd p = {.fd = wl_display_get_fd(c->display), .events = POLLIN};
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - lc_now_ms_f());
 		if (left <= 0 || poll(&p, 1, left) <= 0) {
 			wl_display_cancel_read(c->display);
 			fprintf(stderr, "timed out waiting for %s\n", what);
@@ -279,9 +280,9 @@ static int helix_cycle(const struct broker_bench *cfg, struct wlc *obs, struct s
 {
 	int sock = -1;
 	obs->withdrawn_id = 0;
-	double t0 = now_ms();
+	double t0 = lc_now_ms_f();
 	int fd = helix_lease(cfg->helix_socket, &sock);
-	double t1 = now_ms();
+	double t1 = lc_now_ms_f();
 	uint32_t id;
 	if (fd < 0 || observer_saw_withdrawn(obs, &id) < 0) {
 		if (sock >= 0)
@@ -292,7 +293,7 @@ static int helix_cycle(const struct broker_bench *cfg, struct wlc *obs, struct s
 	}
 	samples_add(acq, t1 - t0);
 	observer_arm(obs, id);
-	double t2 = now_ms();
+	double t2 = lc_now_ms_f();
 	close(sock);
 	int r = wlc_wait(obs, reoffered, "the re-offer after a Helix hang-up");
 	if (r == 0)
@@ -306,7 +307,7 @@ static void lease_fd_ev(void *data, struct wp_drm_lease_v1 *obj, int32_t fd)
 {
 	struct wlc *c = data;
 	c->lease_fd = fd;
-	c->lease_fd_ms = now_ms();
+	c->lease_fd_ms = lc_now_ms_f();
 }
 
 static void lease_finished_ev(void *data, struct wp_drm_lease_v1 *obj)
@@ -324,7 +325,7 @@ static struct offer *pick_offer(struct wlc *c)
 {
 	struct offer *o, *best = NULL;
 	long best_at = 0;
-	wl_list_for_each(o, &c->offers, link) {
+	wl_list_for_each (o, &c->offers, link) {
 		long at = -1;
 		for (int i = 0; i < MAX_IDS; i++)
 			if (c->used_id[i] == o->id)
@@ -364,9 +365,9 @@ static int wayland_cycle(struct wlc *holder, struct wlc *obs, long cycle, struct
 	obs->withdrawn_id = 0;
 	holder->lease_fd = -1;
 	holder->lease_finished = false;
-	double t0 = now_ms();
-	struct wp_drm_lease_request_v1 *req =
-		wp_drm_lease_device_v1_create_lease_request(holder->device);
+	double t0 = lc_now_ms_f();
+	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
+		holder->device);
 	wp_drm_lease_request_v1_request_connector(req, o->obj);
 	holder->lease = wp_drm_lease_request_v1_submit(req);
 	wp_drm_lease_v1_add_listener(holder->lease, &lease_listener, holder);
@@ -381,7 +382,7 @@ static int wayland_cycle(struct wlc *holder, struct wlc *obs, long cycle, struct
 	if (observer_saw_withdrawn(obs, &id) < 0)
 		return -1;
 	observer_arm(obs, id);
-	double t1 = now_ms();
+	double t1 = lc_now_ms_f();
 	wp_drm_lease_v1_destroy(holder->lease);
 	holder->lease = NULL;
 	wl_display_flush(holder->display);

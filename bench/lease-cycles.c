@@ -17,18 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fdpass.h"
 #include "helix_lease.h"
 #include "sock.h"
 
 #define SLOW_MS 500.0
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* One lease on a new connection: the fd, or -1 with the reason printed. */
 static int lease_once(const char *path, int *sock, long i)
@@ -81,9 +75,9 @@ int main(int argc, char **argv)
 	double max_ms = 0;
 	for (long i = 0; i < n; i++) {
 		int sock;
-		double t0 = now_ms();
+		double t0 = lc_now_ms_f();
 		int fd = lease_once(path, &sock, i);
-		double dt = now_ms() - t0;
+		double dt = lc_now_ms_f() - t0;
 		if (sock >= 0)
 			close(sock);
 		if (fd < 0) {

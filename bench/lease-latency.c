@@ -71,7 +71,8 @@ static int summary(const char *file)
 	while (fgets(line, sizeof(line), in)) {
 		char name[96], base[96];
 		json_str(line, "case", name, sizeof(name));
-		if (!strstr(line, "\"bench\":\"lease\"") || !name[0] || strcmp(name, "summary") == 0)
+		if (!strstr(line, "\"bench\":\"lease\"") || !name[0] ||
+		    strcmp(name, "summary") == 0)
 			continue;
 		json_str(line, "baseline", base, sizeof(base));
 		double p50 = json_num(line, "p50_ms"), p99 = json_num(line, "p99_ms");

@@ -16,8 +16,8 @@ static int primary_plane(int fd, int crtc_index, uint32_t *plane_id)
 	for (uint32_t p = 0; pres && p < pres->count_planes && r < 0; p++) {
 		drmModePlane *pl = drmModeGetPlane(fd, pres->planes[p]);
 		if (pl && (pl->possible_crtcs & (1u << crtc_index))) {
-			drmModeObjectProperties *props =
-				drmModeObjectGetProperties(fd, pl->plane_id, DRM_MODE_OBJECT_PLANE);
+			drmModeObjectProperties *props = drmModeObjectGetProperties(
+				fd, pl->plane_id, DRM_MODE_OBJECT_PLANE);
 			for (uint32_t i = 0; props && i < props->count_props; i++) {
 				drmModePropertyRes *prop = drmModeGetProperty(fd, props->props[i]);
 				if (prop && strcmp(prop->name, "type") == 0 &&
@@ -48,11 +48,13 @@ int raw_output_open(const char *card, int scanout, struct raw_output *out)
 	drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
 	drmModeRes *res = drmModeGetResources(fd);
 	int found = -1;
-	for (int i = 0; res && i < res->count_connectors && i < res->count_crtcs && found < 0; i++) {
+	for (int i = 0; res && i < res->count_connectors && i < res->count_crtcs && found < 0;
+	     i++) {
 		drmModeConnector *c = drmModeGetConnector(fd, res->connectors[i]);
-		bool match = c && (scanout < 0 ? c->connection == DRM_MODE_CONNECTED
-					       : c->connector_type == DRM_MODE_CONNECTOR_VIRTUAL &&
-							 c->connector_type_id == (uint32_t)scanout + 1);
+		bool match = c &&
+			     (scanout < 0 ? c->connection == DRM_MODE_CONNECTED
+					  : c->connector_type == DRM_MODE_CONNECTOR_VIRTUAL &&
+						    c->connector_type_id == (uint32_t)scanout + 1);
 		if (match) {
 			/* virtio-gpu: output i has CRTC i. */
 			out->objs[0] = c->connector_id;

@@ -23,6 +23,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "clock.h"
 #include "hxfr.h"
 #include "hxfr_auth.h"
 #include "lease-modes.h"
@@ -39,11 +40,11 @@
 #define RX_MAX_PAYLOAD 4096u
 
 struct raw_exporter {
-	int xfr;                 /* HXFR control connection */
+	int xfr; /* HXFR control connection */
 	uint8_t in[2 * (HXFR_HEADER_SIZE + RX_MAX_PAYLOAD)];
 	size_t in_len;
-	unsigned resps_due;      /* SCANOUT_RESPs not received yet */
-	double last_resp_ms;     /* when the last one came */
+	unsigned resps_due;  /* SCANOUT_RESPs not received yet */
+	double last_resp_ms; /* when the last one came */
 	struct udev *udev;
 	struct udev_monitor *mon;
 	int drm;
@@ -108,7 +109,7 @@ static int receive(struct raw_exporter *x)
 /* Waits for one message of type (others are an error) during the handshake. */
 static int expect(struct raw_exporter *x, uint8_t type, struct hxfr_msg *m)
 {
-	double deadline = now_ms() + 5000;
+	double deadline = lc_now_ms_f() + 5000;
 	for (;;) {
 		int r = next_msg(x, m);
 		if (r < 0)
@@ -125,7 +126,7 @@ static int expect(struct raw_exporter *x, uint8_t type, struct hxfr_msg *m)
 			return -1;
 		}
 		struct pollfd p = {.fd = x->xfr, .events = POLLIN};
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - lc_now_ms_f());
 		if (left <= 0 || poll(&p, 1, left) != 1 || receive(x) < 0) {
 			fprintf(stderr, "exporter: no %s\n", hxfr_type_name(type));
 			return -1;
@@ -192,9 +193,10 @@ static int handle_exporter(struct raw_exporter *x, bool *resp)
 	struct hxfr_msg m;
 	int r;
 	while ((r = next_msg(x, &m)) == 1) {
-		if (m.hdr.type == HXFR_SCANOUT_RESP && m.u.scanout_resp.success && x->resps_due > 0) {
+		if (m.hdr.type == HXFR_SCANOUT_RESP && m.u.scanout_resp.success &&
+		    x->resps_due > 0) {
 			x->resps_due--;
-			x->last_resp_ms = now_ms();
+			x->last_resp_ms = lc_now_ms_f();
 			*resp = true;
 			continue;
 		}
@@ -202,7 +204,8 @@ static int handle_exporter(struct raw_exporter *x, bool *resp)
 			fprintf(stderr, "exporter refused scanout %u (%s)\n",
 				m.u.scanout_resp.scanout_id, m.u.scanout_resp.connector);
 		else if (m.hdr.type == HXFR_ERROR)
-			fprintf(stderr, "exporter: ERROR %d %s\n", m.u.error.code, m.u.error.message);
+			fprintf(stderr, "exporter: ERROR %d %s\n", m.u.error.code,
+				m.u.error.message);
 		else
 			fprintf(stderr, "exporter: unexpected %s\n", hxfr_type_name(m.hdr.type));
 		return -1;
@@ -230,7 +233,7 @@ static bool drain_hotplugs(struct raw_exporter *x)
  * Entered with every answer in, it probes at once. */
 static int wait_guest(struct raw_exporter *x, int want, unsigned *reasserts)
 {
-	double deadline = now_ms() + STEP_TIMEOUT_MS, reassert_ms = REASSERT_FIRST_MS;
+	double deadline = lc_now_ms_f() + STEP_TIMEOUT_MS, reassert_ms = REASSERT_FIRST_MS;
 	double reassert_at = 0; /* armed once the host confirmed */
 	bool seen = false;
 	if (x->resps_due == 0) {
@@ -240,7 +243,7 @@ static int wait_guest(struct raw_exporter *x, int want, unsigned *reasserts)
 	for (;;) {
 		if (seen)
 			return 0;
-		double t = now_ms(), until = deadline;
+		double t = lc_now_ms_f(), until = deadline;
 		if (t >= deadline) {
 			fprintf(stderr, "guest never showed the output %s\n",
 				want ? "connected" : "disconnected");
@@ -285,11 +288,11 @@ static int wait_guest(struct raw_exporter *x, int want, unsigned *reasserts)
 /* Until every SCANOUT_RESP is in; uevents wait in the monitor meanwhile. */
 static int wait_resps(struct raw_exporter *x)
 {
-	double deadline = now_ms() + STEP_TIMEOUT_MS;
+	double deadline = lc_now_ms_f() + STEP_TIMEOUT_MS;
 	while (x->resps_due > 0) {
 		bool resp = false;
 		struct pollfd p = {.fd = x->xfr, .events = POLLIN};
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - lc_now_ms_f());
 		if (left <= 0 || poll(&p, 1, left) != 1 || handle_exporter(x, &resp) < 0) {
 			fprintf(stderr, "no SCANOUT_RESP from the exporter\n");
 			return -1;
@@ -329,7 +332,7 @@ int bench_raw_exporter(const char *card, const char *addr, const char *key_file,
 		goto out;
 	long i;
 	for (i = 0; i < n; i++) {
-		double t0 = now_ms();
+		double t0 = lc_now_ms_f();
 		if (send_scanout(&x, true) < 0 || wait_guest(&x, 1, &on_reasserts) < 0)
 			break;
 		uint32_t lessee;
@@ -338,13 +341,13 @@ int bench_raw_exporter(const char *card, const char *addr, const char *key_file,
 			fprintf(stderr, "drmModeCreateLease: %s\n", strerror(errno));
 			break;
 		}
-		samples_add(&on, now_ms() - t0);
+		samples_add(&on, lc_now_ms_f() - t0);
 		/* The ENABLE's answers first, so the next one is the DISABLE's. */
 		if (wait_resps(&x) < 0) {
 			close(lfd);
 			break;
 		}
-		double t1 = now_ms();
+		double t1 = lc_now_ms_f();
 		if (drmModeRevokeLease(x.drm, lessee) < 0) {
 			fprintf(stderr, "drmModeRevokeLease: %s\n", strerror(errno));
 			close(lfd);
@@ -358,7 +361,7 @@ int bench_raw_exporter(const char *card, const char *addr, const char *key_file,
 		/* The answer is in: wait_guest probes at once and arms the re-send. */
 		if (wait_guest(&x, 0, &off_reasserts) < 0)
 			break;
-		samples_add(&off, now_ms() - t1);
+		samples_add(&off, lc_now_ms_f() - t1);
 	}
 	if (i < n) {
 		fprintf(stderr, "raw turn-on cycle %ld of %ld failed\n", i, n);

@@ -9,6 +9,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "clock.h"
 #include "lease-modes.h"
 #include "lease-stats.h"
 #include "lease-output.h"
@@ -27,7 +28,7 @@ int bench_raw_ioctl(const char *card, long n)
 	int rc = 0;
 	for (long i = 0; i < n && rc == 0; i++) {
 		uint32_t lessee;
-		double t0 = now_ms();
+		double t0 = lc_now_ms_f();
 		int lfd = drmModeCreateLease(fd, out.objs, 3, O_CLOEXEC, &lessee);
 		if (lfd < 0) {
 			fprintf(stderr, "drmModeCreateLease: %s\n", strerror(errno));
@@ -35,7 +36,7 @@ int bench_raw_ioctl(const char *card, long n)
 			break;
 		}
 		close(lfd);
-		samples_add(&create, now_ms() - t0);
+		samples_add(&create, lc_now_ms_f() - t0);
 
 		lfd = drmModeCreateLease(fd, out.objs, 3, O_CLOEXEC, &lessee);
 		if (lfd < 0) {
@@ -43,12 +44,12 @@ int bench_raw_ioctl(const char *card, long n)
 			rc = 1;
 			break;
 		}
-		t0 = now_ms();
+		t0 = lc_now_ms_f();
 		if (drmModeRevokeLease(fd, lessee) < 0) {
 			fprintf(stderr, "drmModeRevokeLease: %s\n", strerror(errno));
 			rc = 1;
 		}
-		samples_add(&revoke, now_ms() - t0);
+		samples_add(&revoke, lc_now_ms_f() - t0);
 		close(lfd);
 	}
 	if (rc == 0) {

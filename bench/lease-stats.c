@@ -5,13 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int samples_init(struct samples *s, long cap)
 {
 	s->v = calloc((size_t)cap, sizeof(double));
@@ -85,7 +78,8 @@ bool figures_lookup(const char *file, const char *case_name, struct figures *f)
 		double n;
 		found = strstr(line, "\"bench\":\"lease\"") && strstr(line, pat) &&
 			json_number(line, "n", &n) && json_number(line, "p50_ms", &f->p50) &&
-			json_number(line, "p99_ms", &f->p99) && json_number(line, "max_ms", &f->max);
+			json_number(line, "p99_ms", &f->p99) &&
+			json_number(line, "max_ms", &f->max);
 		if (found)
 			f->n = (long)n;
 	}

@@ -24,8 +24,6 @@ struct figures {
 	double p50, p99, max;
 };
 
-double now_ms(void); /* CLOCK_MONOTONIC */
-
 int samples_init(struct samples *s, long cap);
 void samples_add(struct samples *s, double ms);
 void samples_finish(struct samples *s);

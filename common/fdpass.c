@@ -13,12 +13,12 @@
 
 ssize_t lc_send_with_fd(int sock, const void *buf, size_t len, int fd)
 {
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctrl;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (fd >= 0) {
 		memset(&ctrl, 0, sizeof(ctrl));
 		msg.msg_control = ctrl.buf;
@@ -39,7 +39,7 @@ ssize_t lc_send_with_fd(int sock, const void *buf, size_t len, int fd)
 ssize_t lc_recv_with_fd(int sock, void *buf, size_t len, int *fd)
 {
 	*fd = -1;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * FDPASS_MAX_FDS)];
 		struct cmsghdr align;

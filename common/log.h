@@ -16,8 +16,7 @@ enum lc_log_level lc_log_get_level(void);
 /* Parses "error", "warn", "info", "debug" or "silent"; -1 when unknown. */
 int lc_log_level_from_string(const char *s);
 
-void lc_log(enum lc_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void lc_log(enum lc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define lc_err(...) lc_log(LC_LOG_ERROR, __VA_ARGS__)
 #define lc_warn(...) lc_log(LC_LOG_WARN, __VA_ARGS__)

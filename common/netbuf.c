@@ -8,13 +8,13 @@
 
 void lc_buf_init(struct lc_buf *b, size_t max)
 {
-	*b = (struct lc_buf){ .max = max };
+	*b = (struct lc_buf){.max = max};
 }
 
 void lc_buf_finish(struct lc_buf *b)
 {
 	free(b->data);
-	*b = (struct lc_buf){ .max = b->max };
+	*b = (struct lc_buf){.max = b->max};
 }
 
 static int buf_reserve(struct lc_buf *b, size_t n)

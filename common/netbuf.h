@@ -13,7 +13,7 @@ struct lc_buf {
 	size_t start; /* first unread/unsent byte */
 	size_t len;   /* bytes from start */
 	size_t cap;
-	size_t max;   /* hard limit on len */
+	size_t max; /* hard limit on len */
 };
 
 void lc_buf_init(struct lc_buf *b, size_t max);

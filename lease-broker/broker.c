@@ -41,14 +41,18 @@
  * queued change that its output no longer needs is dropped, not sent. */
 #define PACE_BOUND_MS 250
 
-enum pace_change { PACE_NONE, PACE_ENABLE, PACE_DISABLE };
+enum pace_change {
+	PACE_NONE,
+	PACE_ENABLE,
+	PACE_DISABLE
+};
 
 struct lb_broker {
 	struct wl_display *display;
 	struct wl_event_loop *loop;
 	const struct lb_config *cfg;
-	struct wl_list cards;   /* lb_card.link */
-	struct wl_list leases;  /* lb_lease.link */
+	struct wl_list cards;  /* lb_card.link */
+	struct wl_list leases; /* lb_lease.link */
 	uint32_t next_lease_id;
 	struct lb_uevent *uevent;
 	struct lb_exporter_link *exporter;
@@ -59,23 +63,23 @@ struct lease_impl;
 /* One output's stream key request (HXFR STREAM_KEY_REQ). */
 struct lease_key {
 	struct lease_impl *li;
-	size_t index;                    /* in pub.outputs */
-	struct lb_exporter_req *req;     /* in flight */
-	bool asked;                      /* the exporter may hold a key: revoke it */
+	size_t index;                /* in pub.outputs */
+	struct lb_exporter_req *req; /* in flight */
+	bool asked;                  /* the exporter may hold a key: revoke it */
 };
 
 /* The broker's private side of a lease. */
 struct lease_impl {
 	struct lb_lease pub;
 	struct lease_key keys[LB_MAX_LEASE_OUTPUTS];
-	bool keys_requested;             /* once all outputs were on */
+	bool keys_requested; /* once all outputs were on */
 	size_t keys_pending;
 	uint32_t width, height, refresh_hz;
-	struct wl_event_source *timer;   /* enable deadline */
-	struct wl_event_source *idle;    /* progress, outside the caller's stack */
+	struct wl_event_source *timer; /* enable deadline */
+	struct wl_event_source *idle;  /* progress, outside the caller's stack */
 	int emitting;
 	bool destroy_requested;
-	bool lessee_alive;               /* a kernel lessee we may have to revoke */
+	bool lessee_alive; /* a kernel lessee we may have to revoke */
 };
 
 static struct lease_impl *impl(struct lb_lease *l)
@@ -165,7 +169,8 @@ static void lease_outputs_str(const struct lb_lease *l, char *buf, size_t len)
 	size_t off = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < l->n_outputs && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "", l->outputs[i]->name);
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+					l->outputs[i]->name);
 }
 
 static void lease_wipe_keys(struct lb_lease *l)
@@ -206,7 +211,7 @@ static void lease_grant(struct lease_impl *li)
 	/* The kernel hands out the lowest free lessee id: any other lease we
 	 * still record with this id is necessarily dead already. */
 	struct lb_lease *o, *tmp;
-	wl_list_for_each_safe(o, tmp, &b->leases, link) {
+	wl_list_for_each_safe (o, tmp, &b->leases, link) {
 		struct lease_impl *oi = impl(o);
 		if (o != l && o->card == l->card && oi->lessee_alive && o->lessee_id == lessee) {
 			oi->lessee_alive = false;
@@ -270,7 +275,8 @@ static size_t lease_request_keys(struct lease_impl *li)
 						b->cfg->enable_timeout_ms, key_done, k);
 		if (!k->req) {
 			lc_warn("lease %u: no stream key for %s: too many exporter requests in "
-				"flight", l->id, o->name);
+				"flight",
+				l->id, o->name);
 			continue;
 		}
 		k->asked = true;
@@ -357,7 +363,8 @@ static int pace_bound(void *data)
 	struct lb_card *card = data;
 	if (card->pace_inflight)
 		lc_debug("%s: the guest shows no change of %s %d ms after it was sent: sending "
-			 "the next", card->path, card->pace_inflight->name, PACE_BOUND_MS);
+			 "the next",
+			 card->path, card->pace_inflight->name, PACE_BOUND_MS);
 	pace_done(card);
 	return 0;
 }
@@ -434,7 +441,8 @@ static void pace_next(struct lb_card *card)
 		if (c == PACE_ENABLE && o->state == LB_OUTPUT_ENABLING) {
 			o->state = LB_OUTPUT_OFF;
 			if (o->lease)
-				lease_finish(impl(o->lease), "too many exporter requests in flight");
+				lease_finish(impl(o->lease),
+					     "too many exporter requests in flight");
 		} else if (c == PACE_DISABLE && o->state == LB_OUTPUT_DISABLING) {
 			o->state = LB_OUTPUT_OFF;
 		}
@@ -518,7 +526,8 @@ static void enable_done(void *data, bool ok, const char *msg)
 		o->state = LB_OUTPUT_OFF;
 		o->host_on = false;
 		if (o->lease)
-			lease_finish(impl(o->lease), msg ? msg : "exporter refused to enable the output");
+			lease_finish(impl(o->lease),
+				     msg ? msg : "exporter refused to enable the output");
 		if (card->pace_inflight == o) /* nothing changed in the guest */
 			pace_done(card);
 		return;
@@ -555,7 +564,8 @@ static bool reassert_disable(struct lb_output *o)
 		return false;
 	if (o->reasserts >= MAX_DISABLE_REASSERTS) {
 		lc_warn("%s stays connected after %u DISABLEs: taking it as turned on by someone "
-			"else", o->name, o->reasserts + 1);
+			"else",
+			o->name, o->reasserts + 1);
 		o->turned_off = false;
 		return false;
 	}
@@ -575,7 +585,7 @@ static unsigned count_leases_of(struct lb_broker *b, uid_t uid)
 {
 	unsigned n = 0;
 	struct lb_lease *l;
-	wl_list_for_each(l, &b->leases, link)
+	wl_list_for_each (l, &b->leases, link)
 		if (l->holder.uid == uid && l->state != LB_LEASE_FINISHED)
 			n++;
 	return n;
@@ -598,7 +608,7 @@ static int pick_rank(const struct lb_output *o)
 static struct lb_output *pick_output(struct lb_card *card)
 {
 	struct lb_output *best = NULL, *o;
-	wl_list_for_each(o, &card->outputs, link)
+	wl_list_for_each (o, &card->outputs, link)
 		if (lb_output_is_offerable(o) && (!best || pick_rank(o) < pick_rank(best)))
 			best = o;
 	return best;
@@ -623,8 +633,8 @@ static void output_turn_off(struct lb_output *o)
 	o->state = pace_submit(o, PACE_DISABLE) ? LB_OUTPUT_DISABLING : LB_OUTPUT_OFF;
 }
 
-struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_params *p,
-				  char *err, size_t err_len)
+struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_params *p, char *err,
+				  size_t err_len)
 {
 	struct lb_card *card = p->card ? p->card : lb_broker_default_card(b);
 	if (!card) {
@@ -785,7 +795,8 @@ static void lease_destroy_now(struct lease_impl *li)
 		if (listed == 1) {
 			int r = lb_card_revoke_lease(l->card, l->lessee_id);
 			if (r < 0)
-				lc_warn("lease %u: revoking lessee %u: %s", l->id, l->lessee_id, strerror(-r));
+				lc_warn("lease %u: revoking lessee %u: %s", l->id, l->lessee_id,
+					strerror(-r));
 			else
 				lc_info("lease %u: lessee %u revoked", l->id, l->lessee_id);
 		} else if (listed < 0) {
@@ -826,8 +837,8 @@ int lb_lease_auth_magic(struct lb_lease *l, uint32_t magic)
 		return -EDQUOT;
 	int r = lb_card_auth_magic(l->card, magic);
 	if (r < 0) {
-		lc_info("lease %u: DRM magic authentication for %s pid %d refused: %s", l->id, l->via,
-			(int)l->holder.pid, strerror(-r));
+		lc_info("lease %u: DRM magic authentication for %s pid %d refused: %s", l->id,
+			l->via, (int)l->holder.pid, strerror(-r));
 		return r;
 	}
 	l->magic_auths++;
@@ -862,11 +873,11 @@ static void handle_hotplug(void *data, dev_t dev)
 {
 	struct lb_broker *b = data;
 	struct lb_card *card;
-	wl_list_for_each(card, &b->cards, link) {
+	wl_list_for_each (card, &b->cards, link) {
 		if (card->dev != dev)
 			continue;
 		struct lb_output *o;
-		wl_list_for_each(o, &card->outputs, link) {
+		wl_list_for_each (o, &card->outputs, link) {
 			if (o->state == LB_OUTPUT_ENABLING) {
 				output_check_enabled(o);
 				continue;
@@ -895,7 +906,8 @@ static void handle_hotplug(void *data, dev_t dev)
 			bool now = lb_output_is_offerable(o);
 			if (was != now)
 				wl_signal_emit_mutable(now ? &card->events.output_offered
-							   : &card->events.output_withdrawn, o);
+							   : &card->events.output_withdrawn,
+						       o);
 		}
 		pace_check(card);
 	}
@@ -905,7 +917,7 @@ static void handle_lease_event(void *data, dev_t dev)
 {
 	struct lb_broker *b = data;
 	struct lb_card *card;
-	wl_list_for_each(card, &b->cards, link) {
+	wl_list_for_each (card, &b->cards, link) {
 		if (card->dev != dev)
 			continue;
 		uint32_t ids[MAX_LESSEES];
@@ -915,7 +927,7 @@ static void handle_lease_event(void *data, dev_t dev)
 			continue;
 		}
 		struct lb_lease *l, *tmp;
-		wl_list_for_each_safe(l, tmp, &b->leases, link) {
+		wl_list_for_each_safe (l, tmp, &b->leases, link) {
 			struct lease_impl *li = impl(l);
 			if (l->card != card || !li->lessee_alive)
 				continue;
@@ -956,14 +968,17 @@ struct lb_broker *lb_broker_create(struct wl_display *display, const struct lb_c
 		wl_list_insert(b->cards.prev, &card->link);
 		wl_list_init(&card->pace_queue);
 		struct lb_output *o;
-		wl_list_for_each(o, &card->outputs, link)
+		wl_list_for_each (o, &card->outputs, link)
 			o->host_on = o->state == LB_OUTPUT_ON;
 	}
-	struct lb_uevent_handler h = {.hotplug = handle_hotplug, .lease = handle_lease_event, .data = b};
+	struct lb_uevent_handler h = {
+		.hotplug = handle_hotplug, .lease = handle_lease_event, .data = b};
 	b->uevent = lb_uevent_create(b->loop, &h);
 	if (!b->uevent) {
-		snprintf(err, err_len, "cannot listen to kernel uevents (needed for hotplug and "
-				       "lease ends): %s", strerror(errno));
+		snprintf(err, err_len,
+			 "cannot listen to kernel uevents (needed for hotplug and "
+			 "lease ends): %s",
+			 strerror(errno));
 		goto fail;
 	}
 	if (cfg->exporter) {
@@ -983,7 +998,8 @@ struct lb_broker *lb_broker_create(struct wl_display *display, const struct lb_c
 						      cfg->exporter_auth ? &key : NULL);
 		explicit_bzero(&key, sizeof(key));
 		if (!b->exporter) {
-			snprintf(err, err_len, "cannot set up the exporter link to %s", cfg->exporter);
+			snprintf(err, err_len, "cannot set up the exporter link to %s",
+				 cfg->exporter);
 			goto fail;
 		}
 	}
@@ -998,13 +1014,13 @@ void lb_broker_destroy(struct lb_broker *b)
 	if (!b)
 		return;
 	struct lb_lease *l, *tmp;
-	wl_list_for_each_safe(l, tmp, &b->leases, link) {
+	wl_list_for_each_safe (l, tmp, &b->leases, link) {
 		lc_warn("lease %u still held at shutdown: ending it", l->id);
 		lease_destroy_now(impl(l));
 	}
 	/* Last DISABLEs: no time to pace them, the link flushes what it has. */
 	struct lb_card *card, *ctmp;
-	wl_list_for_each(card, &b->cards, link) {
+	wl_list_for_each (card, &b->cards, link) {
 		while (!wl_list_empty(&card->pace_queue)) {
 			struct lb_output *o = wl_container_of(card->pace_queue.next, o, pace_link);
 			enum pace_change c = o->pace_queued;
@@ -1014,10 +1030,10 @@ void lb_broker_destroy(struct lb_broker *b)
 	}
 	lb_exporter_link_destroy(b->exporter);
 	lb_uevent_destroy(b->uevent);
-	wl_list_for_each_safe(card, ctmp, &b->cards, link) {
+	wl_list_for_each_safe (card, ctmp, &b->cards, link) {
 		/* Pending exporter requests are gone with the link. */
 		struct lb_output *o;
-		wl_list_for_each(o, &card->outputs, link) {
+		wl_list_for_each (o, &card->outputs, link) {
 			o->scanout_req = NULL;
 			if (o->reassert)
 				wl_event_source_remove(o->reassert);

@@ -37,36 +37,36 @@ enum lb_output_state {
 
 struct lb_output {
 	struct lb_card *card;
-	struct wl_list link;         /* lb_card.outputs, in connector-id order */
+	struct wl_list link;           /* lb_card.outputs, in connector-id order */
 	char name[LB_OUTPUT_NAME_LEN]; /* "Virtual-2": type name + type id */
 	uint32_t connector_id;
 	uint32_t crtc_id;
 	uint32_t primary_plane_id;
-	uint32_t cursor_plane_id;    /* 0 if none */
-	int scanout_id;              /* exporter's scanout id, -1 if none */
-	bool reserved;               /* never leased (e.g. the VM console) */
+	uint32_t cursor_plane_id; /* 0 if none */
+	int scanout_id;           /* exporter's scanout id, -1 if none */
+	bool reserved;            /* never leased (e.g. the VM console) */
 	enum lb_output_state state;
-	struct lb_lease *lease;      /* claimed by (pending or active), or NULL */
+	struct lb_lease *lease; /* claimed by (pending or active), or NULL */
 	/* private to broker.c: the exporter request in flight, if any */
 	struct lb_exporter_req *scanout_req;
 	/* private to broker.c: lost display-event recovery (see broker.c) */
 	struct wl_event_source *reassert;
-	unsigned reassert_ms;        /* next re-assert interval */
-	unsigned reasserts;          /* re-sent requests since the last change */
-	bool turned_off;             /* off by our DISABLE: must probe disconnected */
+	unsigned reassert_ms; /* next re-assert interval */
+	unsigned reasserts;   /* re-sent requests since the last change */
+	bool turned_off;      /* off by our DISABLE: must probe disconnected */
 	/* private to broker.c: display-change pacing (see broker.c) */
-	struct wl_list pace_link;    /* lb_card.pace_queue, while pace_queued */
-	int pace_queued;             /* the change waiting for its turn, or 0 */
-	bool host_on;                /* the last change sent was an ENABLE */
+	struct wl_list pace_link; /* lb_card.pace_queue, while pace_queued */
+	int pace_queued;          /* the change waiting for its turn, or 0 */
+	bool host_on;             /* the last change sent was an ENABLE */
 };
 
 struct lb_card {
 	struct lb_broker *broker;
-	struct wl_list link;         /* lb_broker.cards */
+	struct wl_list link; /* lb_broker.cards */
 	char *path;
-	int fd;                      /* master */
+	int fd; /* master */
 	dev_t dev;
-	bool has_exporter;           /* outputs can be turned on on demand */
+	bool has_exporter; /* outputs can be turned on on demand */
 	struct wl_list outputs;
 	/* private to broker.c: the display change in flight in the guest and
 	 * those waiting behind it (lb_output.pace_link, FIFO) */
@@ -91,14 +91,14 @@ enum lb_lease_state {
 struct lb_lease {
 	struct lb_broker *broker;
 	struct lb_card *card;
-	struct wl_list link;         /* lb_broker.leases */
-	uint32_t id;                 /* broker-unique, for status and logs */
+	struct wl_list link; /* lb_broker.leases */
+	uint32_t id;         /* broker-unique, for status and logs */
 	enum lb_lease_state state;
 	struct lb_output *outputs[LB_MAX_LEASE_OUTPUTS];
 	size_t n_outputs;
-	uint32_t lessee_id;          /* kernel's, valid while ACTIVE */
+	uint32_t lessee_id; /* kernel's, valid while ACTIVE */
 	struct lc_peer holder;
-	char via[16];                /* "wayland", "helix" */
+	char via[16]; /* "wayland", "helix" */
 	/* The exporter's stream key of each output (HXFR section 5.8),
 	 * obtained while PENDING; valid only while ACTIVE, wiped when the
 	 * lease ends. Capabilities: only for the holder, never logged. */
@@ -106,7 +106,7 @@ struct lb_lease {
 		bool valid;
 		uint8_t key[HXFR_STREAM_KEY_LEN];
 	} stream_keys[LB_MAX_LEASE_OUTPUTS];
-	unsigned magic_auths;        /* successful lb_lease_auth_magic calls */
+	unsigned magic_auths; /* successful lb_lease_auth_magic calls */
 	struct {
 		/* data: int* (the lease fd). The broker closes its copy after
 		 * the signal returns: listeners that hand it on must dup or
@@ -123,7 +123,7 @@ struct lb_lease {
 struct lb_lease_params {
 	struct lb_card *card;
 	struct lb_output *outputs[LB_MAX_LEASE_OUTPUTS];
-	size_t n_outputs;            /* 0: the broker picks any free output */
+	size_t n_outputs;                   /* 0: the broker picks any free output */
 	uint32_t width, height, refresh_hz; /* for outputs that must be turned on */
 	struct lc_peer holder;
 	const char *via;
@@ -134,8 +134,8 @@ struct lb_lease_params {
  * PENDING or already ACTIVE; `granted` or `finished` follows, possibly
  * from inside this call's caller's next loop iteration (never re-entrantly
  * from within lb_lease_request itself). */
-struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_params *p,
-				  char *err, size_t err_len);
+struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_params *p, char *err,
+				  size_t err_len);
 /* May be called from inside a `granted` or `finished` listener: the lease
  * then goes once the signal has been delivered to every listener. */
 void lb_lease_destroy(struct lb_lease *lease);

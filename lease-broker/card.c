@@ -21,7 +21,8 @@ struct plane_info {
 
 static int plane_type(int fd, uint32_t plane_id, uint64_t *type)
 {
-	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, plane_id, DRM_MODE_OBJECT_PLANE);
+	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, plane_id,
+								    DRM_MODE_OBJECT_PLANE);
 	if (!props)
 		return -errno;
 	int r = -ENOENT;
@@ -61,7 +62,8 @@ static int pick_crtc(int fd, const drmModeRes *res, const drmModeConnector *conn
 		drmModeEncoder *enc = drmModeGetEncoder(fd, conn->encoder_id);
 		if (enc) {
 			for (int i = 0; i < res->count_crtcs; i++) {
-				if (enc->crtc_id && res->crtcs[i] == enc->crtc_id && !crtc_used[i]) {
+				if (enc->crtc_id && res->crtcs[i] == enc->crtc_id &&
+				    !crtc_used[i]) {
 					drmModeFreeEncoder(enc);
 					return i;
 				}
@@ -89,8 +91,8 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 static int discover(struct lb_card *card, bool is_virtio,
-		    bool (*reserved)(void *data, const char *name), void *data,
-		    char *err, size_t err_len)
+		    bool (*reserved)(void *data, const char *name), void *data, char *err,
+		    size_t err_len)
 {
 	int r = 0;
 	drmModeRes *res = drmModeGetResources(card->fd);
@@ -99,7 +101,8 @@ static int discover(struct lb_card *card, bool is_virtio,
 	bool *crtc_used = NULL;
 	uint32_t *conn_ids = NULL;
 	if (!res || !pres) {
-		snprintf(err, err_len, "%s: cannot read KMS resources: %s", card->path, strerror(errno));
+		snprintf(err, err_len, "%s: cannot read KMS resources: %s", card->path,
+			 strerror(errno));
 		r = -EIO;
 		goto out;
 	}
@@ -133,16 +136,21 @@ static int discover(struct lb_card *card, bool is_virtio,
 			continue;
 		const char *type = drmModeGetConnectorTypeName(conn->connector_type);
 		char name[LB_OUTPUT_NAME_LEN];
-		snprintf(name, sizeof(name), "%s-%u", type ? type : "Unknown", conn->connector_type_id);
+		snprintf(name, sizeof(name), "%s-%u", type ? type : "Unknown",
+			 conn->connector_type_id);
 		int ci = pick_crtc(card->fd, res, conn, crtc_used);
-		struct plane_info *primary = ci >= 0 ? take_plane(planes, n_planes, (unsigned)ci, DRM_PLANE_TYPE_PRIMARY) : NULL;
+		struct plane_info *primary = ci >= 0 ? take_plane(planes, n_planes, (unsigned)ci,
+								  DRM_PLANE_TYPE_PRIMARY)
+						     : NULL;
 		if (ci < 0 || !primary) {
-			lc_warn("%s: %s has no free CRTC or primary plane; not offered", card->path, name);
+			lc_warn("%s: %s has no free CRTC or primary plane; not offered", card->path,
+				name);
 			drmModeFreeConnector(conn);
 			continue;
 		}
 		crtc_used[ci] = true;
-		struct plane_info *cursor = take_plane(planes, n_planes, (unsigned)ci, DRM_PLANE_TYPE_CURSOR);
+		struct plane_info *cursor = take_plane(planes, n_planes, (unsigned)ci,
+						       DRM_PLANE_TYPE_CURSOR);
 		struct lb_output *o = calloc(1, sizeof(*o));
 		if (!o) {
 			drmModeFreeConnector(conn);
@@ -160,7 +168,8 @@ static int discover(struct lb_card *card, bool is_virtio,
 		 * exporter has a use for the scanout number. */
 		o->scanout_id = (card->has_exporter && is_virtio &&
 				 conn->connector_type == DRM_MODE_CONNECTOR_VIRTUAL)
-					? (int)conn->connector_type_id - 1 : -1;
+					? (int)conn->connector_type_id - 1
+					: -1;
 		o->reserved = reserved && reserved(data, name);
 		o->state = conn->connection == DRM_MODE_CONNECTED ? LB_OUTPUT_ON : LB_OUTPUT_OFF;
 		wl_list_insert(card->outputs.prev, &o->link);
@@ -182,8 +191,8 @@ out:
 }
 
 struct lb_card *lb_card_open(struct lb_broker *b, const char *path, bool has_exporter,
-			     bool (*reserved)(void *data, const char *name), void *data,
-			     char *err, size_t err_len)
+			     bool (*reserved)(void *data, const char *name), void *data, char *err,
+			     size_t err_len)
 {
 	struct lb_card *card = calloc(1, sizeof(*card));
 	if (!card) {
@@ -215,7 +224,8 @@ struct lb_card *lb_card_open(struct lb_broker *b, const char *path, bool has_exp
 	if (drmSetMaster(card->fd) != 0 || !drmIsMaster(card->fd)) {
 		snprintf(err, err_len,
 			 "cannot become DRM master of %s (%s): another master (a compositor, "
-			 "another broker?) holds it", path, strerror(errno));
+			 "another broker?) holds it",
+			 path, strerror(errno));
 		goto fail;
 	}
 	if (drmSetClientCap(card->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) != 0) {
@@ -223,7 +233,8 @@ struct lb_card *lb_card_open(struct lb_broker *b, const char *path, bool has_exp
 		goto fail;
 	}
 	if (drmSetClientCap(card->fd, DRM_CLIENT_CAP_ATOMIC, 1) != 0)
-		lc_warn("%s: no atomic modesetting (%s); leasing works without it", path, strerror(errno));
+		lc_warn("%s: no atomic modesetting (%s); leasing works without it", path,
+			strerror(errno));
 	bool is_virtio = false;
 	drmVersion *ver = drmGetVersion(card->fd);
 	if (ver) {
@@ -251,7 +262,7 @@ void lb_card_destroy(struct lb_card *card)
 	if (!card)
 		return;
 	struct lb_output *o, *tmp;
-	wl_list_for_each_safe(o, tmp, &card->outputs, link) {
+	wl_list_for_each_safe (o, tmp, &card->outputs, link) {
 		wl_list_remove(&o->link);
 		free(o);
 	}
@@ -276,7 +287,7 @@ int lb_card_probe_output(struct lb_output *o)
 struct lb_output *lb_card_find_output(struct lb_card *card, const char *name)
 {
 	struct lb_output *o;
-	wl_list_for_each(o, &card->outputs, link)
+	wl_list_for_each (o, &card->outputs, link)
 		if (strcmp(o->name, name) == 0)
 			return o;
 	return NULL;

@@ -13,8 +13,8 @@
  * discovers its outputs with a full probe. reserved(name) marks outputs
  * that are never leased. */
 struct lb_card *lb_card_open(struct lb_broker *b, const char *path, bool has_exporter,
-			     bool (*reserved)(void *data, const char *name), void *data,
-			     char *err, size_t err_len);
+			     bool (*reserved)(void *data, const char *name), void *data, char *err,
+			     size_t err_len);
 void lb_card_destroy(struct lb_card *card);
 
 /* Full probe (drmModeGetConnector): the host's current answer, not the

@@ -13,9 +13,12 @@
 
 static const char usage[] =
 	"usage: drm-lease-broker [options]\n"
-	"  --device PATH            DRM card (repeatable; default " LB_DEFAULT_DEVICE ", env DRM_DEVICE)\n"
-	"  --helix-socket PATH      Helix lease socket (default " LB_DEFAULT_HELIX_SOCKET ", env DRM_SOCKET)\n"
-	"  --wayland-socket PATH    wp_drm_lease_v1 socket (default " LB_DEFAULT_WAYLAND_SOCKET ")\n"
+	"  --device PATH            DRM card (repeatable; default " LB_DEFAULT_DEVICE
+	", env DRM_DEVICE)\n"
+	"  --helix-socket PATH      Helix lease socket (default " LB_DEFAULT_HELIX_SOCKET
+	", env DRM_SOCKET)\n"
+	"  --wayland-socket PATH    wp_drm_lease_v1 socket (default " LB_DEFAULT_WAYLAND_SOCKET
+	")\n"
 	"  --no-wayland             do not serve wp_drm_lease_v1\n"
 	"  --exporter HOST:PORT     frame exporter control link (env QEMU_ADDR); none by default\n"
 	"  --exporter-auth hmac|none  authenticate the control link (default hmac)\n"
@@ -35,9 +38,23 @@ static const char usage[] =
 int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 {
 	enum {
-		OPT_DEVICE = 256, OPT_HELIX, OPT_WAYLAND, OPT_NO_WAYLAND, OPT_EXPORTER,
-		OPT_EXPORTER_AUTH, OPT_KEY, OPT_RESERVE, OPT_GROUP, OPT_ALLOW_UID, OPT_MAX,
-		OPT_TIMEOUT, OPT_NO_AUTH_MAGIC, OPT_NO_PACING, OPT_LOG, OPT_STATUS, OPT_HELP,
+		OPT_DEVICE = 256,
+		OPT_HELIX,
+		OPT_WAYLAND,
+		OPT_NO_WAYLAND,
+		OPT_EXPORTER,
+		OPT_EXPORTER_AUTH,
+		OPT_KEY,
+		OPT_RESERVE,
+		OPT_GROUP,
+		OPT_ALLOW_UID,
+		OPT_MAX,
+		OPT_TIMEOUT,
+		OPT_NO_AUTH_MAGIC,
+		OPT_NO_PACING,
+		OPT_LOG,
+		OPT_STATUS,
+		OPT_HELP,
 	};
 	static const struct option opts[] = {
 		{"device", required_argument, NULL, OPT_DEVICE},
@@ -97,37 +114,25 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 			}
 			cfg->devices[cfg->n_devices++] = optarg;
 			break;
-		case OPT_HELIX:
-			cfg->helix_socket = optarg;
-			break;
-		case OPT_WAYLAND:
-			cfg->wayland_socket = optarg;
-			break;
-		case OPT_NO_WAYLAND:
-			cfg->wayland_socket = NULL;
-			break;
-		case OPT_NO_AUTH_MAGIC:
-			cfg->auth_magic = false;
-			break;
-		case OPT_NO_PACING:
-			cfg->display_pacing = false;
-			break;
-		case OPT_EXPORTER:
-			cfg->exporter = optarg;
-			break;
+		case OPT_HELIX: cfg->helix_socket = optarg; break;
+		case OPT_WAYLAND: cfg->wayland_socket = optarg; break;
+		case OPT_NO_WAYLAND: cfg->wayland_socket = NULL; break;
+		case OPT_NO_AUTH_MAGIC: cfg->auth_magic = false; break;
+		case OPT_NO_PACING: cfg->display_pacing = false; break;
+		case OPT_EXPORTER: cfg->exporter = optarg; break;
 		case OPT_EXPORTER_AUTH:
 			if (strcmp(optarg, "none") == 0) {
 				cfg->exporter_auth = false;
 			} else if (strcmp(optarg, "hmac") == 0) {
 				cfg->exporter_auth = true;
 			} else {
-				fprintf(stderr, "--exporter-auth: expected hmac or none, got '%s'\n", optarg);
+				fprintf(stderr,
+					"--exporter-auth: expected hmac or none, got '%s'\n",
+					optarg);
 				return -1;
 			}
 			break;
-		case OPT_KEY:
-			cfg->control_key = optarg;
-			break;
+		case OPT_KEY: cfg->control_key = optarg; break;
 		case OPT_RESERVE:
 			reserve_given = true;
 			if (strcmp(optarg, "none") == 0)
@@ -138,30 +143,31 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 			}
 			cfg->reserved[cfg->n_reserved++] = optarg;
 			break;
-		case OPT_GROUP:
-			cfg->group = optarg;
-			break;
+		case OPT_GROUP: cfg->group = optarg; break;
 		case OPT_ALLOW_UID:
 			if (lc_parse_ulong(optarg, 0, UINT_MAX - 1, &v) < 0) {
 				fprintf(stderr, "--allow-uid: '%s' is not a uid\n", optarg);
 				return -1;
 			}
 			if (cfg->n_allow_uids == LB_MAX_ALLOW_UIDS) {
-				fprintf(stderr, "too many --allow-uid (max %d)\n", LB_MAX_ALLOW_UIDS);
+				fprintf(stderr, "too many --allow-uid (max %d)\n",
+					LB_MAX_ALLOW_UIDS);
 				return -1;
 			}
 			cfg->allow_uids[cfg->n_allow_uids++] = (uid_t)v;
 			break;
 		case OPT_MAX:
 			if (lc_parse_ulong(optarg, 0, 1024, &v) < 0) {
-				fprintf(stderr, "--max-leases-per-uid: '%s' is not 0..1024\n", optarg);
+				fprintf(stderr, "--max-leases-per-uid: '%s' is not 0..1024\n",
+					optarg);
 				return -1;
 			}
 			cfg->max_leases_per_uid = (unsigned)v;
 			break;
 		case OPT_TIMEOUT:
 			if (lc_parse_ulong(optarg, 0, 600000, &v) < 0 || v == 0) {
-				fprintf(stderr, "--enable-timeout-ms: '%s' is not 1..600000\n", optarg);
+				fprintf(stderr, "--enable-timeout-ms: '%s' is not 1..600000\n",
+					optarg);
 				return -1;
 			}
 			cfg->enable_timeout_ms = (unsigned)v;
@@ -175,15 +181,9 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 			cfg->log_level = l;
 			break;
 		}
-		case OPT_STATUS:
-			cfg->status = true;
-			break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			return 1;
-		default:
-			fputs(usage, stderr);
-			return -1;
+		case OPT_STATUS: cfg->status = true; break;
+		case OPT_HELP: fputs(usage, stdout); return 1;
+		default: fputs(usage, stderr); return -1;
 		}
 	}
 	if (optind < argc) {

@@ -21,10 +21,10 @@ struct lb_config {
 	const char *devices[LB_MAX_CARDS];
 	size_t n_devices;
 	const char *helix_socket;
-	const char *wayland_socket;  /* NULL with --no-wayland */
-	const char *exporter;        /* HOST:PORT, or NULL: no exporter */
+	const char *wayland_socket; /* NULL with --no-wayland */
+	const char *exporter;       /* HOST:PORT, or NULL: no exporter */
 	const char *control_key;
-	bool exporter_auth;          /* false: --exporter-auth=none */
+	bool exporter_auth; /* false: --exporter-auth=none */
 	const char *reserved[LB_MAX_RESERVED];
 	size_t n_reserved;
 	const char *group;
@@ -32,10 +32,10 @@ struct lb_config {
 	size_t n_allow_uids;
 	unsigned max_leases_per_uid; /* 0: unlimited */
 	unsigned enable_timeout_ms;
-	bool auth_magic;             /* false: --no-auth-magic */
-	bool display_pacing;         /* false: --no-display-pacing (diagnostics) */
+	bool auth_magic;     /* false: --no-auth-magic */
+	bool display_pacing; /* false: --no-display-pacing (diagnostics) */
 	int log_level;
-	bool status;                 /* --status: query a running broker */
+	bool status; /* --status: query a running broker */
 };
 
 /* Returns 0 to run, 1 when --help was printed, -1 on a bad option (a

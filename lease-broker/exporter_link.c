@@ -36,16 +36,16 @@ struct lb_exporter_link {
 	uint16_t port;
 	bool auth;
 	struct hxfr_key key;
-	bool v1;                      /* Helix v1 peer: no replies to DISABLE */
-	bool stream_keys;             /* STREAM_KEY_REQ/REVOKE allowed on this connection */
+	bool v1;          /* Helix v1 peer: no replies to DISABLE */
+	bool stream_keys; /* STREAM_KEY_REQ/REVOKE allowed on this connection */
 	enum link_state state;
 	int fd;
 	struct wl_event_source *fd_src;
 	struct wl_event_source *timer; /* connect backoff and HELLO timeout */
 	unsigned backoff_ms;
 	struct lc_buf in, out;
-	struct wl_list queued;        /* lb_exporter_req.link: not sent yet */
-	struct wl_list sent;          /* awaiting SCANOUT_RESP, oldest first */
+	struct wl_list queued; /* lb_exporter_req.link: not sent yet */
+	struct wl_list sent;   /* awaiting SCANOUT_RESP, oldest first */
 	size_t n_outstanding;
 	size_t n_in_flight;
 	struct wl_event_source *drop_idle;
@@ -57,11 +57,11 @@ struct lb_exporter_req {
 	struct wl_list link;
 	uint8_t type;
 	struct hxfr_enable_scanout en; /* scanout_id is used for every type */
-	lb_exporter_cb cb;            /* NULL: cancelled or timed out, reply still due */
-	lb_exporter_key_cb key_cb;    /* instead of cb for STREAM_KEY_REQ/REVOKE */
+	lb_exporter_cb cb;             /* NULL: cancelled or timed out, reply still due */
+	lb_exporter_key_cb key_cb;     /* instead of cb for STREAM_KEY_REQ/REVOKE */
 	void *data;
 	bool sent;
-	bool in_flight;               /* counted in n_in_flight */
+	bool in_flight; /* counted in n_in_flight */
 	struct wl_event_source *timer;
 	struct wl_event_source *idle; /* completion without a reply (v1 DISABLE) */
 };
@@ -156,18 +156,14 @@ static void v1_done(void *data)
 static void encode_req(const struct lb_exporter_req *r, uint8_t *buf, size_t cap, size_t *n)
 {
 	switch (r->type) {
-	case HXFR_ENABLE_SCANOUT:
-		*n = hxfr_encode_enable_scanout(buf, cap, &r->en);
-		return;
+	case HXFR_ENABLE_SCANOUT: *n = hxfr_encode_enable_scanout(buf, cap, &r->en); return;
 	case HXFR_DISABLE_SCANOUT:
 		*n = hxfr_encode_disable_scanout(buf, cap, r->en.scanout_id);
 		return;
 	case HXFR_STREAM_KEY_REQ:
 		*n = hxfr_encode_stream_key_req(buf, cap, r->en.scanout_id);
 		return;
-	default:
-		*n = hxfr_encode_stream_key_revoke(buf, cap, r->en.scanout_id);
-		return;
+	default: *n = hxfr_encode_stream_key_revoke(buf, cap, r->en.scanout_id); return;
 	}
 }
 
@@ -228,8 +224,8 @@ static void link_drop(struct lb_exporter_link *l, const char *why)
 {
 	if (l->state == LINK_DOWN)
 		return;
-	lc_warn("exporter %s:%u: control link down: %s; retrying in %u ms", l->host, l->port,
-		why, l->backoff_ms);
+	lc_warn("exporter %s:%u: control link down: %s; retrying in %u ms", l->host, l->port, why,
+		l->backoff_ms);
 	if (l->fd_src)
 		wl_event_source_remove(l->fd_src);
 	l->fd_src = NULL;
@@ -297,8 +293,9 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 		struct lb_exporter_req *r;
 		lc_debug("exporter: SCANOUT_RESP scanout %u %s", m->u.scanout_resp.scanout_id,
 			 m->u.scanout_resp.success ? "success" : "failure");
-		wl_list_for_each(r, &l->sent, link) {
-			if (!is_key_type(r->type) && r->en.scanout_id == m->u.scanout_resp.scanout_id) {
+		wl_list_for_each (r, &l->sent, link) {
+			if (!is_key_type(r->type) &&
+			    r->en.scanout_id == m->u.scanout_resp.scanout_id) {
 				char msg[128];
 				snprintf(msg, sizeof(msg), "exporter refused %s of scanout %u",
 					 hxfr_type_name(r->type), r->en.scanout_id);
@@ -317,7 +314,7 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 		 * request still unanswered is this one's. Never log the key. */
 		const struct hxfr_stream_key *k = &m->u.stream_key;
 		struct lb_exporter_req *r, *found = NULL;
-		wl_list_for_each(r, &l->sent, link) {
+		wl_list_for_each (r, &l->sent, link) {
 			if (is_key_type(r->type)) {
 				found = r;
 				break;
@@ -336,8 +333,8 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 				 k->scanout_id);
 			req_complete_key(found, false, NULL, msg);
 		} else {
-			req_complete_key(found, true, found->type == HXFR_STREAM_KEY_REQ ? k->key : NULL,
-					 NULL);
+			req_complete_key(found, true,
+					 found->type == HXFR_STREAM_KEY_REQ ? k->key : NULL, NULL);
 		}
 		flush_queue(l);
 		return;
@@ -359,11 +356,8 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 		 * as an ERROR after it: the request is already complete; only
 		 * log. */
 		return;
-	case HXFR_PONG:
-		return;
-	default:
-		lc_debug("exporter: ignoring %s", hxfr_type_name(m->hdr.type));
-		return;
+	case HXFR_PONG: return;
+	default: lc_debug("exporter: ignoring %s", hxfr_type_name(m->hdr.type)); return;
 	}
 }
 
@@ -405,8 +399,9 @@ static int handle_fd(int fd, uint32_t mask, void *data)
 		l->state = LINK_HELLO_SENT;
 		update_mask(l);
 		arm_timer(l, HELLO_TIMEOUT_MS);
-		send_bytes(l, buf, hxfr_encode_hello(buf, sizeof(buf),
-						     HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS));
+		send_bytes(l, buf,
+			   hxfr_encode_hello(buf, sizeof(buf),
+					     HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS));
 		return 0;
 	}
 	if (mask & WL_EVENT_READABLE) {
@@ -459,9 +454,7 @@ static int timer_fired(void *data)
 {
 	struct lb_exporter_link *l = data;
 	switch (l->state) {
-	case LINK_DOWN:
-		link_connect(l);
-		break;
+	case LINK_DOWN: link_connect(l); break;
 	case LINK_HELLO_SENT:
 		if (!l->auth) {
 			l->v1 = true;
@@ -472,11 +465,8 @@ static int timer_fired(void *data)
 		}
 		break;
 	case LINK_AUTH_SENT:
-	case LINK_CONNECTING:
-		link_drop(l, "handshake timed out");
-		break;
-	case LINK_READY:
-		break;
+	case LINK_CONNECTING: link_drop(l, "handshake timed out"); break;
+	case LINK_READY: break;
 	}
 	return 0;
 }
@@ -519,9 +509,9 @@ void lb_exporter_link_destroy(struct lb_exporter_link *l)
 	if (l->fd >= 0 && l->out.len > 0)
 		lc_buf_flush(&l->out, l->fd); /* best effort: last DISABLEs */
 	struct lb_exporter_req *r, *tmp;
-	wl_list_for_each_safe(r, tmp, &l->queued, link)
+	wl_list_for_each_safe (r, tmp, &l->queued, link)
 		req_free(r);
-	wl_list_for_each_safe(r, tmp, &l->sent, link)
+	wl_list_for_each_safe (r, tmp, &l->sent, link)
 		req_free(r);
 	if (l->fd_src)
 		wl_event_source_remove(l->fd_src);
@@ -602,7 +592,8 @@ struct lb_exporter_req *lb_exporter_enable(struct lb_exporter_link *l, uint32_t 
 					   uint32_t width, uint32_t height, uint32_t refresh_hz,
 					   unsigned timeout_ms, lb_exporter_cb cb, void *data)
 {
-	struct lb_exporter_req *r = req_new(l, HXFR_ENABLE_SCANOUT, scanout_id, timeout_ms, cb, data);
+	struct lb_exporter_req *r = req_new(l, HXFR_ENABLE_SCANOUT, scanout_id, timeout_ms, cb,
+					    data);
 	if (!r)
 		return NULL;
 	r->en.width = width;
@@ -615,7 +606,8 @@ struct lb_exporter_req *lb_exporter_enable(struct lb_exporter_link *l, uint32_t 
 struct lb_exporter_req *lb_exporter_disable(struct lb_exporter_link *l, uint32_t scanout_id,
 					    unsigned timeout_ms, lb_exporter_cb cb, void *data)
 {
-	struct lb_exporter_req *r = req_new(l, HXFR_DISABLE_SCANOUT, scanout_id, timeout_ms, cb, data);
+	struct lb_exporter_req *r = req_new(l, HXFR_DISABLE_SCANOUT, scanout_id, timeout_ms, cb,
+					    data);
 	if (r)
 		flush_queue(l);
 	return r;
@@ -625,7 +617,8 @@ struct lb_exporter_req *lb_exporter_stream_key(struct lb_exporter_link *l, uint3
 					       unsigned timeout_ms, lb_exporter_key_cb cb,
 					       void *data)
 {
-	struct lb_exporter_req *r = req_new(l, HXFR_STREAM_KEY_REQ, scanout_id, timeout_ms, NULL, data);
+	struct lb_exporter_req *r = req_new(l, HXFR_STREAM_KEY_REQ, scanout_id, timeout_ms, NULL,
+					    data);
 	if (r) {
 		r->key_cb = cb;
 		flush_queue(l);
@@ -637,8 +630,8 @@ struct lb_exporter_req *lb_exporter_revoke_key(struct lb_exporter_link *l, uint3
 					       unsigned timeout_ms, lb_exporter_key_cb cb,
 					       void *data)
 {
-	struct lb_exporter_req *r =
-		req_new(l, HXFR_STREAM_KEY_REVOKE, scanout_id, timeout_ms, NULL, data);
+	struct lb_exporter_req *r = req_new(l, HXFR_STREAM_KEY_REVOKE, scanout_id, timeout_ms, NULL,
+					    data);
 	if (r) {
 		r->key_cb = cb;
 		flush_queue(l);

@@ -35,7 +35,7 @@ struct helix_client {
 	struct lc_peer peer;
 	uint8_t in[HELIX_LEASE_REQ_SIZE];
 	size_t in_len;
-	struct lc_buf out;           /* extension replies (STATUS, AUTH_MAGIC) */
+	struct lc_buf out; /* extension replies (STATUS, AUTH_MAGIC) */
 	struct lb_lease *lease;
 	bool lease_replied;
 	uint32_t scanout_reported;
@@ -87,7 +87,8 @@ static int send_reply(struct helix_client *c, uint8_t status, uint32_t scanout, 
 }
 
 /* Bad input: say why, then hang up. Other clients are unaffected. */
-static void client_fail(struct helix_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void client_fail(struct helix_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void client_fail(struct helix_client *c, const char *fmt, ...)
 {
 	char msg[HELIX_LEASE_NAME_LEN];
@@ -132,7 +133,8 @@ static bool handle_lease_req(struct helix_client *c, const struct helix_lease_re
 {
 	struct lb_helix_server *s = c->server;
 	if (c->lease) {
-		if (send_reply(c, HELIX_LEASE_ERROR, 0, "this connection already holds a lease", -1) < 0) {
+		if (send_reply(c, HELIX_LEASE_ERROR, 0, "this connection already holds a lease",
+			       -1) < 0) {
 			client_destroy(c);
 			return false;
 		}
@@ -251,8 +253,7 @@ static bool handle_request(struct helix_client *c)
 		return false;
 	}
 	switch (req.cmd) {
-	case HELIX_LEASE_CMD_LEASE:
-		return handle_lease_req(c, &req);
+	case HELIX_LEASE_CMD_LEASE: return handle_lease_req(c, &req);
 	case HELIX_LEASE_CMD_RELEASE:
 		if (c->lease && (!c->lease_replied || req.width == c->scanout_reported)) {
 			lc_info("helix: pid %d releases its lease", (int)c->peer.pid);
@@ -262,13 +263,9 @@ static bool handle_request(struct helix_client *c)
 				(int)c->peer.pid, req.width);
 		}
 		break;
-	case HELIX_LEASE_CMD_STATUS:
-		return handle_status_req(c);
-	case HELIX_LEASE_CMD_AUTH_MAGIC:
-		return handle_auth_magic_req(c, req.width);
-	default:
-		client_fail(c, "unknown command %u", req.cmd);
-		return false;
+	case HELIX_LEASE_CMD_STATUS: return handle_status_req(c);
+	case HELIX_LEASE_CMD_AUTH_MAGIC: return handle_auth_magic_req(c, req.width);
+	default: client_fail(c, "unknown command %u", req.cmd); return false;
 	}
 	return true;
 }
@@ -279,7 +276,8 @@ static int handle_client(int fd, uint32_t mask, void *data)
 	if (mask & WL_EVENT_READABLE) {
 		for (int rounds = 0; rounds < 64; rounds++) {
 			int rfd = -1;
-			ssize_t n = lc_recv_with_fd(fd, c->in + c->in_len, sizeof(c->in) - c->in_len, &rfd);
+			ssize_t n = lc_recv_with_fd(fd, c->in + c->in_len,
+						    sizeof(c->in) - c->in_len, &rfd);
 			if (rfd >= 0) {
 				close(rfd);
 				client_fail(c, "unexpected file descriptor from the client");
@@ -337,7 +335,8 @@ static int handle_listen(int fd, uint32_t mask, void *data)
 		struct lc_peer peer = {0};
 		if (lc_peer_get(cfd, &peer) < 0 || s->n_clients >= MAX_CLIENTS) {
 			lc_warn("helix: refusing a connection (%s)",
-				s->n_clients >= MAX_CLIENTS ? "too many clients" : "no peer credentials");
+				s->n_clients >= MAX_CLIENTS ? "too many clients"
+							    : "no peer credentials");
 			close(cfd);
 			continue;
 		}
@@ -350,8 +349,9 @@ static int handle_listen(int fd, uint32_t mask, void *data)
 		c->fd = cfd;
 		c->peer = peer;
 		lc_buf_init(&c->out, CLIENT_OUT_MAX);
-		c->src = wl_event_loop_add_fd(wl_display_get_event_loop(lb_broker_display(s->broker)),
-					      cfd, WL_EVENT_READABLE, handle_client, c);
+		c->src = wl_event_loop_add_fd(
+			wl_display_get_event_loop(lb_broker_display(s->broker)), cfd,
+			WL_EVENT_READABLE, handle_client, c);
 		if (!c->src) {
 			close(cfd);
 			free(c);
@@ -389,7 +389,7 @@ void lb_helix_server_destroy(struct lb_helix_server *s)
 	if (!s)
 		return;
 	struct helix_client *c, *tmp;
-	wl_list_for_each_safe(c, tmp, &s->clients, link)
+	wl_list_for_each_safe (c, tmp, &s->clients, link)
 		client_destroy(c);
 	wl_event_source_remove(s->listen_src);
 	close(s->listen_fd);

@@ -50,7 +50,8 @@ static int print_status(const char *path)
 	    write(fd, req, sizeof(req)) != (ssize_t)sizeof(req) ||
 	    read_full(fd, hdr, sizeof(hdr)) < 0 ||
 	    helix_lease_ext_hdr_decode(hdr, sizeof(hdr), &st, &len) != HELIX_LEASE_DECODE_OK ||
-	    len > HELIX_LEASE_EXT_MAX || !(text = malloc(len + 1)) || read_full(fd, text, len) < 0) {
+	    len > HELIX_LEASE_EXT_MAX || !(text = malloc(len + 1)) ||
+	    read_full(fd, text, len) < 0) {
 		fprintf(stderr, "%s: no valid status reply (an older broker?)\n", path);
 		goto out;
 	}
@@ -178,7 +179,8 @@ int main(int argc, char **argv)
 		}
 	}
 	lc_info("ready: helix %s, wayland %s, exporter %s", cfg.helix_socket,
-		cfg.wayland_socket ? cfg.wayland_socket : "off", cfg.exporter ? cfg.exporter : "none");
+		cfg.wayland_socket ? cfg.wayland_socket : "off",
+		cfg.exporter ? cfg.exporter : "none");
 	sd_notify(0, "READY=1");
 	wl_display_run(display);
 	sd_notify(0, "STOPPING=1");

@@ -69,16 +69,18 @@ char *lb_status_json(struct lb_broker *b, const struct lc_peer *viewer, size_t *
 	jprintf(&j, "{\"outputs\":[");
 	bool first = true;
 	struct lb_card *card;
-	wl_list_for_each(card, lb_broker_cards(b), link) {
+	wl_list_for_each (card, lb_broker_cards(b), link) {
 		struct lb_output *o;
-		wl_list_for_each(o, &card->outputs, link) {
+		wl_list_for_each (o, &card->outputs, link) {
 			jprintf(&j, "%s{\"name\":", first ? "" : ",");
 			first = false;
 			jstr(&j, o->name);
-			jprintf(&j, ",\"connector_id\":%u,\"crtc_id\":%u,\"scanout_id\":%d,\"state\":\"%s\","
-				    "\"reserved\":%s,\"offerable\":%s,\"leased_by\":",
-				o->connector_id, o->crtc_id, o->scanout_id, lb_output_state_name(o->state),
-				o->reserved ? "true" : "false", lb_output_is_offerable(o) ? "true" : "false");
+			jprintf(&j,
+				",\"connector_id\":%u,\"crtc_id\":%u,\"scanout_id\":%d,\"state\":\"%s\","
+				"\"reserved\":%s,\"offerable\":%s,\"leased_by\":",
+				o->connector_id, o->crtc_id, o->scanout_id,
+				lb_output_state_name(o->state), o->reserved ? "true" : "false",
+				lb_output_is_offerable(o) ? "true" : "false");
 			if (o->lease)
 				jprintf(&j, "%u}", o->lease->id);
 			else
@@ -88,7 +90,7 @@ char *lb_status_json(struct lb_broker *b, const struct lc_peer *viewer, size_t *
 	jprintf(&j, "],\"leases\":[");
 	first = true;
 	struct lb_lease *l;
-	wl_list_for_each(l, lb_broker_leases(b), link) {
+	wl_list_for_each (l, lb_broker_leases(b), link) {
 		jprintf(&j, "%s{\"id\":%u,\"outputs\":[", first ? "" : ",", l->id);
 		first = false;
 		for (size_t i = 0; i < l->n_outputs; i++) {
@@ -99,7 +101,8 @@ char *lb_status_json(struct lb_broker *b, const struct lc_peer *viewer, size_t *
 		jprintf(&j, "],\"via\":");
 		jstr(&j, l->via);
 		if (viewer->uid == 0 || viewer->uid == l->holder.uid)
-			jprintf(&j, ",\"pid\":%d,\"uid\":%u", (int)l->holder.pid, (unsigned)l->holder.uid);
+			jprintf(&j, ",\"pid\":%d,\"uid\":%u", (int)l->holder.pid,
+				(unsigned)l->holder.uid);
 		else
 			jprintf(&j, ",\"pid\":null,\"uid\":null");
 		if (l->state == LB_LEASE_ACTIVE)

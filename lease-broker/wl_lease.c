@@ -47,7 +47,7 @@ struct lb_wl_device {
 };
 
 struct lb_wl_connector {
-	struct lb_wl_device *device;        /* NULL once inert */
+	struct lb_wl_device *device; /* NULL once inert */
 	struct wl_resource *resource;
 	struct wl_resource *device_resource; /* the binding it was sent on; NULL once released */
 	struct lb_output *output;
@@ -266,7 +266,8 @@ static void request_handle_request_connector(struct wl_client *client, struct wl
 	};
 }
 
-static void request_handle_submit(struct wl_client *client, struct wl_resource *resource, uint32_t id)
+static void request_handle_submit(struct wl_client *client, struct wl_resource *resource,
+				  uint32_t id)
 {
 	struct lb_wl_request *req = wl_resource_get_user_data(resource);
 
@@ -410,7 +411,7 @@ static void device_resource_destroy(struct wl_resource *resource)
 	if (!dev)
 		return;
 	struct lb_wl_connector *conn;
-	wl_list_for_each(conn, &dev->connectors, link) {
+	wl_list_for_each (conn, &dev->connectors, link) {
 		if (conn->device_resource == resource)
 			conn->device_resource = NULL;
 	}
@@ -419,8 +420,8 @@ static void device_resource_destroy(struct wl_resource *resource)
 static void device_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
 	struct lb_wl_device *dev = data;
-	struct wl_resource *resource =
-		wl_resource_create(client, &wp_drm_lease_device_v1_interface, version, id);
+	struct wl_resource *resource = wl_resource_create(client, &wp_drm_lease_device_v1_interface,
+							  version, id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
 		return;
@@ -437,7 +438,7 @@ static void device_bind(struct wl_client *client, void *data, uint32_t version, 
 	}
 
 	struct lb_output *o;
-	wl_list_for_each(o, &dev->card->outputs, link) {
+	wl_list_for_each (o, &dev->card->outputs, link) {
 		if (lb_output_is_offerable(o))
 			device_offer_output(dev, resource, o);
 	}
@@ -448,8 +449,9 @@ static bool binding_has_live_offer(struct lb_wl_device *dev, struct wl_resource 
 				   const struct lb_output *o)
 {
 	struct lb_wl_connector *conn;
-	wl_list_for_each(conn, &dev->connectors, link) {
-		if (conn->device_resource == device_resource && conn->output == o && !conn->withdrawn)
+	wl_list_for_each (conn, &dev->connectors, link) {
+		if (conn->device_resource == device_resource && conn->output == o &&
+		    !conn->withdrawn)
 			return true;
 	}
 	return false;
@@ -460,7 +462,8 @@ static void device_handle_output_offered(struct wl_listener *listener, void *dat
 	struct lb_wl_device *dev = wl_container_of(listener, dev, output_offered);
 	struct lb_output *o = data;
 	struct wl_resource *resource;
-	wl_resource_for_each(resource, &dev->resources) {
+	wl_resource_for_each(resource, &dev->resources)
+	{
 		if (binding_has_live_offer(dev, resource, o))
 			continue;
 		device_offer_output(dev, resource, o);
@@ -474,11 +477,13 @@ static void device_handle_output_withdrawn(struct wl_listener *listener, void *d
 	struct lb_output *o = data;
 
 	struct wl_resource *resource;
-	wl_resource_for_each(resource, &dev->resources) {
+	wl_resource_for_each(resource, &dev->resources)
+	{
 		bool sent = false;
 		struct lb_wl_connector *conn;
-		wl_list_for_each(conn, &dev->connectors, link) {
-			if (conn->device_resource != resource || conn->output != o || conn->withdrawn)
+		wl_list_for_each (conn, &dev->connectors, link) {
+			if (conn->device_resource != resource || conn->output != o ||
+			    conn->withdrawn)
 				continue;
 			conn->withdrawn = true;
 			wp_drm_lease_connector_v1_send_withdrawn(conn->resource);
@@ -490,14 +495,14 @@ static void device_handle_output_withdrawn(struct wl_listener *listener, void *d
 	/* Connectors whose binding was released still learn they are stale
 	 * (there is no device left to send done on). */
 	struct lb_wl_connector *conn;
-	wl_list_for_each(conn, &dev->connectors, link) {
+	wl_list_for_each (conn, &dev->connectors, link) {
 		if (conn->output == o && !conn->withdrawn) {
 			conn->withdrawn = true;
 			wp_drm_lease_connector_v1_send_withdrawn(conn->resource);
 		}
 	}
 	struct lb_wl_request *req;
-	wl_list_for_each(req, &dev->requests, link) {
+	wl_list_for_each (req, &dev->requests, link) {
 		for (size_t i = 0; i < req->n_entries; i++) {
 			if (req->entries[i].output == o)
 				req->entries[i].withdrawn = true;
@@ -514,13 +519,14 @@ static void device_destroy(struct lb_wl_device *dev)
 
 	/* Resources outlive us: leave them inert. */
 	struct wl_resource *resource, *rtmp;
-	wl_resource_for_each_safe(resource, rtmp, &dev->resources) {
+	wl_resource_for_each_safe(resource, rtmp, &dev->resources)
+	{
 		wl_resource_set_user_data(resource, NULL);
 		wl_list_remove(wl_resource_get_link(resource));
 		wl_list_init(wl_resource_get_link(resource));
 	}
 	struct lb_wl_connector *conn, *ctmp;
-	wl_list_for_each_safe(conn, ctmp, &dev->connectors, link) {
+	wl_list_for_each_safe (conn, ctmp, &dev->connectors, link) {
 		conn->device = NULL;
 		conn->device_resource = NULL;
 		if (!conn->withdrawn) {
@@ -531,13 +537,13 @@ static void device_destroy(struct lb_wl_device *dev)
 		wl_list_init(&conn->link);
 	}
 	struct lb_wl_request *req, *qtmp;
-	wl_list_for_each_safe(req, qtmp, &dev->requests, link) {
+	wl_list_for_each_safe (req, qtmp, &dev->requests, link) {
 		req->device = NULL;
 		wl_list_remove(&req->link);
 		wl_list_init(&req->link);
 	}
 	struct lb_wl_lease *l, *ltmp;
-	wl_list_for_each_safe(l, ltmp, &dev->leases, link) {
+	wl_list_for_each_safe (l, ltmp, &dev->leases, link) {
 		lease_release_broker_lease(l);
 		lease_send_finished(l);
 		l->device = NULL;
@@ -609,7 +615,7 @@ struct lb_wl_lease_manager *lb_wl_lease_manager_create(struct lb_broker *broker)
 	wl_display_add_client_created_listener(m->display, &m->client_created);
 
 	struct lb_card *card;
-	wl_list_for_each(card, lb_broker_cards(broker), link) {
+	wl_list_for_each (card, lb_broker_cards(broker), link) {
 		if (!device_create(m, card)) {
 			lc_err("wayland: cannot create the lease device for %s", card->path);
 			lb_wl_lease_manager_destroy(m);
@@ -624,7 +630,7 @@ void lb_wl_lease_manager_destroy(struct lb_wl_lease_manager *m)
 	if (!m)
 		return;
 	struct lb_wl_device *dev, *tmp;
-	wl_list_for_each_safe(dev, tmp, &m->devices, link)
+	wl_list_for_each_safe (dev, tmp, &m->devices, link)
 		device_destroy(dev);
 	wl_list_remove(&m->client_created.link);
 	free(m);

@@ -60,10 +60,9 @@ static void info_send_outputs(struct lb_wl_info *info)
 		const struct lb_output *o = l->outputs[i];
 		char key[HXFR_STREAM_KEY_HEX_LEN + 1];
 		lb_lease_stream_key_hex(l, i, key);
-		leasecast_lease_info_v1_send_output(info->resource, o->name,
-						    o->scanout_id >= 0 ? (uint32_t)o->scanout_id
-								       : UINT32_MAX,
-						    key);
+		leasecast_lease_info_v1_send_output(
+			info->resource, o->name,
+			o->scanout_id >= 0 ? (uint32_t)o->scanout_id : UINT32_MAX, key);
 		explicit_bzero(key, sizeof(key));
 	}
 	leasecast_lease_info_v1_send_done(info->resource);
@@ -198,8 +197,8 @@ static const struct leasecast_lease_manager_v1_interface manager_impl = {
 
 static void manager_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource =
-		wl_resource_create(client, &leasecast_lease_manager_v1_interface, version, id);
+	struct wl_resource *resource = wl_resource_create(
+		client, &leasecast_lease_manager_v1_interface, version, id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
 		return;
@@ -213,7 +212,8 @@ struct lb_wl_lease_info_manager *lb_wl_lease_info_manager_create(struct lb_broke
 	if (!m)
 		return NULL;
 	m->broker = broker;
-	m->global = wl_global_create(lb_broker_display(broker), &leasecast_lease_manager_v1_interface,
+	m->global = wl_global_create(lb_broker_display(broker),
+				     &leasecast_lease_manager_v1_interface,
 				     LB_LEASECAST_MANAGER_VERSION, m, manager_bind);
 	if (!m->global) {
 		free(m);

@@ -46,8 +46,7 @@ enum helix_lease_result helix_lease_req_decode(const uint8_t *buf, size_t len,
 		 * framing error), so the connection survives it */
 		req->height = 0; /* reserved: ignored */
 		return HELIX_LEASE_DECODE_OK;
-	default:
-		return HELIX_LEASE_DECODE_CMD;
+	default: return HELIX_LEASE_DECODE_CMD;
 	}
 }
 
@@ -110,8 +109,8 @@ size_t helix_lease_ext_hdr_encode(uint8_t *buf, size_t cap, uint8_t status, uint
 	return HELIX_LEASE_EXT_HDR_SIZE;
 }
 
-enum helix_lease_result helix_lease_ext_hdr_decode(const uint8_t *buf, size_t len,
-						   uint8_t *status, uint32_t *length)
+enum helix_lease_result helix_lease_ext_hdr_decode(const uint8_t *buf, size_t len, uint8_t *status,
+						   uint32_t *length)
 {
 	if (len < HELIX_LEASE_EXT_HDR_SIZE)
 		return HELIX_LEASE_DECODE_SHORT;
@@ -127,18 +126,12 @@ enum helix_lease_result helix_lease_ext_hdr_decode(const uint8_t *buf, size_t le
 const char *helix_lease_result_str(enum helix_lease_result r)
 {
 	switch (r) {
-	case HELIX_LEASE_DECODE_OK:
-		return "ok";
-	case HELIX_LEASE_DECODE_SHORT:
-		return "message too short";
-	case HELIX_LEASE_DECODE_CMD:
-		return "unknown command";
-	case HELIX_LEASE_DECODE_VALUE:
-		return "field out of range";
-	case HELIX_LEASE_DECODE_NAME:
-		return "name not NUL-terminated or not printable";
-	case HELIX_LEASE_DECODE_STATUS:
-		return "status neither 0 nor 1";
+	case HELIX_LEASE_DECODE_OK: return "ok";
+	case HELIX_LEASE_DECODE_SHORT: return "message too short";
+	case HELIX_LEASE_DECODE_CMD: return "unknown command";
+	case HELIX_LEASE_DECODE_VALUE: return "field out of range";
+	case HELIX_LEASE_DECODE_NAME: return "name not NUL-terminated or not printable";
+	case HELIX_LEASE_DECODE_STATUS: return "status neither 0 nor 1";
 	}
 	return "unknown result";
 }

@@ -25,26 +25,29 @@ enum helix_lease_cmd {
 	HELIX_LEASE_CMD_LEASE = 1,   /* width, height (0x0: 1920x1080) */
 	HELIX_LEASE_CMD_RELEASE = 2, /* scanout id in the width field; no reply */
 	/* leasecast extension */
-	HELIX_LEASE_CMD_STATUS = 3,  /* reply: ext header + UTF-8 JSON text */
+	HELIX_LEASE_CMD_STATUS = 3, /* reply: ext header + UTF-8 JSON text */
 	/* magic in width, height reserved (0); reply: ext header, length 0 on
 	 * success, else a text starting with the errno name */
 	HELIX_LEASE_CMD_AUTH_MAGIC = 4,
 };
 
-enum helix_lease_status { HELIX_LEASE_OK = 0, HELIX_LEASE_ERROR = 1 };
+enum helix_lease_status {
+	HELIX_LEASE_OK = 0,
+	HELIX_LEASE_ERROR = 1
+};
 
 enum helix_lease_result {
 	HELIX_LEASE_DECODE_OK = 0,
-	HELIX_LEASE_DECODE_SHORT = -1,   /* fewer bytes than a message */
-	HELIX_LEASE_DECODE_CMD = -2,     /* unknown command */
-	HELIX_LEASE_DECODE_VALUE = -3,   /* a field out of range */
-	HELIX_LEASE_DECODE_NAME = -4,    /* name not NUL-terminated or not printable */
-	HELIX_LEASE_DECODE_STATUS = -5,  /* status byte neither 0 nor 1 */
+	HELIX_LEASE_DECODE_SHORT = -1,  /* fewer bytes than a message */
+	HELIX_LEASE_DECODE_CMD = -2,    /* unknown command */
+	HELIX_LEASE_DECODE_VALUE = -3,  /* a field out of range */
+	HELIX_LEASE_DECODE_NAME = -4,   /* name not NUL-terminated or not printable */
+	HELIX_LEASE_DECODE_STATUS = -5, /* status byte neither 0 nor 1 */
 };
 
 struct helix_lease_req {
 	uint8_t cmd;
-	uint32_t width;  /* RELEASE: the scanout id */
+	uint32_t width; /* RELEASE: the scanout id */
 	uint32_t height;
 };
 
@@ -69,8 +72,8 @@ size_t helix_lease_resp_encode(uint8_t *buf, size_t cap, uint8_t status, uint32_
 
 /* Extension reply header. */
 size_t helix_lease_ext_hdr_encode(uint8_t *buf, size_t cap, uint8_t status, uint32_t length);
-enum helix_lease_result helix_lease_ext_hdr_decode(const uint8_t *buf, size_t len,
-						   uint8_t *status, uint32_t *length);
+enum helix_lease_result helix_lease_ext_hdr_decode(const uint8_t *buf, size_t len, uint8_t *status,
+						   uint32_t *length);
 
 const char *helix_lease_result_str(enum helix_lease_result r);
 

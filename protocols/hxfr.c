@@ -108,43 +108,28 @@ static long fixed_payload_size(uint8_t type)
 {
 	switch (type) {
 	case HXFR_FRAME_RESPONSE:
-	case HXFR_CURSOR_DEFINE:
-		return -1;
+	case HXFR_CURSOR_DEFINE: return -1;
 	case HXFR_KEYFRAME_REQ:
 	case HXFR_PING:
-	case HXFR_PONG:
-		return 0;
+	case HXFR_PONG: return 0;
 	case HXFR_CONFIG_REQ:
-	case HXFR_CONFIG_RESP:
-		return CONFIG_SIZE;
-	case HXFR_ENABLE_SCANOUT:
-		return ENABLE_SIZE;
+	case HXFR_CONFIG_RESP: return CONFIG_SIZE;
+	case HXFR_ENABLE_SCANOUT: return ENABLE_SIZE;
 	case HXFR_DISABLE_SCANOUT:
 	case HXFR_SUBSCRIBE:
 	case HXFR_STREAM_KEY_REQ:
-	case HXFR_STREAM_KEY_REVOKE:
-		return SCANOUT_ID_SIZE;
+	case HXFR_STREAM_KEY_REVOKE: return SCANOUT_ID_SIZE;
 	case HXFR_STREAM_KEY:
-	case HXFR_SUBSCRIBE_KEYED:
-		return STREAM_KEY_SIZE;
-	case HXFR_CURSOR_MOVE:
-		return CURSOR_MOVE_SIZE;
-	case HXFR_SCANOUT_RESP:
-		return SCANOUT_RESP_SIZE;
-	case HXFR_SUBSCRIBE_RESP:
-		return SUBSCRIBE_RESP_SIZE;
-	case HXFR_HELLO:
-		return HELLO_SIZE;
-	case HXFR_HELLO_RESP:
-		return HELLO_RESP_SIZE;
-	case HXFR_AUTH:
-		return AUTH_SIZE;
-	case HXFR_AUTH_RESP:
-		return AUTH_RESP_SIZE;
-	case HXFR_ERROR:
-		return ERROR_SIZE;
-	default:
-		return -2;
+	case HXFR_SUBSCRIBE_KEYED: return STREAM_KEY_SIZE;
+	case HXFR_CURSOR_MOVE: return CURSOR_MOVE_SIZE;
+	case HXFR_SCANOUT_RESP: return SCANOUT_RESP_SIZE;
+	case HXFR_SUBSCRIBE_RESP: return SUBSCRIBE_RESP_SIZE;
+	case HXFR_HELLO: return HELLO_SIZE;
+	case HXFR_HELLO_RESP: return HELLO_RESP_SIZE;
+	case HXFR_AUTH: return AUTH_SIZE;
+	case HXFR_AUTH_RESP: return AUTH_RESP_SIZE;
+	case HXFR_ERROR: return ERROR_SIZE;
+	default: return -2;
 	}
 }
 
@@ -238,12 +223,10 @@ bool hxfr_stream_key_is_zero(const uint8_t key[HXFR_STREAM_KEY_LEN])
 static enum hxfr_status decode_payload(const uint8_t *p, uint32_t size, struct hxfr_msg *m)
 {
 	switch (m->hdr.type) {
-	case HXFR_FRAME_RESPONSE:
-		return decode_frame(p, size, &m->u.frame);
+	case HXFR_FRAME_RESPONSE: return decode_frame(p, size, &m->u.frame);
 	case HXFR_KEYFRAME_REQ:
 	case HXFR_PING:
-	case HXFR_PONG:
-		return HXFR_OK;
+	case HXFR_PONG: return HXFR_OK;
 	case HXFR_CONFIG_REQ:
 	case HXFR_CONFIG_RESP:
 		m->u.config = (struct hxfr_config_req){
@@ -268,20 +251,18 @@ static enum hxfr_status decode_payload(const uint8_t *p, uint32_t size, struct h
 	case HXFR_DISABLE_SCANOUT:
 	case HXFR_SUBSCRIBE:
 	case HXFR_STREAM_KEY_REQ:
-	case HXFR_STREAM_KEY_REVOKE:
-		m->u.scanout_id = get_u32(p);
-		return HXFR_OK;
+	case HXFR_STREAM_KEY_REVOKE: m->u.scanout_id = get_u32(p); return HXFR_OK;
 	case HXFR_STREAM_KEY:
 	case HXFR_SUBSCRIBE_KEYED:
 		/* stream_key and subscribe_keyed are the same struct type */
 		m->u.stream_key.scanout_id = get_u32(p);
 		memcpy(m->u.stream_key.key, p + 4, HXFR_STREAM_KEY_LEN);
 		/* The zero key means "no key": offering it is never valid. */
-		if (m->hdr.type == HXFR_SUBSCRIBE_KEYED && hxfr_stream_key_is_zero(m->u.stream_key.key))
+		if (m->hdr.type == HXFR_SUBSCRIBE_KEYED &&
+		    hxfr_stream_key_is_zero(m->u.stream_key.key))
 			return HXFR_E_VALUE;
 		return HXFR_OK;
-	case HXFR_CURSOR_DEFINE:
-		return decode_cursor_define(p, size, &m->u.cursor_define);
+	case HXFR_CURSOR_DEFINE: return decode_cursor_define(p, size, &m->u.cursor_define);
 	case HXFR_CURSOR_MOVE: {
 		uint32_t visible = get_u32(p + 8);
 		m->u.cursor_move.x = get_i32(p);
@@ -312,9 +293,7 @@ static enum hxfr_status decode_payload(const uint8_t *p, uint32_t size, struct h
 		if (m->hdr.type == HXFR_HELLO_RESP)
 			memcpy(m->u.hello.nonce, p + HELLO_SIZE, HXFR_NONCE_LEN);
 		return HXFR_OK;
-	case HXFR_AUTH:
-		memcpy(m->u.mac, p, HXFR_MAC_LEN);
-		return HXFR_OK;
+	case HXFR_AUTH: memcpy(m->u.mac, p, HXFR_MAC_LEN); return HXFR_OK;
 	case HXFR_AUTH_RESP:
 		m->u.auth_resp.success = get_u32(p);
 		m->u.auth_resp.granted = get_u32(p + 4);
@@ -324,8 +303,7 @@ static enum hxfr_status decode_payload(const uint8_t *p, uint32_t size, struct h
 		if (!copy_string(m->u.error.message, p + 4, HXFR_ERROR_MESSAGE_LEN))
 			return HXFR_E_VALUE;
 		return HXFR_OK;
-	default:
-		return HXFR_E_TYPE;
+	default: return HXFR_E_TYPE;
 	}
 }
 
@@ -353,20 +331,13 @@ enum hxfr_status hxfr_decode(const uint8_t *buf, size_t len, size_t max_payload,
 const char *hxfr_status_str(enum hxfr_status st)
 {
 	switch (st) {
-	case HXFR_OK:
-		return "ok";
-	case HXFR_NEED_MORE:
-		return "incomplete message";
-	case HXFR_E_MAGIC:
-		return "bad magic";
-	case HXFR_E_TYPE:
-		return "unknown message type";
-	case HXFR_E_SIZE:
-		return "wrong payload size for the message type";
-	case HXFR_E_OVERSIZE:
-		return "payload larger than allowed";
-	case HXFR_E_VALUE:
-		return "invalid field value";
+	case HXFR_OK: return "ok";
+	case HXFR_NEED_MORE: return "incomplete message";
+	case HXFR_E_MAGIC: return "bad magic";
+	case HXFR_E_TYPE: return "unknown message type";
+	case HXFR_E_SIZE: return "wrong payload size for the message type";
+	case HXFR_E_OVERSIZE: return "payload larger than allowed";
+	case HXFR_E_VALUE: return "invalid field value";
 	}
 	return "unknown status";
 }
@@ -374,52 +345,29 @@ const char *hxfr_status_str(enum hxfr_status st)
 const char *hxfr_type_name(uint8_t type)
 {
 	switch (type) {
-	case HXFR_FRAME_RESPONSE:
-		return "FRAME_RESPONSE";
-	case HXFR_KEYFRAME_REQ:
-		return "KEYFRAME_REQ";
-	case HXFR_CONFIG_REQ:
-		return "CONFIG_REQ";
-	case HXFR_CONFIG_RESP:
-		return "CONFIG_RESP";
-	case HXFR_PING:
-		return "PING";
-	case HXFR_PONG:
-		return "PONG";
-	case HXFR_ENABLE_SCANOUT:
-		return "ENABLE_SCANOUT";
-	case HXFR_DISABLE_SCANOUT:
-		return "DISABLE_SCANOUT";
-	case HXFR_SCANOUT_RESP:
-		return "SCANOUT_RESP";
-	case HXFR_SUBSCRIBE:
-		return "SUBSCRIBE";
-	case HXFR_SUBSCRIBE_RESP:
-		return "SUBSCRIBE_RESP";
-	case HXFR_HELLO:
-		return "HELLO";
-	case HXFR_HELLO_RESP:
-		return "HELLO_RESP";
-	case HXFR_AUTH:
-		return "AUTH";
-	case HXFR_AUTH_RESP:
-		return "AUTH_RESP";
-	case HXFR_STREAM_KEY_REQ:
-		return "STREAM_KEY_REQ";
-	case HXFR_STREAM_KEY:
-		return "STREAM_KEY";
-	case HXFR_STREAM_KEY_REVOKE:
-		return "STREAM_KEY_REVOKE";
-	case HXFR_SUBSCRIBE_KEYED:
-		return "SUBSCRIBE_KEYED";
-	case HXFR_CURSOR_DEFINE:
-		return "CURSOR_DEFINE";
-	case HXFR_CURSOR_MOVE:
-		return "CURSOR_MOVE";
-	case HXFR_ERROR:
-		return "ERROR";
-	default:
-		return "UNKNOWN";
+	case HXFR_FRAME_RESPONSE: return "FRAME_RESPONSE";
+	case HXFR_KEYFRAME_REQ: return "KEYFRAME_REQ";
+	case HXFR_CONFIG_REQ: return "CONFIG_REQ";
+	case HXFR_CONFIG_RESP: return "CONFIG_RESP";
+	case HXFR_PING: return "PING";
+	case HXFR_PONG: return "PONG";
+	case HXFR_ENABLE_SCANOUT: return "ENABLE_SCANOUT";
+	case HXFR_DISABLE_SCANOUT: return "DISABLE_SCANOUT";
+	case HXFR_SCANOUT_RESP: return "SCANOUT_RESP";
+	case HXFR_SUBSCRIBE: return "SUBSCRIBE";
+	case HXFR_SUBSCRIBE_RESP: return "SUBSCRIBE_RESP";
+	case HXFR_HELLO: return "HELLO";
+	case HXFR_HELLO_RESP: return "HELLO_RESP";
+	case HXFR_AUTH: return "AUTH";
+	case HXFR_AUTH_RESP: return "AUTH_RESP";
+	case HXFR_STREAM_KEY_REQ: return "STREAM_KEY_REQ";
+	case HXFR_STREAM_KEY: return "STREAM_KEY";
+	case HXFR_STREAM_KEY_REVOKE: return "STREAM_KEY_REVOKE";
+	case HXFR_SUBSCRIBE_KEYED: return "SUBSCRIBE_KEYED";
+	case HXFR_CURSOR_DEFINE: return "CURSOR_DEFINE";
+	case HXFR_CURSOR_MOVE: return "CURSOR_MOVE";
+	case HXFR_ERROR: return "ERROR";
+	default: return "UNKNOWN";
 	}
 }
 
@@ -453,9 +401,8 @@ size_t hxfr_encode_empty(uint8_t *buf, size_t cap, uint8_t type, uint16_t sessio
 	return begin(buf, cap, type, session_id, 0);
 }
 
-size_t hxfr_encode_frame_header(uint8_t *buf, size_t cap, uint16_t scanout_id,
-				int64_t pts_ns, int64_t dts_ns, bool keyframe,
-				uint32_t au_size)
+size_t hxfr_encode_frame_header(uint8_t *buf, size_t cap, uint16_t scanout_id, int64_t pts_ns,
+				int64_t dts_ns, bool keyframe, uint32_t au_size)
 {
 	const uint32_t prefix = FRAME_FIXED_SIZE + 4u;
 	if (au_size > UINT32_MAX - prefix || cap < HXFR_FRAME_PREFIX_SIZE)
@@ -561,8 +508,7 @@ size_t hxfr_encode_subscribe_resp(uint8_t *buf, size_t cap, uint32_t scanout_id,
 	return n;
 }
 
-static size_t encode_hello(uint8_t *buf, size_t cap, uint8_t type, uint32_t size,
-			   uint32_t features)
+static size_t encode_hello(uint8_t *buf, size_t cap, uint8_t type, uint32_t size, uint32_t features)
 {
 	size_t n = begin(buf, cap, type, 0, size);
 	if (!n)
@@ -663,8 +609,8 @@ size_t hxfr_encode_subscribe_keyed(uint8_t *buf, size_t cap, uint32_t scanout_id
 				 key);
 }
 
-size_t hxfr_encode_cursor_define(uint8_t *buf, size_t cap, uint16_t scanout_id,
-				 int32_t width, int32_t height, int32_t hot_x, int32_t hot_y,
+size_t hxfr_encode_cursor_define(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t width,
+				 int32_t height, int32_t hot_x, int32_t hot_y,
 				 const uint8_t *pixels)
 {
 	if (!cursor_in_range(width, height, hot_x, hot_y))
@@ -683,8 +629,8 @@ size_t hxfr_encode_cursor_define(uint8_t *buf, size_t cap, uint16_t scanout_id,
 	return n;
 }
 
-size_t hxfr_encode_cursor_move(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t x,
-			       int32_t y, bool visible)
+size_t hxfr_encode_cursor_move(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t x, int32_t y,
+			       bool visible)
 {
 	size_t n = begin(buf, cap, HXFR_CURSOR_MOVE, scanout_id, CURSOR_MOVE_SIZE);
 	if (!n)

@@ -66,24 +66,24 @@ enum hxfr_error_code {
 	HXFR_ERR_OVERSIZE = 4,
 	HXFR_ERR_UNAUTHENTICATED = 5,
 	HXFR_ERR_BAD_SCANOUT = 6,
-	HXFR_ERR_BACKEND = 7,     /* QEMU refused or is gone */
+	HXFR_ERR_BACKEND = 7, /* QEMU refused or is gone */
 	HXFR_ERR_UNSUPPORTED = 8,
 	HXFR_ERR_AUTH_FAILED = 9,
-	HXFR_ERR_LIMIT = 10,      /* quota or rate limit */
-	HXFR_ERR_BAD_VALUE = 11,  /* a field out of range */
-	HXFR_ERR_PROTOCOL = 12,   /* out of sequence */
+	HXFR_ERR_LIMIT = 10,       /* quota or rate limit */
+	HXFR_ERR_BAD_VALUE = 11,   /* a field out of range */
+	HXFR_ERR_PROTOCOL = 12,    /* out of sequence */
 	HXFR_ERR_KEY_REVOKED = 13, /* the subscription's stream key died */
 };
 
 /* Result of decoding; negative values are errors. */
 enum hxfr_status {
 	HXFR_OK = 0,
-	HXFR_NEED_MORE = 1,     /* not an error: wait for more bytes */
-	HXFR_E_MAGIC = -1,      /* stream is desynchronised: close */
-	HXFR_E_TYPE = -2,       /* unknown type; header valid, payload skippable */
-	HXFR_E_SIZE = -3,       /* payload_size wrong for the type; skippable */
-	HXFR_E_OVERSIZE = -4,   /* payload_size beyond the limit: close */
-	HXFR_E_VALUE = -5,      /* a field is invalid; skippable */
+	HXFR_NEED_MORE = 1,   /* not an error: wait for more bytes */
+	HXFR_E_MAGIC = -1,    /* stream is desynchronised: close */
+	HXFR_E_TYPE = -2,     /* unknown type; header valid, payload skippable */
+	HXFR_E_SIZE = -3,     /* payload_size wrong for the type; skippable */
+	HXFR_E_OVERSIZE = -4, /* payload_size beyond the limit: close */
+	HXFR_E_VALUE = -5,    /* a field is invalid; skippable */
 };
 
 struct hxfr_header {
@@ -94,12 +94,12 @@ struct hxfr_header {
 	uint32_t payload_size;
 };
 
-struct hxfr_frame {             /* FRAME_RESPONSE */
+struct hxfr_frame { /* FRAME_RESPONSE */
 	int64_t pts_ns;
 	int64_t dts_ns;
 	bool keyframe;
 	uint32_t nal_count;
-	const uint8_t *nals;        /* nal_count x (u32 size, bytes), validated */
+	const uint8_t *nals; /* nal_count x (u32 size, bytes), validated */
 	size_t nals_len;
 };
 
@@ -123,7 +123,7 @@ struct hxfr_subscribe_resp {
 	uint32_t success;
 };
 
-struct hxfr_hello {             /* HELLO (client) and HELLO_RESP (server) */
+struct hxfr_hello { /* HELLO (client) and HELLO_RESP (server) */
 	uint16_t version;
 	uint32_t features;
 	uint8_t nonce[HXFR_NONCE_LEN]; /* HELLO_RESP only */
@@ -131,7 +131,7 @@ struct hxfr_hello {             /* HELLO (client) and HELLO_RESP (server) */
 
 struct hxfr_auth_resp {
 	uint32_t success;
-	uint32_t granted;           /* features now allowed */
+	uint32_t granted; /* features now allowed */
 };
 
 /* STREAM_KEY (server) and SUBSCRIBE_KEYED (client). */
@@ -140,14 +140,14 @@ struct hxfr_stream_key {
 	uint8_t key[HXFR_STREAM_KEY_LEN]; /* all zero: no key (STREAM_KEY only) */
 };
 
-struct hxfr_cursor_define {     /* session_id = scanout id */
-	int32_t width, height;      /* 1..HXFR_CURSOR_MAX_SIZE */
-	int32_t hot_x, hot_y;       /* inside the image */
-	const uint8_t *pixels;      /* width*height ARGB8888, each a u32 LE, premultiplied */
-	size_t pixels_len;          /* width * height * 4 */
+struct hxfr_cursor_define {    /* session_id = scanout id */
+	int32_t width, height; /* 1..HXFR_CURSOR_MAX_SIZE */
+	int32_t hot_x, hot_y;  /* inside the image */
+	const uint8_t *pixels; /* width*height ARGB8888, each a u32 LE, premultiplied */
+	size_t pixels_len;     /* width * height * 4 */
 };
 
-struct hxfr_cursor_move {       /* session_id = scanout id */
+struct hxfr_cursor_move { /* session_id = scanout id */
 	int32_t x, y;
 	bool visible;
 };
@@ -163,7 +163,7 @@ struct hxfr_msg {
 		struct hxfr_frame frame;
 		struct hxfr_config_req config;
 		struct hxfr_enable_scanout enable;
-		uint32_t scanout_id;    /* DISABLE_SCANOUT, SUBSCRIBE, STREAM_KEY_REQ,
+		uint32_t scanout_id; /* DISABLE_SCANOUT, SUBSCRIBE, STREAM_KEY_REQ,
 					 * STREAM_KEY_REVOKE */
 		struct hxfr_scanout_resp scanout_resp;
 		struct hxfr_subscribe_resp subscribe_resp;
@@ -179,9 +179,9 @@ struct hxfr_msg {
 };
 
 /* Feature bits negotiated in HELLO. */
-#define HXFR_FEATURE_CONTROL 0x1u  /* ENABLE/DISABLE_SCANOUT */
+#define HXFR_FEATURE_CONTROL 0x1u     /* ENABLE/DISABLE_SCANOUT */
 #define HXFR_FEATURE_STREAM_KEYS 0x2u /* STREAM_KEY_REQ/REVOKE, SUBSCRIBE_KEYED */
-#define HXFR_FEATURE_CURSOR 0x4u   /* CURSOR_DEFINE/MOVE to this subscriber */
+#define HXFR_FEATURE_CURSOR 0x4u      /* CURSOR_DEFINE/MOVE to this subscriber */
 
 /* Decodes the header at buf. HXFR_NEED_MORE if len < 12; HXFR_E_MAGIC;
  * HXFR_E_OVERSIZE if payload_size > max_payload. Type is not checked. */
@@ -203,9 +203,8 @@ const char *hxfr_type_name(uint8_t type); /* "UNKNOWN" for others */
 /* Encoders write a whole message (header included) and return its length,
  * or 0 if cap is too small. Strings are truncated to their field. */
 size_t hxfr_encode_empty(uint8_t *buf, size_t cap, uint8_t type, uint16_t session_id);
-size_t hxfr_encode_frame_header(uint8_t *buf, size_t cap, uint16_t scanout_id,
-				int64_t pts_ns, int64_t dts_ns, bool keyframe,
-				uint32_t au_size);
+size_t hxfr_encode_frame_header(uint8_t *buf, size_t cap, uint16_t scanout_id, int64_t pts_ns,
+				int64_t dts_ns, bool keyframe, uint32_t au_size);
 /* ^ writes the 12+24+4 bytes that precede a single-NAL-blob access unit of
  * au_size bytes (Helix's layout: nal_count=1); the caller sends the AU after. */
 #define HXFR_FRAME_PREFIX_SIZE (HXFR_HEADER_SIZE + 24u + 4u)
@@ -241,13 +240,13 @@ size_t hxfr_encode_subscribe_keyed(uint8_t *buf, size_t cap, uint32_t scanout_id
  * CursorDefine hands them over on a little-endian host). Also 0 when the
  * size or hotspot is out of range (a receiver would reject the message).
  * The message is 12 + 16 + w*h*4 bytes: at most HXFR_CURSOR_DEFINE_MAX_SIZE. */
-size_t hxfr_encode_cursor_define(uint8_t *buf, size_t cap, uint16_t scanout_id,
-				 int32_t width, int32_t height, int32_t hot_x, int32_t hot_y,
+size_t hxfr_encode_cursor_define(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t width,
+				 int32_t height, int32_t hot_x, int32_t hot_y,
 				 const uint8_t *pixels);
 #define HXFR_CURSOR_DEFINE_MAX_SIZE \
 	(HXFR_HEADER_SIZE + 16u + 4u * HXFR_CURSOR_MAX_SIZE * HXFR_CURSOR_MAX_SIZE)
-size_t hxfr_encode_cursor_move(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t x,
-			       int32_t y, bool visible);
+size_t hxfr_encode_cursor_move(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t x, int32_t y,
+			       bool visible);
 
 /* true if every byte of the key is 0 ("no key"). */
 bool hxfr_stream_key_is_zero(const uint8_t key[HXFR_STREAM_KEY_LEN]);

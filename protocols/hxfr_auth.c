@@ -16,7 +16,7 @@
 
 int hxfr_key_load(const char *path, struct hxfr_key *key, bool allow_shared_mode)
 {
-	*key = (struct hxfr_key){ 0 };
+	*key = (struct hxfr_key){0};
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;

@@ -146,7 +146,7 @@ static bool handle_control(struct qe_client *c, const struct hxfr_msg *msg, bool
 	uint32_t id = enable ? msg->u.enable.scanout_id : msg->u.scanout_id;
 	struct qe_control_result res;
 	if (c->pending >= MAX_PENDING) {
-		res = (struct qe_control_result){ .scanout_id = id, .error_code = HXFR_ERR_LIMIT };
+		res = (struct qe_control_result){.scanout_id = id, .error_code = HXFR_ERR_LIMIT};
 		snprintf(res.message, sizeof(res.message),
 			 "too many control requests in flight (at most %d per connection)",
 			 MAX_PENDING);
@@ -154,7 +154,7 @@ static bool handle_control(struct qe_client *c, const struct hxfr_msg *msg, bool
 	}
 	struct client_req *cr = calloc(1, sizeof(*cr));
 	if (!cr) {
-		res = (struct qe_control_result){ .scanout_id = id, .error_code = HXFR_ERR_LIMIT };
+		res = (struct qe_control_result){.scanout_id = id, .error_code = HXFR_ERR_LIMIT};
 		snprintf(res.message, sizeof(res.message), "out of memory");
 		return send_scanout_result(c, &res, msg->hdr.session_id);
 	}
@@ -292,7 +292,7 @@ static bool handle_stream_key(struct qe_client *c, const struct hxfr_msg *msg, b
 	uint16_t sid = msg->hdr.session_id;
 	uint32_t scanout = msg->u.scanout_id;
 	const char *what = create ? "STREAM_KEY_REQ" : "STREAM_KEY_REVOKE";
-	uint8_t key[HXFR_STREAM_KEY_LEN] = { 0 };
+	uint8_t key[HXFR_STREAM_KEY_LEN] = {0};
 	int32_t code = 0;
 	char text[HXFR_ERROR_MESSAGE_LEN];
 	bool ok;
@@ -326,25 +326,16 @@ static bool handle_msg(struct qe_client *c, const struct hxfr_msg *msg)
 	switch (msg->hdr.type) {
 	case HXFR_PING:
 		return send_bytes(c, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_PONG, sid));
-	case HXFR_HELLO:
-		return handle_hello(c, msg);
-	case HXFR_AUTH:
-		return handle_auth(c, msg);
-	case HXFR_ENABLE_SCANOUT:
-		return handle_control(c, msg, true);
-	case HXFR_DISABLE_SCANOUT:
-		return handle_control(c, msg, false);
-	case HXFR_SUBSCRIBE:
-		return handle_subscribe(c, msg, false);
-	case HXFR_SUBSCRIBE_KEYED:
-		return handle_subscribe(c, msg, true);
+	case HXFR_HELLO: return handle_hello(c, msg);
+	case HXFR_AUTH: return handle_auth(c, msg);
+	case HXFR_ENABLE_SCANOUT: return handle_control(c, msg, true);
+	case HXFR_DISABLE_SCANOUT: return handle_control(c, msg, false);
+	case HXFR_SUBSCRIBE: return handle_subscribe(c, msg, false);
+	case HXFR_SUBSCRIBE_KEYED: return handle_subscribe(c, msg, true);
 	case HXFR_KEYFRAME_REQ:
-	case HXFR_CONFIG_REQ:
-		return handle_subscription_req(c, msg);
-	case HXFR_STREAM_KEY_REQ:
-		return handle_stream_key(c, msg, true);
-	case HXFR_STREAM_KEY_REVOKE:
-		return handle_stream_key(c, msg, false);
+	case HXFR_CONFIG_REQ: return handle_subscription_req(c, msg);
+	case HXFR_STREAM_KEY_REQ: return handle_stream_key(c, msg, true);
+	case HXFR_STREAM_KEY_REVOKE: return handle_stream_key(c, msg, false);
 	case HXFR_ERROR:
 		/* Never answer an error with an error: two peers could ping-pong. */
 		lc_info("connection %" PRIu64 " (%s): peer reports error %" PRId32 ": %s", c->id,
@@ -388,7 +379,8 @@ static bool process_input(struct qe_client *c)
 		case HXFR_E_OVERSIZE:
 			code = HXFR_ERR_OVERSIZE;
 			fatal = true;
-			snprintf(text, sizeof(text), "%s: payload_size %" PRIu32 " over the limit %u",
+			snprintf(text, sizeof(text),
+				 "%s: payload_size %" PRIu32 " over the limit %u",
 				 hxfr_type_name(msg.hdr.type), msg.hdr.payload_size,
 				 HXFR_MAX_CLIENT_PAYLOAD);
 			break;
@@ -404,8 +396,8 @@ static bool process_input(struct qe_client *c)
 			break;
 		default:
 			code = HXFR_ERR_BAD_VALUE;
-			snprintf(text, sizeof(text), "%s: %s (skipped)", hxfr_type_name(msg.hdr.type),
-				 hxfr_status_str(st));
+			snprintf(text, sizeof(text), "%s: %s (skipped)",
+				 hxfr_type_name(msg.hdr.type), hxfr_status_str(st));
 			break;
 		}
 		if (!send_error(c, fatal ? 0 : msg.hdr.session_id, code, text))
@@ -423,7 +415,7 @@ static bool process_input(struct qe_client *c)
  * caught up when the socket takes data again. */
 static bool socket_writable(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
 }
 
@@ -525,7 +517,8 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *data)
 		if (n == 0) {
 			if (c->in.len > 0) {
 				char why[96];
-				snprintf(why, sizeof(why), "closed by peer mid-message (%zu bytes unread)",
+				snprintf(why, sizeof(why),
+					 "closed by peer mid-message (%zu bytes unread)",
 					 c->in.len);
 				qe_client_destroy(c, why);
 			} else {
@@ -579,7 +572,8 @@ void qe_client_destroy(struct qe_client *c, const char *why)
 {
 	lc_debug("connection %" PRIu64 " (%s): gone: %s", c->id, c->peer, why);
 	struct qe_list *pos, *tmp;
-	qe_list_for_each_safe(pos, tmp, &c->reqs) {
+	qe_list_for_each_safe(pos, tmp, &c->reqs)
+	{
 		struct client_req *cr = qe_container_of(pos, struct client_req, req.link);
 		qe_control_detach(&cr->req);
 		qe_list_remove(pos);

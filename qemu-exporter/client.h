@@ -37,12 +37,12 @@ struct qe_client {
 	sd_event_source *io, *close_timer;
 	struct lc_buf in, out;
 	uint8_t nonce[HXFR_NONCE_LEN];
-	bool nonce_valid;   /* a HELLO_RESP nonce awaits one AUTH */
+	bool nonce_valid; /* a HELLO_RESP nonce awaits one AUTH */
 	bool authenticated;
-	uint32_t features;  /* asked for in HELLO */
-	bool closing;       /* flushing a last reply, then closing */
-	struct qe_sub sub;  /* its subscription (one per connection) */
-	unsigned pending;   /* control requests in flight */
+	uint32_t features; /* asked for in HELLO */
+	bool closing;      /* flushing a last reply, then closing */
+	struct qe_sub sub; /* its subscription (one per connection) */
+	unsigned pending;  /* control requests in flight */
 	struct qe_list reqs;
 	struct qe_list link; /* server's list */
 };

@@ -19,7 +19,7 @@
 #define DEFAULT_IDR_MS 2000u
 
 static const char *const x264_presets[] = {
-	"ultrafast", "superfast", "veryfast", "faster", "fast",
+	"ultrafast", "superfast", "veryfast", "faster",   "fast",
 	"medium",    "slow",      "slower",   "veryslow", "placebo",
 };
 
@@ -76,25 +76,25 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 		OPT_VERSION,
 	};
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, OPT_LISTEN },
-		{ "dbus-address", required_argument, NULL, OPT_DBUS },
-		{ "control-key", required_argument, NULL, OPT_KEY },
-		{ "allow-shared-key-mode", no_argument, NULL, OPT_SHARED_KEY },
-		{ "allow-remote", no_argument, NULL, OPT_REMOTE },
-		{ "allow-unauthenticated-control", no_argument, NULL, OPT_UNAUTH },
-		{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
-		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-		{ "allow-unkeyed-subscribe", no_argument, NULL, OPT_UNKEYED },
-		{ "encoder", required_argument, NULL, OPT_ENCODER },
-		{ "vaapi-device", required_argument, NULL, OPT_VAAPI_DEVICE },
-		{ "preset", required_argument, NULL, OPT_PRESET },
-		{ "bitrate", required_argument, NULL, OPT_BITRATE },
-		{ "idr-interval-ms", required_argument, NULL, OPT_IDR },
-		{ "max-subscribers-per-scanout", required_argument, NULL, OPT_MAX_SUBS },
-		{ "subscriber-queue-frames", required_argument, NULL, OPT_QUEUE_FRAMES },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ 0 },
+		{"listen", required_argument, NULL, OPT_LISTEN},
+		{"dbus-address", required_argument, NULL, OPT_DBUS},
+		{"control-key", required_argument, NULL, OPT_KEY},
+		{"allow-shared-key-mode", no_argument, NULL, OPT_SHARED_KEY},
+		{"allow-remote", no_argument, NULL, OPT_REMOTE},
+		{"allow-unauthenticated-control", no_argument, NULL, OPT_UNAUTH},
+		{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"allow-unkeyed-subscribe", no_argument, NULL, OPT_UNKEYED},
+		{"encoder", required_argument, NULL, OPT_ENCODER},
+		{"vaapi-device", required_argument, NULL, OPT_VAAPI_DEVICE},
+		{"preset", required_argument, NULL, OPT_PRESET},
+		{"bitrate", required_argument, NULL, OPT_BITRATE},
+		{"idr-interval-ms", required_argument, NULL, OPT_IDR},
+		{"max-subscribers-per-scanout", required_argument, NULL, OPT_MAX_SUBS},
+		{"subscriber-queue-frames", required_argument, NULL, OPT_QUEUE_FRAMES},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{0},
 	};
 	const char *prog = argc > 0 ? argv[0] : "qemu-frame-exporter";
 	const char *listen = NULL;
@@ -120,9 +120,7 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 		unsigned long v;
 		int lvl;
 		switch (c) {
-		case OPT_LISTEN:
-			listen = optarg;
-			break;
+		case OPT_LISTEN: listen = optarg; break;
 		case OPT_DBUS:
 			if (!*optarg) {
 				fprintf(stderr, "%s: --dbus-address: empty address\n", prog);
@@ -130,29 +128,20 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			}
 			cfg->dbus_address = optarg;
 			break;
-		case OPT_KEY:
-			cfg->control_key_path = optarg;
-			break;
-		case OPT_SHARED_KEY:
-			cfg->allow_shared_key_mode = true;
-			break;
-		case OPT_REMOTE:
-			cfg->allow_remote = true;
-			break;
-		case OPT_UNAUTH:
-			cfg->allow_unauthenticated_control = true;
-			break;
+		case OPT_KEY: cfg->control_key_path = optarg; break;
+		case OPT_SHARED_KEY: cfg->allow_shared_key_mode = true; break;
+		case OPT_REMOTE: cfg->allow_remote = true; break;
+		case OPT_UNAUTH: cfg->allow_unauthenticated_control = true; break;
 		case OPT_MAX_CLIENTS:
 			if (lc_parse_ulong(optarg, 1, 4096, &v) < 0) {
-				fprintf(stderr, "%s: --max-clients: '%s' is not a number from 1 to 4096\n",
+				fprintf(stderr,
+					"%s: --max-clients: '%s' is not a number from 1 to 4096\n",
 					prog, optarg);
 				return QE_CONFIG_EXIT_USAGE;
 			}
 			cfg->max_clients = (unsigned)v;
 			break;
-		case OPT_UNKEYED:
-			cfg->allow_unkeyed_subscribe = true;
-			break;
+		case OPT_UNKEYED: cfg->allow_unkeyed_subscribe = true; break;
 		case OPT_ENCODER:
 			if (strcmp(optarg, "x264") == 0) {
 				cfg->encoder = QE_ENCODER_X264;
@@ -164,16 +153,15 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 				return QE_CONFIG_EXIT_USAGE;
 			}
 			break;
-		case OPT_VAAPI_DEVICE:
-			cfg->vaapi_device = optarg;
-			break;
+		case OPT_VAAPI_DEVICE: cfg->vaapi_device = optarg; break;
 		case OPT_PRESET: {
 			bool known = false;
 			for (size_t i = 0; i < sizeof(x264_presets) / sizeof(x264_presets[0]); i++)
 				known |= strcmp(optarg, x264_presets[i]) == 0;
 			if (!known) {
-				fprintf(stderr, "%s: --preset: '%s' is not an x264 preset (ultrafast .. "
-						"placebo)\n",
+				fprintf(stderr,
+					"%s: --preset: '%s' is not an x264 preset (ultrafast .. "
+					"placebo)\n",
 					prog, optarg);
 				return QE_CONFIG_EXIT_USAGE;
 			}
@@ -182,8 +170,9 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 		}
 		case OPT_BITRATE:
 			if (lc_parse_ulong(optarg, 100000, 200000000, &v) < 0) {
-				fprintf(stderr, "%s: --bitrate: '%s' is not a number of bit/s from "
-						"100000 to 200000000\n",
+				fprintf(stderr,
+					"%s: --bitrate: '%s' is not a number of bit/s from "
+					"100000 to 200000000\n",
 					prog, optarg);
 				return QE_CONFIG_EXIT_USAGE;
 			}
@@ -191,8 +180,9 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			break;
 		case OPT_IDR:
 			if (lc_parse_ulong(optarg, 0, 3600000, &v) < 0) {
-				fprintf(stderr, "%s: --idr-interval-ms: '%s' is not a number from 0 to "
-						"3600000\n",
+				fprintf(stderr,
+					"%s: --idr-interval-ms: '%s' is not a number from 0 to "
+					"3600000\n",
 					prog, optarg);
 				return QE_CONFIG_EXIT_USAGE;
 			}
@@ -200,8 +190,9 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			break;
 		case OPT_MAX_SUBS:
 			if (lc_parse_ulong(optarg, 1, 256, &v) < 0) {
-				fprintf(stderr, "%s: --max-subscribers-per-scanout: '%s' is not a "
-						"number from 1 to 256\n",
+				fprintf(stderr,
+					"%s: --max-subscribers-per-scanout: '%s' is not a "
+					"number from 1 to 256\n",
 					prog, optarg);
 				return QE_CONFIG_EXIT_USAGE;
 			}
@@ -209,8 +200,9 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			break;
 		case OPT_QUEUE_FRAMES:
 			if (lc_parse_ulong(optarg, 2, 1024, &v) < 0) {
-				fprintf(stderr, "%s: --subscriber-queue-frames: '%s' is not a number "
-						"from 2 to 1024\n",
+				fprintf(stderr,
+					"%s: --subscriber-queue-frames: '%s' is not a number "
+					"from 2 to 1024\n",
 					prog, optarg);
 				return QE_CONFIG_EXIT_USAGE;
 			}
@@ -226,17 +218,15 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			}
 			cfg->log_level = (enum lc_log_level)lvl;
 			break;
-		case OPT_HELP:
-			usage(stdout, prog);
-			return QE_CONFIG_EXIT_OK;
+		case OPT_HELP: usage(stdout, prog); return QE_CONFIG_EXIT_OK;
 		case OPT_VERSION:
 			printf("qemu-frame-exporter %s\n", QE_VERSION);
 			return QE_CONFIG_EXIT_OK;
 		case '?':
 		default:
 			if (optopt)
-				fprintf(stderr, "%s: option needs an argument or takes none: %s\n", prog,
-					argv[optind - 1]);
+				fprintf(stderr, "%s: option needs an argument or takes none: %s\n",
+					prog, argv[optind - 1]);
 			else
 				fprintf(stderr, "%s: unknown option: %s\n", prog, argv[optind - 1]);
 			usage(stderr, prog);
@@ -250,8 +240,9 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 
 	if (listen && lc_parse_hostport(listen, cfg->listen_host, sizeof(cfg->listen_host),
 					&cfg->listen_port) < 0) {
-		fprintf(stderr, "%s: --listen: '%s' is not HOST:PORT (numeric host, port 1-65535)\n",
-			prog, listen);
+		fprintf(stderr,
+			"%s: --listen: '%s' is not HOST:PORT (numeric host, port 1-65535)\n", prog,
+			listen);
 		return QE_CONFIG_EXIT_USAGE;
 	}
 	if (!lc_addr_is_loopback(cfg->listen_host) && !cfg->allow_remote) {
@@ -265,8 +256,9 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 	}
 
 	if (cfg->encoder == QE_ENCODER_VAAPI && access(cfg->vaapi_device, R_OK | W_OK) < 0) {
-		fprintf(stderr, "%s: --encoder vaapi: render node %s: %s (pass --vaapi-device, or "
-				"use --encoder x264)\n",
+		fprintf(stderr,
+			"%s: --encoder vaapi: render node %s: %s (pass --vaapi-device, or "
+			"use --encoder x264)\n",
 			prog, cfg->vaapi_device, strerror(errno));
 		return QE_CONFIG_EXIT_USAGE;
 	}

@@ -12,7 +12,7 @@
 struct qe_config {
 	char listen_host[64];
 	uint16_t listen_port;
-	const char *dbus_address;  /* NULL: DBUS_SESSION_BUS_ADDRESS */
+	const char *dbus_address; /* NULL: DBUS_SESSION_BUS_ADDRESS */
 	const char *control_key_path;
 	bool have_key;
 	struct hxfr_key key;

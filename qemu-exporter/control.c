@@ -135,7 +135,7 @@ static void op_done(struct qe_ui_call *call, const sd_bus_error *err)
 {
 	struct qe_control_op *op = qe_container_of(call, struct qe_control_op, call);
 	struct qe_control *ctl = op->ctl;
-	struct qe_control_result res = { .scanout_id = op->scanout_id, .success = !err };
+	struct qe_control_result res = {.scanout_id = op->scanout_id, .success = !err};
 	snprintf(res.connector, sizeof(res.connector), "Virtual-%" PRIu32, op->scanout_id + 1);
 	const char *what = op->enable ? "ENABLE" : "DISABLE";
 
@@ -174,7 +174,7 @@ bool qe_control_submit(struct qe_control *ctl, struct qe_control_req *req, bool 
 		       bool enable, uint32_t scanout_id, uint32_t width, uint32_t height,
 		       struct qe_control_result *res)
 {
-	*res = (struct qe_control_result){ .scanout_id = scanout_id };
+	*res = (struct qe_control_result){.scanout_id = scanout_id};
 	if (scanout_id < QE_MAX_SCANOUTS)
 		snprintf(res->connector, sizeof(res->connector), "Virtual-%" PRIu32,
 			 scanout_id + 1);
@@ -237,9 +237,10 @@ bool qe_control_submit(struct qe_control *ctl, struct qe_control_req *req, bool 
 	if (r < 0) {
 		free(op);
 		if (r == -ENOENT)
-			return refuse(res, HXFR_ERR_BAD_SCANOUT, "%s: no console for scanout %" PRIu32,
-				      what, scanout_id);
-		return refuse(res, HXFR_ERR_BACKEND, "%s: cannot call QEMU: %s", what, strerror(-r));
+			return refuse(res, HXFR_ERR_BAD_SCANOUT,
+				      "%s: no console for scanout %" PRIu32, what, scanout_id);
+		return refuse(res, HXFR_ERR_BACKEND, "%s: cannot call QEMU: %s", what,
+			      strerror(-r));
 	}
 	/* Recorded when sent: D-Bus keeps the order of our calls, so this is
 	 * what QEMU will compare the next one with. */

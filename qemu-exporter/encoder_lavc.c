@@ -20,10 +20,10 @@ struct qe_encoder {
 	enum qe_encoder_kind kind;
 	AVCodecContext *ctx;
 	AVBufferRef *hw_device, *hw_frames;
-	AVFrame *pic;   /* persistent software input: yuv420p (x264) or nv12 (VAAPI) */
+	AVFrame *pic; /* persistent software input: yuv420p (x264) or nv12 (VAAPI) */
 	AVPacket *pkt;
 	int64_t next_pts;
-	uint8_t *au;    /* copy of the last packet */
+	uint8_t *au; /* copy of the last packet */
 	size_t au_cap;
 	char name[32];
 };
@@ -39,8 +39,8 @@ static void set_common(AVCodecContext *c, const struct qe_encoder_params *p)
 {
 	c->width = (int)p->width;
 	c->height = (int)p->height;
-	c->framerate = (AVRational){ (int)p->fps_num, (int)p->fps_den };
-	c->time_base = (AVRational){ (int)p->fps_den, (int)p->fps_num };
+	c->framerate = (AVRational){(int)p->fps_num, (int)p->fps_den};
+	c->time_base = (AVRational){(int)p->fps_den, (int)p->fps_num};
 	c->bit_rate = p->bitrate_bps;
 	c->rc_max_rate = p->bitrate_bps;
 	/* Half a second of VBV: bounds an IDR's size spike without starving it. */
@@ -91,8 +91,8 @@ static int open_vaapi(struct qe_encoder *e, const struct qe_encoder_params *p)
 		lc_err("encoder: libavcodec has no h264_vaapi");
 		return -ENOENT;
 	}
-	int r = av_hwdevice_ctx_create(&e->hw_device, AV_HWDEVICE_TYPE_VAAPI, p->vaapi_device,
-				       NULL, 0);
+	int r = av_hwdevice_ctx_create(&e->hw_device, AV_HWDEVICE_TYPE_VAAPI, p->vaapi_device, NULL,
+				       0);
 	if (r < 0) {
 		log_averror(p->vaapi_device, r);
 		return -ENODEV;
@@ -129,8 +129,8 @@ static int open_vaapi(struct qe_encoder *e, const struct qe_encoder_params *p)
 
 int qe_encoder_create(struct qe_encoder **out, const struct qe_encoder_params *p)
 {
-	if (p->width < 2 || p->height < 2 || (p->width & 1) || (p->height & 1) ||
-	    !p->fps_num || !p->fps_den)
+	if (p->width < 2 || p->height < 2 || (p->width & 1) || (p->height & 1) || !p->fps_num ||
+	    !p->fps_den)
 		return -EINVAL;
 	struct qe_encoder *e = calloc(1, sizeof(*e));
 	if (!e)
@@ -180,8 +180,8 @@ const char *qe_encoder_name(const struct qe_encoder *e)
 	return e->name;
 }
 
-void qe_encoder_convert(struct qe_encoder *e, const uint8_t *bgrx, uint32_t stride, int x0,
-			int y0, int x1, int y1)
+void qe_encoder_convert(struct qe_encoder *e, const uint8_t *bgrx, uint32_t stride, int x0, int y0,
+			int x1, int y1)
 {
 	AVFrame *f = e->pic;
 	const uint8_t *src = bgrx + (size_t)y0 * stride + (size_t)x0 * 4;

@@ -73,7 +73,8 @@ static int reregister_fired(sd_event_source *s, uint64_t usec, void *data)
 	f->reregister = sd_event_source_disable_unref(f->reregister);
 	for (unsigned i = 0; i < f->n_consoles; i++)
 		if (!f->consoles[i].listener && f->consoles[i].was_registered) {
-			lc_info("Console_%" PRIu32 ": registering a listener again", f->consoles[i].id);
+			lc_info("Console_%" PRIu32 ": registering a listener again",
+				f->consoles[i].id);
 			start_listener(f, &f->consoles[i]);
 		}
 	return 0;
@@ -159,7 +160,7 @@ void qe_frames_display_changed(struct qe_frames *f)
 	bool ready = st == QE_DISPLAY_READY;
 	if (f->attached && (!ready || qe_display_generation(f->display) != f->generation))
 		detach_instance(f, ready || st == QE_DISPLAY_LOADING ? "QEMU restarted"
-								      : "QEMU went away");
+								     : "QEMU went away");
 	if (ready && !f->attached)
 		attach_instance(f);
 	f->status_changed(f->data);
@@ -213,7 +214,7 @@ void qe_frames_destroy(struct qe_frames *f)
 
 void qe_frames_status(const struct qe_frames *f, struct qe_frames_status *st)
 {
-	*st = (struct qe_frames_status){ .consoles = f->n_consoles };
+	*st = (struct qe_frames_status){.consoles = f->n_consoles};
 	for (unsigned i = 0; i < f->n_consoles; i++) {
 		const struct qe_listener *l = f->consoles[i].listener;
 		if (l && qe_listener_registered(l))
@@ -237,8 +238,8 @@ void qe_frames_report_stats(struct qe_frames *f)
 
 /* Scanouts that can be streamed: those of QEMU's device, except 0 (the VM
  * console, not leased). */
-static bool scanout_usable(struct qe_frames *f, uint32_t scanout, const char *what,
-			   int32_t *code, char *message)
+static bool scanout_usable(struct qe_frames *f, uint32_t scanout, const char *what, int32_t *code,
+			   char *message)
 {
 	if (qe_display_state(f->display) != QE_DISPLAY_READY)
 		return fail(code, message, HXFR_ERR_BACKEND, "%s: QEMU not connected (%s)", what,
@@ -246,8 +247,8 @@ static bool scanout_usable(struct qe_frames *f, uint32_t scanout, const char *wh
 	unsigned count = qe_display_scanout_count(f->display);
 	if (scanout == 0 || scanout >= count || scanout >= QE_MAX_SCANOUTS)
 		return fail(code, message, HXFR_ERR_BAD_SCANOUT,
-			    "%s: no scanout %" PRIu32 " (scanouts 1..%u; 0 is the VM console)", what,
-			    scanout, count ? count - 1 : 0);
+			    "%s: no scanout %" PRIu32 " (scanouts 1..%u; 0 is the VM console)",
+			    what, scanout, count ? count - 1 : 0);
 	return true;
 }
 
@@ -281,9 +282,8 @@ bool qe_frames_subscribe(struct qe_frames *f, struct qe_sub *sub, uint32_t scano
 	return true;
 }
 
-bool qe_frames_key_create(struct qe_frames *f, uint32_t scanout,
-			  uint8_t key[HXFR_STREAM_KEY_LEN], int32_t *code,
-			  char message[HXFR_ERROR_MESSAGE_LEN])
+bool qe_frames_key_create(struct qe_frames *f, uint32_t scanout, uint8_t key[HXFR_STREAM_KEY_LEN],
+			  int32_t *code, char message[HXFR_ERROR_MESSAGE_LEN])
 {
 	if (!scanout_usable(f, scanout, "STREAM_KEY_REQ", code, message))
 		return false;
@@ -294,7 +294,8 @@ bool qe_frames_key_create(struct qe_frames *f, uint32_t scanout,
 	if (had)
 		qe_stream_kick(f->streams[scanout], true, HXFR_ERR_KEY_REVOKED,
 			       "stream key revoked: replaced by a new key");
-	lc_info("scanout %" PRIu32 ": new stream key%s", scanout, had ? " (replaces the old one)" : "");
+	lc_info("scanout %" PRIu32 ": new stream key%s", scanout,
+		had ? " (replaces the old one)" : "");
 	f->status_changed(f->data);
 	return true;
 }

@@ -37,9 +37,8 @@ void qe_frames_report_stats(struct qe_frames *f);
 bool qe_frames_subscribe(struct qe_frames *f, struct qe_sub *sub, uint32_t scanout,
 			 const uint8_t *key, int32_t *code, char message[HXFR_ERROR_MESSAGE_LEN]);
 /* STREAM_KEY_REQ / STREAM_KEY_REVOKE from a connection allowed to. */
-bool qe_frames_key_create(struct qe_frames *f, uint32_t scanout,
-			  uint8_t key[HXFR_STREAM_KEY_LEN], int32_t *code,
-			  char message[HXFR_ERROR_MESSAGE_LEN]);
+bool qe_frames_key_create(struct qe_frames *f, uint32_t scanout, uint8_t key[HXFR_STREAM_KEY_LEN],
+			  int32_t *code, char message[HXFR_ERROR_MESSAGE_LEN]);
 bool qe_frames_key_revoke(struct qe_frames *f, uint32_t scanout, int32_t *code,
 			  char message[HXFR_ERROR_MESSAGE_LEN]);
 /* The scanout was turned off (DISABLE_SCANOUT done, or QEMU's Disable):

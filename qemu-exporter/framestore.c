@@ -8,7 +8,7 @@ static void add_damage(struct qe_framestore *fs, int x0, int y0, int x1, int y1)
 {
 	struct qe_rect *d = &fs->damage;
 	if (d->x0 >= d->x1 || d->y0 >= d->y1) {
-		*d = (struct qe_rect){ x0, y0, x1, y1 };
+		*d = (struct qe_rect){x0, y0, x1, y1};
 		return;
 	}
 	if (x0 < d->x0)
@@ -24,8 +24,7 @@ static void add_damage(struct qe_framestore *fs, int x0, int y0, int x1, int y1)
 /* Clips (x, y, w, h) to the store in 64 bits (QEMU's int32 rectangles may
  * sum past INT_MAX); *sx, *sy say how much was cut off the left and top.
  * false when nothing is left. */
-static bool clip(const struct qe_framestore *fs, int *x, int *y, int *w, int *h, int *sx,
-		 int *sy)
+static bool clip(const struct qe_framestore *fs, int *x, int *y, int *w, int *h, int *sx, int *sy)
 {
 	int64_t x0 = *x, y0 = *y, x1 = (int64_t)*x + *w, y1 = (int64_t)*y + *h;
 	if (x0 < 0)
@@ -68,8 +67,8 @@ int qe_framestore_resize(struct qe_framestore *fs, uint32_t width, uint32_t heig
 	return 0;
 }
 
-bool qe_framestore_put(struct qe_framestore *fs, int x, int y, int w, int h,
-		       const uint8_t *src, size_t src_stride, size_t src_len)
+bool qe_framestore_put(struct qe_framestore *fs, int x, int y, int w, int h, const uint8_t *src,
+		       size_t src_stride, size_t src_len)
 {
 	if (!fs->valid || w <= 0 || h <= 0 || x >= (int)fs->width || y >= (int)fs->height)
 		return false;
@@ -116,13 +115,13 @@ bool qe_framestore_frame_fits(uint32_t width, uint32_t height, size_t stride, si
 void qe_framestore_invalidate(struct qe_framestore *fs)
 {
 	fs->valid = false;
-	fs->damage = (struct qe_rect){ 0 };
+	fs->damage = (struct qe_rect){0};
 }
 
 void qe_framestore_finish(struct qe_framestore *fs)
 {
 	free(fs->pixels);
-	*fs = (struct qe_framestore){ 0 };
+	*fs = (struct qe_framestore){0};
 }
 
 bool qe_framestore_take_damage(struct qe_framestore *fs, struct qe_rect *out)
@@ -131,12 +130,12 @@ bool qe_framestore_take_damage(struct qe_framestore *fs, struct qe_rect *out)
 	if (!fs->valid || d.x0 >= d.x1 || d.y0 >= d.y1)
 		return false;
 	*out = d;
-	fs->damage = (struct qe_rect){ 0 };
+	fs->damage = (struct qe_rect){0};
 	return true;
 }
 
 void qe_framestore_damage_all(struct qe_framestore *fs)
 {
 	if (fs->valid)
-		fs->damage = (struct qe_rect){ 0, 0, (int)fs->width, (int)fs->height };
+		fs->damage = (struct qe_rect){0, 0, (int)fs->width, (int)fs->height};
 }

@@ -18,9 +18,9 @@ struct qe_rect {
 struct qe_framestore {
 	uint8_t *pixels;
 	uint32_t width, height, stride;
-	bool valid;          /* holds a picture */
+	bool valid; /* holds a picture */
 	struct qe_rect damage;
-	uint64_t resizes;    /* bumped on every size change */
+	uint64_t resizes; /* bumped on every size change */
 };
 
 /* A new picture size; contents undefined until written, all damaged.
@@ -29,8 +29,8 @@ int qe_framestore_resize(struct qe_framestore *fs, uint32_t width, uint32_t heig
 /* Copies a rectangle of 32-bit pixels (src is its top-left pixel, with its
  * own stride) to (x, y); clipped to the store; src_len is checked. Returns
  * false when nothing fitted. */
-bool qe_framestore_put(struct qe_framestore *fs, int x, int y, int w, int h,
-		       const uint8_t *src, size_t src_stride, size_t src_len);
+bool qe_framestore_put(struct qe_framestore *fs, int x, int y, int w, int h, const uint8_t *src,
+		       size_t src_stride, size_t src_len);
 /* Copies the rectangle (x, y, w, h) out of a whole frame of the store's
  * size (shared memory, a DMA-BUF), which is stored bottom-up when
  * !y0_top (GL). */

@@ -37,8 +37,8 @@ static inline int qe_list_empty(const struct qe_list *l)
 #define qe_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Safe against removal of the current element. */
-#define qe_list_for_each_safe(pos, tmp, head)                                      \
-	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head);           \
+#define qe_list_for_each_safe(pos, tmp, head)                            \
+	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); \
 	     (pos) = (tmp), (tmp) = (pos)->next)
 
 #endif

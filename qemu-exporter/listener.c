@@ -34,7 +34,7 @@
 #define DRM_FORMAT_MOD_INVALID 0x00ffffffffffffffull
 
 struct shared_frame { /* a memfd (ScanoutMap) or a DMA-BUF (ScanoutDMABUF) */
-	int fd; /* DMA-BUF only: kept for DMA_BUF_IOCTL_SYNC */
+	int fd;       /* DMA-BUF only: kept for DMA_BUF_IOCTL_SYNC */
 	uint8_t *base;
 	size_t map_len, offset, len, stride;
 	bool y0_top;
@@ -72,7 +72,7 @@ static void shared_drop(struct shared_frame *f)
 		munmap(f->base, f->map_len);
 	if (f->fd >= 0)
 		close(f->fd);
-	*f = (struct shared_frame){ .fd = -1 };
+	*f = (struct shared_frame){.fd = -1};
 }
 
 static int reply(sd_bus_message *m)
@@ -113,8 +113,7 @@ static int m_scanout(sd_bus_message *m, void *data, sd_bus_error *err)
 		l->warned_size = true;
 	}
 	/* The message is kept, not copied: the encoder converts from it. */
-	if (l->stream && fits && format_ok(l, fmt, false) &&
-	    qe_stream_resize(l->stream, w, h) == 0)
+	if (l->stream && fits && format_ok(l, fmt, false) && qe_stream_resize(l->stream, w, h) == 0)
 		qe_stream_put_message(l->stream, m, px, stride, len);
 	r = reply(m);
 	first_picture(l, "Scanout", w, h);
@@ -155,7 +154,7 @@ static int shared_size(int fd, size_t *size)
 static int map_shared(struct qe_listener *l, struct shared_frame *f, int fd, bool keep_fd,
 		      size_t offset, uint32_t w, uint32_t h, uint32_t stride, bool y0_top)
 {
-	*f = (struct shared_frame){ .fd = -1, .stride = stride, .offset = offset, .y0_top = y0_top };
+	*f = (struct shared_frame){.fd = -1, .stride = stride, .offset = offset, .y0_top = y0_top};
 	if (stride < (size_t)w * 4 || h == 0)
 		return -EINVAL;
 	f->len = (size_t)stride * h;
@@ -169,13 +168,13 @@ static int map_shared(struct qe_listener *l, struct shared_frame *f, int fd, boo
 		lc_warn("Console_%" PRIu32 ": shared surface of %zu bytes cannot hold %" PRIu32
 			" rows of %" PRIu32 " bytes at offset %zu",
 			l->console, size, h, stride, offset);
-		*f = (struct shared_frame){ .fd = -1 };
+		*f = (struct shared_frame){.fd = -1};
 		return -ERANGE;
 	}
 	void *p = mmap(NULL, f->map_len, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		int r = -errno;
-		*f = (struct shared_frame){ .fd = -1 };
+		*f = (struct shared_frame){.fd = -1};
 		return r;
 	}
 	f->base = p;
@@ -192,7 +191,7 @@ static int map_shared(struct qe_listener *l, struct shared_frame *f, int fd, boo
 
 static void dmabuf_sync(struct shared_frame *f, uint64_t flags)
 {
-	struct dma_buf_sync s = { .flags = flags | DMA_BUF_SYNC_READ };
+	struct dma_buf_sync s = {.flags = flags | DMA_BUF_SYNC_READ};
 	while (ioctl(f->fd, DMA_BUF_IOCTL_SYNC, &s) < 0 && (errno == EINTR || errno == EAGAIN))
 		;
 }
@@ -224,8 +223,8 @@ static int m_scanout_map(sd_bus_message *m, void *data, sd_bus_error *err)
 	if (l->stream && format_ok(l, fmt, false)) {
 		r = map_shared(l, &l->map, fd, false, offset, w, h, stride, true);
 		if (r < 0)
-			lc_warn("Console_%" PRIu32 ": cannot map the shared surface: %s", l->console,
-				strerror(-r));
+			lc_warn("Console_%" PRIu32 ": cannot map the shared surface: %s",
+				l->console, strerror(-r));
 		else if (qe_stream_resize(l->stream, w, h) == 0)
 			copy_shared(l, &l->map, 0, 0, (int)w, (int)h);
 	}
@@ -271,7 +270,8 @@ static int m_scanout_dmabuf(sd_bus_message *m, void *data, sd_bus_error *err)
 	}
 	r = map_shared(l, &l->dmabuf, fd, true, 0, w, h, stride, y0_top);
 	if (r < 0)
-		lc_warn("Console_%" PRIu32 ": cannot map the DMA-BUF: %s", l->console, strerror(-r));
+		lc_warn("Console_%" PRIu32 ": cannot map the DMA-BUF: %s", l->console,
+			strerror(-r));
 	else if (qe_stream_resize(l->stream, w, h) == 0)
 		copy_shared(l, &l->dmabuf, 0, 0, (int)w, (int)h);
 	return reply(m);
@@ -430,7 +430,7 @@ int qe_listener_create(struct qe_listener **out, sd_event *ev, sd_bus *bus, cons
 	l->map.fd = l->dmabuf.fd = -1;
 	l->alive = true;
 
-	int sv[2] = { -1, -1 };
+	int sv[2] = {-1, -1};
 	sd_bus_message *call = NULL;
 	char desc[32], path[64];
 	snprintf(desc, sizeof(desc), "listener-%" PRIu32, console_id);

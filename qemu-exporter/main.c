@@ -30,7 +30,7 @@ static void update_status(void *data)
 	char status[256];
 	enum qe_display_state st = qe_display_state(e->display);
 	if (st == QE_DISPLAY_READY) {
-		struct qe_frames_status fs = { 0 };
+		struct qe_frames_status fs = {0};
 		if (e->frames)
 			qe_frames_status(e->frames, &fs);
 		snprintf(status, sizeof(status),
@@ -80,8 +80,9 @@ int main(int argc, char **argv)
 	const char *bus_address = cfg.dbus_address ? cfg.dbus_address
 						   : getenv("DBUS_SESSION_BUS_ADDRESS");
 	if (!bus_address || !*bus_address) {
-		fprintf(stderr, "%s: no D-Bus address: pass --dbus-address or set "
-				"DBUS_SESSION_BUS_ADDRESS to the bus QEMU's -display dbus uses\n",
+		fprintf(stderr,
+			"%s: no D-Bus address: pass --dbus-address or set "
+			"DBUS_SESSION_BUS_ADDRESS to the bus QEMU's -display dbus uses\n",
 			argv[0]);
 		qe_config_finish(&cfg);
 		return 2;
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
 			cfg.listen_host, cfg.listen_port);
 
 	int ret = 1;
-	struct exporter e = { 0 };
+	struct exporter e = {0};
 	struct qe_server *server = NULL;
 	sd_event *ev = NULL;
 	sigset_t mask;

@@ -36,7 +36,7 @@ void qe_blob_unref(struct qe_blob *b)
 
 void qe_outq_init(struct qe_outq *q, size_t max_bytes, unsigned max_frames)
 {
-	*q = (struct qe_outq){ .max_bytes = max_bytes, .max_frames = max_frames };
+	*q = (struct qe_outq){.max_bytes = max_bytes, .max_frames = max_frames};
 }
 
 static void pop_head(struct qe_outq *q)

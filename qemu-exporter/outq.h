@@ -36,9 +36,9 @@ struct qe_outq_entry;
 
 struct qe_outq {
 	struct qe_outq_entry *head, *tail;
-	size_t head_sent;  /* bytes of head already written */
-	size_t bytes;      /* unsent bytes queued */
-	unsigned frames;   /* frame messages queued */
+	size_t head_sent; /* bytes of head already written */
+	size_t bytes;     /* unsent bytes queued */
+	unsigned frames;  /* frame messages queued */
 	size_t max_bytes;
 	unsigned max_frames;
 };

@@ -52,14 +52,10 @@ static int connect_bus(struct qe_display *d);
 const char *qe_display_state_str(enum qe_display_state s)
 {
 	switch (s) {
-	case QE_DISPLAY_NO_BUS:
-		return "D-Bus unreachable";
-	case QE_DISPLAY_NO_QEMU:
-		return "waiting for QEMU (org.qemu)";
-	case QE_DISPLAY_LOADING:
-		return "reading QEMU consoles";
-	case QE_DISPLAY_READY:
-		return "QEMU connected";
+	case QE_DISPLAY_NO_BUS: return "D-Bus unreachable";
+	case QE_DISPLAY_NO_QEMU: return "waiting for QEMU (org.qemu)";
+	case QE_DISPLAY_LOADING: return "reading QEMU consoles";
+	case QE_DISPLAY_READY: return "QEMU connected";
 	}
 	return "?";
 }
@@ -180,9 +176,8 @@ static void map_scanouts(struct qe_display *d)
 		if (c->head + 1 > d->n_scanouts)
 			d->n_scanouts = c->head + 1;
 	}
-	lc_info("QEMU display ready: %u consoles, scanouts 0..%u on device %s (%s)",
-		d->n_consoles, d->n_scanouts - 1, dev->device[0] ? dev->device : "(none)",
-		dev->label);
+	lc_info("QEMU display ready: %u consoles, scanouts 0..%u on device %s (%s)", d->n_consoles,
+		d->n_scanouts - 1, dev->device[0] ? dev->device : "(none)", dev->label);
 }
 
 static void console_loaded(struct qe_display *d)
@@ -233,7 +228,8 @@ static int parse_console_props(sd_bus_message *m, struct qe_console *c)
 		if (str || num) {
 			if ((r = sd_bus_message_enter_container(m, 'v', sig)) < 0)
 				return r;
-			r = str ? read_string_into(m, str, str_cap) : sd_bus_message_read(m, "u", num);
+			r = str ? read_string_into(m, str, str_cap)
+				: sd_bus_message_read(m, "u", num);
 			if (r < 0)
 				return r;
 			if ((r = sd_bus_message_exit_container(m)) < 0)
@@ -260,11 +256,12 @@ static int console_props_reply(sd_bus_message *m, void *data, sd_bus_error *ret_
 	} else {
 		int r = parse_console_props(m, c);
 		if (r < 0)
-			lc_warn("QEMU console %" PRIu32 ": bad property reply: %s", c->id, strerror(-r));
+			lc_warn("QEMU console %" PRIu32 ": bad property reply: %s", c->id,
+				strerror(-r));
 		else
 			c->loaded = true;
-		lc_debug("console %" PRIu32 ": label=%s head=%" PRIu32 " type=%s %" PRIu32 "x%" PRIu32
-			 " device=%s",
+		lc_debug("console %" PRIu32 ": label=%s head=%" PRIu32 " type=%s %" PRIu32
+			 "x%" PRIu32 " device=%s",
 			 c->id, c->label, c->head, c->type, c->width, c->height, c->device);
 	}
 	console_loaded(d);
@@ -371,8 +368,7 @@ static int owner_reply(sd_bus_message *m, void *data, sd_bus_error *ret_error)
 static int bus_disconnected(sd_bus_message *m, void *data, sd_bus_error *ret_error)
 {
 	struct qe_display *d = data;
-	lc_warn("lost the D-Bus connection; reconnecting every %llu s",
-		RETRY_USEC / 1000000ull);
+	lc_warn("lost the D-Bus connection; reconnecting every %llu s", RETRY_USEC / 1000000ull);
 	d->quiet_reconnect = true;
 	free(d->owner);
 	d->owner = NULL;
@@ -527,8 +523,8 @@ uint16_t qe_display_mm_for_px(uint32_t px)
 	return (uint16_t)(px * 254u / 960u);
 }
 
-int qe_display_set_ui_info(struct qe_display *d, uint32_t scanout, uint32_t width,
-			   uint32_t height, struct qe_ui_call *call)
+int qe_display_set_ui_info(struct qe_display *d, uint32_t scanout, uint32_t width, uint32_t height,
+			   struct qe_ui_call *call)
 {
 	return qe_display_set_ui_info_mm(d, scanout, width, height, qe_display_mm_for_px(width),
 					 qe_display_mm_for_px(height), call);
@@ -556,8 +552,8 @@ int qe_display_set_ui_info_mm(struct qe_display *d, uint32_t scanout, uint32_t w
 				      CALL_TIMEOUT_USEC);
 	sd_bus_message_unref(m);
 	if (r >= 0)
-		lc_debug("SetUIInfo %s %" PRIu32 "x%" PRIu32 " %ux%u mm (scanout %" PRIu32 ")", path,
-			 width, height, (unsigned)width_mm, (unsigned)height_mm, scanout);
+		lc_debug("SetUIInfo %s %" PRIu32 "x%" PRIu32 " %ux%u mm (scanout %" PRIu32 ")",
+			 path, width, height, (unsigned)width_mm, (unsigned)height_mm, scanout);
 	return r;
 }
 

@@ -14,9 +14,9 @@
 #define QE_MAX_SCANOUTS 16 /* virtio-gpu's VIRTIO_GPU_MAX_SCANOUTS */
 
 enum qe_display_state {
-	QE_DISPLAY_NO_BUS,     /* bus unreachable; reconnecting */
-	QE_DISPLAY_NO_QEMU,    /* bus up, org.qemu has no owner */
-	QE_DISPLAY_LOADING,    /* reading consoles */
+	QE_DISPLAY_NO_BUS,  /* bus unreachable; reconnecting */
+	QE_DISPLAY_NO_QEMU, /* bus up, org.qemu has no owner */
+	QE_DISPLAY_LOADING, /* reading consoles */
 	QE_DISPLAY_READY,
 };
 
@@ -53,8 +53,8 @@ int qe_display_console_scanout(const struct qe_display *d, unsigned index);
 
 /* SetUIInfo on the console of scanout; width = height = 0 disables it.
  * -ENOTCONN unless READY, -ENOENT for an unknown scanout. */
-int qe_display_set_ui_info(struct qe_display *d, uint32_t scanout, uint32_t width,
-			   uint32_t height, struct qe_ui_call *call);
+int qe_display_set_ui_info(struct qe_display *d, uint32_t scanout, uint32_t width, uint32_t height,
+			   struct qe_ui_call *call);
 /* The physical size qe_display_set_ui_info sends for px pixels (96 dpi). */
 uint16_t qe_display_mm_for_px(uint32_t px);
 /* The same with an explicit physical size. */

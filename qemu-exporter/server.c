@@ -93,8 +93,8 @@ static int on_accept(sd_event_source *s, int lfd, uint32_t revents, void *data)
 				sd_event_source_set_enabled(srv->accept_src, SD_EVENT_OFF);
 				if (!srv->resume_timer &&
 				    sd_event_add_time_relative(srv->ev, &srv->resume_timer,
-							       CLOCK_MONOTONIC, ACCEPT_PAUSE_USEC, 0,
-							       resume_accept, srv) < 0)
+							       CLOCK_MONOTONIC, ACCEPT_PAUSE_USEC,
+							       0, resume_accept, srv) < 0)
 					sd_event_source_set_enabled(srv->accept_src, SD_EVENT_ON);
 			}
 			return 0;
@@ -124,9 +124,12 @@ int qe_server_create(struct qe_server **out, sd_event *ev, const struct qe_confi
 		return -ENOMEM;
 	srv->ev = sd_event_ref(ev);
 	srv->cfg = cfg;
-	srv->env = (struct qe_client_env){
-		.ev = ev, .cfg = cfg, .ctl = ctl, .frames = frames, .gone = client_gone, .data = srv
-	};
+	srv->env = (struct qe_client_env){.ev = ev,
+					  .cfg = cfg,
+					  .ctl = ctl,
+					  .frames = frames,
+					  .gone = client_gone,
+					  .data = srv};
 	qe_list_init(&srv->clients);
 	srv->fd = listen_fd >= 0 ? listen_fd : lc_tcp_listen(cfg->listen_host, cfg->listen_port);
 	if (srv->fd < 0) {

@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "stream.h"
 
 #include <errno.h>
@@ -25,7 +26,7 @@
 
 /* What a stream did; cumulative, differences give a period's figures. */
 struct counters {
-	uint64_t updates;         /* pictures and rectangles from QEMU */
+	uint64_t updates; /* pictures and rectangles from QEMU */
 	uint64_t encoded, idrs;
 	uint64_t convert_ns, encode_ns;
 	uint64_t in_bytes;        /* pixel bytes that came through the D-Bus socket */
@@ -77,16 +78,9 @@ struct qe_stream {
 	struct counters at_start, at_report;
 	int64_t cpu_start_ns; /* the process' CPU time when the encoder started */
 	int64_t report_ns;
-	uint64_t sent_frames; /* frames written whole to a subscriber */
+	uint64_t sent_frames;            /* frames written whole to a subscriber */
 	struct lc_hist damage_to_socket; /* ns, one sample per frame sent */
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* User + system CPU of the whole process: what a picture costs does not
  * depend on how busy the machine is, unlike the wall-clock times. */
@@ -205,7 +199,7 @@ static void *encoder_main(void *data)
 			idr = true;
 			st->idr_req = false;
 		}
-		int64_t t0 = now_ns();
+		int64_t t0 = lc_now_ns();
 		if (st->cfg->idr_interval_ms &&
 		    t0 - last_idr >= (int64_t)st->cfg->idr_interval_ms * 1000000)
 			idr = true;
@@ -228,23 +222,25 @@ static void *encoder_main(void *data)
 			if (y1 > (int)h)
 				y1 = (int)h;
 			if (x0 < x1 && y0 < y1) {
-				st->n.converted_bytes += (uint64_t)(x1 - x0) * (uint64_t)(y1 - y0) * 4;
+				st->n.converted_bytes += (uint64_t)(x1 - x0) * (uint64_t)(y1 - y0) *
+							 4;
 				if (st->frame_msg)
-					qe_encoder_convert(enc, st->frame_px, (uint32_t)st->frame_stride,
-							   x0, y0, x1, y1);
+					qe_encoder_convert(enc, st->frame_px,
+							   (uint32_t)st->frame_stride, x0, y0, x1,
+							   y1);
 				else
-					qe_encoder_convert(enc, st->fs.pixels, st->fs.stride, x0, y0,
-							   x1, y1);
+					qe_encoder_convert(enc, st->fs.pixels, st->fs.stride, x0,
+							   y0, x1, y1);
 			}
 		}
 		pthread_mutex_unlock(&st->lock);
 
-		int64_t t1 = now_ns();
+		int64_t t1 = lc_now_ns();
 		const uint8_t *au;
 		size_t au_len;
 		bool is_idr;
 		int r = qe_encoder_encode(enc, idr, &au, &au_len, &is_idr);
-		int64_t t2 = now_ns();
+		int64_t t2 = lc_now_ns();
 		struct qe_blob *b = NULL;
 		if (r == 0 && au_len > 0 && au_len <= HXFR_MAX_SERVER_PAYLOAD - 28) {
 			b = qe_blob_new(QE_BLOB_FRAME, HXFR_FRAME_PREFIX_SIZE + au_len);
@@ -301,7 +297,8 @@ static void deliver(struct qe_sub *sub, struct qe_blob *b)
 			qe_outq_drop(q, QE_BLOB_FRAME);
 			sub->dropped++;
 			if (!sub->needs_idr)
-				lc_debug("scanout %" PRIu32 ": a subscriber is behind; dropping frames "
+				lc_debug("scanout %" PRIu32
+					 ": a subscriber is behind; dropping frames "
 					 "until it catches up",
 					 sub->stream->scanout);
 			sub->needs_idr = true;
@@ -327,7 +324,8 @@ static void deliver(struct qe_sub *sub, struct qe_blob *b)
 static void fan_out(struct qe_stream *st, struct qe_blob *b)
 {
 	struct qe_list *pos, *tmp;
-	qe_list_for_each_safe(pos, tmp, &st->subs) {
+	qe_list_for_each_safe(pos, tmp, &st->subs)
+	{
 		struct qe_sub *sub = qe_container_of(pos, struct qe_sub, link);
 		if (b->kind == QE_BLOB_FRAME || sub->cursor)
 			deliver(sub, b);
@@ -353,8 +351,8 @@ static int on_efd(sd_event_source *s, int fd, uint32_t revents, void *data)
 	pthread_mutex_unlock(&st->lock);
 	if (dropped) {
 		struct qe_list *pos, *tmp;
-		qe_list_for_each_safe(pos, tmp, &st->subs)
-			qe_container_of(pos, struct qe_sub, link)->needs_idr = true;
+		qe_list_for_each_safe(pos, tmp, &st->subs) qe_container_of(pos, struct qe_sub, link)
+			->needs_idr = true;
 	}
 	for (unsigned i = 0; i < count; i++) {
 		fan_out(st, got[i]);
@@ -375,12 +373,13 @@ int qe_stream_create(struct qe_stream **out, sd_event *ev, uint32_t scanout,
 	st->bitrate = cfg->bitrate_bps;
 	st->fps_num = DEFAULT_FPS;
 	st->fps_den = 1;
-	st->report_ns = now_ns();
+	st->report_ns = lc_now_ns();
 	qe_list_init(&st->subs);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
 	st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	int r = st->efd < 0 ? -errno : sd_event_add_io(ev, &st->efd_src, st->efd, EPOLLIN, on_efd, st);
+	int r = st->efd < 0 ? -errno
+			    : sd_event_add_io(ev, &st->efd_src, st->efd, EPOLLIN, on_efd, st);
 	/* Encoded frames go out before more of QEMU's pictures are read. */
 	if (r >= 0)
 		r = sd_event_source_set_priority(st->efd_src, SD_EVENT_PRIORITY_IMPORTANT);
@@ -428,7 +427,8 @@ static void stop_encoder(struct qe_stream *st)
 	struct counters d = counters_since(st, &st->at_start);
 	if (d.encoded)
 		lc_info("scanout %" PRIu32 ": encoder stopped: %" PRIu64 " pictures in, %" PRIu64
-			" encoded (%" PRIu64 " IDR), mean convert %.2f ms, encode %.2f ms, %.1f KiB "
+			" encoded (%" PRIu64
+			" IDR), mean convert %.2f ms, encode %.2f ms, %.1f KiB "
 			"per frame; process CPU %.0f ms (%.2f ms per picture in, %.2f per frame out)",
 			st->scanout, d.updates, d.encoded, d.idrs,
 			(double)d.convert_ns / (double)d.encoded / 1e6,
@@ -489,8 +489,7 @@ static sd_bus_message *materialize(struct qe_stream *st, int x, int y, int w, in
 	if (!covers) {
 		struct qe_rect keep = st->fs.damage;
 		qe_framestore_put(&st->fs, 0, 0, (int)st->fs.width, (int)st->fs.height,
-				  st->frame_px, st->frame_stride,
-				  st->frame_stride * st->fs.height);
+				  st->frame_px, st->frame_stride, st->frame_stride * st->fs.height);
 		st->fs.damage = keep; /* the picture did not change */
 		st->n.copied_bytes += (uint64_t)st->fs.width * st->fs.height * 4;
 	}
@@ -528,7 +527,7 @@ static uint64_t clipped_bytes(const struct qe_framestore *fs, int x, int y, int 
 /* The picture changed (lock held): stamp it, count it, wake the encoder. */
 static void note_change(struct qe_stream *st, uint64_t in_bytes, uint64_t copied_bytes)
 {
-	int64_t t = now_ns();
+	int64_t t = lc_now_ns();
 	if (!st->damage_first_ns)
 		st->damage_first_ns = t;
 	st->damage_last_ns = t;
@@ -566,8 +565,7 @@ void qe_stream_put_message(struct qe_stream *st, sd_bus_message *m, const uint8_
 {
 	pthread_mutex_lock(&st->lock);
 	uint32_t w = st->fs.width, h = st->fs.height;
-	if (!st->fs.valid || stride < (size_t)w * 4 ||
-	    len < stride * (h - 1) + (size_t)w * 4) {
+	if (!st->fs.valid || stride < (size_t)w * 4 || len < stride * (h - 1) + (size_t)w * 4) {
 		pthread_mutex_unlock(&st->lock);
 		return;
 	}
@@ -648,11 +646,11 @@ int qe_stream_attach(struct qe_stream *st, struct qe_sub *sub)
 	if (!st->running) {
 		st->stop = false;
 		st->cpu_start_ns = process_cpu_ns();
-		st->at_start = counters_since(st, &(struct counters){ 0 });
+		st->at_start = counters_since(st, &(struct counters){0});
 		int r = pthread_create(&st->thread, NULL, encoder_main, st);
 		if (r) {
-			lc_err("scanout %" PRIu32 ": cannot start an encoder thread: %s", st->scanout,
-			       strerror(r));
+			lc_err("scanout %" PRIu32 ": cannot start an encoder thread: %s",
+			       st->scanout, strerror(r));
 			return -r;
 		}
 		st->running = true;
@@ -752,7 +750,8 @@ void qe_stream_configure(struct qe_stream *st, const struct hxfr_config_req *req
 void qe_stream_kick(struct qe_stream *st, bool keyed_only, int32_t code, const char *why)
 {
 	struct qe_list *pos, *tmp;
-	qe_list_for_each_safe(pos, tmp, &st->subs) {
+	qe_list_for_each_safe(pos, tmp, &st->subs)
+	{
 		struct qe_sub *sub = qe_container_of(pos, struct qe_sub, link);
 		if (keyed_only && !sub->keyed)
 			continue;
@@ -765,7 +764,7 @@ void qe_stream_frame_sent(struct qe_stream *st, int64_t damage_ns)
 {
 	st->sent_frames++;
 	if (damage_ns > 0) {
-		int64_t t = now_ns();
+		int64_t t = lc_now_ns();
 		lc_hist_add(&st->damage_to_socket, t > damage_ns ? (uint64_t)(t - damage_ns) : 0);
 	}
 }
@@ -775,23 +774,23 @@ bool qe_stream_report_stats(struct qe_stream *st, char *buf, size_t size)
 	struct counters d = counters_since(st, &st->at_report);
 	if (!d.updates && !d.encoded && !st->sent_frames)
 		return false;
-	int64_t t = now_ns();
+	int64_t t = lc_now_ns();
 	const struct lc_hist *h = &st->damage_to_socket;
 	double per = d.encoded ? 1.0 / (double)d.encoded : 0.0;
 	snprintf(buf, size,
 		 "{\"scanout\":%" PRIu32 ",\"secs\":%.3f,\"subscribers\":%u,"
 		 "\"updates\":%" PRIu64 ",\"encoded\":%" PRIu64 ",\"idr\":%" PRIu64
-		 ",\"sent_frames\":%" PRIu64 ",\"in_bytes\":%" PRIu64
-		 ",\"copied_bytes\":%" PRIu64 ",\"converted_bytes\":%" PRIu64
-		 ",\"au_bytes\":%" PRIu64 ",\"convert_ms_mean\":%.3f,\"encode_ms_mean\":%.3f,"
+		 ",\"sent_frames\":%" PRIu64 ",\"in_bytes\":%" PRIu64 ",\"copied_bytes\":%" PRIu64
+		 ",\"converted_bytes\":%" PRIu64 ",\"au_bytes\":%" PRIu64
+		 ",\"convert_ms_mean\":%.3f,\"encode_ms_mean\":%.3f,"
 		 "\"damage_to_socket_ms\":{\"n\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,"
 		 "\"max\":%.3f}}",
 		 st->scanout, (double)(t - st->report_ns) / 1e9, st->n_subs, d.updates, d.encoded,
-		 d.idrs, st->sent_frames, d.in_bytes, d.copied_bytes, d.converted_bytes,
-		 d.au_bytes, (double)d.convert_ns * per / 1e6, (double)d.encode_ns * per / 1e6,
-		 h->count, (double)lc_hist_quantile(h, 0.5) / 1e6,
-		 (double)lc_hist_quantile(h, 0.99) / 1e6, (double)h->max / 1e6);
-	st->at_report = counters_since(st, &(struct counters){ 0 });
+		 d.idrs, st->sent_frames, d.in_bytes, d.copied_bytes, d.converted_bytes, d.au_bytes,
+		 (double)d.convert_ns * per / 1e6, (double)d.encode_ns * per / 1e6, h->count,
+		 (double)lc_hist_quantile(h, 0.5) / 1e6, (double)lc_hist_quantile(h, 0.99) / 1e6,
+		 (double)h->max / 1e6);
+	st->at_report = counters_since(st, &(struct counters){0});
 	st->report_ns = t;
 	st->sent_frames = 0;
 	lc_hist_reset(&st->damage_to_socket);

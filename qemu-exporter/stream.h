@@ -30,7 +30,7 @@ struct qe_stream_config {
 	uint32_t bitrate_bps;
 	uint32_t idr_interval_ms; /* 0: only on join, request and resize */
 	unsigned max_subscribers;
-	size_t queue_bytes;       /* per subscriber */
+	size_t queue_bytes; /* per subscriber */
 	unsigned queue_frames;
 };
 

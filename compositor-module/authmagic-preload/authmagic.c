@@ -90,10 +90,12 @@ int drmAuthMagic(int fd, drm_magic_t magic)
 	int saved = errno;
 	int err = ask_launcher(path, (uint32_t)magic);
 	if (err == 0) {
-		note("leasecast-authmagic: magic %u authenticated by the broker%s\n", (unsigned)magic, "");
+		note("leasecast-authmagic: magic %u authenticated by the broker%s\n",
+		     (unsigned)magic, "");
 		return 0;
 	}
-	note("leasecast-authmagic: the broker refused magic %u: %s\n", (unsigned)magic, strerror(err));
+	note("leasecast-authmagic: the broker refused magic %u: %s\n", (unsigned)magic,
+	     strerror(err));
 	/* The caller sees the original failure (libdrm returns -errno). */
 	errno = saved;
 	return r;

@@ -117,7 +117,8 @@ static void update_stream_init(struct lcb_bridge *b, const uint8_t *au, size_t l
 	    strcmp(s.codec, b->sps.codec) == 0)
 		return;
 	uint8_t buf[LCB_WS_STREAM_INIT_MAX];
-	size_t n = lcb_ws_stream_init(buf, sizeof(buf), (uint16_t)s.width, (uint16_t)s.height, s.codec);
+	size_t n = lcb_ws_stream_init(buf, sizeof(buf), (uint16_t)s.width, (uint16_t)s.height,
+				      s.codec);
 	struct lcb_msg *m = lcb_msg_new(n);
 	if (!m)
 		return;
@@ -217,7 +218,7 @@ static void viewer_joined(struct lcb_bridge *b, struct viewer *v, struct lws *ws
 	b->viewers.next = v;
 	b->n_viewers++;
 	lc_info("viewer %u joined (%u watching)", v->id, b->n_viewers);
-	struct lcb_msg *state[] = { b->status, b->init, b->cursor_image, b->cursor_move };
+	struct lcb_msg *state[] = {b->status, b->init, b->cursor_image, b->cursor_move};
 	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]); i++)
 		if (state[i])
 			send_to(b, v, state[i], false);
@@ -301,8 +302,7 @@ static void viewer_message(struct lcb_bridge *b, struct viewer *v)
 		lcb_vqueue_resync(&v->q);
 		lcb_upstream_request_keyframe(b->up);
 		break;
-	default:
-		lc_debug("viewer %u: ignoring message type 0x%02x", v->id, v->rx[0]);
+	default: lc_debug("viewer %u: ignoring message type 0x%02x", v->id, v->rx[0]);
 	}
 }
 
@@ -391,16 +391,14 @@ static int serve_http(struct lcb_bridge *b, struct lws *wsi, const char *path)
 	return 0;
 }
 
-static int stream_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-			   void *in, size_t len)
+static int stream_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			   size_t len)
 {
 	struct lcb_bridge *b = bridge_of(wsi);
 	struct viewer *v = user;
 	switch (reason) {
-	case LWS_CALLBACK_HTTP:
-		return serve_http(b, wsi, in);
-	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_HTTP: return serve_http(b, wsi, in);
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION: return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (!token_ok(b, wsi)) {
 			lc_warn("viewer refused: wrong or missing token");
@@ -411,18 +409,11 @@ static int stream_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 			return 1;
 		}
 		return 0;
-	case LWS_CALLBACK_ESTABLISHED:
-		viewer_joined(b, v, wsi);
-		return v->next ? 0 : -1;
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return v->next ? viewer_writable(v, wsi) : 0;
-	case LWS_CALLBACK_RECEIVE:
-		return v->next ? viewer_receive(b, v, wsi, in, len) : 0;
-	case LWS_CALLBACK_CLOSED:
-		viewer_left(b, v);
-		return 0;
-	default:
-		return 0;
+	case LWS_CALLBACK_ESTABLISHED: viewer_joined(b, v, wsi); return v->next ? 0 : -1;
+	case LWS_CALLBACK_SERVER_WRITEABLE: return v->next ? viewer_writable(v, wsi) : 0;
+	case LWS_CALLBACK_RECEIVE: return v->next ? viewer_receive(b, v, wsi, in, len) : 0;
+	case LWS_CALLBACK_CLOSED: viewer_left(b, v); return 0;
+	default: return 0;
 	}
 }
 
@@ -451,7 +442,9 @@ static void lws_log_emit(int level, const char *line)
 	size_t n = strlen(line);
 	while (n > 0 && line[n - 1] == '\n')
 		n--;
-	lc_log(level == LLL_ERR ? LC_LOG_ERROR : level == LLL_WARN ? LC_LOG_WARN : LC_LOG_DEBUG,
+	lc_log(level == LLL_ERR    ? LC_LOG_ERROR
+	       : level == LLL_WARN ? LC_LOG_WARN
+				   : LC_LOG_DEBUG,
 	       "lws: %.*s", (int)n, line);
 }
 
@@ -467,9 +460,9 @@ struct lcb_bridge *lcb_bridge_create(const struct lcb_bridge_config *cfg)
 		goto fail;
 
 	lws_set_log_level(lc_log_get_level() >= LC_LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE
-							      : LLL_ERR | LLL_WARN,
+							     : LLL_ERR | LLL_WARN,
 			  lws_log_emit);
-	struct lws_context_creation_info ci = { 0 };
+	struct lws_context_creation_info ci = {0};
 	ci.port = CONTEXT_PORT_NO_LISTEN;
 	ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	ci.gid = -1;
@@ -486,7 +479,7 @@ struct lcb_bridge *lcb_bridge_create(const struct lcb_bridge_config *cfg)
 		.per_session_data_size = sizeof(struct viewer),
 	};
 	b->protocols[1] = lcb_rawfd_protocol;
-	struct lws_context_creation_info vi = { 0 };
+	struct lws_context_creation_info vi = {0};
 	vi.port = cfg->listen_port;
 	vi.iface = cfg->listen_host;
 	vi.protocols = b->protocols;

@@ -13,9 +13,9 @@ struct lcb_bridge_config {
 	char listen_host[256];
 	uint16_t listen_port;
 	const char *www_dir;
-	const char *viewer_token;  /* NULL or "": none required */
+	const char *viewer_token; /* NULL or "": none required */
 	unsigned max_viewers;
-	const char *test_report;   /* NULL: viewer reports are not written */
+	const char *test_report; /* NULL: viewer reports are not written */
 };
 
 struct lcb_bridge;

@@ -15,12 +15,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: leasecast-frame-bridge [--exporter HOST:PORT] [--scanout N]\n"
-		"         [--key-file FILE | --key HEX | --stream-file FILE]\n"
-		"         [--listen HOST:PORT] [--allow-remote] [--www DIR]\n"
-		"         [--viewer-token TOKEN] [--max-viewers N] [--test-report FILE]\n"
-		"         [--log-level error|warn|info|debug]\n");
+	fprintf(f, "usage: leasecast-frame-bridge [--exporter HOST:PORT] [--scanout N]\n"
+		   "         [--key-file FILE | --key HEX | --stream-file FILE]\n"
+		   "         [--listen HOST:PORT] [--allow-remote] [--www DIR]\n"
+		   "         [--viewer-token TOKEN] [--max-viewers N] [--test-report FILE]\n"
+		   "         [--log-level error|warn|info|debug]\n");
 }
 
 /* Reads a small text file into buf (NUL-terminated); -errno. */
@@ -85,20 +84,20 @@ static int read_stream_file(const char *path, struct lcb_upstream_config *up, bo
 int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "exporter", required_argument, NULL, 'e' },
-		{ "scanout", required_argument, NULL, 's' },
-		{ "key-file", required_argument, NULL, 'K' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "stream-file", required_argument, NULL, 'S' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "allow-remote", no_argument, NULL, 'R' },
-		{ "www", required_argument, NULL, 'w' },
-		{ "viewer-token", required_argument, NULL, 't' },
-		{ "max-viewers", required_argument, NULL, 'm' },
-		{ "test-report", required_argument, NULL, 'T' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{"exporter", required_argument, NULL, 'e'},
+		{"scanout", required_argument, NULL, 's'},
+		{"key-file", required_argument, NULL, 'K'},
+		{"key", required_argument, NULL, 'k'},
+		{"stream-file", required_argument, NULL, 'S'},
+		{"listen", required_argument, NULL, 'l'},
+		{"allow-remote", no_argument, NULL, 'R'},
+		{"www", required_argument, NULL, 'w'},
+		{"viewer-token", required_argument, NULL, 't'},
+		{"max-viewers", required_argument, NULL, 'm'},
+		{"test-report", required_argument, NULL, 'T'},
+		{"log-level", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	struct lcb_bridge_config *c = &o->bridge;
 	memset(o, 0, sizeof(*o));
@@ -143,8 +142,14 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 			}
 			break;
 		case 'R': allow_remote = true; break;
-		case 'w': free(o->www_dir); o->www_dir = strdup(optarg); break;
-		case 't': free(o->viewer_token); o->viewer_token = strdup(optarg); break;
+		case 'w':
+			free(o->www_dir);
+			o->www_dir = strdup(optarg);
+			break;
+		case 't':
+			free(o->viewer_token);
+			o->viewer_token = strdup(optarg);
+			break;
 		case 'm':
 			v = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || v == 0 || v > 1000) {
@@ -153,7 +158,10 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 			}
 			c->max_viewers = (unsigned)v;
 			break;
-		case 'T': free(o->test_report); o->test_report = strdup(optarg); break;
+		case 'T':
+			free(o->test_report);
+			o->test_report = strdup(optarg);
+			break;
 		case 'L':
 			if ((o->log_level = lc_log_level_from_string(optarg)) < 0) {
 				fprintf(stderr, "--log-level: unknown level '%s'\n", optarg);
@@ -207,8 +215,9 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 		return -1;
 	}
 	if (!lc_addr_is_loopback(c->listen_host) && !allow_remote) {
-		fprintf(stderr, "--listen %s is not a loopback address: the stream would be "
-				"open to the network; add --allow-remote (and --viewer-token)\n",
+		fprintf(stderr,
+			"--listen %s is not a loopback address: the stream would be "
+			"open to the network; add --allow-remote (and --viewer-token)\n",
 			c->listen_host);
 		return -1;
 	}

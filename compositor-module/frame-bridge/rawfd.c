@@ -10,8 +10,7 @@ static int rawfd_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
 		/* Adoption runs RAW_ADOPT_FILE before the owner is attached. */
 		return r ? r->handle(r, wsi, reason) : 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -22,7 +21,7 @@ const struct lws_protocols lcb_rawfd_protocol = {
 
 struct lws *lcb_rawfd_adopt(struct lws_vhost *vh, int fd, struct lcb_rawfd *r)
 {
-	lws_sock_file_fd_type d = { .filefd = fd };
+	lws_sock_file_fd_type d = {.filefd = fd};
 	struct lws *wsi = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, d,
 						     lcb_rawfd_protocol.name, NULL);
 	if (wsi)

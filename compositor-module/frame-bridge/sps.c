@@ -79,8 +79,8 @@ int lcb_sps_parse(const uint8_t *nal, size_t len, struct lcb_sps_info *out)
 		zeros = nal[i] == 0 ? zeros + 1 : 0;
 		rbsp[n++] = nal[i];
 	}
-	struct bits b = { .p = rbsp, .len = n * 8 };
-	struct lcb_sps_info s = { 0 };
+	struct bits b = {.p = rbsp, .len = n * 8};
+	struct lcb_sps_info s = {0};
 	s.profile_idc = (uint8_t)bits_u(&b, 8);
 	s.constraints = (uint8_t)bits_u(&b, 8);
 	s.level_idc = (uint8_t)bits_u(&b, 8);
@@ -88,25 +88,35 @@ int lcb_sps_parse(const uint8_t *nal, size_t len, struct lcb_sps_info *out)
 		return -EINVAL;
 	uint32_t chroma_format_idc = 1;
 	switch (s.profile_idc) {
-	case 100: case 110: case 122: case 244: case 44:
-	case 83: case 86: case 118: case 128: case 138: case 139: case 134: case 135:
+	case 100:
+	case 110:
+	case 122:
+	case 244:
+	case 44:
+	case 83:
+	case 86:
+	case 118:
+	case 128:
+	case 138:
+	case 139:
+	case 134:
+	case 135:
 		chroma_format_idc = bits_ue(&b);
 		if (chroma_format_idc > 3)
 			return -EINVAL;
 		if (chroma_format_idc == 3)
 			bits_u(&b, 1); /* separate_colour_plane_flag */
-		bits_ue(&b);            /* bit_depth_luma_minus8 */
-		bits_ue(&b);            /* bit_depth_chroma_minus8 */
-		bits_u(&b, 1);          /* qpprime_y_zero_transform_bypass_flag */
-		if (bits_u(&b, 1)) {    /* seq_scaling_matrix_present_flag */
+		bits_ue(&b);           /* bit_depth_luma_minus8 */
+		bits_ue(&b);           /* bit_depth_chroma_minus8 */
+		bits_u(&b, 1);         /* qpprime_y_zero_transform_bypass_flag */
+		if (bits_u(&b, 1)) {   /* seq_scaling_matrix_present_flag */
 			unsigned lists = chroma_format_idc != 3 ? 8 : 12;
 			for (unsigned i = 0; i < lists && !b.over; i++)
 				if (bits_u(&b, 1))
 					skip_scaling_list(&b, i < 6 ? 16 : 64);
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if (bits_ue(&b) > 12) /* log2_max_frame_num_minus4 */
 		return -EINVAL;
@@ -133,7 +143,7 @@ int lcb_sps_parse(const uint8_t *nal, size_t len, struct lcb_sps_info *out)
 	if (!frame_mbs_only)
 		bits_u(&b, 1); /* mb_adaptive_frame_field_flag */
 	bits_u(&b, 1);         /* direct_8x8_inference_flag */
-	uint32_t crop[4] = { 0 };
+	uint32_t crop[4] = {0};
 	if (bits_u(&b, 1))
 		for (int i = 0; i < 4; i++)
 			crop[i] = bits_ue(&b);

@@ -18,7 +18,13 @@
 #define KEYFRAME_REQ_GAP_US (200 * LWS_US_PER_MS)
 #define OUT_MAX 4096
 
-enum up_state { UP_IDLE, UP_CONNECTING, UP_SUBSCRIBING, UP_STREAMING, UP_REFUSED };
+enum up_state {
+	UP_IDLE,
+	UP_CONNECTING,
+	UP_SUBSCRIBING,
+	UP_STREAMING,
+	UP_REFUSED
+};
 
 struct lcb_upstream {
 	struct lcb_rawfd raw; /* first: container of the rawfd */
@@ -78,8 +84,9 @@ static void close_wsi(struct lcb_upstream *u)
 static void handshake_timeout(lws_sorted_usec_list_t *sul)
 {
 	struct lcb_upstream *u = lws_container_of(sul, struct lcb_upstream, handshake_timer);
-	set_why(u, "%s", u->state == UP_CONNECTING ? "connect timed out"
-						   : "no SUBSCRIBE_RESP (is it a leasecast exporter?)");
+	set_why(u, "%s",
+		u->state == UP_CONNECTING ? "connect timed out"
+					  : "no SUBSCRIBE_RESP (is it a leasecast exporter?)");
 	close_wsi(u);
 }
 
@@ -121,8 +128,10 @@ static void start_connect(lws_sorted_usec_list_t *sul)
 static int send_subscription(struct lcb_upstream *u)
 {
 	uint8_t buf[128];
-	size_t n = hxfr_encode_hello(buf, sizeof(buf), HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR);
-	size_t m = hxfr_encode_subscribe_keyed(buf + n, sizeof(buf) - n, u->cfg.scanout, u->cfg.key);
+	size_t n = hxfr_encode_hello(buf, sizeof(buf),
+				     HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR);
+	size_t m = hxfr_encode_subscribe_keyed(buf + n, sizeof(buf) - n, u->cfg.scanout,
+					       u->cfg.key);
 	if (n == 0 || m == 0)
 		return -EINVAL;
 	u->state = UP_SUBSCRIBING;
@@ -132,7 +141,7 @@ static int send_subscription(struct lcb_upstream *u)
 /* The server refused us for good: which key, which scanout, what it said. */
 static void refuse(struct lcb_upstream *u, const struct hxfr_error *e)
 {
-	const char *what = e->code == HXFR_ERR_AUTH_FAILED ? "refused the stream key"
+	const char *what = e->code == HXFR_ERR_AUTH_FAILED   ? "refused the stream key"
 			   : e->code == HXFR_ERR_KEY_REVOKED ? "revoked the stream key"
 			   : e->code == HXFR_ERR_BAD_SCANOUT ? "has no such scanout"
 							     : "does not stream";
@@ -152,7 +161,8 @@ static int handle_msg(struct lcb_upstream *u, const struct hxfr_msg *m)
 	case HXFR_SUBSCRIBE_RESP:
 		if (m->u.subscribe_resp.success != 1)
 			return 0; /* the ERROR that follows says why */
-		lc_info("subscribed to scanout %u at %s:%u", u->cfg.scanout, u->cfg.host, u->cfg.port);
+		lc_info("subscribed to scanout %u at %s:%u", u->cfg.scanout, u->cfg.host,
+			u->cfg.port);
 		u->state = UP_STREAMING;
 		u->backoff_us = BACKOFF_MIN_US;
 		lws_sul_cancel(&u->handshake_timer);
@@ -176,16 +186,12 @@ static int handle_msg(struct lcb_upstream *u, const struct hxfr_msg *m)
 		case HXFR_ERR_KEY_REVOKED:
 		case HXFR_ERR_BAD_SCANOUT:
 		case HXFR_ERR_UNSUPPORTED:
-		case HXFR_ERR_UNAUTHENTICATED:
-			refuse(u, &m->u.error);
-			return -1;
+		case HXFR_ERR_UNAUTHENTICATED: refuse(u, &m->u.error); return -1;
 		default:
 			lc_warn("exporter: error %d: %s", m->u.error.code, m->u.error.message);
 			return 0;
 		}
-	default:
-		lc_debug("exporter: ignoring %s", hxfr_type_name(m->hdr.type));
-		return 0;
+	default: lc_debug("exporter: ignoring %s", hxfr_type_name(m->hdr.type)); return 0;
 	}
 }
 
@@ -224,8 +230,8 @@ static int handle_readable(struct lcb_upstream *u)
 		if (st == HXFR_OK)
 			rc = handle_msg(u, &m);
 		else
-			lc_warn("exporter: skipping a bad %s message: %s", hxfr_type_name(m.hdr.type),
-				hxfr_status_str(st));
+			lc_warn("exporter: skipping a bad %s message: %s",
+				hxfr_type_name(m.hdr.type), hxfr_status_str(st));
 		lc_buf_consume(&u->in, used);
 		if (rc < 0)
 			return -1;
@@ -262,11 +268,8 @@ static int handle(struct lcb_rawfd *r, struct lws *wsi, enum lws_callback_reason
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
-	case LWS_CALLBACK_RAW_CLOSE_FILE:
-		connection_gone(u);
-		return 0;
-	default:
-		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE: connection_gone(u); return 0;
+	default: return 0;
 	}
 }
 

@@ -82,7 +82,7 @@ enum lcb_push_result lcb_vqueue_push(struct lcb_vqueue *q, struct lcb_msg *msg, 
 		if (!fits(q, msg))
 			return res; /* a queue full of control messages: lose this one */
 	}
-	*at(q, q->n++) = (struct lcb_qent){ .msg = lcb_msg_ref(msg), .replay = replay };
+	*at(q, q->n++) = (struct lcb_qent){.msg = lcb_msg_ref(msg), .replay = replay};
 	q->bytes += msg->len;
 	return res;
 }

@@ -51,7 +51,10 @@ size_t lcb_ws_cursor_image(uint8_t *out, size_t cap, int32_t w, int32_t h, int32
 void lcb_ws_cursor_move(uint8_t out[LCB_WS_CURSOR_MOVE_SIZE], int32_t x, int32_t y, bool visible);
 
 /* Status: u8 type, u8 state (0 no stream, 1 streaming), then UTF-8 text. */
-enum lcb_ws_state { LCB_WS_STATE_WAITING = 0, LCB_WS_STATE_STREAMING = 1 };
+enum lcb_ws_state {
+	LCB_WS_STATE_WAITING = 0,
+	LCB_WS_STATE_STREAMING = 1
+};
 size_t lcb_ws_status(uint8_t *out, size_t cap, enum lcb_ws_state state, const char *text);
 
 #endif

@@ -33,7 +33,8 @@ static void on_magic_result(void *data, uint32_t magic, int error)
 	struct ll_authmagic_client *best = NULL;
 	for (size_t i = 0; i < LL_AUTHMAGIC_MAX_CLIENTS; i++) {
 		struct ll_authmagic_client *c = &s->clients[i];
-		if (c->fd >= 0 && c->state == 1 && c->magic == magic && (!best || c->seq < best->seq))
+		if (c->fd >= 0 && c->state == 1 && c->magic == magic &&
+		    (!best || c->seq < best->seq))
 			best = c;
 	}
 	if (error)
@@ -46,8 +47,8 @@ static void on_magic_result(void *data, uint32_t magic, int error)
 		client_answer(best, error);
 }
 
-int ll_authmagic_server_init(struct ll_authmagic_server *s, const char *path, uid_t uid,
-			     gid_t gid, struct ll_lease *lease)
+int ll_authmagic_server_init(struct ll_authmagic_server *s, const char *path, uid_t uid, gid_t gid,
+			     struct ll_lease *lease)
 {
 	memset(s, 0, sizeof(*s));
 	s->listen_fd = -1;
@@ -107,7 +108,8 @@ static void accept_one(struct ll_authmagic_server *s)
 		return;
 	struct lc_peer peer;
 	if (lc_peer_get(fd, &peer) < 0 || (peer.uid != s->uid && peer.uid != 0)) {
-		lc_warn("authmagic: refused a peer of uid %d", lc_peer_get(fd, &peer) < 0 ? -1 : (int)peer.uid);
+		lc_warn("authmagic: refused a peer of uid %d",
+			lc_peer_get(fd, &peer) < 0 ? -1 : (int)peer.uid);
 		close(fd);
 		return;
 	}
@@ -143,7 +145,8 @@ static void client_readable(struct ll_authmagic_server *s, struct ll_authmagic_c
 	}
 	int e = s->lease->impl->auth_magic(s->lease, c->magic);
 	if (e < 0) {
-		lc_warn("authmagic: cannot ask the broker for magic %u: %s", c->magic, strerror(-e));
+		lc_warn("authmagic: cannot ask the broker for magic %u: %s", c->magic,
+			strerror(-e));
 		client_answer(c, -e);
 		return;
 	}

@@ -34,8 +34,8 @@ struct ll_authmagic_server {
 };
 
 /* Listens at path (0600, owned by uid). */
-int ll_authmagic_server_init(struct ll_authmagic_server *s, const char *path, uid_t uid,
-			     gid_t gid, struct ll_lease *lease);
+int ll_authmagic_server_init(struct ll_authmagic_server *s, const char *path, uid_t uid, gid_t gid,
+			     struct ll_lease *lease);
 void ll_authmagic_server_finish(struct ll_authmagic_server *s);
 
 /* Appends its pollfds (at most 1 + LL_AUTHMAGIC_MAX_CLIENTS); returns how

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE /* pipe2 */
+#include "clock.h"
 #include "helpers.h"
 
 #include <errno.h>
@@ -50,13 +51,6 @@ static const char bus_conf[] =
 	"  <include>%s</include>\n"
 	"</busconfig>\n";
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool bus_answers(void)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -74,7 +68,7 @@ static int read_line(int fd, char *buf, size_t size, int64_t deadline)
 {
 	size_t n = 0;
 	while (n + 1 < size) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - lc_now_ms();
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (left <= 0)
 			return -1;
@@ -116,7 +110,8 @@ static void child_fd(int from, int to)
 		_exit(127);
 }
 
-int ll_bus_start(const char *policy_file, int timeout_ms, pid_t *pid, char *conf_dir, size_t conf_len)
+int ll_bus_start(const char *policy_file, int timeout_ms, pid_t *pid, char *conf_dir,
+		 size_t conf_len)
 {
 	*pid = 0;
 	conf_dir[0] = '\0';
@@ -160,13 +155,13 @@ int ll_bus_start(const char *policy_file, int timeout_ms, pid_t *pid, char *conf
 		child_fd(p[1], 3);
 		char arg_conf[PATH_MAX + 32];
 		snprintf(arg_conf, sizeof(arg_conf), "--config-file=%s", conf);
-		execlp("dbus-daemon", "dbus-daemon", arg_conf, "--nofork", "--nopidfile", "--print-address=3",
-		       (char *)NULL);
+		execlp("dbus-daemon", "dbus-daemon", arg_conf, "--nofork", "--nopidfile",
+		       "--print-address=3", (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
 	char line[512];
-	int r = read_line(p[0], line, sizeof(line), now_ms() + timeout_ms);
+	int r = read_line(p[0], line, sizeof(line), lc_now_ms() + timeout_ms);
 	close(p[0]);
 	if (r <= 0) {
 		lc_err("the private system bus did not start");
@@ -203,7 +198,8 @@ pid_t ll_shim_start(const char *shim, int lease_fd, uid_t uid, const char *card,
 	if (child == 0) {
 		ll_child_reset_signals();
 		/* Through free numbers first, so no target clobbers a source. */
-		int a = fcntl(lease_fd, F_DUPFD_CLOEXEC, 10), b = fcntl(ready[1], F_DUPFD_CLOEXEC, 10),
+		int a = fcntl(lease_fd, F_DUPFD_CLOEXEC, 10),
+		    b = fcntl(ready[1], F_DUPFD_CLOEXEC, 10),
 		    c = fcntl(control[0], F_DUPFD_CLOEXEC, 10);
 		if (a < 0 || b < 0 || c < 0)
 			_exit(127);
@@ -215,8 +211,8 @@ pid_t ll_shim_start(const char *shim, int lease_fd, uid_t uid, const char *card,
 		char uid_s[16];
 		snprintf(uid_s, sizeof(uid_s), "%u", (unsigned)uid);
 		const char *level = lc_log_get_level() >= LC_LOG_DEBUG ? "debug" : "info";
-		execl(shim, shim, "--lease-fd", "3", "--ready-fd", "4", "--control-fd", "5", "--uid", uid_s,
-		      "--lease-fd-card", card, "--log-level", level, (char *)NULL);
+		execl(shim, shim, "--lease-fd", "3", "--ready-fd", "4", "--control-fd", "5",
+		      "--uid", uid_s, "--lease-fd-card", card, "--log-level", level, (char *)NULL);
 		_exit(127);
 	}
 	close(ready[1]);
@@ -227,7 +223,7 @@ pid_t ll_shim_start(const char *shim, int lease_fd, uid_t uid, const char *card,
 		return -1;
 	}
 	char line[128];
-	int r = read_line(ready[0], line, sizeof(line), now_ms() + timeout_ms);
+	int r = read_line(ready[0], line, sizeof(line), lc_now_ms() + timeout_ms);
 	close(ready[0]);
 	if (r < 0 || strcmp(line, "READY=1") != 0) {
 		lc_err("the logind shim (%s) did not get ready", shim);
@@ -246,12 +242,12 @@ int ll_stop_process(pid_t pid, int kill_ms)
 		return -1;
 	int status = 0;
 	kill(pid, SIGTERM);
-	int64_t deadline = now_ms() + kill_ms;
+	int64_t deadline = lc_now_ms() + kill_ms;
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			return status;
-		if (now_ms() >= deadline) {
+		if (lc_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;

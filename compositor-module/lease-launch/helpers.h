@@ -12,7 +12,8 @@
 /* A private dbus-daemon for the system bus at LL_SYSTEM_BUS_SOCKET, with the
  * Debian system bus' default policy plus policy_file. 0 with *pid = 0 when a
  * system bus already answers there; 0 with *pid when started; -1. */
-int ll_bus_start(const char *policy_file, int timeout_ms, pid_t *pid, char *conf_dir, size_t conf_len);
+int ll_bus_start(const char *policy_file, int timeout_ms, pid_t *pid, char *conf_dir,
+		 size_t conf_len);
 void ll_bus_cleanup(const char *conf_dir);
 
 /* The shim as fd 3 = lease fd, 4 = ready pipe, 5 = control pipe (read

@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "launch.h"
 
 #include <errno.h>
@@ -30,13 +31,6 @@ struct launch {
 	bool comp_exited, lease_ended;
 	int64_t term_at, kill_at; /* 0: not scheduled */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t realtime_ms(void)
 {
@@ -72,12 +66,12 @@ static void reap(struct launch *l)
 			lc_warn("the logind shim exited (status %d)", exit_code(status));
 			/* Without it the session is dead: end the compositor. */
 			if (l->comp_pid > 0 && !l->term_at)
-				l->term_at = now_ms();
+				l->term_at = lc_now_ms();
 		} else if (pid == l->bus_pid) {
 			l->bus_pid = 0;
 			lc_warn("the private system bus exited (status %d)", exit_code(status));
 			if (l->comp_pid > 0 && !l->term_at)
-				l->term_at = now_ms();
+				l->term_at = lc_now_ms();
 		}
 	}
 }
@@ -99,7 +93,7 @@ static void lease_ended(struct launch *l)
 		l->authmagic_on = false;
 	}
 	if (!l->term_at)
-		l->term_at = now_ms() + l->o->term_grace_ms;
+		l->term_at = lc_now_ms() + l->o->term_grace_ms;
 }
 
 static void on_signal(struct launch *l)
@@ -112,16 +106,17 @@ static void on_signal(struct launch *l)
 			lc_info("forwarding signal %u to the compositor", si.ssi_signo);
 			kill(l->comp_pid, (int)si.ssi_signo);
 			/* If it ignores a request to end: escalate. */
-			bool ending = si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP;
+			bool ending = si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
+				      si.ssi_signo == SIGHUP;
 			if (ending && !l->kill_at)
-				l->kill_at = now_ms() + l->o->kill_grace_ms;
+				l->kill_at = lc_now_ms() + l->o->kill_grace_ms;
 		}
 	}
 }
 
 static void timers(struct launch *l)
 {
-	int64_t t = now_ms();
+	int64_t t = lc_now_ms();
 	if (l->term_at && t >= l->term_at && l->comp_pid > 0) {
 		lc_info("ending the compositor (SIGTERM)");
 		kill(l->comp_pid, SIGTERM);
@@ -138,7 +133,7 @@ static void timers(struct launch *l)
 
 static int next_timeout(const struct launch *l)
 {
-	int64_t t = now_ms(), next = -1;
+	int64_t t = lc_now_ms(), next = -1;
 	if (l->term_at)
 		next = l->term_at;
 	if (l->kill_at && (next < 0 || l->kill_at < next))
@@ -233,20 +228,20 @@ int ll_launch_run(const struct ll_options *o)
 
 	int64_t t_request = realtime_ms();
 	lc_info("lease requested at realtime_ms=%lld", (long long)t_request);
-	l.lease = o->helix_socket
-			  ? ll_lease_helix_acquire(o->helix_socket, o->output, o->width, o->height,
-						   o->ready_timeout_ms)
-			  : ll_lease_wayland_acquire(o->wayland_socket, o->output, o->width, o->height,
-						     o->ready_timeout_ms);
+	l.lease = o->helix_socket ? ll_lease_helix_acquire(o->helix_socket, o->output, o->width,
+							   o->height, o->ready_timeout_ms)
+				  : ll_lease_wayland_acquire(o->wayland_socket, o->output, o->width,
+							     o->height, o->ready_timeout_ms);
 	if (!l.lease)
 		goto out;
-	lc_info("lease granted: connector=%s scanout=%d key=%s after_ms=%lld", l.lease->info.connector,
+	lc_info("lease granted: connector=%s scanout=%d key=%s after_ms=%lld",
+		l.lease->info.connector,
 		l.lease->info.scanout_id == LL_NO_SCANOUT ? -1 : (int)l.lease->info.scanout_id,
-		l.lease->info.stream_key[0] ? "yes" : "none", (long long)(realtime_ms() - t_request));
+		l.lease->info.stream_key[0] ? "yes" : "none",
+		(long long)(realtime_ms() - t_request));
 
-	if (o->private_bus &&
-	    ll_bus_start(o->bus_policy, o->ready_timeout_ms, &l.bus_pid, l.bus_conf_dir,
-			 sizeof(l.bus_conf_dir)) < 0)
+	if (o->private_bus && ll_bus_start(o->bus_policy, o->ready_timeout_ms, &l.bus_pid,
+					   l.bus_conf_dir, sizeof(l.bus_conf_dir)) < 0)
 		goto out;
 
 	char shim_buf[4096];
@@ -265,8 +260,8 @@ int ll_launch_run(const struct ll_options *o)
 	if (o->wlroots) {
 		snprintf(l.session.authmagic_socket, sizeof(l.session.authmagic_socket),
 			 "%s/leasecast-authmagic", l.session.runtime_dir);
-		int r = ll_authmagic_server_init(&l.authmagic, l.session.authmagic_socket, l.session.uid,
-						 l.session.gid, l.lease);
+		int r = ll_authmagic_server_init(&l.authmagic, l.session.authmagic_socket,
+						 l.session.uid, l.session.gid, l.lease);
 		if (r < 0) {
 			lc_err("authmagic socket %s: %s", l.session.authmagic_socket, strerror(-r));
 			l.session.authmagic_socket[0] = '\0';
@@ -280,7 +275,8 @@ int ll_launch_run(const struct ll_options *o)
 		l.comp_pid = 0;
 		goto out;
 	}
-	lc_info("compositor %s started as %s (pid %d)", o->argv[0], l.session.user, (int)l.comp_pid);
+	lc_info("compositor %s started as %s (pid %d)", o->argv[0], l.session.user,
+		(int)l.comp_pid);
 	loop(&l);
 	if (l.comp_exited)
 		rc = exit_code(l.comp_status);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fdpass.h"
 #include "helix_lease.h"
 #include "lease.h"
@@ -28,13 +29,6 @@ struct helix_lease {
 	size_t n_pending;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int send_req(int sock, uint8_t cmd, uint32_t a, uint32_t b)
 {
 	uint8_t buf[HELIX_LEASE_REQ_SIZE];
@@ -49,7 +43,7 @@ static int read_exact(int sock, uint8_t *buf, size_t len, int64_t deadline)
 {
 	size_t got = 0;
 	while (got < len) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - lc_now_ms();
 		struct pollfd p = {.fd = sock, .events = POLLIN};
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			return -ETIMEDOUT;
@@ -70,7 +64,8 @@ static void key_from_status(const char *json, const char *connector, char key[65
 {
 	char name[96];
 	snprintf(name, sizeof(name), "\"name\":\"%s\"", connector);
-	for (const char *p = strstr(json, "\"stream_key\":\""); p; p = strstr(p + 1, "\"stream_key\":\"")) {
+	for (const char *p = strstr(json, "\"stream_key\":\""); p;
+	     p = strstr(p + 1, "\"stream_key\":\"")) {
 		const char *open = p, *close = strchr(p, '}');
 		while (open > json && *open != '{')
 			open--;
@@ -128,11 +123,12 @@ static int errno_from_text(const char *t, size_t n)
 	static const struct {
 		const char *name;
 		int err;
-	} names[] = {{"EPERM", EPERM}, {"EINVAL", EINVAL}, {"EDQUOT", EDQUOT}, {"EACCES", EACCES},
-		     {"ENOENT", ENOENT}, {"EBUSY", EBUSY}, {"ENODEV", ENODEV}};
+	} names[] = {{"EPERM", EPERM},   {"EINVAL", EINVAL}, {"EDQUOT", EDQUOT}, {"EACCES", EACCES},
+		     {"ENOENT", ENOENT}, {"EBUSY", EBUSY},   {"ENODEV", ENODEV}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t k = strlen(names[i].name);
-		if (n >= k && memcmp(t, names[i].name, k) == 0 && (n == k || t[k] == ':' || t[k] == ' '))
+		if (n >= k && memcmp(t, names[i].name, k) == 0 &&
+		    (n == k || t[k] == ':' || t[k] == ' '))
 			return names[i].err;
 	}
 	return EIO;
@@ -151,7 +147,8 @@ static bool hx_dispatch(struct ll_lease *base, short revents)
 		uint8_t status;
 		uint32_t len;
 		const uint8_t *p = lc_buf_head(&l->in);
-		enum helix_lease_result res = helix_lease_ext_hdr_decode(p, l->in.len, &status, &len);
+		enum helix_lease_result res = helix_lease_ext_hdr_decode(p, l->in.len, &status,
+									 &len);
 		if (res == HELIX_LEASE_DECODE_SHORT)
 			break;
 		if (res != HELIX_LEASE_DECODE_OK || l->n_pending == 0) {
@@ -165,7 +162,8 @@ static bool hx_dispatch(struct ll_lease *base, short revents)
 		memmove(l->pending, l->pending + 1, --l->n_pending * sizeof(l->pending[0]));
 		int err = status == HELIX_LEASE_OK
 				  ? 0
-				  : errno_from_text((const char *)p + HELIX_LEASE_EXT_HDR_SIZE, len);
+				  : errno_from_text((const char *)p + HELIX_LEASE_EXT_HDR_SIZE,
+						    len);
 		lc_buf_consume(&l->in, HELIX_LEASE_EXT_HDR_SIZE + len);
 		if (l->base.magic_result)
 			l->base.magic_result(l->base.magic_data, magic, err);
@@ -207,7 +205,7 @@ static const struct ll_lease_impl hx_impl = {
 struct ll_lease *ll_lease_helix_acquire(const char *socket, const char *output, uint32_t width,
 					uint32_t height, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = lc_now_ms() + timeout_ms;
 	if (output)
 		lc_warn("the Helix socket picks the output itself: --output %s ignored", output);
 	struct helix_lease *l = calloc(1, sizeof(*l));
@@ -227,7 +225,7 @@ struct ll_lease *ll_lease_helix_acquire(const char *socket, const char *output, 
 	uint8_t buf[HELIX_LEASE_RESP_SIZE];
 	size_t got = 0;
 	while (r == 0 && got < sizeof(buf)) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - lc_now_ms();
 		struct pollfd p = {.fd = l->sock, .events = POLLIN};
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
 			r = -ETIMEDOUT;
@@ -258,7 +256,8 @@ struct ll_lease *ll_lease_helix_acquire(const char *socket, const char *output, 
 		goto fail;
 	}
 	if (resp.status != HELIX_LEASE_OK || l->base.lease_fd < 0) {
-		lc_err("the broker refused the lease: %s", resp.status != HELIX_LEASE_OK ? resp.name : "no fd");
+		lc_err("the broker refused the lease: %s",
+		       resp.status != HELIX_LEASE_OK ? resp.name : "no fd");
 		goto fail;
 	}
 	snprintf(l->base.info.connector, sizeof(l->base.info.connector), "%s", resp.name);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "clock.h"
 #include "lease.h"
 #include "log.h"
 
@@ -36,13 +37,6 @@ struct wl_lease {
 	size_t n_conns;
 	bool device_done, finished, settled, info_done, info_finished;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* wp_drm_lease_connector_v1 */
 static void conn_name(void *data, struct wp_drm_lease_connector_v1 *c, const char *name)
@@ -122,7 +116,8 @@ static void info_output(void *data, struct leasecast_lease_info_v1 *info, const 
 {
 	struct wl_lease *l = data;
 	if (strcmp(connector, l->base.info.connector) != 0) {
-		lc_warn("lease info for %s, expected %s: ignored", connector, l->base.info.connector);
+		lc_warn("lease info for %s, expected %s: ignored", connector,
+			l->base.info.connector);
 		return;
 	}
 	l->base.info.scanout_id = scanout_id;
@@ -185,7 +180,7 @@ static int wait_for(struct wl_lease *l, const bool *flag, int64_t deadline)
 			if (wl_display_dispatch_pending(l->display) < 0)
 				return -1;
 		wl_display_flush(l->display);
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - lc_now_ms();
 		struct pollfd p = {.fd = wl_display_get_fd(l->display), .events = POLLIN};
 		int r = left > 0 ? poll(&p, 1, (int)left) : 0;
 		if (r <= 0) {
@@ -220,12 +215,14 @@ static bool wl_dispatch(struct ll_lease *base, short revents)
 {
 	struct wl_lease *l = (struct wl_lease *)base;
 	if (revents & POLLIN) {
-		if (wl_display_prepare_read(l->display) == 0 && wl_display_read_events(l->display) < 0) {
+		if (wl_display_prepare_read(l->display) == 0 &&
+		    wl_display_read_events(l->display) < 0) {
 			lc_warn("broker connection lost: %s", strerror(errno));
 			return false;
 		}
 		if (wl_display_dispatch_pending(l->display) < 0) {
-			lc_warn("broker connection error: %s", strerror(wl_display_get_error(l->display)));
+			lc_warn("broker connection error: %s",
+				strerror(wl_display_get_error(l->display)));
 			return false;
 		}
 	} else if (revents & (POLLHUP | POLLERR)) {
@@ -292,7 +289,7 @@ static const struct ll_lease_impl wl_impl = {
 struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output, uint32_t width,
 					  uint32_t height, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = lc_now_ms() + timeout_ms;
 	struct wl_lease *l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
@@ -301,7 +298,8 @@ struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output
 	l->base.info.scanout_id = LL_NO_SCANOUT;
 	l->display = wl_display_connect(socket);
 	if (!l->display) {
-		lc_err("cannot connect to the broker's Wayland socket %s: %s", socket, strerror(errno));
+		lc_err("cannot connect to the broker's Wayland socket %s: %s", socket,
+		       strerror(errno));
 		goto fail;
 	}
 	l->registry = wl_display_get_registry(l->display);
@@ -315,8 +313,8 @@ struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output
 	/* wp_drm_lease_v1 cannot carry a size: an explicit --size must not
 	 * silently become the broker's default. */
 	if (width && !l->manager) {
-		lc_err("--size %ux%u needs leasecast_lease_manager_v1, which %s does not offer", width,
-		       height, socket);
+		lc_err("--size %ux%u needs leasecast_lease_manager_v1, which %s does not offer",
+		       width, height, socket);
 		goto fail;
 	}
 	if (wait_for(l, &l->device_done, deadline) < 0)
@@ -335,11 +333,12 @@ struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output
 	}
 	snprintf(l->base.info.connector, sizeof(l->base.info.connector), "%s", pick->name);
 	l->base.info.scanout_id = ll_scanout_from_connector(pick->name);
-	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(l->device);
+	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
+		l->device);
 	wp_drm_lease_request_v1_request_connector(req, pick->obj);
 	if (width) {
-		lc_info("requesting a lease on %s (%ux%u if it must be turned on)", pick->name, width,
-			height);
+		lc_info("requesting a lease on %s (%ux%u if it must be turned on)", pick->name,
+			width, height);
 		leasecast_lease_manager_v1_set_requested_size(l->manager, req, width, height);
 	} else {
 		lc_info("requesting a lease on %s", pick->name);
@@ -359,8 +358,9 @@ struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output
 	}
 	/* The info's output events follow lease_fd at once. */
 	if (l->info) {
-		int64_t info_deadline = now_ms() + 2000;
-		if (wait_for(l, &l->info_done, info_deadline < deadline ? info_deadline : deadline) < 0 &&
+		int64_t info_deadline = lc_now_ms() + 2000;
+		if (wait_for(l, &l->info_done,
+			     info_deadline < deadline ? info_deadline : deadline) < 0 &&
 		    !l->info_finished)
 			lc_warn("no leasecast_lease_info_v1.done from the broker: no stream key");
 	} else {

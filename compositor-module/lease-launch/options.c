@@ -38,9 +38,22 @@ static const char usage[] =
 	"  --log-level L           error, warn, info or debug (info)\n";
 
 enum {
-	OPT_WAYLAND = 256, OPT_HELIX, OPT_OUTPUT, OPT_SIZE, OPT_USER, OPT_SHIM, OPT_POLICY,
-	OPT_NO_BUS, OPT_WLROOTS, OPT_AUTHMAGIC, OPT_CARD, OPT_READY, OPT_TERM, OPT_KILL,
-	OPT_LOG_LEVEL, OPT_HELP,
+	OPT_WAYLAND = 256,
+	OPT_HELIX,
+	OPT_OUTPUT,
+	OPT_SIZE,
+	OPT_USER,
+	OPT_SHIM,
+	OPT_POLICY,
+	OPT_NO_BUS,
+	OPT_WLROOTS,
+	OPT_AUTHMAGIC,
+	OPT_CARD,
+	OPT_READY,
+	OPT_TERM,
+	OPT_KILL,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -106,47 +119,29 @@ int ll_options_parse(struct ll_options *o, int argc, char **argv)
 	/* "+": stop at the first non-option, the compositor's argv is its own. */
 	while ((c = getopt_long(argc, argv, "+h", long_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_WAYLAND:
-			o->wayland_socket = optarg;
-			break;
-		case OPT_HELIX:
-			o->helix_socket = optarg;
-			break;
-		case OPT_OUTPUT:
-			o->output = optarg;
-			break;
+		case OPT_WAYLAND: o->wayland_socket = optarg; break;
+		case OPT_HELIX: o->helix_socket = optarg; break;
+		case OPT_OUTPUT: o->output = optarg; break;
 		case OPT_SIZE:
 			if (parse_size(optarg, &o->width, &o->height) < 0) {
-				fprintf(stderr, "lease-launch: bad --size '%s' (WxH, 1..16384)\n", optarg);
+				fprintf(stderr, "lease-launch: bad --size '%s' (WxH, 1..16384)\n",
+					optarg);
 				return -1;
 			}
 			break;
-		case OPT_USER:
-			o->user = optarg;
-			break;
-		case OPT_SHIM:
-			o->shim = optarg;
-			break;
-		case OPT_POLICY:
-			o->bus_policy = optarg;
-			break;
-		case OPT_NO_BUS:
-			o->private_bus = false;
-			break;
-		case OPT_WLROOTS:
-			o->wlroots = true;
-			break;
-		case OPT_AUTHMAGIC:
-			o->authmagic_lib = optarg;
-			break;
-		case OPT_CARD:
-			o->card = optarg;
-			break;
+		case OPT_USER: o->user = optarg; break;
+		case OPT_SHIM: o->shim = optarg; break;
+		case OPT_POLICY: o->bus_policy = optarg; break;
+		case OPT_NO_BUS: o->private_bus = false; break;
+		case OPT_WLROOTS: o->wlroots = true; break;
+		case OPT_AUTHMAGIC: o->authmagic_lib = optarg; break;
+		case OPT_CARD: o->card = optarg; break;
 		case OPT_READY:
 		case OPT_TERM:
 		case OPT_KILL: {
-			int *dst = c == OPT_READY ? &o->ready_timeout_ms
-				   : c == OPT_TERM ? &o->term_grace_ms : &o->kill_grace_ms;
+			int *dst = c == OPT_READY  ? &o->ready_timeout_ms
+				   : c == OPT_TERM ? &o->term_grace_ms
+						   : &o->kill_grace_ms;
 			if (parse_ms(optarg, dst) < 0) {
 				fprintf(stderr, "lease-launch: bad number '%s'\n", optarg);
 				return -1;
@@ -161,12 +156,8 @@ int ll_options_parse(struct ll_options *o, int argc, char **argv)
 			}
 			break;
 		case 'h':
-		case OPT_HELP:
-			fputs(usage, stdout);
-			return 1;
-		default:
-			fputs(usage, stderr);
-			return -1;
+		case OPT_HELP: fputs(usage, stdout); return 1;
+		default: fputs(usage, stderr); return -1;
 		}
 	}
 	if (optind >= argc) {

@@ -166,7 +166,8 @@ static void child_environment(const struct ll_session *s, const struct ll_option
 	unsetenv("WAYLAND_SOCKET");
 	unsetenv("DISPLAY");
 	setenv("LEASECAST_CONNECTOR", info->connector, 1);
-	snprintf(num, sizeof(num), "%d", info->scanout_id == LL_NO_SCANOUT ? -1 : (int)info->scanout_id);
+	snprintf(num, sizeof(num), "%d",
+		 info->scanout_id == LL_NO_SCANOUT ? -1 : (int)info->scanout_id);
 	setenv("LEASECAST_SCANOUT_ID", num, 1);
 	if (o->wlroots) {
 		/* virtio-gpu without 3D: no working render node, so no GLES2
@@ -198,8 +199,8 @@ pid_t ll_session_spawn(const struct ll_session *s, const struct ll_options *o,
 	if (getuid() == 0 || geteuid() == 0) {
 		if (initgroups(s->user, s->gid) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
 		    setresuid(s->uid, s->uid, s->uid) < 0) {
-			fprintf(stderr, "lease-launch: dropping privileges to %s failed: %s\n", s->user,
-				strerror(errno));
+			fprintf(stderr, "lease-launch: dropping privileges to %s failed: %s\n",
+				s->user, strerror(errno));
 			_exit(127);
 		}
 		if (s->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {

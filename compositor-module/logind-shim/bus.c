@@ -65,7 +65,8 @@ static DBusMessage *error_va(DBusMessage *call, const char *name, const char *fm
 {
 	char text[256];
 	vsnprintf(text, sizeof(text), fmt, ap);
-	lc_debug("%s.%s from %s: %s: %s", dbus_message_get_interface(call) ? dbus_message_get_interface(call) : "",
+	lc_debug("%s.%s from %s: %s: %s",
+		 dbus_message_get_interface(call) ? dbus_message_get_interface(call) : "",
 		 dbus_message_get_member(call), dbus_message_get_sender(call), name, text);
 	return dbus_message_new_error(call, name, text);
 }
@@ -85,11 +86,11 @@ DBusMessage *bus_errno(DBusMessage *call, int err, const char *fmt, ...)
 		int err;
 		const char *name;
 	} names[] = {
-		{EBUSY, "System.Error.EBUSY"},	   {ENODEV, "System.Error.ENODEV"},
-		{ENOENT, "System.Error.ENOENT"},   {EPERM, "System.Error.EPERM"},
-		{EACCES, "System.Error.EACCES"},   {ENOMEM, "System.Error.ENOMEM"},
-		{ENOSPC, "System.Error.ENOSPC"},   {ENXIO, "System.Error.ENXIO"},
-		{EINVAL, "System.Error.EINVAL"},   {EIO, "System.Error.EIO"},
+		{EBUSY, "System.Error.EBUSY"},   {ENODEV, "System.Error.ENODEV"},
+		{ENOENT, "System.Error.ENOENT"}, {EPERM, "System.Error.EPERM"},
+		{EACCES, "System.Error.EACCES"}, {ENOMEM, "System.Error.ENOMEM"},
+		{ENOSPC, "System.Error.ENOSPC"}, {ENXIO, "System.Error.ENXIO"},
+		{EINVAL, "System.Error.EINVAL"}, {EIO, "System.Error.EIO"},
 	};
 	const char *name = DBUS_ERROR_FAILED;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -113,7 +114,8 @@ bool bus_send(struct shim *shim, DBusMessage *msg)
 
 static int ask_daemon_u32(struct shim *shim, const char *method, const char *name, uint32_t *out)
 {
-	DBusMessage *m = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS, method);
+	DBusMessage *m = dbus_message_new_method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS,
+						      DBUS_INTERFACE_DBUS, method);
 	if (!m || !dbus_message_append_args(m, DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID)) {
 		if (m)
 			dbus_message_unref(m);
@@ -148,7 +150,8 @@ int bus_caller_uid(struct shim *shim, DBusMessage *msg, uid_t *uid)
 int bus_caller_pid(struct shim *shim, DBusMessage *msg, pid_t *pid)
 {
 	uint32_t v;
-	int r = ask_daemon_u32(shim, "GetConnectionUnixProcessID", dbus_message_get_sender(msg), &v);
+	int r = ask_daemon_u32(shim, "GetConnectionUnixProcessID", dbus_message_get_sender(msg),
+			       &v);
 	if (r == 0)
 		*pid = (pid_t)v;
 	return r;
@@ -162,7 +165,8 @@ static const struct shim_property *find_prop(const struct shim_interface *iface,
 	return NULL;
 }
 
-static bool append_prop_entry(struct shim *shim, DBusMessageIter *dict, const struct shim_property *p)
+static bool append_prop_entry(struct shim *shim, DBusMessageIter *dict,
+			      const struct shim_property *p)
 {
 	DBusMessageIter entry, var;
 	if (!dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry))
@@ -177,18 +181,21 @@ static bool append_prop_entry(struct shim *shim, DBusMessageIter *dict, const st
 		dbus_message_iter_abandon_container(dict, &entry);
 		return false;
 	}
-	return dbus_message_iter_close_container(&entry, &var) && dbus_message_iter_close_container(dict, &entry);
+	return dbus_message_iter_close_container(&entry, &var) &&
+	       dbus_message_iter_close_container(dict, &entry);
 }
 
-void bus_emit_properties_changed(struct shim *shim, const char *path, const struct shim_interface *iface,
-				 const char *const *names)
+void bus_emit_properties_changed(struct shim *shim, const char *path,
+				 const struct shim_interface *iface, const char *const *names)
 {
-	DBusMessage *sig = dbus_message_new_signal(path, DBUS_INTERFACE_PROPERTIES, "PropertiesChanged");
+	DBusMessage *sig = dbus_message_new_signal(path, DBUS_INTERFACE_PROPERTIES,
+						   "PropertiesChanged");
 	if (!sig)
 		return;
 	DBusMessageIter it, dict, inval;
 	dbus_message_iter_init_append(sig, &it);
-	bool ok = bus_append_str(&it, iface->name) && dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{sv}", &dict);
+	bool ok = bus_append_str(&it, iface->name) &&
+		  dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{sv}", &dict);
 	for (const char *const *n = names; ok && *n; n++) {
 		const struct shim_property *p = find_prop(iface, *n);
 		ok = p && append_prop_entry(shim, &dict, p);
@@ -206,7 +213,14 @@ void bus_emit_properties_changed(struct shim *shim, const char *path, const stru
 
 /* ---- objects ---- */
 
-enum node_kind { NODE_NONE, NODE_MANAGER, NODE_SESSION, NODE_SEAT, NODE_USER, NODE_DIR };
+enum node_kind {
+	NODE_NONE,
+	NODE_MANAGER,
+	NODE_SESSION,
+	NODE_SEAT,
+	NODE_USER,
+	NODE_DIR
+};
 
 static bool alias_of(const char *path, const char *dir, const char *real)
 {
@@ -220,7 +234,8 @@ static bool alias_of(const char *path, const char *dir, const char *real)
 	return strcmp(path, a) == 0;
 }
 
-static enum node_kind resolve(struct shim *shim, const char *path, const struct shim_interface **iface)
+static enum node_kind resolve(struct shim *shim, const char *path,
+			      const struct shim_interface **iface)
 {
 	*iface = NULL;
 	if (strcmp(path, LOGIN1_PATH) == 0) {
@@ -258,7 +273,8 @@ static void xml_interface(FILE *f, const struct shim_interface *iface)
 			dbus_signature_iter_init(&si, sig);
 			do {
 				char *t = dbus_signature_iter_get_signature(&si);
-				fprintf(f, "   <arg type=\"%s\" direction=\"%s\"/>\n", t, dir ? "out" : "in");
+				fprintf(f, "   <arg type=\"%s\" direction=\"%s\"/>\n", t,
+					dir ? "out" : "in");
 				dbus_free(t);
 			} while (dbus_signature_iter_next(&si));
 		}
@@ -278,7 +294,8 @@ static void xml_interface(FILE *f, const struct shim_interface *iface)
 		fprintf(f, "  </signal>\n");
 	}
 	for (const struct shim_property *p = iface->props; p && p->name; p++)
-		fprintf(f, "  <property name=\"%s\" type=\"%s\" access=\"read\"/>\n", p->name, p->type);
+		fprintf(f, "  <property name=\"%s\" type=\"%s\" access=\"read\"/>\n", p->name,
+			p->type);
 	fprintf(f, " </interface>\n");
 }
 
@@ -314,7 +331,8 @@ static DBusMessage *introspect(struct shim *shim, DBusMessage *msg, enum node_ki
 		xml_interface(f, iface);
 	}
 	if (kind == NODE_MANAGER) {
-		fputs(" <node name=\"session\"/>\n <node name=\"seat\"/>\n <node name=\"user\"/>\n", f);
+		fputs(" <node name=\"session\"/>\n <node name=\"seat\"/>\n <node name=\"user\"/>\n",
+		      f);
 	} else if (kind == NODE_DIR) {
 		const char *real = strstr(path, "/session") ? shim->session_path
 				   : strstr(path, "/seat")  ? shim->seat_path
@@ -334,19 +352,22 @@ static DBusMessage *introspect(struct shim *shim, DBusMessage *msg, enum node_ki
 	return reply;
 }
 
-static DBusMessage *properties_call(struct shim *shim, DBusMessage *msg, const struct shim_interface *iface)
+static DBusMessage *properties_call(struct shim *shim, DBusMessage *msg,
+				    const struct shim_interface *iface)
 {
 	const char *member = dbus_message_get_member(msg);
 	const char *ifname = NULL, *prop = NULL;
 	if (strcmp(member, "Get") == 0) {
-		if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &ifname, DBUS_TYPE_STRING, &prop,
-					   DBUS_TYPE_INVALID))
+		if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &ifname, DBUS_TYPE_STRING,
+					   &prop, DBUS_TYPE_INVALID))
 			return bus_error(msg, DBUS_ERROR_INVALID_ARGS, "Get expects (ss)");
 		if (strcmp(ifname, iface->name) != 0)
-			return bus_error(msg, DBUS_ERROR_UNKNOWN_INTERFACE, "Unknown interface %s", ifname);
+			return bus_error(msg, DBUS_ERROR_UNKNOWN_INTERFACE, "Unknown interface %s",
+					 ifname);
 		const struct shim_property *p = find_prop(iface, prop);
 		if (!p)
-			return bus_error(msg, DBUS_ERROR_UNKNOWN_PROPERTY, "Unknown property %s", prop);
+			return bus_error(msg, DBUS_ERROR_UNKNOWN_PROPERTY, "Unknown property %s",
+					 prop);
 		DBusMessage *reply = dbus_message_new_method_return(msg);
 		DBusMessageIter it, var;
 		if (!reply)
@@ -361,7 +382,7 @@ static DBusMessage *properties_call(struct shim *shim, DBusMessage *msg, const s
 		if (!dbus_message_iter_close_container(&it, &var))
 			goto oom;
 		return reply;
-oom:
+	oom:
 		dbus_message_unref(reply);
 		return NULL;
 	}
@@ -371,8 +392,10 @@ oom:
 		/* "" means every interface; the standard ones have no properties. */
 		bool ours = !*ifname || strcmp(ifname, iface->name) == 0;
 		if (!ours && strcmp(ifname, DBUS_INTERFACE_PROPERTIES) != 0 &&
-		    strcmp(ifname, DBUS_INTERFACE_INTROSPECTABLE) != 0 && strcmp(ifname, DBUS_INTERFACE_PEER) != 0)
-			return bus_error(msg, DBUS_ERROR_UNKNOWN_INTERFACE, "Unknown interface %s", ifname);
+		    strcmp(ifname, DBUS_INTERFACE_INTROSPECTABLE) != 0 &&
+		    strcmp(ifname, DBUS_INTERFACE_PEER) != 0)
+			return bus_error(msg, DBUS_ERROR_UNKNOWN_INTERFACE, "Unknown interface %s",
+					 ifname);
 		DBusMessage *reply = dbus_message_new_method_return(msg);
 		DBusMessageIter it, dict;
 		if (!reply)
@@ -390,9 +413,11 @@ oom:
 	if (strcmp(member, "Set") == 0) {
 		if (!dbus_message_has_signature(msg, "ssv"))
 			return bus_error(msg, DBUS_ERROR_INVALID_ARGS, "Set expects (ssv)");
-		return bus_error(msg, DBUS_ERROR_PROPERTY_READ_ONLY, "Properties of %s are read-only", iface->name);
+		return bus_error(msg, DBUS_ERROR_PROPERTY_READ_ONLY,
+				 "Properties of %s are read-only", iface->name);
 	}
-	return bus_error(msg, DBUS_ERROR_UNKNOWN_METHOD, "Unknown method %s.%s", DBUS_INTERFACE_PROPERTIES, member);
+	return bus_error(msg, DBUS_ERROR_UNKNOWN_METHOD, "Unknown method %s.%s",
+			 DBUS_INTERFACE_PROPERTIES, member);
 }
 
 static DBusHandlerResult handle_message(DBusConnection *conn, DBusMessage *msg, void *data)
@@ -407,7 +432,8 @@ static DBusHandlerResult handle_message(DBusConnection *conn, DBusMessage *msg, 
 	enum node_kind kind = resolve(shim, path, &iface);
 	DBusMessage *reply = NULL;
 
-	lc_debug("call %s %s.%s from %s", path, ifname ? ifname : "", member, dbus_message_get_sender(msg));
+	lc_debug("call %s %s.%s from %s", path, ifname ? ifname : "", member,
+		 dbus_message_get_sender(msg));
 	if (kind == NODE_NONE) {
 		reply = bus_error(msg, DBUS_ERROR_UNKNOWN_OBJECT, "Unknown object %s", path);
 	} else if ((!ifname || strcmp(ifname, DBUS_INTERFACE_INTROSPECTABLE) == 0) &&
@@ -420,14 +446,16 @@ static DBusHandlerResult handle_message(DBusConnection *conn, DBusMessage *msg, 
 		while (m->name && strcmp(m->name, member) != 0)
 			m++;
 		if (!m->name)
-			reply = bus_error(msg, DBUS_ERROR_UNKNOWN_METHOD, "Unknown method %s.%s", iface->name, member);
+			reply = bus_error(msg, DBUS_ERROR_UNKNOWN_METHOD, "Unknown method %s.%s",
+					  iface->name, member);
 		else if (!dbus_message_has_signature(msg, m->in))
-			reply = bus_error(msg, DBUS_ERROR_INVALID_ARGS, "%s expects (%s), got (%s)", member, m->in,
-					  dbus_message_get_signature(msg));
+			reply = bus_error(msg, DBUS_ERROR_INVALID_ARGS, "%s expects (%s), got (%s)",
+					  member, m->in, dbus_message_get_signature(msg));
 		else
 			reply = m->call(shim, msg);
 	} else {
-		reply = bus_error(msg, iface ? DBUS_ERROR_UNKNOWN_INTERFACE : DBUS_ERROR_UNKNOWN_METHOD,
+		reply = bus_error(msg,
+				  iface ? DBUS_ERROR_UNKNOWN_INTERFACE : DBUS_ERROR_UNKNOWN_METHOD,
 				  "Unknown interface %s on %s", ifname ? ifname : "(none)", path);
 	}
 	if (!reply)
@@ -451,10 +479,12 @@ static DBusHandlerResult filter(DBusConnection *conn, DBusMessage *msg, void *da
 	if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS, "NameOwnerChanged") &&
 	    dbus_message_has_sender(msg, DBUS_SERVICE_DBUS)) {
 		const char *name, *old_owner, *new_owner;
-		if (dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_STRING, &old_owner,
-					  DBUS_TYPE_STRING, &new_owner, DBUS_TYPE_INVALID) &&
+		if (dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_STRING,
+					  &old_owner, DBUS_TYPE_STRING, &new_owner,
+					  DBUS_TYPE_INVALID) &&
 		    shim->controller && strcmp(name, shim->controller) == 0 && !*new_owner) {
-			lc_info("controller %s left the bus: control and its devices released", name);
+			lc_info("controller %s left the bus: control and its devices released",
+				name);
 			shim_release_controller(shim);
 		}
 	}
@@ -489,8 +519,8 @@ int bus_open(struct shim *shim)
 
 	static const DBusObjectPathVTable vtable = {.message_function = handle_message};
 	dbus_bus_add_match(shim->conn,
-			   "type='signal',sender='" DBUS_SERVICE_DBUS "',interface='" DBUS_INTERFACE_DBUS
-			   "',member='NameOwnerChanged'",
+			   "type='signal',sender='" DBUS_SERVICE_DBUS
+			   "',interface='" DBUS_INTERFACE_DBUS "',member='NameOwnerChanged'",
 			   &err);
 	if (dbus_error_is_set(&err)) {
 		lc_err("cannot watch NameOwnerChanged: %s", err.message);
@@ -510,7 +540,8 @@ int bus_open(struct shim *shim)
 		if (dbus_error_is_set(&err))
 			lc_err("cannot own %s: %s", LOGIN1_NAME, err.message);
 		else
-			lc_err("cannot own %s: it is already owned (a real logind, or another shim)", LOGIN1_NAME);
+			lc_err("cannot own %s: it is already owned (a real logind, or another shim)",
+			       LOGIN1_NAME);
 		dbus_error_free(&err);
 		return -EEXIST;
 	}

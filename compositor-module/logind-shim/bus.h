@@ -33,7 +33,7 @@ struct shim_signal {
 
 struct shim_interface {
 	const char *name;
-	const struct shim_method *methods;	/* each table ends with {0} */
+	const struct shim_method *methods; /* each table ends with {0} */
 	const struct shim_property *props;
 	const struct shim_signal *signals;
 };
@@ -61,8 +61,8 @@ int bus_caller_pid(struct shim *shim, DBusMessage *msg, pid_t *pid);
 /* Sends and unrefs; false when out of memory. */
 bool bus_send(struct shim *shim, DBusMessage *msg);
 /* PropertiesChanged with the current values in the changed dict. */
-void bus_emit_properties_changed(struct shim *shim, const char *path, const struct shim_interface *iface,
-				 const char *const *names);
+void bus_emit_properties_changed(struct shim *shim, const char *path,
+				 const struct shim_interface *iface, const char *const *names);
 
 bool bus_append_str(DBusMessageIter *it, const char *s);
 bool bus_append_path(DBusMessageIter *it, const char *p);

@@ -11,7 +11,7 @@
 
 struct shim_device {
 	unsigned major, minor;
-	int fd;		/* input: the shim's copy (for EVIOCREVOKE); card: -1 */
+	int fd; /* input: the shim's copy (for EVIOCREVOKE); card: -1 */
 };
 
 struct shim_devices {

@@ -54,7 +54,8 @@ static int make_dirs(struct shim_files *files, const char *dir)
 	}
 }
 
-static int write_atomic(struct shim_files *files, const char *dir, const char *name, const char *content)
+static int write_atomic(struct shim_files *files, const char *dir, const char *name,
+			const char *content)
 {
 	char path[SHIM_PATH_MAX], tmp[SHIM_PATH_MAX + 8];
 	int r = make_dirs(files, dir);
@@ -79,7 +80,8 @@ static int write_atomic(struct shim_files *files, const char *dir, const char *n
 		for (int i = 0; i < files->n_created; i++)
 			ours |= strcmp(files->created[i], path) == 0;
 		if (!ours && access(path, F_OK) == 0)
-			lc_warn("replacing %s, which the shim did not write (another logind?)", path);
+			lc_warn("replacing %s, which the shim did not write (another logind?)",
+				path);
 		if (rename(tmp, path) < 0)
 			r = -errno;
 	}
@@ -115,7 +117,8 @@ int files_write(struct shim *shim)
 			 "TYPE=%s\nORIGINAL_TYPE=%s\nCLASS=user\nSEAT=%s\nSERVICE=leasecast\n"
 			 "LEADER=%u\nREALTIME=%llu\nMONOTONIC=%llu\n",
 			 uid, shim->user_name, shim->active ? 1 : 0, shim_state(shim), shim->type,
-			 o->session_type, seat, shim->leader, (unsigned long long)shim->created_rt_us,
+			 o->session_type, seat, shim->leader,
+			 (unsigned long long)shim->created_rt_us,
 			 (unsigned long long)shim->created_mono_us);
 	if (o->vtnr)
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "VTNR=%u\n", o->vtnr);
@@ -126,14 +129,15 @@ int files_write(struct shim *shim)
 
 	const char *act = shim->active ? id : "";
 	const char *act_seat = shim->active ? seat : "";
-	snprintf(buf, sizeof(buf),
-		 "# This is private data. Do not parse.\n"
-		 "NAME=%s\nSTATE=%s\nSTOPPING=no\nRUNTIME=/run/user/%u\nREALTIME=%llu\nMONOTONIC=%llu\n"
-		 "DISPLAY=%s\nSESSIONS=%s\nSEATS=%s\nACTIVE_SESSIONS=%s\nONLINE_SESSIONS=%s\n"
-		 "ACTIVE_SEATS=%s\nONLINE_SEATS=%s\n",
-		 shim->user_name, shim->active ? "active" : "online", uid,
-		 (unsigned long long)shim->created_rt_us, (unsigned long long)shim->created_mono_us, id, id,
-		 seat, act, id, act_seat, seat);
+	snprintf(
+		buf, sizeof(buf),
+		"# This is private data. Do not parse.\n"
+		"NAME=%s\nSTATE=%s\nSTOPPING=no\nRUNTIME=/run/user/%u\nREALTIME=%llu\nMONOTONIC=%llu\n"
+		"DISPLAY=%s\nSESSIONS=%s\nSEATS=%s\nACTIVE_SESSIONS=%s\nONLINE_SESSIONS=%s\n"
+		"ACTIVE_SEATS=%s\nONLINE_SEATS=%s\n",
+		shim->user_name, shim->active ? "active" : "online", uid,
+		(unsigned long long)shim->created_rt_us, (unsigned long long)shim->created_mono_us,
+		id, id, seat, act, id, act_seat, seat);
 	snprintf(name, sizeof(name), "%u", uid);
 	if ((r = write_file(shim, "systemd/users", name, buf)) < 0)
 		return r;

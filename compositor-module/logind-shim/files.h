@@ -9,9 +9,9 @@
 struct shim;
 
 struct shim_files {
-	char *created[SHIM_FILES_MAX];		/* files the shim wrote */
+	char *created[SHIM_FILES_MAX]; /* files the shim wrote */
 	int n_created;
-	char *created_dirs[SHIM_FILES_MAX];	/* directories it had to make */
+	char *created_dirs[SHIM_FILES_MAX]; /* directories it had to make */
 	int n_dirs;
 };
 

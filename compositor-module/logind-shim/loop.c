@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "loop.h"
 
 #include <errno.h>
@@ -36,13 +37,6 @@ struct loop {
 	struct loop_fd fds[LOOP_MAX_FDS];
 	int n_fds;
 };
-
-uint64_t loop_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct loop *loop_create(void)
 {
@@ -86,7 +80,7 @@ static void toggle_watch(DBusWatch *watch, void *data)
 
 static void arm_timeout(struct loop_timeout *t)
 {
-	t->deadline_ms = loop_now_ms() + (uint64_t)dbus_timeout_get_interval(t->timeout);
+	t->deadline_ms = (uint64_t)lc_now_ms() + (uint64_t)dbus_timeout_get_interval(t->timeout);
 }
 
 static dbus_bool_t add_timeout(DBusTimeout *timeout, void *data)
@@ -124,9 +118,10 @@ static void toggle_timeout(DBusTimeout *timeout, void *data)
 int loop_attach_dbus(struct loop *loop, DBusConnection *conn)
 {
 	loop->conn = conn;
-	if (!dbus_connection_set_watch_functions(conn, add_watch, remove_watch, toggle_watch, loop, NULL) ||
-	    !dbus_connection_set_timeout_functions(conn, add_timeout, remove_timeout, toggle_timeout, loop,
-						   NULL)) {
+	if (!dbus_connection_set_watch_functions(conn, add_watch, remove_watch, toggle_watch, loop,
+						 NULL) ||
+	    !dbus_connection_set_timeout_functions(conn, add_timeout, remove_timeout,
+						   toggle_timeout, loop, NULL)) {
 		loop->conn = NULL;
 		return -ENOMEM;
 	}
@@ -148,7 +143,8 @@ int loop_add_fd(struct loop *loop, int fd, short events, loop_fd_fn fn, void *da
 {
 	if (loop->n_fds >= LOOP_MAX_FDS)
 		return -ENOSPC;
-	loop->fds[loop->n_fds++] = (struct loop_fd){.fd = fd, .events = events, .fn = fn, .data = data};
+	loop->fds[loop->n_fds++] = (struct loop_fd){
+		.fd = fd, .events = events, .fn = fn, .data = data};
 	return 0;
 }
 
@@ -166,7 +162,8 @@ void loop_remove_fd(struct loop *loop, int fd)
 
 static void dispatch_dbus(struct loop *loop)
 {
-	while (loop->conn && dbus_connection_get_dispatch_status(loop->conn) == DBUS_DISPATCH_DATA_REMAINS)
+	while (loop->conn &&
+	       dbus_connection_get_dispatch_status(loop->conn) == DBUS_DISPATCH_DATA_REMAINS)
 		dbus_connection_dispatch(loop->conn);
 }
 
@@ -186,9 +183,10 @@ int loop_run_once(struct loop *loop, int timeout_ms)
 		if (!dbus_watch_get_enabled(w))
 			continue;
 		unsigned flags = dbus_watch_get_flags(w);
-		pfds[n] = (struct pollfd){.fd = dbus_watch_get_unix_fd(w),
-					  .events = (short)(((flags & DBUS_WATCH_READABLE) ? POLLIN : 0) |
-							    ((flags & DBUS_WATCH_WRITABLE) ? POLLOUT : 0))};
+		pfds[n] = (struct pollfd){
+			.fd = dbus_watch_get_unix_fd(w),
+			.events = (short)(((flags & DBUS_WATCH_READABLE) ? POLLIN : 0) |
+					  ((flags & DBUS_WATCH_WRITABLE) ? POLLOUT : 0))};
 		pwatch[n] = w;
 		pfn[n] = NULL;
 		n++;
@@ -201,7 +199,7 @@ int loop_run_once(struct loop *loop, int timeout_ms)
 		n++;
 	}
 
-	uint64_t now = loop_now_ms();
+	uint64_t now = (uint64_t)lc_now_ms();
 	for (int i = 0; i < loop->n_timeouts; i++) {
 		if (!dbus_timeout_get_enabled(loop->timeouts[i].timeout))
 			continue;
@@ -233,13 +231,14 @@ int loop_run_once(struct loop *loop, int timeout_ms)
 		} else {
 			bool present = false;
 			for (int j = 0; j < loop->n_fds; j++)
-				present |= loop->fds[j].fd == pfds[i].fd && loop->fds[j].fn == pfn[i];
+				present |= loop->fds[j].fd == pfds[i].fd &&
+					   loop->fds[j].fn == pfn[i];
 			if (present)
 				pfn[i](pdata[i], pfds[i].fd, pfds[i].revents);
 		}
 	}
 
-	now = loop_now_ms();
+	now = (uint64_t)lc_now_ms();
 	for (int i = 0; i < loop->n_timeouts; i++) {
 		struct loop_timeout *t = &loop->timeouts[i];
 		if (dbus_timeout_get_enabled(t->timeout) && t->deadline_ms <= now) {

@@ -24,6 +24,4 @@ void loop_remove_fd(struct loop *loop, int fd);
  * poll failure other than EINTR. */
 int loop_run_once(struct loop *loop, int timeout_ms);
 
-uint64_t loop_now_ms(void);
-
 #endif

@@ -35,7 +35,8 @@ static bool pid_in_session(struct shim *shim, pid_t pid)
 static DBusMessage *reply_path(DBusMessage *msg, const char *path)
 {
 	DBusMessage *reply = dbus_message_new_method_return(msg);
-	if (reply && !dbus_message_append_args(reply, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID)) {
+	if (reply &&
+	    !dbus_message_append_args(reply, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID)) {
 		dbus_message_unref(reply);
 		return NULL;
 	}
@@ -58,10 +59,12 @@ static DBusMessage *get_session(struct shim *shim, DBusMessage *msg)
 {
 	const char *id;
 	dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &id, DBUS_TYPE_INVALID);
-	if (strcmp(id, shim->opt.session_id) == 0 || (is_self_alias(id) && caller_in_session(shim, msg)))
+	if (strcmp(id, shim->opt.session_id) == 0 ||
+	    (is_self_alias(id) && caller_in_session(shim, msg)))
 		return reply_path(msg, shim->session_path);
 	if (is_self_alias(id))
-		return bus_error(msg, LOGIN1_ERROR("NoSessionForPID"), "Caller does not belong to any known session");
+		return bus_error(msg, LOGIN1_ERROR("NoSessionForPID"),
+				 "Caller does not belong to any known session");
 	return bus_error(msg, LOGIN1_ERROR("NoSuchSession"), "No session '%s' known", id);
 }
 
@@ -71,10 +74,11 @@ static DBusMessage *get_session_by_pid(struct shim *shim, DBusMessage *msg)
 	dbus_message_get_args(msg, NULL, DBUS_TYPE_UINT32, &upid, DBUS_TYPE_INVALID);
 	pid_t pid = (pid_t)upid;
 	if (upid == 0 && bus_caller_pid(shim, msg, &pid) < 0)
-		return bus_error(msg, LOGIN1_ERROR("NoSessionForPID"), "Cannot determine the caller's PID");
+		return bus_error(msg, LOGIN1_ERROR("NoSessionForPID"),
+				 "Cannot determine the caller's PID");
 	if (upid > (dbus_uint32_t)INT32_MAX || !pid_in_session(shim, pid))
-		return bus_error(msg, LOGIN1_ERROR("NoSessionForPID"), "PID %u does not belong to any known session",
-				 (unsigned)pid);
+		return bus_error(msg, LOGIN1_ERROR("NoSessionForPID"),
+				 "PID %u does not belong to any known session", (unsigned)pid);
 	return reply_path(msg, shim->session_path);
 }
 
@@ -82,7 +86,8 @@ static DBusMessage *get_seat(struct shim *shim, DBusMessage *msg)
 {
 	const char *id;
 	dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &id, DBUS_TYPE_INVALID);
-	if (strcmp(id, shim->opt.seat_id) == 0 || (is_self_alias(id) && caller_in_session(shim, msg)))
+	if (strcmp(id, shim->opt.seat_id) == 0 ||
+	    (is_self_alias(id) && caller_in_session(shim, msg)))
 		return reply_path(msg, shim->seat_path);
 	return bus_error(msg, LOGIN1_ERROR("NoSuchSeat"), "No seat '%s' known", id);
 }
@@ -92,7 +97,8 @@ static DBusMessage *get_user(struct shim *shim, DBusMessage *msg)
 	dbus_uint32_t uid;
 	dbus_message_get_args(msg, NULL, DBUS_TYPE_UINT32, &uid, DBUS_TYPE_INVALID);
 	if (uid != (dbus_uint32_t)shim->opt.uid)
-		return bus_error(msg, LOGIN1_ERROR("NoSuchUser"), "User ID %u is not logged in", (unsigned)uid);
+		return bus_error(msg, LOGIN1_ERROR("NoSuchUser"), "User ID %u is not logged in",
+				 (unsigned)uid);
 	return reply_path(msg, shim->user_path);
 }
 
@@ -102,10 +108,11 @@ static DBusMessage *get_user_by_pid(struct shim *shim, DBusMessage *msg)
 	dbus_message_get_args(msg, NULL, DBUS_TYPE_UINT32, &upid, DBUS_TYPE_INVALID);
 	pid_t pid = (pid_t)upid;
 	if (upid == 0 && bus_caller_pid(shim, msg, &pid) < 0)
-		return bus_error(msg, LOGIN1_ERROR("NoUserForPID"), "Cannot determine the caller's PID");
+		return bus_error(msg, LOGIN1_ERROR("NoUserForPID"),
+				 "Cannot determine the caller's PID");
 	if (upid > (dbus_uint32_t)INT32_MAX || !pid_in_session(shim, pid))
-		return bus_error(msg, LOGIN1_ERROR("NoUserForPID"), "PID %u does not belong to any logged in user",
-				 (unsigned)pid);
+		return bus_error(msg, LOGIN1_ERROR("NoUserForPID"),
+				 "PID %u does not belong to any logged in user", (unsigned)pid);
 	return reply_path(msg, shim->user_path);
 }
 
@@ -118,9 +125,11 @@ static DBusMessage *list_sessions(struct shim *shim, DBusMessage *msg)
 	dbus_message_iter_init_append(reply, &it);
 	bool ok = dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "(susso)", &a) &&
 		  dbus_message_iter_open_container(&a, DBUS_TYPE_STRUCT, NULL, &st) &&
-		  bus_append_str(&st, shim->opt.session_id) && bus_append_u32(&st, (uint32_t)shim->opt.uid) &&
+		  bus_append_str(&st, shim->opt.session_id) &&
+		  bus_append_u32(&st, (uint32_t)shim->opt.uid) &&
 		  bus_append_str(&st, shim->user_name) && bus_append_str(&st, shim->opt.seat_id) &&
-		  bus_append_path(&st, shim->session_path) && dbus_message_iter_close_container(&a, &st) &&
+		  bus_append_path(&st, shim->session_path) &&
+		  dbus_message_iter_close_container(&a, &st) &&
 		  dbus_message_iter_close_container(&it, &a);
 	if (!ok) {
 		dbus_message_unref(reply);
@@ -137,7 +146,8 @@ static DBusMessage *list_seats(struct shim *shim, DBusMessage *msg)
 		return NULL;
 	dbus_message_iter_init_append(reply, &it);
 	if (!dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "(so)", &a) ||
-	    !bus_append_so(&a, shim->opt.seat_id, shim->seat_path) || !dbus_message_iter_close_container(&it, &a)) {
+	    !bus_append_so(&a, shim->opt.seat_id, shim->seat_path) ||
+	    !dbus_message_iter_close_container(&it, &a)) {
 		dbus_message_unref(reply);
 		return NULL;
 	}
@@ -153,8 +163,9 @@ static DBusMessage *list_users(struct shim *shim, DBusMessage *msg)
 	dbus_message_iter_init_append(reply, &it);
 	bool ok = dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "(uso)", &a) &&
 		  dbus_message_iter_open_container(&a, DBUS_TYPE_STRUCT, NULL, &st) &&
-		  bus_append_u32(&st, (uint32_t)shim->opt.uid) && bus_append_str(&st, shim->user_name) &&
-		  bus_append_path(&st, shim->user_path) && dbus_message_iter_close_container(&a, &st) &&
+		  bus_append_u32(&st, (uint32_t)shim->opt.uid) &&
+		  bus_append_str(&st, shim->user_name) && bus_append_path(&st, shim->user_path) &&
+		  dbus_message_iter_close_container(&a, &st) &&
 		  dbus_message_iter_close_container(&it, &a);
 	if (!ok) {
 		dbus_message_unref(reply);
@@ -167,7 +178,8 @@ static DBusMessage *activate_session(struct shim *shim, DBusMessage *msg)
 {
 	const char *id = NULL, *seat = NULL;
 	if (dbus_message_has_signature(msg, "ss"))
-		dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &id, DBUS_TYPE_STRING, &seat, DBUS_TYPE_INVALID);
+		dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &id, DBUS_TYPE_STRING, &seat,
+				      DBUS_TYPE_INVALID);
 	else
 		dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &id, DBUS_TYPE_INVALID);
 	if (strcmp(id, shim->opt.session_id) != 0)
@@ -183,16 +195,18 @@ static DBusMessage *activate_session(struct shim *shim, DBusMessage *msg)
 static DBusMessage *inhibit(struct shim *shim, DBusMessage *msg)
 {
 	const char *what, *who, *why, *mode;
-	dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &what, DBUS_TYPE_STRING, &who, DBUS_TYPE_STRING, &why,
-			      DBUS_TYPE_STRING, &mode, DBUS_TYPE_INVALID);
+	dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &what, DBUS_TYPE_STRING, &who,
+			      DBUS_TYPE_STRING, &why, DBUS_TYPE_STRING, &mode, DBUS_TYPE_INVALID);
 	if (strcmp(mode, "block") != 0 && strcmp(mode, "delay") != 0)
-		return bus_error(msg, DBUS_ERROR_INVALID_ARGS, "Invalid mode specification %s", mode);
+		return bus_error(msg, DBUS_ERROR_INVALID_ARGS, "Invalid mode specification %s",
+				 mode);
 	int p[2];
 	if (pipe(p) < 0)
 		return bus_errno(msg, errno, "Cannot create an inhibitor: %s", strerror(errno));
 	close(p[0]);
 	DBusMessage *reply = dbus_message_new_method_return(msg);
-	if (reply && !dbus_message_append_args(reply, DBUS_TYPE_UNIX_FD, &p[1], DBUS_TYPE_INVALID)) {
+	if (reply &&
+	    !dbus_message_append_args(reply, DBUS_TYPE_UNIX_FD, &p[1], DBUS_TYPE_INVALID)) {
 		dbus_message_unref(reply);
 		reply = NULL;
 	}
@@ -234,12 +248,30 @@ static const struct shim_method methods[] = {
 	{0},
 };
 
-static bool p_idle(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, s->idle_hint); }
-static bool p_idle_rt(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->idle_since_rt_us); }
-static bool p_idle_mono(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->idle_since_mono_us); }
-static bool p_empty(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, ""); }
-static bool p_false(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, false); }
-static bool p_zero_u(struct shim *s, DBusMessageIter *it) { return bus_append_u32(it, 0); }
+static bool p_idle(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, s->idle_hint);
+}
+static bool p_idle_rt(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->idle_since_rt_us);
+}
+static bool p_idle_mono(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->idle_since_mono_us);
+}
+static bool p_empty(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, "");
+}
+static bool p_false(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, false);
+}
+static bool p_zero_u(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u32(it, 0);
+}
 
 static const struct shim_property props[] = {
 	{"NAutoVTs", "u", p_zero_u},
@@ -256,15 +288,9 @@ static const struct shim_property props[] = {
 };
 
 static const struct shim_signal signals[] = {
-	{"SessionNew", "so"},
-	{"SessionRemoved", "so"},
-	{"UserNew", "uo"},
-	{"UserRemoved", "uo"},
-	{"SeatNew", "so"},
-	{"SeatRemoved", "so"},
-	{"PrepareForShutdown", "b"},
-	{"PrepareForSleep", "b"},
-	{0},
+	{"SessionNew", "so"},        {"SessionRemoved", "so"}, {"UserNew", "uo"},
+	{"UserRemoved", "uo"},       {"SeatNew", "so"},        {"SeatRemoved", "so"},
+	{"PrepareForShutdown", "b"}, {"PrepareForSleep", "b"}, {0},
 };
 
 const struct shim_interface manager_interface = {

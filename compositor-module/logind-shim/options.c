@@ -32,9 +32,22 @@ static const char usage[] =
 	"  --log-level L             error, warn, info or debug (info)\n";
 
 enum {
-	OPT_LEASE_FD = 256, OPT_CARD, OPT_UID, OPT_SESSION_ID, OPT_SEAT, OPT_VTNR,
-	OPT_SESSION_TYPE, OPT_INPUT_ALLOW, OPT_RUNTIME_ROOT, OPT_BUS_ADDRESS, OPT_READY_FD,
-	OPT_CONTROL_FD, OPT_GRACE_MS, OPT_LEASE_CHECK_MS, OPT_DEVICE_RDEV, OPT_LOG_LEVEL,
+	OPT_LEASE_FD = 256,
+	OPT_CARD,
+	OPT_UID,
+	OPT_SESSION_ID,
+	OPT_SEAT,
+	OPT_VTNR,
+	OPT_SESSION_TYPE,
+	OPT_INPUT_ALLOW,
+	OPT_RUNTIME_ROOT,
+	OPT_BUS_ADDRESS,
+	OPT_READY_FD,
+	OPT_CONTROL_FD,
+	OPT_GRACE_MS,
+	OPT_LEASE_CHECK_MS,
+	OPT_DEVICE_RDEV,
+	OPT_LOG_LEVEL,
 	OPT_HELP,
 };
 
@@ -79,7 +92,8 @@ static int parse_majmin(const char *s, unsigned *major, unsigned *minor)
 	if (!colon)
 		return -1;
 	*colon = '\0';
-	if (lc_parse_ulong(buf, 0, (1UL << 12) - 1, &ma) < 0 || lc_parse_ulong(colon + 1, 0, (1UL << 20) - 1, &mi) < 0)
+	if (lc_parse_ulong(buf, 0, (1UL << 12) - 1, &ma) < 0 ||
+	    lc_parse_ulong(colon + 1, 0, (1UL << 20) - 1, &mi) < 0)
 		return -1;
 	*major = (unsigned)ma;
 	*minor = (unsigned)mi;
@@ -113,7 +127,8 @@ bool shim_session_id_valid(const char *id)
 	if (!id || !*id || strlen(id) > 64)
 		return false;
 	for (const char *p = id; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9')))
 			return false;
 	return true;
 }
@@ -123,8 +138,8 @@ bool shim_seat_id_valid(const char *id)
 	if (!id || strncmp(id, "seat", 4) != 0 || strlen(id) > 64)
 		return false;
 	for (const char *p = id + 4; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '-' || *p == '_'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
 			return false;
 	return true;
 }
@@ -173,9 +188,7 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 			if (parse_fd(optarg, &opt->lease_fd) < 0)
 				return bad(name, optarg, "not a file descriptor number");
 			break;
-		case OPT_CARD:
-			opt->card_path = optarg;
-			break;
+		case OPT_CARD: opt->card_path = optarg; break;
 		case OPT_UID: {
 			if (lc_parse_ulong(optarg, 0, UINT32_MAX - 1, &v) == 0) {
 				opt->uid = (uid_t)v;
@@ -189,12 +202,14 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 		}
 		case OPT_SESSION_ID:
 			if (!shim_session_id_valid(optarg))
-				return bad(name, optarg, "sd-login accepts only [A-Za-z0-9] session ids");
+				return bad(name, optarg,
+					   "sd-login accepts only [A-Za-z0-9] session ids");
 			opt->session_id = optarg;
 			break;
 		case OPT_SEAT:
 			if (!shim_seat_id_valid(optarg))
-				return bad(name, optarg, "a seat id is \"seat\" followed by [A-Za-z0-9_-]");
+				return bad(name, optarg,
+					   "a seat id is \"seat\" followed by [A-Za-z0-9_-]");
 			opt->seat_id = optarg;
 			break;
 		case OPT_VTNR:
@@ -216,12 +231,11 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 			break;
 		case OPT_RUNTIME_ROOT:
 			if (optarg[0] != '/' || strlen(optarg) > 200)
-				return bad(name, optarg, "must be an absolute path (at most 200 bytes)");
+				return bad(name, optarg,
+					   "must be an absolute path (at most 200 bytes)");
 			opt->runtime_root = optarg;
 			break;
-		case OPT_BUS_ADDRESS:
-			opt->bus_address = optarg;
-			break;
+		case OPT_BUS_ADDRESS: opt->bus_address = optarg; break;
 		case OPT_READY_FD:
 			if (parse_fd(optarg, &opt->ready_fd) < 0)
 				return bad(name, optarg, "not a file descriptor number");
@@ -248,17 +262,14 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 		case OPT_LOG_LEVEL: {
 			int l = lc_log_level_from_string(optarg);
 			if (l < 0)
-				return bad(name, optarg, "expected error, warn, info, debug or silent");
+				return bad(name, optarg,
+					   "expected error, warn, info, debug or silent");
 			opt->log_level = l;
 			break;
 		}
 		case OPT_HELP:
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
-		default:
-			fputs(usage, stderr);
-			return -1;
+		case 'h': fputs(usage, stdout); return 1;
+		default: fputs(usage, stderr); return -1;
 		}
 	}
 	if (optind < argc) {
@@ -269,7 +280,8 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 		fprintf(stderr, "leasecast-logind-shim: --lease-fd is required\n%s", usage);
 		return -1;
 	}
-	if (opt->ready_fd >= 0 && (opt->ready_fd == opt->lease_fd || opt->ready_fd == opt->control_fd))
+	if (opt->ready_fd >= 0 &&
+	    (opt->ready_fd == opt->lease_fd || opt->ready_fd == opt->control_fd))
 		return bad("ready-fd", "", "must differ from --lease-fd and --control-fd");
 	if (opt->control_fd >= 0 && opt->control_fd == opt->lease_fd)
 		return bad("control-fd", "", "must differ from --lease-fd");

@@ -10,8 +10,8 @@
 #define SHIM_MAX_INPUT_ALLOW 32
 
 struct shim_input_allow {
-	bool any_event;		/* "event*": every evdev node */
-	unsigned major, minor;	/* otherwise exactly this one */
+	bool any_event;        /* "event*": every evdev node */
+	unsigned major, minor; /* otherwise exactly this one */
 };
 
 struct shim_options {
@@ -25,7 +25,7 @@ struct shim_options {
 	struct shim_input_allow input_allow[SHIM_MAX_INPUT_ALLOW];
 	int n_input_allow;
 	const char *runtime_root;
-	const char *bus_address;	/* NULL: the system bus */
+	const char *bus_address; /* NULL: the system bus */
 	int ready_fd;
 	int control_fd;
 	int log_level;

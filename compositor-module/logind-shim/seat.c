@@ -25,17 +25,20 @@ static DBusMessage *switch_to(struct shim *shim, DBusMessage *msg)
 	if (shim->opt.vtnr && vt == shim->opt.vtnr)
 		return dbus_message_new_method_return(msg);
 	/* A leased output has nothing to switch to; compositors only log this. */
-	return bus_error(msg, DBUS_ERROR_NOT_SUPPORTED, "Seat %s has no other VTs to switch to", shim->opt.seat_id);
+	return bus_error(msg, DBUS_ERROR_NOT_SUPPORTED, "Seat %s has no other VTs to switch to",
+			 shim->opt.seat_id);
 }
 
 static DBusMessage *switch_next_prev(struct shim *shim, DBusMessage *msg)
 {
-	return bus_error(msg, DBUS_ERROR_NOT_SUPPORTED, "Seat %s has no other VTs to switch to", shim->opt.seat_id);
+	return bus_error(msg, DBUS_ERROR_NOT_SUPPORTED, "Seat %s has no other VTs to switch to",
+			 shim->opt.seat_id);
 }
 
 static DBusMessage *refuse(struct shim *shim, DBusMessage *msg)
 {
-	return bus_error(msg, DBUS_ERROR_ACCESS_DENIED, "%s is not offered by the leasecast logind shim",
+	return bus_error(msg, DBUS_ERROR_ACCESS_DENIED,
+			 "%s is not offered by the leasecast logind shim",
 			 dbus_message_get_member(msg));
 }
 
@@ -48,22 +51,42 @@ static const struct shim_method methods[] = {
 	{0},
 };
 
-static bool p_id(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, s->opt.seat_id); }
+static bool p_id(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, s->opt.seat_id);
+}
 static bool p_active_session(struct shim *s, DBusMessageIter *it)
 {
-	return s->active ? bus_append_so(it, s->opt.session_id, s->session_path) : bus_append_so(it, "", "/");
+	return s->active ? bus_append_so(it, s->opt.session_id, s->session_path)
+			 : bus_append_so(it, "", "/");
 }
-static bool p_can_tty(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, s->opt.vtnr != 0); }
-static bool p_true(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, true); }
+static bool p_can_tty(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, s->opt.vtnr != 0);
+}
+static bool p_true(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, true);
+}
 static bool p_sessions(struct shim *s, DBusMessageIter *it)
 {
 	DBusMessageIter a;
 	return dbus_message_iter_open_container(it, DBUS_TYPE_ARRAY, "(so)", &a) &&
-	       bus_append_so(&a, s->opt.session_id, s->session_path) && dbus_message_iter_close_container(it, &a);
+	       bus_append_so(&a, s->opt.session_id, s->session_path) &&
+	       dbus_message_iter_close_container(it, &a);
 }
-static bool p_idle(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, s->idle_hint); }
-static bool p_idle_rt(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->idle_since_rt_us); }
-static bool p_idle_mono(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->idle_since_mono_us); }
+static bool p_idle(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, s->idle_hint);
+}
+static bool p_idle_rt(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->idle_since_rt_us);
+}
+static bool p_idle_mono(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->idle_since_mono_us);
+}
 
 static const struct shim_property props[] = {
 	{"Id", "s", p_id},

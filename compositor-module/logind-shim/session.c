@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "bus.h"
 #include "log.h"
 #include "shim.h"
@@ -21,7 +22,8 @@ static bool is_controller(struct shim *shim, DBusMessage *msg)
 
 static DBusMessage *not_in_control(DBusMessage *msg)
 {
-	return bus_error(msg, LOGIN1_ERROR("NotInControl"), "You are not in control of this session");
+	return bus_error(msg, LOGIN1_ERROR("NotInControl"),
+			 "You are not in control of this session");
 }
 
 static DBusMessage *empty_reply(DBusMessage *msg)
@@ -31,11 +33,13 @@ static DBusMessage *empty_reply(DBusMessage *msg)
 
 /* Root or the session's owner, as systemd checks for TakeControl,
  * SetIdleHint, SetLockedHint. */
-static DBusMessage *check_owner(struct shim *shim, DBusMessage *msg, bool allow_root, const char *what)
+static DBusMessage *check_owner(struct shim *shim, DBusMessage *msg, bool allow_root,
+				const char *what)
 {
 	uid_t uid;
 	if (bus_caller_uid(shim, msg, &uid) < 0)
-		return bus_error(msg, DBUS_ERROR_ACCESS_DENIED, "Cannot determine the caller's uid");
+		return bus_error(msg, DBUS_ERROR_ACCESS_DENIED,
+				 "Cannot determine the caller's uid");
 	if ((allow_root && uid == 0) || uid == shim->opt.uid)
 		return NULL;
 	return bus_error(msg, DBUS_ERROR_ACCESS_DENIED, "Only owner of session may %s", what);
@@ -44,7 +48,8 @@ static DBusMessage *check_owner(struct shim *shim, DBusMessage *msg, bool allow_
 static DBusMessage *get_majmin(DBusMessage *msg, unsigned *major, unsigned *minor)
 {
 	dbus_uint32_t ma, mi;
-	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_UINT32, &ma, DBUS_TYPE_UINT32, &mi, DBUS_TYPE_INVALID))
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_UINT32, &ma, DBUS_TYPE_UINT32, &mi,
+				   DBUS_TYPE_INVALID))
 		return bus_error(msg, DBUS_ERROR_INVALID_ARGS, "Expected (uu)");
 	/* systemd's DEVICE_MAJOR_VALID/DEVICE_MINOR_VALID, and 0:0 is no device. */
 	if (ma >= (1U << 12) || mi >= (1U << 20) || ma == 0)
@@ -60,16 +65,19 @@ static DBusMessage *take_control(struct shim *shim, DBusMessage *msg)
 	dbus_message_get_args(msg, NULL, DBUS_TYPE_BOOLEAN, &force, DBUS_TYPE_INVALID);
 	uid_t uid;
 	if (bus_caller_uid(shim, msg, &uid) < 0)
-		return bus_error(msg, DBUS_ERROR_ACCESS_DENIED, "Cannot determine the caller's uid");
+		return bus_error(msg, DBUS_ERROR_ACCESS_DENIED,
+				 "Cannot determine the caller's uid");
 	/* systemd: a non-root caller must own the session and may not force. */
 	if (uid != 0 && (force || uid != shim->opt.uid))
-		return bus_error(msg, DBUS_ERROR_ACCESS_DENIED, "Only owner of session may take control");
+		return bus_error(msg, DBUS_ERROR_ACCESS_DENIED,
+				 "Only owner of session may take control");
 	if (is_controller(shim, msg))
 		return empty_reply(msg);
 	if (shim->controller && !force)
 		return bus_errno(msg, EBUSY, "Device or resource busy");
 	if (shim->controller) {
-		lc_info("%s forces control away from %s", dbus_message_get_sender(msg), shim->controller);
+		lc_info("%s forces control away from %s", dbus_message_get_sender(msg),
+			shim->controller);
 		shim_release_controller(shim);
 	}
 	shim->controller = strdup(dbus_message_get_sender(msg));
@@ -105,25 +113,27 @@ static DBusMessage *take_device(struct shim *shim, DBusMessage *msg)
 	if (card) {
 		if (shim->revoked || shim->lease_fd < 0)
 			return bus_errno(msg, ENODEV, "The lease of %u:%u has ended", major, minor);
-		fd = shim->lease_fd;	/* libdbus appends a CLOEXEC dup of it */
+		fd = shim->lease_fd; /* libdbus appends a CLOEXEC dup of it */
 	} else if (devices_input_allowed(&shim->opt, major, minor)) {
 		if (shim->revoked)
 			return bus_errno(msg, ENODEV, "The session has ended");
 		own_fd = devices_open_input(major, minor);
 		if (own_fd < 0)
-			return bus_errno(msg, -own_fd, "Cannot open input device %u:%u: %s", major, minor,
-					 strerror(-own_fd));
+			return bus_errno(msg, -own_fd, "Cannot open input device %u:%u: %s", major,
+					 minor, strerror(-own_fd));
 		fd = own_fd;
 	} else {
-		return bus_error(msg, DBUS_ERROR_ACCESS_DENIED,
-				 "Device %u:%u is neither this session's card nor an allowed input device", major,
-				 minor);
+		return bus_error(
+			msg, DBUS_ERROR_ACCESS_DENIED,
+			"Device %u:%u is neither this session's card nor an allowed input device",
+			major, minor);
 	}
 
 	DBusMessage *reply = dbus_message_new_method_return(msg);
 	dbus_bool_t inactive = !shim->active;
-	if (!reply || !dbus_message_append_args(reply, DBUS_TYPE_UNIX_FD, &fd, DBUS_TYPE_BOOLEAN, &inactive,
-						DBUS_TYPE_INVALID) ||
+	if (!reply ||
+	    !dbus_message_append_args(reply, DBUS_TYPE_UNIX_FD, &fd, DBUS_TYPE_BOOLEAN, &inactive,
+				      DBUS_TYPE_INVALID) ||
 	    !devices_add(&shim->devices, major, minor, own_fd)) {
 		if (reply)
 			dbus_message_unref(reply);
@@ -131,7 +141,8 @@ static DBusMessage *take_device(struct shim *shim, DBusMessage *msg)
 			close(own_fd);
 		return bus_errno(msg, ENOSPC, "Too many devices taken");
 	}
-	lc_info("%s took device %u:%u%s", shim->controller, major, minor, card ? " (the lease)" : "");
+	lc_info("%s took device %u:%u%s", shim->controller, major, minor,
+		card ? " (the lease)" : "");
 	return reply;
 }
 
@@ -192,13 +203,6 @@ static DBusMessage *set_type(struct shim *shim, DBusMessage *msg)
 	return empty_reply(msg);
 }
 
-static uint64_t now_us(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static DBusMessage *set_idle_hint(struct shim *shim, DBusMessage *msg)
 {
 	dbus_bool_t b;
@@ -208,8 +212,8 @@ static DBusMessage *set_idle_hint(struct shim *shim, DBusMessage *msg)
 		return e;
 	if (shim->idle_hint != (bool)b) {
 		shim->idle_hint = b;
-		shim->idle_since_rt_us = now_us(CLOCK_REALTIME);
-		shim->idle_since_mono_us = now_us(CLOCK_MONOTONIC);
+		shim->idle_since_rt_us = (uint64_t)(lc_clock_ns(CLOCK_REALTIME) / 1000);
+		shim->idle_since_mono_us = (uint64_t)(lc_clock_ns(CLOCK_MONOTONIC) / 1000);
 		bus_emit_properties_changed(shim, shim->session_path, &session_interface,
 					    (const char *const[]){"IdleHint", "IdleSinceHint",
 								  "IdleSinceHintMonotonic", NULL});
@@ -255,7 +259,8 @@ static DBusMessage *unlock(struct shim *shim, DBusMessage *msg)
 static DBusMessage *refuse(struct shim *shim, DBusMessage *msg)
 {
 	/* The launcher owns the compositor's life; stop it there. */
-	return bus_error(msg, DBUS_ERROR_ACCESS_DENIED, "%s is not offered by the leasecast logind shim",
+	return bus_error(msg, DBUS_ERROR_ACCESS_DENIED,
+			 "%s is not offered by the leasecast logind shim",
 			 dbus_message_get_member(msg));
 }
 
@@ -276,26 +281,86 @@ static const struct shim_method methods[] = {
 	{0},
 };
 
-static bool p_id(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, s->opt.session_id); }
-static bool p_user(struct shim *s, DBusMessageIter *it) { return bus_append_uo(it, (uint32_t)s->opt.uid, s->user_path); }
-static bool p_name(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, s->user_name); }
-static bool p_ts(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->created_rt_us); }
-static bool p_tsm(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->created_mono_us); }
-static bool p_vtnr(struct shim *s, DBusMessageIter *it) { return bus_append_u32(it, s->opt.vtnr); }
-static bool p_seat(struct shim *s, DBusMessageIter *it) { return bus_append_so(it, s->opt.seat_id, s->seat_path); }
-static bool p_empty(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, ""); }
-static bool p_false(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, false); }
-static bool p_zero_u(struct shim *s, DBusMessageIter *it) { return bus_append_u32(it, 0); }
-static bool p_service(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, "leasecast"); }
-static bool p_leader(struct shim *s, DBusMessageIter *it) { return bus_append_u32(it, s->leader); }
-static bool p_type(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, s->type); }
-static bool p_class(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, "user"); }
-static bool p_active(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, s->active); }
-static bool p_state(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, shim_state(s)); }
-static bool p_idle(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, s->idle_hint); }
-static bool p_idle_rt(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->idle_since_rt_us); }
-static bool p_idle_mono(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->idle_since_mono_us); }
-static bool p_locked(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, s->locked_hint); }
+static bool p_id(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, s->opt.session_id);
+}
+static bool p_user(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_uo(it, (uint32_t)s->opt.uid, s->user_path);
+}
+static bool p_name(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, s->user_name);
+}
+static bool p_ts(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->created_rt_us);
+}
+static bool p_tsm(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->created_mono_us);
+}
+static bool p_vtnr(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u32(it, s->opt.vtnr);
+}
+static bool p_seat(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_so(it, s->opt.seat_id, s->seat_path);
+}
+static bool p_empty(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, "");
+}
+static bool p_false(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, false);
+}
+static bool p_zero_u(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u32(it, 0);
+}
+static bool p_service(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, "leasecast");
+}
+static bool p_leader(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u32(it, s->leader);
+}
+static bool p_type(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, s->type);
+}
+static bool p_class(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, "user");
+}
+static bool p_active(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, s->active);
+}
+static bool p_state(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, shim_state(s));
+}
+static bool p_idle(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, s->idle_hint);
+}
+static bool p_idle_rt(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->idle_since_rt_us);
+}
+static bool p_idle_mono(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->idle_since_mono_us);
+}
+static bool p_locked(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, s->locked_hint);
+}
 
 static const struct shim_property props[] = {
 	{"Id", "s", p_id},
@@ -327,11 +392,7 @@ static const struct shim_property props[] = {
 };
 
 static const struct shim_signal signals[] = {
-	{"PauseDevice", "uus"},
-	{"ResumeDevice", "uuh"},
-	{"Lock", ""},
-	{"Unlock", ""},
-	{0},
+	{"PauseDevice", "uus"}, {"ResumeDevice", "uuh"}, {"Lock", ""}, {"Unlock", ""}, {0},
 };
 
 const struct shim_interface session_interface = {

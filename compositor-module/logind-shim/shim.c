@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "shim.h"
 
 #include <errno.h>
@@ -20,13 +21,6 @@
 #include "buslabel.h"
 #include "log.h"
 #include "loop.h"
-
-static uint64_t clock_us(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 const char *shim_state(const struct shim *shim)
 {
@@ -64,14 +58,15 @@ void shim_release_controller(struct shim *shim)
 
 static void send_pause_device(struct shim *shim, unsigned major, unsigned minor, const char *type)
 {
-	DBusMessage *sig = dbus_message_new_signal(shim->session_path, "org.freedesktop.login1.Session", "PauseDevice");
+	DBusMessage *sig = dbus_message_new_signal(shim->session_path,
+						   "org.freedesktop.login1.Session", "PauseDevice");
 	dbus_uint32_t ma = major, mi = minor;
 	if (!sig)
 		return;
 	/* Unicast, as logind does: only the controller may see its devices go. */
 	if (!dbus_message_set_destination(sig, shim->controller) ||
-	    !dbus_message_append_args(sig, DBUS_TYPE_UINT32, &ma, DBUS_TYPE_UINT32, &mi, DBUS_TYPE_STRING, &type,
-				      DBUS_TYPE_INVALID)) {
+	    !dbus_message_append_args(sig, DBUS_TYPE_UINT32, &ma, DBUS_TYPE_UINT32, &mi,
+				      DBUS_TYPE_STRING, &type, DBUS_TYPE_INVALID)) {
 		dbus_message_unref(sig);
 		return;
 	}
@@ -90,7 +85,8 @@ void shim_lease_revoked(struct shim *shim, const char *why)
 		 * compositor then sees Active=false and stops. */
 		while (shim->devices.n > 0) {
 			struct shim_device *dev = &shim->devices.dev[shim->devices.n - 1];
-			bool card = dev->major == shim->card_major && dev->minor == shim->card_minor;
+			bool card = dev->major == shim->card_major &&
+				    dev->minor == shim->card_minor;
 			send_pause_device(shim, dev->major, dev->minor, card ? "gone" : "force");
 			devices_remove(&shim->devices, dev);
 		}
@@ -99,7 +95,8 @@ void shim_lease_revoked(struct shim *shim, const char *why)
 				    (const char *const[]){"Active", "State", NULL});
 	bus_emit_properties_changed(shim, shim->seat_path, &seat_interface,
 				    (const char *const[]){"ActiveSession", NULL});
-	bus_emit_properties_changed(shim, shim->user_path, &user_interface, (const char *const[]){"State", NULL});
+	bus_emit_properties_changed(shim, shim->user_path, &user_interface,
+				    (const char *const[]){"State", NULL});
 	files_write(shim);
 	if (shim->lease_fd >= 0) {
 		close(shim->lease_fd);
@@ -109,7 +106,7 @@ void shim_lease_revoked(struct shim *shim, const char *why)
 		shim_request_exit(shim, 0);
 		return;
 	}
-	shim->exit_deadline_ms = loop_now_ms() + (uint64_t)shim->opt.grace_ms;
+	shim->exit_deadline_ms = (uint64_t)lc_now_ms() + (uint64_t)shim->opt.grace_ms;
 }
 
 static void on_signal(void *data, int fd, short revents)
@@ -171,7 +168,7 @@ static void check_lease(struct shim *shim)
 
 static int timeout_ms(struct shim *shim)
 {
-	uint64_t now = loop_now_ms(), next = 0;
+	uint64_t now = (uint64_t)lc_now_ms(), next = 0;
 	if (shim->exit_deadline_ms)
 		next = shim->exit_deadline_ms;
 	if (shim->next_lease_check_ms && (!next || shim->next_lease_check_ms < next))
@@ -183,7 +180,7 @@ static int timeout_ms(struct shim *shim)
 
 static void tick(struct shim *shim)
 {
-	uint64_t now = loop_now_ms();
+	uint64_t now = (uint64_t)lc_now_ms();
 	if (shim->exit_deadline_ms && now >= shim->exit_deadline_ms) {
 		lc_warn("the compositor did not release control within %d ms of the lease ending: exiting",
 			shim->opt.grace_ms);
@@ -192,7 +189,9 @@ static void tick(struct shim *shim)
 	if (shim->next_lease_check_ms && now >= shim->next_lease_check_ms) {
 		if (!shim->revoked && shim->lease_fd >= 0)
 			check_lease(shim);
-		shim->next_lease_check_ms = shim->revoked ? 0 : now + (uint64_t)shim->opt.lease_check_ms;
+		shim->next_lease_check_ms = shim->revoked
+						    ? 0
+						    : now + (uint64_t)shim->opt.lease_check_ms;
 	}
 }
 
@@ -209,8 +208,8 @@ static int setup_lease(struct shim *shim)
 		return -errno;
 	close(o->lease_fd);
 	if (o->has_device_rdev) {
-		lc_warn("--device-rdev %u:%u: serving fd %d as that device (tests only)", o->device_major,
-			o->device_minor, o->lease_fd);
+		lc_warn("--device-rdev %u:%u: serving fd %d as that device (tests only)",
+			o->device_major, o->device_minor, o->lease_fd);
 		shim->card_major = o->device_major;
 		shim->card_minor = o->device_minor;
 		return 0;
@@ -225,8 +224,8 @@ static int setup_lease(struct shim *shim)
 	/* libseat asks for stat(path).st_rdev, so the node must be this card. */
 	struct stat pst;
 	if (stat(o->card_path, &pst) < 0 || pst.st_rdev != st.st_rdev)
-		lc_warn("%s is not %u:%u: compositors opening it will be refused the lease", o->card_path,
-			shim->card_major, shim->card_minor);
+		lc_warn("%s is not %u:%u: compositors opening it will be refused the lease",
+			o->card_path, shim->card_major, shim->card_minor);
 	return 0;
 }
 
@@ -240,7 +239,8 @@ static int setup_names(struct shim *shim)
 	if (bus_label_escape(o->seat_id, label, sizeof(label)) < 0)
 		return -ENAMETOOLONG;
 	snprintf(shim->seat_path, sizeof(shim->seat_path), LOGIN1_PATH "/seat/%s", label);
-	snprintf(shim->user_path, sizeof(shim->user_path), LOGIN1_PATH "/user/_%u", (unsigned)o->uid);
+	snprintf(shim->user_path, sizeof(shim->user_path), LOGIN1_PATH "/user/_%u",
+		 (unsigned)o->uid);
 
 	struct passwd pw, *res = NULL;
 	char buf[4096];
@@ -248,7 +248,8 @@ static int setup_names(struct shim *shim)
 		snprintf(shim->user_name, sizeof(shim->user_name), "%s", pw.pw_name);
 		shim->user_gid = pw.pw_gid;
 	} else {
-		lc_warn("uid %u has no passwd entry: using the number as its name", (unsigned)o->uid);
+		lc_warn("uid %u has no passwd entry: using the number as its name",
+			(unsigned)o->uid);
 		snprintf(shim->user_name, sizeof(shim->user_name), "%u", (unsigned)o->uid);
 		shim->user_gid = (uint32_t)o->uid;
 	}
@@ -259,7 +260,8 @@ static void notify_ready(struct shim *shim)
 {
 	if (shim->opt.ready_fd >= 0) {
 		static const char ready[] = "READY=1\n";
-		if (write(shim->opt.ready_fd, ready, sizeof(ready) - 1) != (ssize_t)sizeof(ready) - 1)
+		if (write(shim->opt.ready_fd, ready, sizeof(ready) - 1) !=
+		    (ssize_t)sizeof(ready) - 1)
 			lc_warn("--ready-fd %d: %s", shim->opt.ready_fd, strerror(errno));
 		close(shim->opt.ready_fd);
 	}
@@ -268,9 +270,10 @@ static void notify_ready(struct shim *shim)
 
 int shim_init(struct shim *shim, const struct shim_options *opt)
 {
-	*shim = (struct shim){.opt = *opt, .lease_fd = -1, .signal_fd = -1, .control_fd = -1, .active = true};
-	shim->created_rt_us = clock_us(CLOCK_REALTIME);
-	shim->created_mono_us = clock_us(CLOCK_MONOTONIC);
+	*shim = (struct shim){
+		.opt = *opt, .lease_fd = -1, .signal_fd = -1, .control_fd = -1, .active = true};
+	shim->created_rt_us = (uint64_t)(lc_clock_ns(CLOCK_REALTIME) / 1000);
+	shim->created_mono_us = (uint64_t)(lc_clock_ns(CLOCK_MONOTONIC) / 1000);
 	shim->leader = (uint32_t)getppid();
 	snprintf(shim->type, sizeof(shim->type), "%s", opt->session_type);
 	int r;
@@ -288,12 +291,14 @@ int shim_init(struct shim *shim, const struct shim_options *opt)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	shim->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (shim->signal_fd < 0 || loop_add_fd(shim->loop, shim->signal_fd, POLLIN, on_signal, shim) < 0)
+	if (shim->signal_fd < 0 ||
+	    loop_add_fd(shim->loop, shim->signal_fd, POLLIN, on_signal, shim) < 0)
 		return -errno;
 	if (opt->control_fd >= 0) {
 		shim->control_fd = opt->control_fd;
 		if (fcntl(shim->control_fd, F_SETFD, FD_CLOEXEC) < 0 ||
-		    fcntl(shim->control_fd, F_SETFL, fcntl(shim->control_fd, F_GETFL) | O_NONBLOCK) < 0) {
+		    fcntl(shim->control_fd, F_SETFL,
+			  fcntl(shim->control_fd, F_GETFL) | O_NONBLOCK) < 0) {
 			lc_err("--control-fd %d: %s", opt->control_fd, strerror(errno));
 			shim->control_fd = -1;
 			return -EBADF;
@@ -312,9 +317,10 @@ int shim_init(struct shim *shim, const struct shim_options *opt)
 	if ((r = bus_open(shim)) < 0 || (r = files_write(shim)) < 0)
 		return r;
 	if (shim->card_is_drm && opt->lease_check_ms > 0)
-		shim->next_lease_check_ms = loop_now_ms() + (uint64_t)opt->lease_check_ms;
-	lc_info("session %s (uid %u, seat %s) on %s, card %u:%u", opt->session_id, (unsigned)opt->uid,
-		opt->seat_id, shim->session_path, shim->card_major, shim->card_minor);
+		shim->next_lease_check_ms = (uint64_t)lc_now_ms() + (uint64_t)opt->lease_check_ms;
+	lc_info("session %s (uid %u, seat %s) on %s, card %u:%u", opt->session_id,
+		(unsigned)opt->uid, opt->seat_id, shim->session_path, shim->card_major,
+		shim->card_minor);
 	notify_ready(shim);
 	return 0;
 }
@@ -336,10 +342,12 @@ void shim_finish(struct shim *shim)
 {
 	sd_notify(0, "STOPPING=1");
 	if (shim->conn) {
-		DBusMessage *sig = dbus_message_new_signal(LOGIN1_PATH, "org.freedesktop.login1.Manager", "SessionRemoved");
+		DBusMessage *sig = dbus_message_new_signal(
+			LOGIN1_PATH, "org.freedesktop.login1.Manager", "SessionRemoved");
 		const char *id = shim->opt.session_id, *path = shim->session_path;
-		if (sig && dbus_message_append_args(sig, DBUS_TYPE_STRING, &id, DBUS_TYPE_OBJECT_PATH, &path,
-						    DBUS_TYPE_INVALID))
+		if (sig &&
+		    dbus_message_append_args(sig, DBUS_TYPE_STRING, &id, DBUS_TYPE_OBJECT_PATH,
+					     &path, DBUS_TYPE_INVALID))
 			bus_send(shim, sig);
 		else if (sig)
 			dbus_message_unref(sig);

@@ -28,11 +28,11 @@ struct shim {
 	uint32_t user_gid;
 	uint32_t leader;
 
-	int lease_fd;			/* the shim's own dup, for the session's life */
+	int lease_fd; /* the shim's own dup, for the session's life */
 	unsigned card_major, card_minor;
-	bool card_is_drm;		/* a real DRM node: poll it for revocation */
+	bool card_is_drm; /* a real DRM node: poll it for revocation */
 
-	char *controller;		/* unique bus name, NULL when uncontrolled */
+	char *controller; /* unique bus name, NULL when uncontrolled */
 	struct shim_devices devices;
 	char type[16];
 	bool active;
@@ -47,7 +47,7 @@ struct shim {
 	char control_buf[64];
 	size_t control_len;
 
-	uint64_t exit_deadline_ms;	/* after a revoke: give up on the controller */
+	uint64_t exit_deadline_ms; /* after a revoke: give up on the controller */
 	uint64_t next_lease_check_ms;
 	bool quit;
 	int exit_status;

@@ -7,7 +7,8 @@
 
 static DBusMessage *refuse(struct shim *shim, DBusMessage *msg)
 {
-	return bus_error(msg, DBUS_ERROR_ACCESS_DENIED, "%s is not offered by the leasecast logind shim",
+	return bus_error(msg, DBUS_ERROR_ACCESS_DENIED,
+			 "%s is not offered by the leasecast logind shim",
 			 dbus_message_get_member(msg));
 }
 
@@ -17,36 +18,73 @@ static const struct shim_method methods[] = {
 	{0},
 };
 
-static bool p_uid(struct shim *s, DBusMessageIter *it) { return bus_append_u32(it, (uint32_t)s->opt.uid); }
-static bool p_gid(struct shim *s, DBusMessageIter *it) { return bus_append_u32(it, s->user_gid); }
-static bool p_name(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, s->user_name); }
-static bool p_ts(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->created_rt_us); }
-static bool p_tsm(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->created_mono_us); }
+static bool p_uid(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u32(it, (uint32_t)s->opt.uid);
+}
+static bool p_gid(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u32(it, s->user_gid);
+}
+static bool p_name(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, s->user_name);
+}
+static bool p_ts(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->created_rt_us);
+}
+static bool p_tsm(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->created_mono_us);
+}
 static bool p_runtime(struct shim *s, DBusMessageIter *it)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "/run/user/%u", (unsigned)s->opt.uid);
 	return bus_append_str(it, p);
 }
-static bool p_service(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, ""); }
+static bool p_service(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, "");
+}
 static bool p_slice(struct shim *s, DBusMessageIter *it)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "user-%u.slice", (unsigned)s->opt.uid);
 	return bus_append_str(it, p);
 }
-static bool p_display(struct shim *s, DBusMessageIter *it) { return bus_append_so(it, s->opt.session_id, s->session_path); }
-static bool p_state(struct shim *s, DBusMessageIter *it) { return bus_append_str(it, s->active ? "active" : "online"); }
+static bool p_display(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_so(it, s->opt.session_id, s->session_path);
+}
+static bool p_state(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_str(it, s->active ? "active" : "online");
+}
 static bool p_sessions(struct shim *s, DBusMessageIter *it)
 {
 	DBusMessageIter a;
 	return dbus_message_iter_open_container(it, DBUS_TYPE_ARRAY, "(so)", &a) &&
-	       bus_append_so(&a, s->opt.session_id, s->session_path) && dbus_message_iter_close_container(it, &a);
+	       bus_append_so(&a, s->opt.session_id, s->session_path) &&
+	       dbus_message_iter_close_container(it, &a);
 }
-static bool p_idle(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, s->idle_hint); }
-static bool p_idle_rt(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->idle_since_rt_us); }
-static bool p_idle_mono(struct shim *s, DBusMessageIter *it) { return bus_append_u64(it, s->idle_since_mono_us); }
-static bool p_false(struct shim *s, DBusMessageIter *it) { return bus_append_bool(it, false); }
+static bool p_idle(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, s->idle_hint);
+}
+static bool p_idle_rt(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->idle_since_rt_us);
+}
+static bool p_idle_mono(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_u64(it, s->idle_since_mono_us);
+}
+static bool p_false(struct shim *s, DBusMessageIter *it)
+{
+	return bus_append_bool(it, false);
+}
 
 static const struct shim_property props[] = {
 	{"UID", "u", p_uid},

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "h264_encode.h"
 #include "hxfr.h"
 #include "patterns.h"
@@ -39,13 +40,6 @@ struct client {
 static uint8_t key[HXFR_STREAM_KEY_LEN];
 static unsigned scanout = 1, width = 640, height = 360, first = 100, count = 30, fps = 15;
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void send_all(struct client *c, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -54,7 +48,7 @@ static void send_all(struct client *c, const void *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+			struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
 			poll(&pfd, 1, 1000);
 			continue;
 		}
@@ -96,7 +90,8 @@ static void handle(struct client *c)
 	for (;;) {
 		struct hxfr_msg m;
 		size_t used = 0;
-		enum hxfr_status st = hxfr_decode(c->in, c->in_len, HXFR_MAX_CLIENT_PAYLOAD, &m, &used);
+		enum hxfr_status st = hxfr_decode(c->in, c->in_len, HXFR_MAX_CLIENT_PAYLOAD, &m,
+						  &used);
 		if (st == HXFR_NEED_MORE)
 			return;
 		if (st == HXFR_E_MAGIC || st == HXFR_E_OVERSIZE) {
@@ -106,15 +101,17 @@ static void handle(struct client *c)
 		uint8_t out[512];
 		size_t n;
 		if (st == HXFR_OK && m.hdr.type == HXFR_HELLO) {
-			uint8_t nonce[HXFR_NONCE_LEN] = { 0 };
+			uint8_t nonce[HXFR_NONCE_LEN] = {0};
 			c->cursor = m.u.hello.features & HXFR_FEATURE_CURSOR;
 			n = hxfr_encode_hello_resp(out, sizeof(out),
-						   HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR, nonce);
+						   HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR,
+						   nonce);
 			send_all(c, out, n);
 		} else if (st == HXFR_OK && m.hdr.type == HXFR_SUBSCRIBE_KEYED) {
 			bool ok = m.u.subscribe_keyed.scanout_id == scanout &&
 				  memcmp(m.u.subscribe_keyed.key, key, sizeof(key)) == 0;
-			n = hxfr_encode_subscribe_resp(out, sizeof(out), m.u.subscribe_keyed.scanout_id, ok);
+			n = hxfr_encode_subscribe_resp(out, sizeof(out),
+						       m.u.subscribe_keyed.scanout_id, ok);
 			send_all(c, out, n);
 			if (!ok) {
 				fprintf(stderr, "source: refused a subscriber (wrong key)\n");
@@ -142,17 +139,26 @@ int main(int argc, char **argv)
 	const char *listen = "127.0.0.1:0", *go_file = NULL;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *a = argv[i], *v = argv[i + 1];
-		if (!strcmp(a, "--listen")) listen = v;
-		else if (!strcmp(a, "--key") && hxfr_stream_key_from_hex(v, key) == 0) continue;
-		else if (!strcmp(a, "--scanout")) scanout = (unsigned)atoi(v);
-		else if (!strcmp(a, "--size") && sscanf(v, "%ux%u", &width, &height) == 2) continue;
-		else if (!strcmp(a, "--go-file")) go_file = v;
-		else if (!strcmp(a, "--first")) first = (unsigned)atoi(v);
-		else if (!strcmp(a, "--count")) count = (unsigned)atoi(v);
-		else if (!strcmp(a, "--fps")) fps = (unsigned)atoi(v);
+		if (!strcmp(a, "--listen"))
+			listen = v;
+		else if (!strcmp(a, "--key") && hxfr_stream_key_from_hex(v, key) == 0)
+			continue;
+		else if (!strcmp(a, "--scanout"))
+			scanout = (unsigned)atoi(v);
+		else if (!strcmp(a, "--size") && sscanf(v, "%ux%u", &width, &height) == 2)
+			continue;
+		else if (!strcmp(a, "--go-file"))
+			go_file = v;
+		else if (!strcmp(a, "--first"))
+			first = (unsigned)atoi(v);
+		else if (!strcmp(a, "--count"))
+			count = (unsigned)atoi(v);
+		else if (!strcmp(a, "--fps"))
+			fps = (unsigned)atoi(v);
 		else {
-			fprintf(stderr, "usage: lc-hxfr-pattern-source --listen H:P --key HEX [--scanout N]"
-					" [--size WxH] [--first K] [--count N] [--fps F] [--go-file PATH]\n");
+			fprintf(stderr,
+				"usage: lc-hxfr-pattern-source --listen H:P --key HEX [--scanout N]"
+				" [--size WxH] [--first K] [--count N] [--fps F] [--go-file PATH]\n");
 			return 2;
 		}
 	}
@@ -182,15 +188,15 @@ int main(int argc, char **argv)
 	int64_t frame_no = 0;
 	for (;;) {
 		struct pollfd pfd[MAX_CLIENTS + 1];
-		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			pfd[i + 1] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
+			pfd[i + 1] = (struct pollfd){.fd = cl[i].fd, .events = POLLIN};
 		poll(pfd, MAX_CLIENTS + 1, 1000 / (int)fps);
 		if (pfd[0].revents & POLLIN) {
 			int fd = accept(lfd, NULL, NULL);
 			for (int i = 0; fd >= 0 && i < MAX_CLIENTS; i++)
 				if (cl[i].fd < 0) {
-					cl[i] = (struct client){ .fd = fd };
+					cl[i] = (struct client){.fd = fd};
 					fd = -1;
 				}
 			if (fd >= 0)
@@ -199,7 +205,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			if (cl[i].fd < 0 || !(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			ssize_t r = read(cl[i].fd, cl[i].in + cl[i].in_len, sizeof(cl[i].in) - cl[i].in_len);
+			ssize_t r = read(cl[i].fd, cl[i].in + cl[i].in_len,
+					 sizeof(cl[i].in) - cl[i].in_len);
 			if (r <= 0) {
 				drop(&cl[i]);
 				continue;
@@ -212,9 +219,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			any |= cl[i].fd >= 0 && cl[i].subscribed;
 		if (any && start < 0 && (!go_file || access(go_file, F_OK) == 0))
-			start = now_s();
+			start = lc_now_s();
 		if (start >= 0) {
-			unsigned step = (unsigned)((now_s() - start) * fps);
+			unsigned step = (unsigned)((lc_now_s() - start) * fps);
 			shown = first + (step < count ? step : count - 1);
 		}
 		bool need = false, idr = false;
@@ -230,18 +237,19 @@ int main(int argc, char **argv)
 		if (!need)
 			continue;
 		const uint32_t *argb = pattern_checker_reference(pc, shown);
-		ARGBToI420((const uint8_t *)argb, (int)width * 4, y, (int)ys, u, (int)cs, v, (int)cs,
-			   (int)width, (int)height);
+		ARGBToI420((const uint8_t *)argb, (int)width * 4, y, (int)ys, u, (int)cs, v,
+			   (int)cs, (int)width, (int)height);
 		const uint8_t *au;
 		size_t au_len;
 		bool is_key;
 		if (h264_encoder_encode(enc, y, (int)ys, u, (int)cs, v, (int)cs, idr, &au, &au_len,
-					&is_key) < 0 || au_len == 0)
+					&is_key) < 0 ||
+		    au_len == 0)
 			continue;
 		uint8_t prefix[HXFR_FRAME_PREFIX_SIZE];
 		int64_t pts = frame_no++ * 1000000000 / (int64_t)fps;
-		hxfr_encode_frame_header(prefix, sizeof(prefix), (uint16_t)scanout, pts, pts, is_key,
-					 (uint32_t)au_len);
+		hxfr_encode_frame_header(prefix, sizeof(prefix), (uint16_t)scanout, pts, pts,
+					 is_key, (uint32_t)au_len);
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &cl[i];
 			if (c->fd < 0 || !c->subscribed)

@@ -12,42 +12,44 @@
 #include "wsmsg.h"
 
 static int failures;
-#define CHECK(c)                                                                    \
-	do {                                                                        \
-		if (!(c)) {                                                         \
+#define CHECK(c)                                                                              \
+	do {                                                                                  \
+		if (!(c)) {                                                                   \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                                 \
-		}                                                                   \
+			failures++;                                                           \
+		}                                                                             \
 	} while (0)
 
 static void test_wsmsg(void)
 {
 	uint8_t h[LCB_WS_VIDEO_HEADER];
-	lcb_ws_video_header(h, LCB_WS_FLAG_KEY | LCB_WS_FLAG_REPLAY, 0x0102030405060708ull, 1920, 1080);
-	static const uint8_t want_h[] = { 0x01, 0x01, 0x03, 1, 2, 3, 4, 5, 6, 7, 8, 0x07, 0x80, 0x04, 0x38 };
+	lcb_ws_video_header(h, LCB_WS_FLAG_KEY | LCB_WS_FLAG_REPLAY, 0x0102030405060708ull, 1920,
+			    1080);
+	static const uint8_t want_h[] = {0x01, 0x01, 0x03, 1,    2,    3,    4,   5,
+					 6,    7,    8,    0x07, 0x80, 0x04, 0x38};
 	CHECK(memcmp(h, want_h, sizeof(want_h)) == 0);
 
 	uint8_t init[LCB_WS_STREAM_INIT_MAX];
 	size_t n = lcb_ws_stream_init(init, sizeof(init), 1280, 720, "avc1.42C01F");
-	static const uint8_t want_i[] = { 0x30, 0x01, 0x05, 0x00, 0x02, 0xd0, 11, 'a', 'v', 'c', '1', '.',
-					  '4', '2', 'C', '0', '1', 'F' };
+	static const uint8_t want_i[] = {0x30, 0x01, 0x05, 0x00, 0x02, 0xd0, 11,  'a', 'v',
+					 'c',  '1',  '.',  '4',  '2',  'C',  '0', '1', 'F'};
 	CHECK(n == sizeof(want_i) && memcmp(init, want_i, n) == 0);
 	CHECK(lcb_ws_stream_init(init, 10, 1280, 720, "avc1.42C01F") == 0);
 
 	/* Premultiplied ARGB (u32 LE) -> straight RGBA: opaque red, half
 	 * transparent grey (0x40 premultiplied at alpha 0x80 -> 0x80), clear. */
-	uint32_t argb[3] = { 0xffff0000u, 0x80404040u, 0 };
+	uint32_t argb[3] = {0xffff0000u, 0x80404040u, 0};
 	uint8_t cur[9 + 12];
 	n = lcb_ws_cursor_image(cur, sizeof(cur), 3, 1, 2, -1, (const uint8_t *)argb);
-	static const uint8_t want_c[] = { 0x50, 0, 3, 0, 1, 0, 2, 0xff, 0xff,
-					  0xff, 0, 0, 0xff, 0x80, 0x80, 0x80, 0x80, 0, 0, 0, 0 };
+	static const uint8_t want_c[] = {0x50, 0,    3,    0,    1,    0,    2, 0xff, 0xff, 0xff, 0,
+					 0,    0xff, 0x80, 0x80, 0x80, 0x80, 0, 0,    0,    0};
 	CHECK(n == sizeof(want_c) && memcmp(cur, want_c, n) == 0);
 	CHECK(lcb_ws_cursor_image(cur, sizeof(cur) - 1, 3, 1, 0, 0, (const uint8_t *)argb) == 0);
 	CHECK(lcb_ws_cursor_image_size(0, 4) == 0);
 
 	uint8_t mv[LCB_WS_CURSOR_MOVE_SIZE];
 	lcb_ws_cursor_move(mv, -5, 700, true);
-	static const uint8_t want_m[] = { 0x51, 0xff, 0xff, 0xff, 0xfb, 0, 0, 0x02, 0xbc, 1 };
+	static const uint8_t want_m[] = {0x51, 0xff, 0xff, 0xff, 0xfb, 0, 0, 0x02, 0xbc, 1};
 	CHECK(memcmp(mv, want_m, sizeof(want_m)) == 0);
 
 	uint8_t st[32];
@@ -62,23 +64,23 @@ static void test_sps(void)
 	 * with an emulation prevention byte spliced in where 00 00 03 occurs
 	 * in the hand-assembled bits below is not needed: bytes from a real
 	 * SPS of this shape. */
-	static const uint8_t sps1080[] = { 0x67, 0x42, 0xc0, 0x28, 0xda, 0x01, 0xe0, 0x08,
-					   0x9f, 0x96, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10,
-					   0x00, 0x00, 0x03, 0x03, 0xc8, 0xf1, 0x83, 0x2a };
+	static const uint8_t sps1080[] = {0x67, 0x42, 0xc0, 0x28, 0xda, 0x01, 0xe0, 0x08,
+					  0x9f, 0x96, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10,
+					  0x00, 0x00, 0x03, 0x03, 0xc8, 0xf1, 0x83, 0x2a};
 	CHECK(lcb_sps_parse(sps1080, sizeof(sps1080), &s) == 0);
 	CHECK(strcmp(s.codec, "avc1.42C028") == 0);
 	CHECK(s.width == 1920 && s.height == 1080);
 	/* Not an SPS, truncated, garbage. */
-	static const uint8_t pps[] = { 0x68, 0xce, 0x3c, 0x80 };
+	static const uint8_t pps[] = {0x68, 0xce, 0x3c, 0x80};
 	CHECK(lcb_sps_parse(pps, sizeof(pps), &s) < 0);
 	CHECK(lcb_sps_parse(sps1080, 6, &s) < 0);
-	static const uint8_t junk[] = { 0x67, 0x64, 0, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t junk[] = {0x67, 0x64, 0, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0};
 	CHECK(lcb_sps_parse(junk, sizeof(junk), &s) < 0);
-	static const uint8_t no_sps[] = { 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 1, 0x65, 0x88 };
+	static const uint8_t no_sps[] = {0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 1, 0x65, 0x88};
 	CHECK(lcb_sps_find(no_sps, sizeof(no_sps), &s) == -2 /* -ENOENT */);
 
 	/* Real streams from libx264 at sizes that need cropping. */
-	static const int sizes[][2] = { { 1920, 1080 }, { 1280, 720 }, { 642, 362 }, { 320, 240 } };
+	static const int sizes[][2] = {{1920, 1080}, {1280, 720}, {642, 362}, {320, 240}};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		int w = sizes[i][0], h = sizes[i][1];
 		struct h264_encoder *e = h264_encoder_create(w, h, 30, 23, 0, 1);
@@ -86,7 +88,8 @@ static void test_sps(void)
 		if (!e)
 			continue;
 		int cw = (w + 1) / 2, ch = (h + 1) / 2;
-		uint8_t *y = calloc((size_t)w * (size_t)h, 1), *u = calloc((size_t)cw * (size_t)ch, 1),
+		uint8_t *y = calloc((size_t)w * (size_t)h, 1),
+			*u = calloc((size_t)cw * (size_t)ch, 1),
 			*v = calloc((size_t)cw * (size_t)ch, 1);
 		const uint8_t *au = NULL;
 		size_t au_len = 0;
@@ -213,10 +216,14 @@ int main(int argc, char **argv)
 {
 	const char *which = argc > 1 ? argv[1] : "all";
 	bool all = strcmp(which, "all") == 0;
-	if (all || !strcmp(which, "wsmsg")) test_wsmsg();
-	if (all || !strcmp(which, "sps")) test_sps();
-	if (all || !strcmp(which, "gop")) test_gop();
-	if (all || !strcmp(which, "vqueue")) test_vqueue();
+	if (all || !strcmp(which, "wsmsg"))
+		test_wsmsg();
+	if (all || !strcmp(which, "sps"))
+		test_sps();
+	if (all || !strcmp(which, "gop"))
+		test_gop();
+	if (all || !strcmp(which, "vqueue"))
+		test_vqueue();
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);
 	return failures ? 1 : 0;

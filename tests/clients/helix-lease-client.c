@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "auth_check.h"
 #include "fdpass.h"
 #include "helix_lease.h"
@@ -34,13 +35,6 @@ static void usage(void)
 		"        AUTH_MAGIC checks before, during and after the lease\n"
 		"  raw HEXBYTES [--shutdown]\n"
 		"  release SCANOUT_ID\n");
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static void sleep_ms(long ms)
@@ -132,16 +126,17 @@ static int do_lease(int sock, uint32_t w, uint32_t h, uint32_t *scanout, bool qu
 
 static int expect_revoked(int fd, int within_ms)
 {
-	double t0 = now_ms();
+	double t0 = lc_now_ms_f();
 	for (;;) {
 		unsigned c, k, p;
 		int r = kms_check_count_objects(fd, &c, &k, &p);
 		if (r == 0 && c == 0 && k == 0) {
-			printf("revoked after_ms=%.0f\n", now_ms() - t0);
+			printf("revoked after_ms=%.0f\n", lc_now_ms_f() - t0);
 			return 0;
 		}
-		if (now_ms() - t0 > within_ms) {
-			printf("revoked error connectors=%u crtcs=%u after_ms=%d\n", c, k, within_ms);
+		if (lc_now_ms_f() - t0 > within_ms) {
+			printf("revoked error connectors=%u crtcs=%u after_ms=%d\n", c, k,
+			       within_ms);
 			return 1;
 		}
 		sleep_ms(20);
@@ -327,7 +322,7 @@ static int cmd_cycles(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "--flip") == 0)
 		flip = atol(argv[2]);
 	int fds_before = lc_count_open_fds();
-	double t0 = now_ms();
+	double t0 = lc_now_ms_f();
 	for (long i = 0; i < n; i++) {
 		int sock = connect_broker();
 		if (sock < 0)
@@ -350,12 +345,13 @@ static int cmd_cycles(int argc, char **argv)
 		close(sock);
 		int now = lc_count_open_fds();
 		if (now > fds_before) {
-			printf("cycles error at=%ld fds_before=%d fds_now=%d\n", i, fds_before, now);
+			printf("cycles error at=%ld fds_before=%d fds_now=%d\n", i, fds_before,
+			       now);
 			return 1;
 		}
 	}
 	printf("cycles ok n=%ld fds_before=%d fds_after=%d ms_per_cycle=%.2f\n", n, fds_before,
-	       lc_count_open_fds(), n ? (now_ms() - t0) / (double)n : 0.0);
+	       lc_count_open_fds(), n ? (lc_now_ms_f() - t0) / (double)n : 0.0);
 	return 0;
 }
 
@@ -376,7 +372,8 @@ static int cmd_status(void)
 		return 1;
 	}
 	char *text = malloc(len + 1);
-	if (!text || read_reply(sock, (uint8_t *)text, len, &fd, REPLY_TIMEOUT_MS) != (ssize_t)len) {
+	if (!text ||
+	    read_reply(sock, (uint8_t *)text, len, &fd, REPLY_TIMEOUT_MS) != (ssize_t)len) {
 		printf("status error msg=short-reply\n");
 		free(text);
 		return 1;
@@ -419,8 +416,13 @@ static int auth_magic(int sock, uint32_t magic)
 	printf("auth-magic status=%u msg=\"%s\"\n", st, body);
 	if (st == HELIX_LEASE_OK)
 		return body[0] ? -1 : 0;
-	static const struct { const char *name; int e; } names[] = {
-		{"EPERM", EPERM}, {"EINVAL", EINVAL}, {"EDQUOT", EDQUOT},
+	static const struct {
+		const char *name;
+		int e;
+	} names[] = {
+		{"EPERM", EPERM},
+		{"EINVAL", EINVAL},
+		{"EDQUOT", EDQUOT},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(body, names[i].name, strlen(names[i].name)) == 0)
@@ -486,9 +488,9 @@ static int cmd_keys(int argc, char **argv)
 	printf("keys ok auth-magic authenticated (GEM_FLINK works)\n");
 
 	if (hold_file) {
-		double deadline = now_ms() + 120000;
+		double deadline = lc_now_ms_f() + 120000;
 		while (access(hold_file, F_OK) != 0) {
-			if (now_ms() > deadline)
+			if (lc_now_ms_f() > deadline)
 				return keys_fail("hold file never appeared");
 			sleep_ms(50);
 		}
@@ -544,8 +546,8 @@ static int cmd_raw(int argc, char **argv)
 	struct helix_lease_resp resp;
 	if (got == (ssize_t)sizeof(rep) &&
 	    helix_lease_resp_decode(rep, sizeof(rep), &resp) == HELIX_LEASE_DECODE_OK)
-		printf("reply status=%u scanout=%u msg=\"%s\" fd=%s\n", resp.status, resp.scanout_id,
-		       resp.name, fd >= 0 ? "yes" : "no");
+		printf("reply status=%u scanout=%u msg=\"%s\" fd=%s\n", resp.status,
+		       resp.scanout_id, resp.name, fd >= 0 ? "yes" : "no");
 	else
 		printf("reply none bytes=%zd fd=%s\n", got, fd >= 0 ? "yes" : "no");
 	if (fd >= 0)

@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "kms_check.h"
 
 #include <errno.h>
@@ -9,13 +10,6 @@
 #include <time.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 int kms_check_count_objects(int fd, unsigned *connectors, unsigned *crtcs, unsigned *planes)
 {
@@ -46,9 +40,9 @@ static void on_flip(int fd, unsigned seq, unsigned sec, unsigned usec, void *dat
 static int wait_flip(int fd, struct flip_state *st, int timeout_ms)
 {
 	drmEventContext ev = {.version = 2, .page_flip_handler = on_flip};
-	double deadline = now_ms() + timeout_ms;
+	double deadline = lc_now_ms_f() + timeout_ms;
 	while (!st->done) {
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - lc_now_ms_f());
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -175,14 +169,15 @@ int kms_check_modeset_and_flip(int fd, uint32_t connector_id, unsigned flips, in
 	}
 	if (drmModeSetCrtc(fd, crtc_id, bufs[0].fb, 0, 0, &connector_id, 1, mode) != 0) {
 		r = -errno;
-		fprintf(stderr, "kms_check: SetCrtc %u on connector %u: %s\n", crtc_id, connector_id,
-			strerror(-r));
+		fprintf(stderr, "kms_check: SetCrtc %u on connector %u: %s\n", crtc_id,
+			connector_id, strerror(-r));
 		goto out;
 	}
-	double t0 = now_ms();
+	double t0 = lc_now_ms_f();
 	for (unsigned f = 0; f < flips; f++) {
 		struct flip_state st = {0};
-		if (drmModePageFlip(fd, crtc_id, bufs[(f + 1) % 2].fb, DRM_MODE_PAGE_FLIP_EVENT, &st) != 0) {
+		if (drmModePageFlip(fd, crtc_id, bufs[(f + 1) % 2].fb, DRM_MODE_PAGE_FLIP_EVENT,
+				    &st) != 0) {
 			r = -errno;
 			fprintf(stderr, "kms_check: page flip %u: %s\n", f, strerror(-r));
 			goto out;
@@ -194,7 +189,7 @@ int kms_check_modeset_and_flip(int fd, uint32_t connector_id, unsigned flips, in
 		}
 		res->flips_done++;
 	}
-	res->flip_ms = flips ? (now_ms() - t0) / flips : 0;
+	res->flip_ms = flips ? (lc_now_ms_f() - t0) / flips : 0;
 	r = 0;
 out:
 	/* RmFB of the scanned-out buffer turns the CRTC off again: fine for a check. */

@@ -16,8 +16,8 @@ struct kms_check_result {
 /* connector_id 0: the first connector the lease holds. Waits up to
  * timeout_ms for each flip event. Returns 0 or -errno with a message on
  * stderr. */
-int kms_check_modeset_and_flip(int lease_fd, uint32_t connector_id, unsigned flips,
-			       int timeout_ms, struct kms_check_result *res);
+int kms_check_modeset_and_flip(int lease_fd, uint32_t connector_id, unsigned flips, int timeout_ms,
+			       struct kms_check_result *res);
 /* Number of connectors, CRTCs and planes the fd can see (a revoked lease
  * sees none). */
 int kms_check_count_objects(int fd, unsigned *connectors, unsigned *crtcs, unsigned *planes);

@@ -44,6 +44,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "clock.h"
 #include "fdpass.h"
 #include "helix_lease.h"
 #include "patterns.h"
@@ -51,7 +52,11 @@
 
 #define FLIP_TIMEOUT_MS 3000
 
-enum mode { MODE_PATTERNS, MODE_MOTION, MODE_SMALL_DAMAGE };
+enum mode {
+	MODE_PATTERNS,
+	MODE_MOTION,
+	MODE_SMALL_DAMAGE
+};
 
 struct options {
 	const char *socket_path, *card_path, *connector_name;
@@ -92,13 +97,6 @@ struct output {
 	struct cursor cursor;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_s(double s)
 {
 	if (s <= 0)
@@ -110,18 +108,16 @@ static void sleep_s(double s)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: lc-pattern-flip [--socket PATH | --card PATH [--connector NAME]]\n"
-		"         [--size WxH] [--mode patterns|motion|small-damage] [--first K]\n"
-		"         [--count N] [--fps F] [--duration SEC] [--go-file PATH]\n"
-		"         [--hold-ms MS | --hold-file PATH]\n"
-		"         [--cursor-moves N [--cursor-interval-ms MS]]\n");
+	fprintf(stderr, "usage: lc-pattern-flip [--socket PATH | --card PATH [--connector NAME]]\n"
+			"         [--size WxH] [--mode patterns|motion|small-damage] [--first K]\n"
+			"         [--count N] [--fps F] [--duration SEC] [--go-file PATH]\n"
+			"         [--hold-ms MS | --hold-file PATH]\n"
+			"         [--cursor-moves N [--cursor-interval-ms MS]]\n");
 }
 
 /* Helix lease: the reply carries the lease fd; the socket's life is the
  * lease's, so it stays open until exit. */
-static int helix_lease(const char *path, uint32_t w, uint32_t h, int *sock_out,
-		       struct output *out)
+static int helix_lease(const char *path, uint32_t w, uint32_t h, int *sock_out, struct output *out)
 {
 	int sock = lc_unix_connect(path);
 	if (sock < 0) {
@@ -156,10 +152,12 @@ static int helix_lease(const char *path, uint32_t w, uint32_t h, int *sock_out,
 		got += (size_t)n;
 	}
 	struct helix_lease_resp resp;
-	if (got != sizeof(buf) || helix_lease_resp_decode(buf, got, &resp) != HELIX_LEASE_DECODE_OK ||
+	if (got != sizeof(buf) ||
+	    helix_lease_resp_decode(buf, got, &resp) != HELIX_LEASE_DECODE_OK ||
 	    resp.status != HELIX_LEASE_OK || fd < 0) {
 		printf("lease error msg=\"%s\" bytes=%zu fd=%s\n",
-		       got == sizeof(buf) ? resp.name : "no-valid-reply", got, fd >= 0 ? "yes" : "no");
+		       got == sizeof(buf) ? resp.name : "no-valid-reply", got,
+		       fd >= 0 ? "yes" : "no");
 		if (fd >= 0)
 			close(fd);
 		close(sock);
@@ -295,11 +293,11 @@ static int barrier_wait(struct output *o, struct buffer *b)
 	struct drm_virtgpu_3d_wait w = {.handle = b->barrier, .flags = VIRTGPU_WAIT_NOWAIT};
 	int r = 0;
 	if (drmIoctl(o->fd, DRM_IOCTL_VIRTGPU_WAIT, &w) != 0) {
-		double t0 = now_s();
+		double t0 = lc_now_s();
 		w.flags = 0;
 		r = drmIoctl(o->fd, DRM_IOCTL_VIRTGPU_WAIT, &w) != 0 ? -errno : 0;
 		o->barrier_waits++;
-		o->barrier_wait_s += now_s() - t0;
+		o->barrier_wait_s += lc_now_s() - t0;
 	}
 	gem_close(o->fd, b->barrier);
 	b->barrier = 0;
@@ -331,9 +329,9 @@ static int flip_to(struct output *o, struct buffer *b)
 	if (drmModePageFlip(o->fd, o->crtc_id, b->fb, DRM_MODE_PAGE_FLIP_EVENT, &done) != 0)
 		return -errno;
 	drmEventContext ev = {.version = 2, .page_flip_handler = on_flip};
-	double deadline = now_s() + FLIP_TIMEOUT_MS / 1e3;
+	double deadline = lc_now_s() + FLIP_TIMEOUT_MS / 1e3;
 	while (!done) {
-		int left = (int)((deadline - now_s()) * 1e3);
+		int left = (int)((deadline - lc_now_s()) * 1e3);
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd p = {.fd = o->fd, .events = POLLIN};
@@ -366,11 +364,13 @@ static int setup(struct output *o, const struct options *opt)
 		/* Buffer i holds the background of every pattern k = i mod PERIOD. */
 		pattern_draw_background(o->bufs[i].px, o->bufs[i].pitch / 4, (int)w, (int)h, i);
 	}
-	struct buffer *first = &o->bufs[opt->mode == MODE_SMALL_DAMAGE ? 0 : PATTERN_IDLE % PATTERN_PERIOD];
+	struct buffer *first =
+		&o->bufs[opt->mode == MODE_SMALL_DAMAGE ? 0 : PATTERN_IDLE % PATTERN_PERIOD];
 	if (opt->mode == MODE_SMALL_DAMAGE)
 		pattern_draw_background(first->px, first->pitch / 4, (int)w, (int)h, PATTERN_IDLE);
 	pattern_draw_code(first->px, first->pitch / 4, (int)w, (int)h, PATTERN_IDLE);
-	if (drmModeSetCrtc(o->fd, o->crtc_id, first->fb, 0, 0, &o->connector_id, 1, &o->mode) != 0) {
+	if (drmModeSetCrtc(o->fd, o->crtc_id, first->fb, 0, 0, &o->connector_id, 1, &o->mode) !=
+	    0) {
 		printf("modeset error msg=SetCrtc:%s\n", strerror(errno));
 		return -1;
 	}
@@ -394,11 +394,14 @@ static uint32_t find_cursor_plane(struct output *o)
 			continue;
 		bool ours = p->possible_crtcs & (1u << o->crtc_index);
 		drmModeFreePlane(p);
-		drmModeObjectProperties *props =
-			ours ? drmModeObjectGetProperties(o->fd, pr->planes[i], DRM_MODE_OBJECT_PLANE) : NULL;
+		drmModeObjectProperties *props = ours ? drmModeObjectGetProperties(
+								o->fd, pr->planes[i],
+								DRM_MODE_OBJECT_PLANE)
+						      : NULL;
 		for (uint32_t k = 0; props && k < props->count_props && !found; k++) {
 			drmModePropertyRes *pd = drmModeGetProperty(o->fd, props->props[k]);
-			if (pd && strcmp(pd->name, "type") == 0 && props->prop_values[k] == DRM_PLANE_TYPE_CURSOR)
+			if (pd && strcmp(pd->name, "type") == 0 &&
+			    props->prop_values[k] == DRM_PLANE_TYPE_CURSOR)
 				found = pr->planes[i];
 			drmModeFreeProperty(pd);
 		}
@@ -436,7 +439,8 @@ static int cursor_run(struct output *o, const struct options *opt)
 {
 	uint32_t plane = find_cursor_plane(o);
 	if (!plane) {
-		printf("cursor error msg=no-cursor-plane (this fd holds none for crtc %u)\n", o->crtc_id);
+		printf("cursor error msg=no-cursor-plane (this fd holds none for crtc %u)\n",
+		       o->crtc_id);
 		return -1;
 	}
 	int r = cursor_create(o->fd, &o->cursor);
@@ -454,14 +458,15 @@ static int cursor_run(struct output *o, const struct options *opt)
 		return -1;
 	}
 	if (drmModeSetCursor2(o->fd, o->crtc_id, o->cursor.handle, CURSOR_PATTERN_SIZE,
-			      CURSOR_PATTERN_SIZE, CURSOR_PATTERN_HOT_X, CURSOR_PATTERN_HOT_Y) != 0) {
+			      CURSOR_PATTERN_SIZE, CURSOR_PATTERN_HOT_X,
+			      CURSOR_PATTERN_HOT_Y) != 0) {
 		printf("cursor error msg=SetCursor2:%s\n", strerror(errno));
 		return -1;
 	}
 	printf("cursor-define plane=%u w=%d h=%d hot_x=%d hot_y=%d x=%d y=%d\n", plane,
-	       CURSOR_PATTERN_SIZE, CURSOR_PATTERN_SIZE, CURSOR_PATTERN_HOT_X, CURSOR_PATTERN_HOT_Y, x,
-	       y);
-	double t0 = now_s();
+	       CURSOR_PATTERN_SIZE, CURSOR_PATTERN_SIZE, CURSOR_PATTERN_HOT_X, CURSOR_PATTERN_HOT_Y,
+	       x, y);
+	double t0 = lc_now_s();
 	for (unsigned i = 1; i < opt->cursor_moves; i++) {
 		sleep_s((double)opt->cursor_interval_ms / 1e3);
 		cursor_pattern_position(i, &x, &y);
@@ -472,7 +477,7 @@ static int cursor_run(struct output *o, const struct options *opt)
 		printf("cursor-move step=%u x=%d y=%d\n", i, x, y);
 	}
 	printf("cursor-result moves=%u last_x=%d last_y=%d secs=%.3f\n", opt->cursor_moves, x, y,
-	       now_s() - t0);
+	       lc_now_s() - t0);
 	fflush(stdout);
 	return 0;
 }
@@ -491,16 +496,16 @@ static int run(struct output *o, const struct options *opt)
 			sleep_s(0.02);
 	}
 	double interval = opt->fps > 0 ? 1.0 / opt->fps : 0;
-	double t0 = now_s(), end = t0 + opt->duration_s;
+	double t0 = lc_now_s(), end = t0 + opt->duration_s;
 	unsigned done = 0, late = 0;
 	unsigned k = opt->first;
 	for (unsigned i = 0;; i++) {
 		if (opt->mode == MODE_PATTERNS && i >= opt->count)
 			break;
-		if (opt->mode != MODE_PATTERNS && now_s() >= end)
+		if (opt->mode != MODE_PATTERNS && lc_now_s() >= end)
 			break;
 		double due = t0 + i * interval;
-		double wait = due - now_s();
+		double wait = due - lc_now_s();
 		if (wait > 0)
 			sleep_s(wait);
 		else if (interval > 0 && -wait > interval)
@@ -509,8 +514,8 @@ static int run(struct output *o, const struct options *opt)
 		if (opt->mode == MODE_SMALL_DAMAGE) {
 			int rc[4];
 			pattern_draw_tick(o->bufs[0].px, o->bufs[0].pitch / 4, w, h, i, rc);
-			drmModeClip clip = {(uint16_t)rc[0], (uint16_t)rc[1], (uint16_t)(rc[0] + rc[2]),
-					    (uint16_t)(rc[1] + rc[3])};
+			drmModeClip clip = {(uint16_t)rc[0], (uint16_t)rc[1],
+					    (uint16_t)(rc[0] + rc[2]), (uint16_t)(rc[1] + rc[3])};
 			r = drmModeDirtyFB(o->fd, o->bufs[0].fb, &clip, 1) != 0 ? -errno : 0;
 		} else {
 			struct buffer *b = &o->bufs[k % PATTERN_PERIOD];
@@ -531,12 +536,13 @@ static int run(struct output *o, const struct options *opt)
 		if (k == PATTERN_IDLE)
 			k = 0;
 	}
-	double secs = now_s() - t0;
+	double secs = lc_now_s() - t0;
 	static const char *names[] = {"patterns", "motion", "small-damage"};
 	printf("flip-result mode=%s flips=%u first=%u last=%u secs=%.3f fps=%.2f target_fps=%.1f late=%u "
 	       "host_waits=%u host_wait_ms=%.1f\n",
-	       names[opt->mode], done, opt->first, done ? (opt->first + done - 1) & 0xffffu : opt->first,
-	       secs, secs > 0 ? done / secs : 0.0, opt->fps, late, o->barrier_waits,
+	       names[opt->mode], done, opt->first,
+	       done ? (opt->first + done - 1) & 0xffffu : opt->first, secs,
+	       secs > 0 ? done / secs : 0.0, opt->fps, late, o->barrier_waits,
 	       o->barrier_wait_s * 1e3);
 	fflush(stdout);
 	return 0;
@@ -544,8 +550,11 @@ static int run(struct output *o, const struct options *opt)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	*o = (struct options){.socket_path = "/run/helix-drm/drm.sock", .count = 60,
-			      .duration_s = 5, .mode = MODE_PATTERNS, .cursor_interval_ms = 30};
+	*o = (struct options){.socket_path = "/run/helix-drm/drm.sock",
+			      .count = 60,
+			      .duration_s = 5,
+			      .mode = MODE_PATTERNS,
+			      .cursor_interval_ms = 30};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)

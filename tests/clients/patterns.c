@@ -216,7 +216,7 @@ static void make_reference(struct pattern_checker *c, unsigned k)
 			free(ph->y);
 			free(ph->u);
 			free(ph->v);
-			*ph = (struct phase_planes){ 0 };
+			*ph = (struct phase_planes){0};
 			make_full_reference(c, k);
 			return;
 		}

@@ -22,6 +22,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "clock.h"
 #include "auth_check.h"
 #include "kms_check.h"
 
@@ -80,7 +81,7 @@ struct device {
 	struct wp_drm_lease_device_v1 *obj;
 	int drm_fd;
 	bool done, released;
-	bool keep_proxy; /* release-twice: do not destroy on released */
+	bool keep_proxy;              /* release-twice: do not destroy on released */
 	struct connector *connectors; /* newest first */
 };
 
@@ -110,8 +111,8 @@ struct options {
 	int expect_count; /* -1: any */
 	const char *names[MAX_NAMES];
 	size_t n_names;
-	const char *key_out;   /* lease-info: write the stream key here */
-	const char *hold_file; /* lease-info: hold the lease until it exists */
+	const char *key_out;    /* lease-info: write the stream key here */
+	const char *hold_file;  /* lease-info: hold the lease until it exists */
 	uint32_t width, height; /* --size: set_requested_size before submit */
 	bool size_given;
 };
@@ -155,13 +156,6 @@ static void on_alarm(int sig)
 	static const char msg[] = "FAIL watchdog: the whole run took too long\n";
 	(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
 	_exit(1);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void record(struct client *c, enum ev_type type, void *obj)
@@ -296,7 +290,8 @@ static void registry_global(void *data, struct wl_registry *reg, uint32_t name,
 {
 	struct client *c = data;
 	if (strcmp(interface, leasecast_lease_manager_v1_interface.name) == 0) {
-		c->lc_manager = wl_registry_bind(reg, name, &leasecast_lease_manager_v1_interface, 1);
+		c->lc_manager = wl_registry_bind(reg, name, &leasecast_lease_manager_v1_interface,
+						 1);
 		return;
 	}
 	if (strcmp(interface, wp_drm_lease_device_v1_interface.name) != 0)
@@ -310,9 +305,7 @@ static void registry_global(void *data, struct wl_registry *reg, uint32_t name,
 	wp_drm_lease_device_v1_add_listener(dev->obj, &device_listener, dev);
 }
 
-static void registry_global_remove(void *data, struct wl_registry *reg, uint32_t name)
-{
-}
+static void registry_global_remove(void *data, struct wl_registry *reg, uint32_t name) {}
 
 static const struct wl_registry_listener registry_listener = {
 	.global = registry_global,
@@ -358,9 +351,9 @@ typedef bool (*pred_fn)(struct client *c, void *arg);
  * dispatched themselves) until pred holds. */
 static bool wait_for(struct client *c, pred_fn pred, void *arg, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = lc_now_ms() + timeout_ms;
 	while (!pred(c, arg)) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - lc_now_ms();
 		if (left <= 0)
 			return false;
 		dispatch_once(c, (int)left, false);
@@ -433,8 +426,8 @@ static struct client *client_connect(const char *tag)
 	c->tag = tag;
 	c->display = wl_display_connect(opt.socket);
 	if (!c->display)
-		fail("%s: cannot connect to %s: %s", tag, opt.socket ? opt.socket : "$WAYLAND_DISPLAY",
-		     strerror(errno));
+		fail("%s: cannot connect to %s: %s", tag,
+		     opt.socket ? opt.socket : "$WAYLAND_DISPLAY", strerror(errno));
 	c->registry = wl_display_get_registry(c->display);
 	wl_registry_add_listener(c->registry, &registry_listener, c);
 	roundtrip(c);
@@ -526,8 +519,8 @@ static struct lease *lease_submit(struct client *c, size_t dev_index,
 		fail("out of memory");
 	l->client = c;
 	l->fd = -1;
-	struct wp_drm_lease_request_v1 *req =
-		wp_drm_lease_device_v1_create_lease_request(c->devices[dev_index].obj);
+	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
+		c->devices[dev_index].obj);
 	for (size_t i = 0; i < n; i++)
 		wp_drm_lease_request_v1_request_connector(req, conns[i]->obj);
 	if (opt.size_given) {
@@ -649,9 +642,9 @@ static void expect_protocol_error(struct client *c, const struct wl_interface *i
 				  bool allow_zombie, uint32_t code)
 {
 	/* Drive the connection until the server's error arrives. */
-	int64_t deadline = now_ms() + opt.timeout_ms;
+	int64_t deadline = lc_now_ms() + opt.timeout_ms;
 	while (!wl_display_get_error(c->display)) {
-		if (now_ms() > deadline)
+		if (lc_now_ms() > deadline)
 			fail("%s: no protocol error (expected %s error %u)", c->tag,
 			     iface ? iface->name : "?", code);
 		wl_display_roundtrip(c->display);
@@ -684,8 +677,8 @@ static void expect_protocol_error(struct client *c, const struct wl_interface *i
 
 static void hold(struct client *const *clients, size_t n, int ms)
 {
-	int64_t deadline = now_ms() + ms;
-	for (int64_t left; (left = deadline - now_ms()) > 0;) {
+	int64_t deadline = lc_now_ms() + ms;
+	for (int64_t left; (left = deadline - lc_now_ms()) > 0;) {
 		for (size_t i = 0; i < n; i++)
 			dispatch_once(clients[i], (int)(left < 50 ? left : 50), false);
 	}
@@ -795,7 +788,8 @@ static int cmd_lease(void)
 		       opt.names[i], res.connector_id, res.crtc_id, res.width, res.height,
 		       res.flips_done, res.flip_ms);
 		if (res.flips_done != opt.flips)
-			fail("%s: %u of %u flips completed", opt.names[i], res.flips_done, opt.flips);
+			fail("%s: %u of %u flips completed", opt.names[i], res.flips_done,
+			     opt.flips);
 		if (opt.size_given && (res.width != opt.width || res.height != opt.height))
 			fail("%s: mode %ux%u, requested %ux%u", opt.names[i], res.width, res.height,
 			     opt.width, opt.height);
@@ -869,7 +863,8 @@ static int cmd_lease_concurrent(void)
 		memset(&res, 0, sizeof(res));
 		int r = kms_check_modeset_and_flip(l->fd, conn->id, opt.flips, 2000, &res);
 		if (r < 0 || res.flips_done != opt.flips)
-			fail("%s: modeset/flip: %s", conn->name, r < 0 ? strerror(-r) : "flips missing");
+			fail("%s: modeset/flip: %s", conn->name,
+			     r < 0 ? strerror(-r) : "flips missing");
 		printf("kms name=%s connector=%u crtc=%u mode=%ux%u flips=%u flip_ms=%.2f\n",
 		       conn->name, res.connector_id, res.crtc_id, res.width, res.height,
 		       res.flips_done, res.flip_ms);
@@ -919,11 +914,12 @@ static int cmd_lease_contended(void)
 static int cmd_err_duplicate(void)
 {
 	struct client *c = client_connect("A");
-	struct connector *conn = opt.n_names ? need_live(c, 0, opt.names[0]) : c->devices[0].connectors;
+	struct connector *conn = opt.n_names ? need_live(c, 0, opt.names[0])
+					     : c->devices[0].connectors;
 	if (!conn)
 		fail("no connector offered");
-	struct wp_drm_lease_request_v1 *req =
-		wp_drm_lease_device_v1_create_lease_request(c->devices[0].obj);
+	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
+		c->devices[0].obj);
 	wp_drm_lease_request_v1_request_connector(req, conn->obj);
 	wp_drm_lease_request_v1_request_connector(req, conn->obj);
 	expect_protocol_error(c, &wp_drm_lease_request_v1_interface, false,
@@ -936,8 +932,8 @@ static int cmd_err_duplicate(void)
 static int cmd_err_empty(void)
 {
 	struct client *c = client_connect("A");
-	struct wp_drm_lease_request_v1 *req =
-		wp_drm_lease_device_v1_create_lease_request(c->devices[0].obj);
+	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
+		c->devices[0].obj);
 	struct wp_drm_lease_v1 *l = wp_drm_lease_request_v1_submit(req);
 	/* submit destroys the request proxy, so the error names a zombie
 	 * object: its interface is unknown client-side. What matters is that
@@ -958,11 +954,12 @@ static int cmd_err_size(void)
 	struct client *c = client_connect("A");
 	if (!c->lc_manager)
 		fail("no leasecast_lease_manager_v1 global");
-	struct connector *conn = opt.n_names ? need_live(c, 0, opt.names[0]) : c->devices[0].connectors;
+	struct connector *conn = opt.n_names ? need_live(c, 0, opt.names[0])
+					     : c->devices[0].connectors;
 	if (!conn)
 		fail("no connector offered");
-	struct wp_drm_lease_request_v1 *req =
-		wp_drm_lease_device_v1_create_lease_request(c->devices[0].obj);
+	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
+		c->devices[0].obj);
 	wp_drm_lease_request_v1_request_connector(req, conn->obj);
 	leasecast_lease_manager_v1_set_requested_size(c->lc_manager, req, opt.width, opt.height);
 	expect_protocol_error(c, &leasecast_lease_manager_v1_interface, false,
@@ -982,8 +979,8 @@ static int cmd_err_wrong_device(void)
 	struct connector *conn = c->devices[1].connectors;
 	if (!conn)
 		fail("device 1 offers no connector");
-	struct wp_drm_lease_request_v1 *req =
-		wp_drm_lease_device_v1_create_lease_request(c->devices[0].obj);
+	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
+		c->devices[0].obj);
 	wp_drm_lease_request_v1_request_connector(req, conn->obj);
 	expect_protocol_error(c, &wp_drm_lease_request_v1_interface, false,
 			      WP_DRM_LEASE_REQUEST_V1_ERROR_WRONG_DEVICE);
@@ -1129,10 +1126,10 @@ static int cmd_lease_then_close_fd(void)
 		fail("A: no lease for %s", opt.names[0]);
 	close(l->fd);
 	l->fd = -1;
-	int64_t t0 = now_ms();
+	int64_t t0 = lc_now_ms();
 	if (!wait_for(a, pred_finished, l, opt.timeout_ms))
 		fail("A: no finished within %d ms of closing the lease fd", opt.timeout_ms);
-	printf("finished_after_ms=%lld\n", (long long)(now_ms() - t0));
+	printf("finished_after_ms=%lld\n", (long long)(lc_now_ms() - t0));
 	ok("finished after the lessee closed its fd");
 	struct name_set rb = {&b->devices[0], opt.names, 1, &cb};
 	if (!wait_for(b, pred_reoffered, &rb, opt.timeout_ms))
@@ -1335,9 +1332,9 @@ static int cmd_lease_info(void)
 	if (opt.key_out)
 		write_file_atomic(opt.key_out, in.key);
 	if (opt.hold_file) {
-		int64_t deadline = now_ms() + 120000;
+		int64_t deadline = lc_now_ms() + 120000;
 		while (access(opt.hold_file, F_OK) != 0) {
-			if (now_ms() > deadline)
+			if (lc_now_ms() > deadline)
 				fail("hold file %s never appeared", opt.hold_file);
 			dispatch_once(a, 50, false);
 			if (in.finished || l->finished)

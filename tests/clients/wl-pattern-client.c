@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "clock.h"
 #include "patterns.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -45,20 +46,13 @@ struct client {
 	struct xdg_surface *xdg_surface;
 	struct xdg_toplevel *toplevel;
 	struct buffer buffers[N_BUFFERS];
-	int out_w, out_h;      /* the output's current mode */
-	int conf_w, conf_h;    /* the last toplevel configure */
-	int w, h;              /* buffers' size */
+	int out_w, out_h;   /* the output's current mode */
+	int conf_w, conf_h; /* the last toplevel configure */
+	int w, h;           /* buffers' size */
 	bool configured, closed;
 	unsigned first, count, next;
 	unsigned shown_mask;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void buffer_release(void *data, struct wl_buffer *b)
 {
@@ -172,7 +166,8 @@ static void xdg_surface_configure(void *data, struct xdg_surface *s, uint32_t se
 	c->configured = true;
 	show_next(c);
 }
-static const struct xdg_surface_listener xdg_surface_listener = {.configure = xdg_surface_configure};
+static const struct xdg_surface_listener xdg_surface_listener = {
+	.configure = xdg_surface_configure};
 
 static void toplevel_configure(void *data, struct xdg_toplevel *t, int32_t w, int32_t h,
 			       struct wl_array *states)
@@ -191,7 +186,8 @@ static const struct xdg_toplevel_listener toplevel_listener = {
 };
 
 static void output_geometry(void *data, struct wl_output *o, int32_t x, int32_t y, int32_t pw,
-			    int32_t ph, int32_t sub, const char *make, const char *model, int32_t tr)
+			    int32_t ph, int32_t sub, const char *make, const char *model,
+			    int32_t tr)
 {
 }
 static void output_mode(void *data, struct wl_output *o, uint32_t flags, int32_t w, int32_t h,
@@ -212,7 +208,8 @@ static const struct wl_output_listener output_listener = {
 	.scale = output_scale,
 };
 
-static void reg_global(void *data, struct wl_registry *r, uint32_t name, const char *iface, uint32_t v)
+static void reg_global(void *data, struct wl_registry *r, uint32_t name, const char *iface,
+		       uint32_t v)
 {
 	struct client *c = data;
 	if (strcmp(iface, wl_compositor_interface.name) == 0) {
@@ -228,7 +225,8 @@ static void reg_global(void *data, struct wl_registry *r, uint32_t name, const c
 	}
 }
 static void reg_remove(void *data, struct wl_registry *r, uint32_t name) {}
-static const struct wl_registry_listener reg_listener = {.global = reg_global, .global_remove = reg_remove};
+static const struct wl_registry_listener reg_listener = {.global = reg_global,
+							 .global_remove = reg_remove};
 
 int main(int argc, char **argv)
 {
@@ -237,8 +235,9 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
-			fprintf(stderr, "usage: lc-wl-pattern-client [--first K] [--count N] [--interval-ms MS] "
-					"[--duration-ms MS] [--size WxH]\n");
+			fprintf(stderr,
+				"usage: lc-wl-pattern-client [--first K] [--count N] [--interval-ms MS] "
+				"[--duration-ms MS] [--size WxH]\n");
 			return 2;
 		}
 		if (strcmp(a, "--first") == 0)
@@ -287,10 +286,10 @@ int main(int argc, char **argv)
 	xdg_toplevel_set_fullscreen(c.toplevel, NULL);
 	wl_surface_commit(c.surface);
 
-	int64_t t0 = now_ms(), next_at = 0;
+	int64_t t0 = lc_now_ms(), next_at = 0;
 	int rc = 0;
 	while (!c.closed) {
-		int64_t t = now_ms();
+		int64_t t = lc_now_ms();
 		if (duration_ms > 0 && t - t0 >= duration_ms)
 			break;
 		if (c.configured && t >= next_at) {

@@ -11,12 +11,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define ASSERT(x)                                                                      \
-	do {                                                                           \
-		if (!(x)) {                                                            \
+#define ASSERT(x)                                                                                 \
+	do {                                                                                      \
+		if (!(x)) {                                                                       \
 			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x); \
-			abort();                                                       \
-		}                                                                      \
+			abort();                                                                  \
+		}                                                                                 \
 	} while (0)
 
 #endif

@@ -56,9 +56,7 @@ static void display_changed(void *data)
 	}
 }
 
-static void status_changed(void *data)
-{
-}
+static void status_changed(void *data) {}
 
 static void client_gone(void *data, struct qe_client *c)
 {
@@ -75,7 +73,7 @@ static void setup(void)
 		.max_subscribers_per_scanout = 4,
 		.queue_bytes = 1 << 20,
 		.queue_frames = 8,
-		.key = { .len = 32 },
+		.key = {.len = 32},
 	};
 	memset(cfg.key.bytes, 0x5a, cfg.key.len);
 	ASSERT(sd_event_new(&ev) >= 0);
@@ -84,7 +82,7 @@ static void setup(void)
 	ctl = qe_control_create(display, false);
 	ASSERT(ctl);
 	ASSERT(qe_frames_create(&frames, ev, display, &cfg, status_changed, NULL) == 0);
-	env = (struct qe_client_env){ .ev = ev, .cfg = &cfg, .ctl = ctl, .frames = frames };
+	env = (struct qe_client_env){.ev = ev, .cfg = &cfg, .ctl = ctl, .frames = frames};
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -120,8 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sent += (size_t)n;
 			else
 				/* EPIPE: the exporter closed on a fatal error. */
-				ASSERT(n < 0 && (errno == EAGAIN || errno == EPIPE ||
-						 errno == ECONNRESET));
+				ASSERT(n < 0 &&
+				       (errno == EAGAIN || errno == EPIPE || errno == ECONNRESET));
 			if (n < 0 && errno != EAGAIN)
 				sent = size;
 		}

@@ -71,15 +71,11 @@ static int shm_of(struct input *in)
 
 static sd_bus *bus;
 static sd_event *ev;
-static struct qe_stream_config scfg = { .encoder = QE_ENCODER_X264, .max_subscribers = 1 };
+static struct qe_stream_config scfg = {.encoder = QE_ENCODER_X264, .max_subscribers = 1};
 
-static void on_state(void *d, struct qe_listener *l, bool registered)
-{
-}
+static void on_state(void *d, struct qe_listener *l, bool registered) {}
 
-static void on_disabled(void *d, struct qe_listener *l)
-{
-}
+static void on_disabled(void *d, struct qe_listener *l) {}
 
 static void setup(void)
 {
@@ -140,11 +136,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ASSERT(l);
 	l->console = 1;
 	l->stream = st;
-	l->events = (struct qe_listener_events){ .state = on_state, .disabled = on_disabled };
+	l->events = (struct qe_listener_events){.state = on_state, .disabled = on_disabled};
 	l->map.fd = l->dmabuf.fd = -1;
 	l->alive = true;
 
-	struct input in = { data, size };
+	struct input in = {data, size};
 	while (in.left) {
 		uint8_t op = (uint8_t)take(&in, 1);
 		uint64_t resizes = st->fs.resizes;
@@ -179,7 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int fd = shm_of(&in);
 			uint32_t offset = take(&in, 3), w = take(&in, 2), h = take(&in, 2);
 			uint32_t stride = take(&in, 4), fmt = take_format(&in, false);
-			ASSERT(sd_bus_message_append(m, "huuuuu", fd, offset, w, h, stride, fmt) >= 0);
+			ASSERT(sd_bus_message_append(m, "huuuuu", fd, offset, w, h, stride, fmt) >=
+			       0);
 			close(fd); /* the message holds its own copy, as QEMU's would */
 			call_run(m, m_scanout_map, l);
 			filled = true;
@@ -201,7 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint32_t w = take(&in, 2), h = take(&in, 2), stride = take(&in, 4);
 			uint32_t fmt = take_format(&in, true);
 			uint8_t sel = (uint8_t)take(&in, 1);
-			uint64_t modifier = sel < 200 ? DRM_FORMAT_MOD_LINEAR
+			uint64_t modifier = sel < 200   ? DRM_FORMAT_MOD_LINEAR
 					    : sel < 220 ? DRM_FORMAT_MOD_INVALID
 							: take(&in, 4);
 			int y0_top = sel & 1;

@@ -64,7 +64,8 @@ static void ext_header(const uint8_t *data, size_t size)
 		return;
 	ASSERT(status <= 1 && length <= HELIX_LEASE_EXT_MAX);
 	uint8_t b[HELIX_LEASE_EXT_HDR_SIZE];
-	ASSERT(helix_lease_ext_hdr_encode(b, sizeof(b), status, length) == HELIX_LEASE_EXT_HDR_SIZE);
+	ASSERT(helix_lease_ext_hdr_encode(b, sizeof(b), status, length) ==
+	       HELIX_LEASE_EXT_HDR_SIZE);
 	ASSERT(memcmp(b, data, HELIX_LEASE_EXT_HDR_SIZE) == 0);
 }
 

@@ -18,53 +18,46 @@ static size_t reencode(const struct hxfr_msg *m, uint8_t *b, size_t cap)
 	switch (h->type) {
 	case HXFR_KEYFRAME_REQ:
 	case HXFR_PING:
-	case HXFR_PONG:
-		return hxfr_encode_empty(b, cap, h->type, h->session_id);
-	case HXFR_CONFIG_REQ:
-		return hxfr_encode_config_req(b, cap, h->session_id, &m->u.config);
-	case HXFR_CONFIG_RESP:
-		return hxfr_encode_config_resp(b, cap, h->session_id, &m->u.config);
-	case HXFR_ENABLE_SCANOUT:
-		return hxfr_encode_enable_scanout(b, cap, &m->u.enable);
-	case HXFR_DISABLE_SCANOUT:
-		return hxfr_encode_disable_scanout(b, cap, m->u.scanout_id);
+	case HXFR_PONG: return hxfr_encode_empty(b, cap, h->type, h->session_id);
+	case HXFR_CONFIG_REQ: return hxfr_encode_config_req(b, cap, h->session_id, &m->u.config);
+	case HXFR_CONFIG_RESP: return hxfr_encode_config_resp(b, cap, h->session_id, &m->u.config);
+	case HXFR_ENABLE_SCANOUT: return hxfr_encode_enable_scanout(b, cap, &m->u.enable);
+	case HXFR_DISABLE_SCANOUT: return hxfr_encode_disable_scanout(b, cap, m->u.scanout_id);
 	case HXFR_SCANOUT_RESP:
 		return hxfr_encode_scanout_resp(b, cap, m->u.scanout_resp.scanout_id,
-						m->u.scanout_resp.success, m->u.scanout_resp.connector);
-	case HXFR_SUBSCRIBE:
-		return hxfr_encode_subscribe(b, cap, m->u.scanout_id);
+						m->u.scanout_resp.success,
+						m->u.scanout_resp.connector);
+	case HXFR_SUBSCRIBE: return hxfr_encode_subscribe(b, cap, m->u.scanout_id);
 	case HXFR_SUBSCRIBE_RESP:
 		return hxfr_encode_subscribe_resp(b, cap, m->u.subscribe_resp.scanout_id,
 						  m->u.subscribe_resp.success);
-	case HXFR_HELLO:
-		return hxfr_encode_hello(b, cap, m->u.hello.features);
+	case HXFR_HELLO: return hxfr_encode_hello(b, cap, m->u.hello.features);
 	case HXFR_HELLO_RESP:
 		return hxfr_encode_hello_resp(b, cap, m->u.hello.features, m->u.hello.nonce);
-	case HXFR_AUTH:
-		return hxfr_encode_auth(b, cap, m->u.mac);
+	case HXFR_AUTH: return hxfr_encode_auth(b, cap, m->u.mac);
 	case HXFR_AUTH_RESP:
-		return hxfr_encode_auth_resp(b, cap, m->u.auth_resp.success, m->u.auth_resp.granted);
+		return hxfr_encode_auth_resp(b, cap, m->u.auth_resp.success,
+					     m->u.auth_resp.granted);
 	case HXFR_ERROR:
-		return hxfr_encode_error(b, cap, h->session_id, m->u.error.code, m->u.error.message);
-	case HXFR_STREAM_KEY_REQ:
-		return hxfr_encode_stream_key_req(b, cap, m->u.scanout_id);
-	case HXFR_STREAM_KEY_REVOKE:
-		return hxfr_encode_stream_key_revoke(b, cap, m->u.scanout_id);
+		return hxfr_encode_error(b, cap, h->session_id, m->u.error.code,
+					 m->u.error.message);
+	case HXFR_STREAM_KEY_REQ: return hxfr_encode_stream_key_req(b, cap, m->u.scanout_id);
+	case HXFR_STREAM_KEY_REVOKE: return hxfr_encode_stream_key_revoke(b, cap, m->u.scanout_id);
 	case HXFR_STREAM_KEY:
-		return hxfr_encode_stream_key(b, cap, m->u.stream_key.scanout_id, m->u.stream_key.key);
+		return hxfr_encode_stream_key(b, cap, m->u.stream_key.scanout_id,
+					      m->u.stream_key.key);
 	case HXFR_SUBSCRIBE_KEYED:
 		return hxfr_encode_subscribe_keyed(b, cap, m->u.subscribe_keyed.scanout_id,
 						   m->u.subscribe_keyed.key);
 	case HXFR_CURSOR_DEFINE: {
 		const struct hxfr_cursor_define *c = &m->u.cursor_define;
-		return hxfr_encode_cursor_define(b, cap, h->session_id, c->width, c->height, c->hot_x,
-						 c->hot_y, c->pixels);
+		return hxfr_encode_cursor_define(b, cap, h->session_id, c->width, c->height,
+						 c->hot_x, c->hot_y, c->pixels);
 	}
 	case HXFR_CURSOR_MOVE:
 		return hxfr_encode_cursor_move(b, cap, h->session_id, m->u.cursor_move.x,
 					       m->u.cursor_move.y, m->u.cursor_move.visible);
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -85,9 +78,7 @@ static void check_same(const struct hxfr_msg *a, const struct hxfr_msg *b)
 		ASSERT(memcmp(&a->u.enable, &b->u.enable, sizeof(a->u.enable)) == 0);
 		break;
 	case HXFR_DISABLE_SCANOUT:
-	case HXFR_SUBSCRIBE:
-		ASSERT(a->u.scanout_id == b->u.scanout_id);
-		break;
+	case HXFR_SUBSCRIBE: ASSERT(a->u.scanout_id == b->u.scanout_id); break;
 	case HXFR_SCANOUT_RESP:
 		ASSERT(a->u.scanout_resp.success == b->u.scanout_resp.success);
 		ASSERT(strcmp(a->u.scanout_resp.connector, b->u.scanout_resp.connector) == 0);
@@ -103,9 +94,7 @@ static void check_same(const struct hxfr_msg *a, const struct hxfr_msg *b)
 		ASSERT(a->u.hello.features == b->u.hello.features);
 		ASSERT(b->u.hello.version == HXFR_EXT_VERSION);
 		break;
-	case HXFR_AUTH:
-		ASSERT(memcmp(a->u.mac, b->u.mac, HXFR_MAC_LEN) == 0);
-		break;
+	case HXFR_AUTH: ASSERT(memcmp(a->u.mac, b->u.mac, HXFR_MAC_LEN) == 0); break;
 	case HXFR_AUTH_RESP:
 		ASSERT(a->u.auth_resp.success == b->u.auth_resp.success);
 		ASSERT(a->u.auth_resp.granted == b->u.auth_resp.granted);
@@ -115,9 +104,7 @@ static void check_same(const struct hxfr_msg *a, const struct hxfr_msg *b)
 		ASSERT(strcmp(a->u.error.message, b->u.error.message) == 0);
 		break;
 	case HXFR_STREAM_KEY_REQ:
-	case HXFR_STREAM_KEY_REVOKE:
-		ASSERT(a->u.scanout_id == b->u.scanout_id);
-		break;
+	case HXFR_STREAM_KEY_REVOKE: ASSERT(a->u.scanout_id == b->u.scanout_id); break;
 	case HXFR_SUBSCRIBE_KEYED:
 		ASSERT(!hxfr_stream_key_is_zero(b->u.subscribe_keyed.key));
 		/* fall through: same struct as STREAM_KEY */
@@ -230,7 +217,8 @@ static void run_stream(const uint8_t *data, size_t size, size_t max_payload)
 		ASSERT(h.payload_size <= max_payload);
 		ASSERT(consumed == HXFR_HEADER_SIZE + (size_t)h.payload_size);
 		ASSERT(consumed <= left);
-		ASSERT(st == HXFR_OK || st == HXFR_E_TYPE || st == HXFR_E_SIZE || st == HXFR_E_VALUE);
+		ASSERT(st == HXFR_OK || st == HXFR_E_TYPE || st == HXFR_E_SIZE ||
+		       st == HXFR_E_VALUE);
 
 		if (st == HXFR_OK) {
 			if (m.hdr.type == HXFR_FRAME_RESPONSE) {

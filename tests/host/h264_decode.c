@@ -58,7 +58,8 @@ int h264_decoder_decode(struct h264_decoder *d, const uint8_t *au, size_t len, h
 	d->pkt->data = NULL;
 	d->pkt->size = 0;
 	if (r < 0) {
-		snprintf(err, err_len, "send_packet: %s", av_make_error_string(msg, sizeof(msg), r));
+		snprintf(err, err_len, "send_packet: %s",
+			 av_make_error_string(msg, sizeof(msg), r));
 		return r;
 	}
 	for (;;) {
@@ -66,7 +67,8 @@ int h264_decoder_decode(struct h264_decoder *d, const uint8_t *au, size_t len, h
 		if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
 			return 0;
 		if (r < 0) {
-			snprintf(err, err_len, "receive_frame: %s", av_make_error_string(msg, sizeof(msg), r));
+			snprintf(err, err_len, "receive_frame: %s",
+				 av_make_error_string(msg, sizeof(msg), r));
 			return r;
 		}
 		AVFrame *f = d->frame;
@@ -76,9 +78,14 @@ int h264_decoder_decode(struct h264_decoder *d, const uint8_t *au, size_t len, h
 			return AVERROR(EINVAL);
 		}
 		struct h264_picture pic = {
-			.width = f->width, .height = f->height,
-			.y = f->data[0], .u = f->data[1], .v = f->data[2],
-			.y_stride = f->linesize[0], .u_stride = f->linesize[1], .v_stride = f->linesize[2],
+			.width = f->width,
+			.height = f->height,
+			.y = f->data[0],
+			.u = f->data[1],
+			.v = f->data[2],
+			.y_stride = f->linesize[0],
+			.u_stride = f->linesize[1],
+			.v_stride = f->linesize[2],
 			.key = f->key_frame,
 		};
 		fn(&pic, data);

@@ -12,7 +12,7 @@ struct h264_picture {
 	int width, height;
 	const uint8_t *y, *u, *v; /* I420 (yuv420p) */
 	int y_stride, u_stride, v_stride;
-	bool key;                 /* the decoder saw an IDR */
+	bool key; /* the decoder saw an IDR */
 };
 
 typedef void (*h264_picture_fn)(const struct h264_picture *pic, void *data);

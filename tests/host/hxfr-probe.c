@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hxfr.h"
 #include "hxfr_auth.h"
 #include "sock.h"
@@ -35,13 +36,6 @@ static void fail(const char *fmt, ...)
 	exit(1);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int try_connect(int rcvbuf)
 {
 	int fd = lc_tcp_connect_start(g_host, g_port);
@@ -49,7 +43,7 @@ static int try_connect(int rcvbuf)
 		return fd;
 	if (rcvbuf > 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
 	if (poll(&p, 1, TIMEOUT_MS) != 1 || lc_sock_error(fd) < 0) {
 		close(fd);
 		return -ECONNREFUSED;
@@ -73,7 +67,7 @@ static void send_all(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+			struct pollfd pf = {.fd = fd, .events = POLLOUT};
 			if (poll(&pf, 1, TIMEOUT_MS) != 1)
 				fail("send timed out");
 			continue;
@@ -88,9 +82,18 @@ static void send_all(int fd, const void *buf, size_t len)
 static void send_raw_header(int fd, uint32_t magic, uint8_t type, uint16_t sid, uint32_t size)
 {
 	uint8_t h[12] = {
-		(uint8_t)magic, (uint8_t)(magic >> 8), (uint8_t)(magic >> 16), (uint8_t)(magic >> 24),
-		type, 0, (uint8_t)sid, (uint8_t)(sid >> 8),
-		(uint8_t)size, (uint8_t)(size >> 8), (uint8_t)(size >> 16), (uint8_t)(size >> 24),
+		(uint8_t)magic,
+		(uint8_t)(magic >> 8),
+		(uint8_t)(magic >> 16),
+		(uint8_t)(magic >> 24),
+		type,
+		0,
+		(uint8_t)sid,
+		(uint8_t)(sid >> 8),
+		(uint8_t)size,
+		(uint8_t)(size >> 8),
+		(uint8_t)(size >> 16),
+		(uint8_t)(size >> 24),
 	};
 	send_all(fd, h, sizeof(h));
 }
@@ -99,10 +102,10 @@ static void send_raw_header(int fd, uint32_t magic, uint8_t type, uint16_t sid, 
 static int read_exact(int fd, uint8_t *buf, size_t len, int timeout_ms)
 {
 	size_t got = 0;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = lc_now_ms() + timeout_ms;
 	while (got < len) {
-		long long left = deadline - now_ms();
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = deadline - lc_now_ms();
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (left <= 0 || poll(&p, 1, (int)left) != 1)
 			return -ETIMEDOUT;
 		ssize_t n = recv(fd, buf + got, len - got, MSG_DONTWAIT);
@@ -214,8 +217,8 @@ static void authenticate(int fd, const char *key_path)
 
 static int cmd_wait(void)
 {
-	long long deadline = now_ms() + 20000;
-	while (now_ms() < deadline) {
+	long long deadline = lc_now_ms() + 20000;
+	while (lc_now_ms() < deadline) {
 		int fd = try_connect(0);
 		if (fd >= 0) {
 			ping(fd, 1, "wait");
@@ -234,7 +237,7 @@ static int cmd_ping_hello(void)
 	ping(fd, 0xbeef, "PING 0xbeef");
 	struct hxfr_msg m;
 	hello(fd, &m);
-	uint8_t first[HXFR_NONCE_LEN], zero[HXFR_NONCE_LEN] = { 0 };
+	uint8_t first[HXFR_NONCE_LEN], zero[HXFR_NONCE_LEN] = {0};
 	memcpy(first, m.u.hello.nonce, sizeof(first));
 	if (memcmp(first, zero, sizeof(zero)) == 0)
 		fail("HELLO_RESP nonce is all zero");
@@ -275,7 +278,8 @@ static int cmd_control(bool enable, int argc, char **argv)
 {
 	int need = enable ? 4 : 2;
 	if (argc < need)
-		fail("usage: %s", enable ? "enable ID W H EXPECT [ERR]" : "disable ID EXPECT [ERR]");
+		fail("usage: %s",
+		     enable ? "enable ID W H EXPECT [ERR]" : "disable ID EXPECT [ERR]");
 	uint32_t id = (uint32_t)strtoul(argv[0], NULL, 0);
 	uint32_t expect = (uint32_t)strtoul(argv[need - 1], NULL, 0);
 	int fd = conn();
@@ -343,10 +347,10 @@ static void good_ping(const char *during)
 {
 	char what[96];
 	snprintf(what, sizeof(what), "good client during %s", during);
-	long long t0 = now_ms();
+	long long t0 = lc_now_ms();
 	ping(g_good, (uint16_t)(++g_good_pings), what);
-	if (now_ms() - t0 > 2000)
-		fail("%s: PONG took %lld ms", what, now_ms() - t0);
+	if (lc_now_ms() - t0 > 2000)
+		fail("%s: PONG took %lld ms", what, lc_now_ms() - t0);
 }
 
 static void abuse_one(int kind, bool verbose)
@@ -375,7 +379,7 @@ static void abuse_one(int kind, bool verbose)
 		expect_eof(fd, "after oversize");
 		break;
 	case 2: { /* unknown type, wrong sizes, a server message: skipped */
-		uint8_t junk[7] = { 1, 2, 3, 4, 5, 6, 7 };
+		uint8_t junk[7] = {1, 2, 3, 4, 5, 6, 7};
 		send_raw_header(fd, HXFR_MAGIC, 0x77, 9, sizeof(junk));
 		send_all(fd, junk, sizeof(junk));
 		if (verbose)
@@ -409,7 +413,7 @@ static void abuse_one(int kind, bool verbose)
 		send_all(fd, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ, 2));
 		expect_error(fd, HXFR_ERR_PROTOCOL, "KEYFRAME_REQ without a subscription");
 		{
-			struct hxfr_config_req cr = { .bitrate_bps = 1000000 };
+			struct hxfr_config_req cr = {.bitrate_bps = 1000000};
 			send_all(fd, buf, hxfr_encode_config_req(buf, sizeof(buf), 2, &cr));
 			expect_error(fd, HXFR_ERR_PROTOCOL, "CONFIG_REQ without a subscription");
 		}
@@ -419,7 +423,7 @@ static void abuse_one(int kind, bool verbose)
 			fail("unauthenticated STREAM_KEY_REQ got a key");
 		expect_error(fd, HXFR_ERR_UNAUTHENTICATED, "unauthenticated STREAM_KEY_REQ");
 		{ /* a zero key is a value error, skipped, connection open */
-			uint8_t zk[12 + 36] = { 0 };
+			uint8_t zk[12 + 36] = {0};
 			hxfr_encode_subscribe(zk, sizeof(zk), 2); /* header template */
 			send_raw_header(fd, HXFR_MAGIC, HXFR_SUBSCRIBE_KEYED, 2, 36);
 			send_all(fd, zk + 12, 36);
@@ -428,15 +432,12 @@ static void abuse_one(int kind, bool verbose)
 		ping(fd, 15, "PING after skipped garbage");
 		break;
 	}
-	case 3: /* truncated header, then gone */
-		send_all(fd, "HXFR\x10\x00", 6);
-		break;
+	case 3: /* truncated header, then gone */ send_all(fd, "HXFR\x10\x00", 6); break;
 	case 4: /* truncated payload, then gone */
 		send_raw_header(fd, HXFR_MAGIC, HXFR_ENABLE_SCANOUT, 1, 16);
 		send_all(fd, "\x03\x00\x00", 3);
 		break;
-	case 5: /* connect and leave at once */
-		break;
+	case 5: /* connect and leave at once */ break;
 	}
 	close(fd);
 }
@@ -474,10 +475,10 @@ static int cmd_flood(void)
 	for (size_t i = 0; i < sizeof(chunk); i += 12)
 		hxfr_encode_empty(chunk + i, 12, HXFR_PING, 1);
 	unsigned long long sent = 0;
-	long long deadline = now_ms() + 60000, next_good = 0;
+	long long deadline = lc_now_ms() + 60000, next_good = 0;
 	bool dropped = false;
-	while (now_ms() < deadline) {
-		struct pollfd p = { .fd = a, .events = POLLOUT };
+	while (lc_now_ms() < deadline) {
+		struct pollfd p = {.fd = a, .events = POLLOUT};
 		if (poll(&p, 1, 20) == 1) {
 			ssize_t n = send(a, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -493,9 +494,9 @@ static int cmd_flood(void)
 			dropped = true;
 			break;
 		}
-		if (now_ms() >= next_good) {
+		if (lc_now_ms() >= next_good) {
 			good_ping("flood");
-			next_good = now_ms() + 50;
+			next_good = lc_now_ms() + 50;
 		}
 	}
 	if (!dropped)
@@ -647,13 +648,13 @@ static int cmd_stream_key(const char *mode, int argc, char **argv)
 struct sub_opts {
 	const char *key_file;
 	bool cursor, no_read;
-	long frames;          /* stop after this many (0: run for duration) */
+	long frames; /* stop after this many (0: run for duration) */
 	long duration_ms;
 	long min_frames, max_frames;
 	long keyframe_req_at; /* send KEYFRAME_REQ after this frame */
 	long config_bitrate;
-	int expect_refused;   /* SUBSCRIBE_RESP 0 + this ERROR */
-	int expect_error;     /* the stream ends with this ERROR, then EOF */
+	int expect_refused;     /* SUBSCRIBE_RESP 0 + this ERROR */
+	int expect_error;       /* the stream ends with this ERROR, then EOF */
 	const char *ready_file; /* touched once the first frame is in */
 };
 
@@ -668,17 +669,21 @@ static int cmd_subscribe(int argc, char **argv)
 		     "[--config-bitrate B] [--expect-refused ERR] [--expect-error ERR] [--no-read] "
 		     "[--ready-file F]");
 	uint32_t id = (uint32_t)strtoul(argv[0], NULL, 0);
-	struct sub_opts o = { .duration_ms = 10000, .min_frames = 1, .max_frames = -1,
-			      .keyframe_req_at = -1, .config_bitrate = -1, .expect_refused = 0,
-			      .expect_error = 0 };
+	struct sub_opts o = {.duration_ms = 10000,
+			     .min_frames = 1,
+			     .max_frames = -1,
+			     .keyframe_req_at = -1,
+			     .config_bitrate = -1,
+			     .expect_refused = 0,
+			     .expect_error = 0};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NUMOPT(name, field)                                      \
-	if (strcmp(a, name) == 0 && v) {                         \
-		o.field = strtol(v, NULL, 0);                    \
-		i++;                                             \
-		continue;                                        \
+#define NUMOPT(name, field)                   \
+	if (strcmp(a, name) == 0 && v) {      \
+		o.field = strtol(v, NULL, 0); \
+		i++;                          \
+		continue;                     \
 	}
 		NUMOPT("--frames", frames)
 		NUMOPT("--duration-ms", duration_ms)
@@ -721,7 +726,7 @@ static int cmd_subscribe(int argc, char **argv)
 	} else {
 		send_all(fd, buf, hxfr_encode_subscribe(buf, sizeof(buf), id));
 	}
-	g_t0 = now_ms();
+	g_t0 = lc_now_ms();
 	if (o.no_read) {
 		/* A subscriber that never reads: it must cost the others nothing. */
 		printf("not reading for %ld ms\n", o.duration_ms);
@@ -745,17 +750,18 @@ static int cmd_subscribe(int argc, char **argv)
 	if (!m.u.subscribe_resp.success)
 		fail("SUBSCRIBE(%u) refused", id);
 	if (o.config_bitrate >= 0) {
-		struct hxfr_config_req cr = { .bitrate_bps = (uint32_t)o.config_bitrate,
-					      .framerate_num = 30, .framerate_den = 1 };
+		struct hxfr_config_req cr = {.bitrate_bps = (uint32_t)o.config_bitrate,
+					     .framerate_num = 30,
+					     .framerate_den = 1};
 		send_all(fd, buf, hxfr_encode_config_req(buf, sizeof(buf), (uint16_t)id, &cr));
 	}
 	long frames = 0, idrs = 0, after_req = -1;
 	unsigned long long bytes = 0;
 	int64_t last_pts = INT64_MIN;
-	long long deadline = now_ms() + o.duration_ms;
+	long long deadline = lc_now_ms() + o.duration_ms;
 	bool got_config = o.config_bitrate < 0, ended = false;
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - lc_now_ms();
 		if (left <= 0 || (o.frames > 0 && frames >= o.frames && got_config))
 			break;
 		int r = read_big(fd, &m, (int)left, "stream");
@@ -766,7 +772,7 @@ static int cmd_subscribe(int argc, char **argv)
 				break;
 			fail("the server closed the stream after %ld frames", frames);
 		}
-		long long t = now_ms() - g_t0;
+		long long t = lc_now_ms() - g_t0;
 		if (m.hdr.type == HXFR_ERROR) {
 			printf("ERROR %d \"%s\" session %u at %lld ms\n", m.u.error.code,
 			       m.u.error.message, m.hdr.session_id, t);
@@ -780,19 +786,20 @@ static int cmd_subscribe(int argc, char **argv)
 		}
 		if (m.hdr.type == HXFR_CURSOR_DEFINE) {
 			printf("CURSOR_DEFINE %dx%d hot %d,%d\n", m.u.cursor_define.width,
-			       m.u.cursor_define.height, m.u.cursor_define.hot_x, m.u.cursor_define.hot_y);
+			       m.u.cursor_define.height, m.u.cursor_define.hot_x,
+			       m.u.cursor_define.hot_y);
 			continue;
 		}
 		if (m.hdr.type == HXFR_CURSOR_MOVE) {
-			printf("CURSOR_MOVE %d,%d visible %d\n", m.u.cursor_move.x, m.u.cursor_move.y,
-			       m.u.cursor_move.visible);
+			printf("CURSOR_MOVE %d,%d visible %d\n", m.u.cursor_move.x,
+			       m.u.cursor_move.y, m.u.cursor_move.visible);
 			continue;
 		}
 		if (m.hdr.type == HXFR_CONFIG_RESP) {
 			printf("CONFIG_RESP %ux%u %u bit/s %u/%u fps profile %u level %u\n",
 			       m.u.config.width, m.u.config.height, m.u.config.bitrate_bps,
-			       m.u.config.framerate_num, m.u.config.framerate_den, m.u.config.profile,
-			       m.u.config.level);
+			       m.u.config.framerate_num, m.u.config.framerate_den,
+			       m.u.config.profile, m.u.config.level);
 			if (m.u.config.bitrate_bps != (uint32_t)o.config_bitrate)
 				fail("CONFIG_RESP bitrate %u, asked %ld", m.u.config.bitrate_bps,
 				     o.config_bitrate);
@@ -842,14 +849,15 @@ static int cmd_subscribe(int argc, char **argv)
 				close(rf);
 		}
 		if (o.keyframe_req_at >= 0 && frames - 1 == o.keyframe_req_at) {
-			send_all(fd, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ,
-							    (uint16_t)id));
+			send_all(fd, buf,
+				 hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ,
+						   (uint16_t)id));
 			after_req = frames - 1;
 			printf("KEYFRAME_REQ sent after frame %ld\n", after_req);
 		}
 	}
 	printf("SUMMARY frames=%ld idr=%ld bytes=%llu ms=%lld\n", frames, idrs, bytes,
-	       now_ms() - g_t0);
+	       lc_now_ms() - g_t0);
 	if (frames < o.min_frames)
 		fail("%ld frames, want at least %ld", frames, o.min_frames);
 	if (o.max_frames >= 0 && frames > o.max_frames)

@@ -24,24 +24,18 @@
 
 #include <xf86drm.h>
 #include <xf86drmMode.h>
+#include "clock.h"
 
 struct fb {
 	uint32_t handle, id, pitch;
 	uint64_t size;
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool wait_file(const char *path, long long timeout_ms)
 {
-	long long end = now_ms() + timeout_ms;
+	long long end = lc_now_ms() + timeout_ms;
 	while (access(path, F_OK) != 0) {
-		if (now_ms() > end)
+		if (lc_now_ms() > end)
 			return false;
 		usleep(50 * 1000);
 	}
@@ -57,13 +51,13 @@ static void touch(const char *path)
 
 static int make_fb(int fd, uint32_t w, uint32_t h, uint32_t colour, struct fb *fb)
 {
-	struct drm_mode_create_dumb c = { .width = w, .height = h, .bpp = 32 };
+	struct drm_mode_create_dumb c = {.width = w, .height = h, .bpp = 32};
 	if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c) < 0)
 		return -errno;
 	fb->handle = c.handle;
 	fb->pitch = c.pitch;
 	fb->size = c.size;
-	struct drm_mode_map_dumb m = { .handle = c.handle };
+	struct drm_mode_map_dumb m = {.handle = c.handle};
 	if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m) < 0)
 		return -errno;
 	uint32_t *p = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)m.offset);
@@ -111,33 +105,38 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!ready || !go || !stop) {
-		fprintf(stderr, "lc-solid-flip: --ready-file, --go-file and --stop-file are needed\n");
+		fprintf(stderr,
+			"lc-solid-flip: --ready-file, --go-file and --stop-file are needed\n");
 		return 2;
 	}
 	int fd = open(card, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || drmSetMaster(fd) < 0) {
-		fprintf(stderr, "lc-solid-flip: %s: cannot be DRM master: %s\n", card, strerror(errno));
+		fprintf(stderr, "lc-solid-flip: %s: cannot be DRM master: %s\n", card,
+			strerror(errno));
 		return 1;
 	}
 	drmModeConnector *conn = NULL;
 	drmModeRes *res = NULL;
-	long long end = now_ms() + wait_ms;
+	long long end = lc_now_ms() + wait_ms;
 	for (;;) {
 		drmModeFreeResources(res);
 		res = drmModeGetResources(fd);
 		for (int i = 0; res && i < res->count_connectors && !conn; i++) {
-			drmModeConnector *c = drmModeGetConnector(fd, res->connectors[i]); /* full probe */
+			drmModeConnector *c = drmModeGetConnector(
+				fd, res->connectors[i]); /* full probe */
 			char cname[32];
 			if (!c)
 				continue;
-			snprintf(cname, sizeof(cname), "%s-%u", drmModeGetConnectorTypeName(c->connector_type),
+			snprintf(cname, sizeof(cname), "%s-%u",
+				 drmModeGetConnectorTypeName(c->connector_type),
 				 c->connector_type_id);
-			if (!strcmp(cname, name) && c->connection == DRM_MODE_CONNECTED && c->count_modes)
+			if (!strcmp(cname, name) && c->connection == DRM_MODE_CONNECTED &&
+			    c->count_modes)
 				conn = c;
 			else
 				drmModeFreeConnector(c);
 		}
-		if (conn || now_ms() > end)
+		if (conn || lc_now_ms() > end)
 			break;
 		usleep(200 * 1000);
 	}
@@ -176,17 +175,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lc-solid-flip: no go\n");
 		return 1;
 	}
-	long long t0 = now_ms();
-	drmEventContext ev = { .version = 2, .page_flip_handler = flip_done };
+	long long t0 = lc_now_ms();
+	drmEventContext ev = {.version = 2, .page_flip_handler = flip_done};
 	long done = 0;
 	for (long i = 0; i < flips; i++) {
 		bool flipped = false;
-		if (drmModePageFlip(fd, crtc, fbs[(i + 1) % 2].id, DRM_MODE_PAGE_FLIP_EVENT, &flipped) < 0) {
+		if (drmModePageFlip(fd, crtc, fbs[(i + 1) % 2].id, DRM_MODE_PAGE_FLIP_EVENT,
+				    &flipped) < 0) {
 			fprintf(stderr, "lc-solid-flip: page flip %ld: %s\n", i, strerror(errno));
 			return 1;
 		}
 		while (!flipped) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
+			struct pollfd p = {.fd = fd, .events = POLLIN};
 			if (poll(&p, 1, 5000) != 1) {
 				fprintf(stderr, "lc-solid-flip: no flip event\n");
 				return 1;
@@ -197,8 +197,9 @@ int main(int argc, char **argv)
 		if (interval > 0)
 			usleep((useconds_t)interval * 1000);
 	}
-	long long ms = now_ms() - t0;
-	printf("FLIPS %ld %lld ms (%.1f flips/s)\n", done, ms, ms ? done * 1000.0 / (double)ms : 0.0);
+	long long ms = lc_now_ms() - t0;
+	printf("FLIPS %ld %lld ms (%.1f flips/s)\n", done, ms,
+	       ms ? done * 1000.0 / (double)ms : 0.0);
 	fflush(stdout);
 	wait_file(stop, 120000);
 	return 0;

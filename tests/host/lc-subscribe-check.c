@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "h264_decode.h"
 #include "hxfr.h"
 #include "hxfr_auth.h"
@@ -80,20 +81,6 @@ struct conn {
 	size_t len, cap;
 	uint64_t bytes_in;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void usage(void)
 {
@@ -195,17 +182,19 @@ static int conn_next(struct conn *c, struct hxfr_msg *msg, size_t *consumed, dou
 		*consumed = 0;
 	}
 	for (;;) {
-		enum hxfr_status st = c->len ? hxfr_decode(c->buf, c->len, HXFR_MAX_SERVER_PAYLOAD, msg, consumed)
+		enum hxfr_status st = c->len ? hxfr_decode(c->buf, c->len, HXFR_MAX_SERVER_PAYLOAD,
+							   msg, consumed)
 					     : HXFR_NEED_MORE;
 		if (st == HXFR_OK)
 			return 1;
 		if (st == HXFR_E_MAGIC || st == HXFR_E_OVERSIZE) {
-			printf("{\"event\":\"bad-stream\",\"status\":\"%s\"}\n", hxfr_status_str(st));
+			printf("{\"event\":\"bad-stream\",\"status\":\"%s\"}\n",
+			       hxfr_status_str(st));
 			return -EPROTO;
 		}
 		if (st != HXFR_NEED_MORE) {
-			printf("{\"event\":\"bad-message\",\"type\":%u,\"status\":\"%s\"}\n", msg->hdr.type,
-			       hxfr_status_str(st));
+			printf("{\"event\":\"bad-message\",\"type\":%u,\"status\":\"%s\"}\n",
+			       msg->hdr.type, hxfr_status_str(st));
 			memmove(c->buf, c->buf + *consumed, c->len - *consumed);
 			c->len -= *consumed;
 			*consumed = 0;
@@ -219,7 +208,7 @@ static int conn_next(struct conn *c, struct hxfr_msg *msg, size_t *consumed, dou
 			c->buf = nb;
 			c->cap = ncap;
 		}
-		int left = (int)((deadline - now_s()) * 1e3);
+		int left = (int)((deadline - lc_now_s()) * 1e3);
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd p = {.fd = c->fd, .events = POLLIN};
@@ -251,14 +240,14 @@ static void print_error_msg(const struct hxfr_msg *m)
 		clean[j++] = (ch < 0x20 || ch == '"' || ch == '\\') ? '_' : ch;
 	}
 	clean[j] = '\0';
-	printf("{\"event\":\"error\",\"code\":%d,\"session\":%u,\"message\":\"%s\"}\n", m->u.error.code,
-	       m->hdr.session_id, clean);
+	printf("{\"event\":\"error\",\"code\":%d,\"session\":%u,\"message\":\"%s\"}\n",
+	       m->u.error.code, m->hdr.session_id, clean);
 }
 
 /* Waits for a message of the given type; ERRORs on the way are printed. */
 static int expect_type(struct conn *c, struct hxfr_msg *m, size_t *consumed, uint8_t type)
 {
-	double deadline = now_s() + REPLY_TIMEOUT_MS / 1e3;
+	double deadline = lc_now_s() + REPLY_TIMEOUT_MS / 1e3;
 	for (;;) {
 		int r = conn_next(c, m, consumed, deadline);
 		if (r <= 0)
@@ -277,19 +266,23 @@ static int obtain_key(const struct options *o, uint8_t key[HXFR_STREAM_KEY_LEN])
 	struct hxfr_key ck;
 	int r = hxfr_key_load(o->control_key, &ck, true);
 	if (r < 0) {
-		fprintf(stderr, "lc-subscribe-check: control key %s: %s\n", o->control_key, strerror(-r));
+		fprintf(stderr, "lc-subscribe-check: control key %s: %s\n", o->control_key,
+			strerror(-r));
 		return r;
 	}
 	struct conn c;
 	if ((r = conn_open(&c, o, 0)) < 0) {
-		fprintf(stderr, "lc-subscribe-check: connect %s:%u: %s\n", o->host, o->port, strerror(-r));
+		fprintf(stderr, "lc-subscribe-check: connect %s:%u: %s\n", o->host, o->port,
+			strerror(-r));
 		return r;
 	}
 	struct hxfr_msg m;
 	size_t consumed = 0;
 	uint8_t out[128];
-	size_t n = hxfr_encode_hello(out, sizeof(out), HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS);
-	if ((r = send_all(c.fd, out, n)) < 0 || (r = expect_type(&c, &m, &consumed, HXFR_HELLO_RESP)) < 0)
+	size_t n = hxfr_encode_hello(out, sizeof(out),
+				     HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS);
+	if ((r = send_all(c.fd, out, n)) < 0 ||
+	    (r = expect_type(&c, &m, &consumed, HXFR_HELLO_RESP)) < 0)
 		goto out;
 	if (!(m.u.hello.features & HXFR_FEATURE_STREAM_KEYS)) {
 		fprintf(stderr, "lc-subscribe-check: the server offers no stream keys\n");
@@ -299,7 +292,8 @@ static int obtain_key(const struct options *o, uint8_t key[HXFR_STREAM_KEY_LEN])
 	uint8_t mac[HXFR_MAC_LEN];
 	hxfr_auth_mac(&ck, m.u.hello.nonce, mac);
 	n = hxfr_encode_auth(out, sizeof(out), mac);
-	if ((r = send_all(c.fd, out, n)) < 0 || (r = expect_type(&c, &m, &consumed, HXFR_AUTH_RESP)) < 0)
+	if ((r = send_all(c.fd, out, n)) < 0 ||
+	    (r = expect_type(&c, &m, &consumed, HXFR_AUTH_RESP)) < 0)
 		goto out;
 	if (!m.u.auth_resp.success || !(m.u.auth_resp.granted & HXFR_FEATURE_STREAM_KEYS)) {
 		fprintf(stderr, "lc-subscribe-check: AUTH granted 0x%x\n", m.u.auth_resp.granted);
@@ -313,15 +307,18 @@ static int obtain_key(const struct options *o, uint8_t key[HXFR_STREAM_KEY_LEN])
 		    (r = expect_type(&c, &m, &consumed, HXFR_SCANOUT_RESP)) < 0)
 			goto out;
 		if (!m.u.scanout_resp.success) {
-			fprintf(stderr, "lc-subscribe-check: ENABLE_SCANOUT %u refused\n", o->scanout);
+			fprintf(stderr, "lc-subscribe-check: ENABLE_SCANOUT %u refused\n",
+				o->scanout);
 			r = -EIO;
 			goto out;
 		}
 	}
 	n = hxfr_encode_stream_key_req(out, sizeof(out), o->scanout);
-	if ((r = send_all(c.fd, out, n)) < 0 || (r = expect_type(&c, &m, &consumed, HXFR_STREAM_KEY)) < 0)
+	if ((r = send_all(c.fd, out, n)) < 0 ||
+	    (r = expect_type(&c, &m, &consumed, HXFR_STREAM_KEY)) < 0)
 		goto out;
-	if (m.u.stream_key.scanout_id != o->scanout || hxfr_stream_key_is_zero(m.u.stream_key.key)) {
+	if (m.u.stream_key.scanout_id != o->scanout ||
+	    hxfr_stream_key_is_zero(m.u.stream_key.key)) {
 		fprintf(stderr, "lc-subscribe-check: no key for scanout %u\n", o->scanout);
 		r = -EIO;
 		goto out;
@@ -347,8 +344,8 @@ struct watch {
 	uint64_t au_bytes;
 	/* patterns */
 	long last_pattern, first_pattern_seen;
-	unsigned idle_frames, unknown_frames, leading_unknown, pattern_frames, distinct, order_errors, low_psnr,
-		idle_after_patterns, out_of_range, size_errors;
+	unsigned idle_frames, unknown_frames, leading_unknown, pattern_frames, distinct,
+		order_errors, low_psnr, idle_after_patterns, out_of_range, size_errors;
 	double worst_psnr, psnr_sum;
 	/* static / keyframe checks */
 	unsigned frames_in_static_window, frames_after_kfr;
@@ -384,7 +381,8 @@ static bool cursor_define_matches(const struct hxfr_cursor_define *d, int *bad_x
 		return false;
 	for (int y = 0; y < d->height; y++) {
 		for (int x = 0; x < d->width; x++) {
-			const uint8_t *p = d->pixels + ((size_t)y * (size_t)d->width + (size_t)x) * 4;
+			const uint8_t *p = d->pixels +
+					   ((size_t)y * (size_t)d->width + (size_t)x) * 4;
 			uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 				     (uint32_t)p[3] << 24;
 			if (v != cursor_pattern_pixel(x, y)) {
@@ -399,7 +397,7 @@ static bool cursor_define_matches(const struct hxfr_cursor_define *d, int *bad_x
 
 static void handle_cursor(struct watch *w, const struct hxfr_msg *m)
 {
-	double t_ms = (now_s() - w->t_sub) * 1e3;
+	double t_ms = (lc_now_s() - w->t_sub) * 1e3;
 	w->cursor_wrong_session += m->hdr.session_id != w->o->scanout;
 	if (m->hdr.type == HXFR_CURSOR_DEFINE) {
 		const struct hxfr_cursor_define *d = &m->u.cursor_define;
@@ -472,7 +470,8 @@ static void on_picture(const struct h264_picture *p, void *data)
 		w->height = p->height;
 		w->checker = pattern_checker_create(p->width, p->height);
 	}
-	if (w->o->want_w && ((uint32_t)p->width != w->o->want_w || (uint32_t)p->height != w->o->want_h))
+	if (w->o->want_w &&
+	    ((uint32_t)p->width != w->o->want_w || (uint32_t)p->height != w->o->want_h))
 		w->size_errors++;
 	if (!w->checker)
 		return;
@@ -507,7 +506,8 @@ static void account_pattern(struct watch *w, int k, double psnr)
 			w->idle_after_patterns++;
 		return;
 	}
-	if ((unsigned)k < o->first_pattern || (unsigned)k >= o->first_pattern + (unsigned long)o->expect_patterns) {
+	if ((unsigned)k < o->first_pattern ||
+	    (unsigned)k >= o->first_pattern + (unsigned long)o->expect_patterns) {
 		w->out_of_range++;
 		return;
 	}
@@ -526,15 +526,16 @@ static void account_pattern(struct watch *w, int k, double psnr)
 	if (k > w->last_pattern)
 		w->last_pattern = k;
 	/* 0 when the last pattern was held before the resumption. */
-	if (k == (long)(o->first_pattern + (unsigned long)o->expect_patterns - 1) && w->final_ms >= 1e9)
-		w->final_ms = w->resumed ? (now_s() - w->t_resume) * 1e3 : 0;
+	if (k == (long)(o->first_pattern + (unsigned long)o->expect_patterns - 1) &&
+	    w->final_ms >= 1e9)
+		w->final_ms = w->resumed ? (lc_now_s() - w->t_resume) * 1e3 : 0;
 }
 
 static void handle_frame(struct watch *w, const struct hxfr_msg *m)
 {
 	const struct options *o = w->o;
-	double t = now_s();
-	int64_t recv_ns = mono_ns();
+	double t = lc_now_s();
+	int64_t recv_ns = lc_now_ns();
 	const struct hxfr_frame *f = &m->u.frame;
 	w->frames++;
 	w->key_flags += f->keyframe;
@@ -547,7 +548,8 @@ static void handle_frame(struct watch *w, const struct hxfr_msg *m)
 	w->last_pic_pattern = -1;
 	w->last_pic_psnr = 0;
 	for (uint32_t i = 0; i < f->nal_count && left >= 4; i++) {
-		uint32_t sz = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		uint32_t sz = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			      (uint32_t)p[3] << 24;
 		const uint8_t *au = p + 4;
 		bool sp = false;
 		idr |= h264_au_is_idr(au, sz, &sp);
@@ -555,7 +557,8 @@ static void handle_frame(struct watch *w, const struct hxfr_msg *m)
 		char err[160] = "";
 		if (h264_decoder_decode(w->dec, au, sz, on_picture, w, err, sizeof(err)) < 0) {
 			w->decode_errors++;
-			printf("{\"event\":\"decode-error\",\"frame\":%u,\"message\":\"%s\"}\n", w->frames, err);
+			printf("{\"event\":\"decode-error\",\"frame\":%u,\"message\":\"%s\"}\n",
+			       w->frames, err);
 		}
 		total += sz;
 		p += 4 + sz;
@@ -584,7 +587,8 @@ static void handle_frame(struct watch *w, const struct hxfr_msg *m)
 			w->after_resume_idr = idr && sps_pps && f->keyframe;
 			w->after_resume_ms = (t - w->t_resume) * 1e3;
 			printf("{\"event\":\"first-after-resume\",\"n\":%u,\"ms\":%.1f,\"idr\":%s}\n",
-			       w->frames, w->after_resume_ms, w->after_resume_idr ? "true" : "false");
+			       w->frames, w->after_resume_ms,
+			       w->after_resume_idr ? "true" : "false");
 		}
 		w->frames_after_resume++;
 	} else if (!w->resumed) {
@@ -607,8 +611,8 @@ static void handle_frame(struct watch *w, const struct hxfr_msg *m)
 		printf("{\"event\":\"frame\",\"n\":%u,\"t_ms\":%.1f,\"bytes\":%zu,\"keyframe\":%s,\"idr\":%s,"
 		       "\"pictures\":%u,\"pattern\":%d,\"psnr\":%.2f,\"pts_ns\":%lld}\n",
 		       w->frames, (t - w->t_sub) * 1e3, total, f->keyframe ? "true" : "false",
-		       idr ? "true" : "false", w->pictures_this_au, w->last_pic_pattern, w->last_pic_psnr,
-		       (long long)f->pts_ns);
+		       idr ? "true" : "false", w->pictures_this_au, w->last_pic_pattern,
+		       w->last_pic_psnr, (long long)f->pts_ns);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -662,11 +666,16 @@ static int cmd_watch(const struct options *o)
 		snprintf(hex, sizeof(hex), "%s", o->key_hex);
 	}
 	if (hxfr_stream_key_from_hex(hex, key) < 0 || hxfr_stream_key_is_zero(key)) {
-		fprintf(stderr, "lc-subscribe-check: the key must be 64 hex digits, not all zero\n");
+		fprintf(stderr,
+			"lc-subscribe-check: the key must be 64 hex digits, not all zero\n");
 		return 2;
 	}
-	struct watch w = {.o = o, .last_pattern = -1, .first_pattern_seen = -1, .worst_psnr = 1e9,
-			  .final_ms = 1e9, .after_resume_ms = -1};
+	struct watch w = {.o = o,
+			  .last_pattern = -1,
+			  .first_pattern_seen = -1,
+			  .worst_psnr = 1e9,
+			  .final_ms = 1e9,
+			  .after_resume_ms = -1};
 	w.ages = calloc(MAX_LATENCIES, sizeof(double));
 	w.dec = h264_decoder_create();
 	struct conn c = {.fd = -1};
@@ -692,7 +701,8 @@ static int cmd_watch(const struct options *o)
 	size_t n;
 	if (o->cursor) {
 		n = hxfr_encode_hello(out, sizeof(out), HXFR_FEATURE_CURSOR);
-		if (send_all(c.fd, out, n) < 0 || expect_type(&c, &m, &consumed, HXFR_HELLO_RESP) < 0) {
+		if (send_all(c.fd, out, n) < 0 ||
+		    expect_type(&c, &m, &consumed, HXFR_HELLO_RESP) < 0) {
 			printf("{\"event\":\"no-hello-resp\"}\n");
 			pass = false;
 			goto out;
@@ -704,7 +714,7 @@ static int cmd_watch(const struct options *o)
 		}
 	}
 	n = hxfr_encode_subscribe_keyed(out, sizeof(out), o->scanout, key);
-	w.t_sub = now_s();
+	w.t_sub = lc_now_s();
 	if (send_all(c.fd, out, n) < 0) {
 		pass = false;
 		goto out;
@@ -718,12 +728,12 @@ static int cmd_watch(const struct options *o)
 	bool ok = m.u.subscribe_resp.success && m.u.subscribe_resp.scanout_id == o->scanout;
 	printf("{\"event\":\"subscribe-resp\",\"scanout\":%u,\"success\":%s,\"ms\":%.1f}\n",
 	       m.u.subscribe_resp.scanout_id, m.u.subscribe_resp.success ? "true" : "false",
-	       (now_s() - w.t_sub) * 1e3);
+	       (lc_now_s() - w.t_sub) * 1e3);
 	fflush(stdout);
 	if (o->expect_refused) {
 		/* Refused: SUBSCRIBE_RESP 0, ERROR 9 (auth failed), then the server closes. */
 		bool got_err9 = false, closed = false, frames = false;
-		double deadline = now_s() + REPLY_TIMEOUT_MS / 1e3;
+		double deadline = lc_now_s() + REPLY_TIMEOUT_MS / 1e3;
 		for (;;) {
 			r = conn_next(&c, &m, &consumed, deadline);
 			if (r == 0) {
@@ -741,32 +751,33 @@ static int cmd_watch(const struct options *o)
 		pass = !ok && got_err9 && closed && !frames;
 		printf("{\"event\":\"summary\",\"check\":\"refused\",\"success\":%s,\"error9\":%s,"
 		       "\"closed\":%s,\"frames\":%s,\"pass\":%s}\n",
-		       ok ? "true" : "false", got_err9 ? "true" : "false", closed ? "true" : "false",
-		       frames ? "true" : "false", pass ? "true" : "false");
+		       ok ? "true" : "false", got_err9 ? "true" : "false",
+		       closed ? "true" : "false", frames ? "true" : "false",
+		       pass ? "true" : "false");
 		goto out;
 	}
 	if (!ok) {
-		r = conn_next(&c, &m, &consumed, now_s() + 1);
+		r = conn_next(&c, &m, &consumed, lc_now_s() + 1);
 		if (r > 0 && m.hdr.type == HXFR_ERROR)
 			print_error_msg(&m);
 		printf("{\"event\":\"summary\",\"subscribed\":false,\"pass\":false}\n");
 		pass = false;
 		goto out;
 	}
-	double end = now_s() + o->duration_s;
+	double end = lc_now_s() + o->duration_s;
 	if (o->stop_reading) {
 		/* Reads nothing until the end: the server's queue for us fills;
 		 * it may drop frames or close us, but nobody else may notice.
 		 * Then drains what is left, to tell how much got through. */
 		touch(o->ready_file);
-		double t_stop = now_s();
-		while (now_s() < end && !file_exists(o->stop_file))
+		double t_stop = lc_now_s();
+		while (lc_now_s() < end && !file_exists(o->stop_file))
 			usleep(50000);
-		double held = now_s() - t_stop;
+		double held = lc_now_s() - t_stop;
 		unsigned got = 0;
 		bool closed = false;
 		for (;;) {
-			r = conn_next(&c, &m, &consumed, now_s() + 1.0);
+			r = conn_next(&c, &m, &consumed, lc_now_s() + 1.0);
 			if (r <= 0) {
 				closed = r == 0;
 				break;
@@ -782,7 +793,7 @@ static int cmd_watch(const struct options *o)
 	}
 	bool ended_by_server = false, revoked = false, done = false;
 	while (!done) {
-		double t = now_s();
+		double t = lc_now_s();
 		if (t >= end || file_exists(o->stop_file))
 			break;
 		if (o->stall_ms > 0 && !w.resumed && w.first_seen) {
@@ -791,27 +802,30 @@ static int cmd_watch(const struct options *o)
 			fflush(stdout);
 			usleep((useconds_t)o->stall_ms * 1000);
 			w.resumed = true;
-			w.t_resume = now_s();
-			w.t_resume_ns = mono_ns();
+			w.t_resume = lc_now_s();
+			w.t_resume_ns = lc_now_ns();
 			/* Reads on for the resynchronisation, then stops. */
 			double stop_at = w.t_resume + (double)o->resume_within_ms / 1e3 + 0.5;
 			if (stop_at < end)
 				end = stop_at;
-			printf("{\"event\":\"resume\",\"t_ms\":%.1f}\n", (w.t_resume - w.t_sub) * 1e3);
+			printf("{\"event\":\"resume\",\"t_ms\":%.1f}\n",
+			       (w.t_resume - w.t_sub) * 1e3);
 			continue;
 		}
 		/* The keyframe request goes out after the first frame, and after
 		 * the static window when that is checked too. */
 		if (o->keyframe_req && !w.kfr_sent && w.first_seen &&
 		    (o->no_frames_s <= 0 || t - w.t_first > o->no_frames_s)) {
-			n = hxfr_encode_empty(out, sizeof(out), HXFR_KEYFRAME_REQ, (uint16_t)o->scanout);
+			n = hxfr_encode_empty(out, sizeof(out), HXFR_KEYFRAME_REQ,
+					      (uint16_t)o->scanout);
 			send_all(c.fd, out, n);
 			w.kfr_sent = true;
 			w.t_kfr = t;
-			printf("{\"event\":\"keyframe-req-sent\",\"t_ms\":%.1f}\n", (t - w.t_sub) * 1e3);
+			printf("{\"event\":\"keyframe-req-sent\",\"t_ms\":%.1f}\n",
+			       (t - w.t_sub) * 1e3);
 		}
-		if (o->keyframe_req && w.kfr_sent && w.frames_after_kfr > 0 && o->expect_patterns < 0 &&
-		    o->no_frames_s > 0)
+		if (o->keyframe_req && w.kfr_sent && w.frames_after_kfr > 0 &&
+		    o->expect_patterns < 0 && o->no_frames_s > 0)
 			break;
 		double until = end;
 		if (o->keyframe_req && !w.kfr_sent && w.first_seen && o->no_frames_s > 0)
@@ -833,7 +847,8 @@ static int cmd_watch(const struct options *o)
 				fflush(stdout);
 			}
 			if (o->expect_patterns > 0 && o->stall_ms <= 0 &&
-			    w.last_pattern == (long)(o->first_pattern + (unsigned long)o->expect_patterns - 1))
+			    w.last_pattern == (long)(o->first_pattern +
+						     (unsigned long)o->expect_patterns - 1))
 				done = true;
 			break;
 		case HXFR_ERROR:
@@ -841,20 +856,19 @@ static int cmd_watch(const struct options *o)
 			revoked |= m.u.error.code == HXFR_ERR_KEY_REVOKED;
 			break;
 		case HXFR_CURSOR_DEFINE:
-		case HXFR_CURSOR_MOVE:
-			handle_cursor(&w, &m);
-			break;
+		case HXFR_CURSOR_MOVE: handle_cursor(&w, &m); break;
 		default:
-			printf("{\"event\":\"unexpected\",\"type\":\"%s\"}\n", hxfr_type_name(m.hdr.type));
+			printf("{\"event\":\"unexpected\",\"type\":\"%s\"}\n",
+			       hxfr_type_name(m.hdr.type));
 			break;
 		}
 		/* The cursor's path is complete, and a picture is in (a late
 		 * subscriber gets the cursor state before its first IDR). */
-		if (o->expect_cursor > 0 && w.cursor_next == o->expect_cursor && w.cursor_defines > 0 &&
-		    w.frames > 0)
+		if (o->expect_cursor > 0 && w.cursor_next == o->expect_cursor &&
+		    w.cursor_defines > 0 && w.frames > 0)
 			done = true;
 	}
-	double secs = now_s() - w.t_sub;
+	double secs = lc_now_s() - w.t_sub;
 	/* The verdicts, each only when asked for. */
 	pass = w.decode_errors == 0 && w.size_errors == 0 && w.pts_errors == 0;
 	if (w.frames == 0 || !w.first_is_idr)
@@ -864,7 +878,8 @@ static int cmd_watch(const struct options *o)
 		share = (double)w.distinct / (double)o->expect_patterns;
 		if (w.unknown_frames || w.out_of_range || w.order_errors || w.low_psnr ||
 		    w.idle_after_patterns ||
-		    w.last_pattern != (long)(o->first_pattern + (unsigned long)o->expect_patterns - 1) ||
+		    w.last_pattern !=
+			    (long)(o->first_pattern + (unsigned long)o->expect_patterns - 1) ||
 		    share < o->min_share)
 			pass = false;
 	}
@@ -897,8 +912,8 @@ static int cmd_watch(const struct options *o)
 		 * order, complete, visible, and never before an image. */
 		if (o->expect_cursor > 0 &&
 		    (w.cursor_defines == 0 || w.cursor_bad_defines || w.cursor_out_of_order ||
-		     w.cursor_next != o->expect_cursor || w.cursor_hidden || w.cursor_moves_before_define ||
-		     w.cursor_wrong_session))
+		     w.cursor_next != o->expect_cursor || w.cursor_hidden ||
+		     w.cursor_moves_before_define || w.cursor_wrong_session))
 			cursor_ok = false;
 		printf("{\"event\":\"cursor-summary\",\"expect_moves\":%ld,\"expect_none\":%s,"
 		       "\"defines\":%u,\"bad_defines\":%u,\"moves\":%u,\"out_of_order\":%u,"
@@ -927,20 +942,24 @@ static int cmd_watch(const struct options *o)
 	       "\"frames_after_resume\":%u,\"first_after_resume_idr\":%s,\"first_after_resume_ms\":%.1f,"
 	       "\"final_pattern_ms_after_resume\":%.1f,\"resynced_by\":\"%s\",\"stall_ok\":%s,\"pass\":%s}\n",
 	       o->scanout, secs, w.frames, secs > 0 ? w.frames / secs : 0.0,
-	       w.first_is_idr ? "true" : "false", w.idr_frames, w.key_flags, w.decoded, w.decode_errors,
-	       w.width, w.height, w.size_errors, w.frames ? (double)w.au_bytes / w.frames : 0.0,
-	       (unsigned long long)c.bytes_in, o->expect_patterns, w.pattern_frames, w.distinct, share,
-	       w.first_pattern_seen, w.last_pattern, w.idle_frames, w.leading_unknown, w.unknown_frames, w.out_of_range,
+	       w.first_is_idr ? "true" : "false", w.idr_frames, w.key_flags, w.decoded,
+	       w.decode_errors, w.width, w.height, w.size_errors,
+	       w.frames ? (double)w.au_bytes / w.frames : 0.0, (unsigned long long)c.bytes_in,
+	       o->expect_patterns, w.pattern_frames, w.distinct, share, w.first_pattern_seen,
+	       w.last_pattern, w.idle_frames, w.leading_unknown, w.unknown_frames, w.out_of_range,
 	       w.order_errors, w.idle_after_patterns, w.low_psnr,
 	       w.pattern_frames ? w.worst_psnr : 0.0,
 	       w.pattern_frames ? w.psnr_sum / w.pattern_frames : 0.0, o->no_frames_s,
 	       w.frames_in_static_window, w.kfr_sent ? "true" : "false",
 	       w.kfr_answered_idr ? "true" : "false",
-	       w.kfr_sent && w.frames_after_kfr ? w.kfr_ms : -1.0, percentile(w.ages, w.n_ages, 0.5),
-	       percentile(w.ages, w.n_ages, 0.99), w.pts_errors, ended_by_server ? "true" : "false",
-	       revoked ? "true" : "false", o->stall_ms, w.frames_before_resume, w.frames_after_resume,
-	       w.after_resume_idr ? "true" : "false", w.after_resume_ms, w.final_ms,
-	       o->stall_ms <= 0 ? "" : w.after_resume_seen ? "idr-after-resume" : "queue",
+	       w.kfr_sent && w.frames_after_kfr ? w.kfr_ms : -1.0,
+	       percentile(w.ages, w.n_ages, 0.5), percentile(w.ages, w.n_ages, 0.99), w.pts_errors,
+	       ended_by_server ? "true" : "false", revoked ? "true" : "false", o->stall_ms,
+	       w.frames_before_resume, w.frames_after_resume, w.after_resume_idr ? "true" : "false",
+	       w.after_resume_ms, w.final_ms,
+	       o->stall_ms <= 0      ? ""
+	       : w.after_resume_seen ? "idr-after-resume"
+				     : "queue",
 	       stall_ok ? "true" : "false", pass ? "true" : "false");
 out:
 	fflush(stdout);
@@ -959,8 +978,12 @@ static int parse_size(const char *s, uint32_t *w, uint32_t *h)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	*o = (struct options){.port = HXFR_DEFAULT_PORT, .duration_s = 10, .expect_patterns = -1,
-			      .min_psnr = 35.0, .scanout = UINT32_MAX, .resume_within_ms = 1000,
+	*o = (struct options){.port = HXFR_DEFAULT_PORT,
+			      .duration_s = 10,
+			      .expect_patterns = -1,
+			      .min_psnr = 35.0,
+			      .scanout = UINT32_MAX,
+			      .resume_within_ms = 1000,
 			      .expect_cursor = -1};
 	snprintf(o->host, sizeof(o->host), "127.0.0.1");
 	for (int i = 2; i < argc; i++) {

@@ -18,14 +18,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                  \
-	do {                                                                                  \
-		if (!(cond)) {                                                                    \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                          \
-			fprintf(stderr, __VA_ARGS__);                                                 \
-			fputc('\n', stderr);                                                          \
-			failures++;                                                                   \
-		}                                                                                 \
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fputc('\n', stderr);                                 \
+			failures++;                                          \
+		}                                                            \
 	} while (0)
 
 struct decoded {
@@ -63,8 +63,10 @@ static void round_trip(int w, int h, int crf, uint32_t bitrate, int threads)
 	if (!ref || !chk || !enc || !dec)
 		goto out;
 	int cw = (w + 1) / 2, ch = (h + 1) / 2;
-	uint8_t *y = malloc((size_t)w * h), *u = malloc((size_t)cw * ch), *v = malloc((size_t)cw * ch);
-	static const unsigned ks[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x5555, 0xaaaa, 40000, 0xfffe, 0xffff};
+	uint8_t *y = malloc((size_t)w * h), *u = malloc((size_t)cw * ch),
+		*v = malloc((size_t)cw * ch);
+	static const unsigned ks[] = {0, 1, 2,  3,      4,      5,     6,      7,
+				      8, 9, 10, 0x5555, 0xaaaa, 40000, 0xfffe, 0xffff};
 	double worst = 1e9;
 	for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
 		unsigned k = ks[i];
@@ -80,7 +82,8 @@ static void round_trip(int w, int h, int crf, uint32_t bitrate, int threads)
 		bool sps_pps;
 		bool idr = h264_au_is_idr(au, au_len, &sps_pps);
 		if (i == 0)
-			CHECK(idr && key && sps_pps, "first AU: idr=%d key=%d sps_pps=%d", idr, key, sps_pps);
+			CHECK(idr && key && sps_pps, "first AU: idr=%d key=%d sps_pps=%d", idr, key,
+			      sps_pps);
 		else
 			CHECK(!idr, "%dx%d k=%u: unexpected IDR", w, h, k);
 		struct decoded d = {.index = -1, .checker = chk, .expect = k, .w = w, .h = h};
@@ -90,15 +93,16 @@ static void round_trip(int w, int h, int crf, uint32_t bitrate, int threads)
 		CHECK(d.n == 1, "%dx%d k=%u: %d pictures from one AU", w, h, k, d.n);
 		CHECK(d.index == (int)k, "%dx%d k=%u: identified as %d", w, h, k, d.index);
 		CHECK(d.psnr > 35.0, "%dx%d k=%u: PSNR %.2f dB", w, h, k, d.psnr);
-		CHECK(d.psnr_next < 25.0, "%dx%d k=%u: PSNR against k+1 %.2f dB (too alike)", w, h, k,
-		      d.psnr_next);
+		CHECK(d.psnr_next < 25.0, "%dx%d k=%u: PSNR against k+1 %.2f dB (too alike)", w, h,
+		      k, d.psnr_next);
 		if (d.psnr < worst)
 			worst = d.psnr;
 		printf("{\"size\":\"%dx%d\",\"crf\":%d,\"k\":%u,\"au_bytes\":%zu,\"idr\":%s,\"index\":%d,"
 		       "\"psnr\":%.2f,\"psnr_vs_next\":%.2f}\n",
 		       w, h, crf, k, au_len, idr ? "true" : "false", d.index, d.psnr, d.psnr_next);
 	}
-	printf("{\"size\":\"%dx%d\",\"crf\":%d,\"bitrate\":%u,\"worst_psnr\":%.2f}\n", w, h, crf, bitrate, worst);
+	printf("{\"size\":\"%dx%d\",\"crf\":%d,\"bitrate\":%u,\"worst_psnr\":%.2f}\n", w, h, crf,
+	       bitrate, worst);
 	free(y);
 	free(u);
 	free(v);
@@ -115,7 +119,8 @@ static void code_only(void)
 {
 	int w = 320, h = 240, cw = 160, ch = 120;
 	uint32_t *argb = malloc((size_t)w * h * 4);
-	uint8_t *y = malloc((size_t)w * h), *u = malloc((size_t)cw * ch), *v = malloc((size_t)cw * ch);
+	uint8_t *y = malloc((size_t)w * h), *u = malloc((size_t)cw * ch),
+		*v = malloc((size_t)cw * ch);
 	pattern_draw_background(argb, (size_t)w, w, h, 3);
 	unsigned bad = 0;
 	for (unsigned k = 0; k < 65536; k += 7) {
@@ -146,8 +151,8 @@ static void code_only(void)
 		for (size_t i = 0; i < (size_t)w * h; i++)
 			same += argb[i] == b[i];
 		/* Only code blocks whose colour is the same in both may match. */
-		CHECK(same <= (size_t)2 * PATTERN_BITS * g.block * g.block, "k=%u: %zu pixels unchanged", k,
-		      same);
+		CHECK(same <= (size_t)2 * PATTERN_BITS * g.block * g.block,
+		      "k=%u: %zu pixels unchanged", k, same);
 	}
 	CHECK(pattern_checker_create(100, 100) == NULL, "a too-small checker was created");
 	free(b);
@@ -164,15 +169,17 @@ static void reference_exact(int w, int h)
 	struct pattern_checker *c = pattern_checker_create(w, h);
 	int cw = (w + 1) / 2, chh = (h + 1) / 2;
 	uint32_t *argb = malloc((size_t)w * h * 4);
-	uint8_t *y = malloc((size_t)w * h), *u = malloc((size_t)cw * chh), *v = malloc((size_t)cw * chh);
+	uint8_t *y = malloc((size_t)w * h), *u = malloc((size_t)cw * chh),
+		*v = malloc((size_t)cw * chh);
 	CHECK(c && argb && y && u && v, "out of memory");
 	if (c && argb && y && u && v) {
-		static const unsigned ks[] = { 0, 1, 7, 8, 9, 0x1234, 0xabcd, 0xfffe, 3, 3 };
+		static const unsigned ks[] = {0, 1, 7, 8, 9, 0x1234, 0xabcd, 0xfffe, 3, 3};
 		for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
 			pattern_draw(argb, (size_t)w, w, h, ks[i]);
 			ARGBToI420((const uint8_t *)argb, w * 4, y, w, u, cw, v, cw, w, h);
 			double p = pattern_checker_psnr(c, ks[i], y, w, u, cw, v, cw);
-			CHECK(p >= 128.0, "%dx%d k=%u: reference PSNR %.2f, not identical", w, h, ks[i], p);
+			CHECK(p >= 128.0, "%dx%d k=%u: reference PSNR %.2f, not identical", w, h,
+			      ks[i], p);
 		}
 	}
 	pattern_checker_destroy(c);

@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "client.h"
 
 #include <expat.h>
@@ -7,13 +8,12 @@
 #include <string.h>
 #include <time.h>
 
-
-
 sd_bus *client_connect(const char *address)
 {
 	sd_bus *bus = NULL;
-	if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address) < 0 || sd_bus_set_bus_client(bus, 1) < 0 ||
-	    sd_bus_negotiate_fds(bus, 1) < 0 || sd_bus_start(bus) < 0) {
+	if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address) < 0 ||
+	    sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_negotiate_fds(bus, 1) < 0 ||
+	    sd_bus_start(bus) < 0) {
 		fprintf(stderr, "cannot connect to %s\n", address);
 		sd_bus_unref(bus);
 		return NULL;
@@ -21,8 +21,9 @@ sd_bus *client_connect(const char *address)
 	return bus;
 }
 
-sd_bus_message *client_call(const char *file, int line, sd_bus *bus, const char *expect_error, const char *path,
-			    const char *iface, const char *member, const char *sig, ...)
+sd_bus_message *client_call(const char *file, int line, sd_bus *bus, const char *expect_error,
+			    const char *path, const char *iface, const char *member,
+			    const char *sig, ...)
 {
 	sd_bus_message *m = NULL, *reply = NULL;
 	sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -38,13 +39,17 @@ sd_bus_message *client_call(const char *file, int line, sd_bus *bus, const char 
 	sd_bus_message_unref(m);
 	char what[256];
 	if (!expect_error) {
-		snprintf(what, sizeof(what), "%s.%s on %s succeeds (got %s: %s)", iface, member, path,
-			 err.name ? err.name : "-", err.message ? err.message : strerror(-r));
+		snprintf(what, sizeof(what), "%s.%s on %s succeeds (got %s: %s)", iface, member,
+			 path, err.name ? err.name : "-", err.message ? err.message : strerror(-r));
 		test_record(r >= 0, file, line, what);
 	} else {
-		snprintf(what, sizeof(what), "%s.%s on %s fails with %s (got %s)", iface, member, path, expect_error,
-			 r >= 0 ? "success" : err.name ? err.name : strerror(-r));
-		test_record(r < 0 && err.name && strcmp(err.name, expect_error) == 0, file, line, what);
+		snprintf(what, sizeof(what), "%s.%s on %s fails with %s (got %s)", iface, member,
+			 path, expect_error,
+			 r >= 0     ? "success"
+			 : err.name ? err.name
+				    : strerror(-r));
+		test_record(r < 0 && err.name && strcmp(err.name, expect_error) == 0, file, line,
+			    what);
 		sd_bus_message_unref(reply);
 		reply = NULL;
 	}
@@ -56,11 +61,12 @@ sd_bus_message *client_call(const char *file, int line, sd_bus *bus, const char 
 	return reply;
 }
 
-void client_check_types(const char *file, int line, sd_bus *bus, const char *path, const char *iface,
-			const struct prop_type *expect)
+void client_check_types(const char *file, int line, sd_bus *bus, const char *path,
+			const char *iface, const struct prop_type *expect)
 {
-	sd_bus_message *reply = client_call(file, line, bus, NULL, path, "org.freedesktop.DBus.Properties", "GetAll",
-					    "s", iface);
+	sd_bus_message *reply = client_call(file, line, bus, NULL, path,
+					    "org.freedesktop.DBus.Properties", "GetAll", "s",
+					    iface);
 	if (!reply)
 		return;
 	int n_expect = 0, n_got = 0;
@@ -83,7 +89,8 @@ void client_check_types(const char *file, int line, sd_bus *bus, const char *pat
 			;
 		snprintf(what, sizeof(what), "%s.%s is of type %s (got %s)", iface, name,
 			 i < n_expect ? expect[i].type : "(unexpected property)", contents);
-		test_record(i < n_expect && type == 'v' && strcmp(contents, expect[i].type) == 0, file, line, what);
+		test_record(i < n_expect && type == 'v' && strcmp(contents, expect[i].type) == 0,
+			    file, line, what);
 		if (i < n_expect)
 			seen[i] = true;
 		sd_bus_message_skip(reply, "v");
@@ -139,11 +146,13 @@ static void xml_end(void *data, const XML_Char *el)
 		s->in_iface = false;
 }
 
-void client_check_introspection(const char *file, int line, sd_bus *bus, const char *path, const char *iface,
-				const struct prop_type *expect, const char *child)
+void client_check_introspection(const char *file, int line, sd_bus *bus, const char *path,
+				const char *iface, const struct prop_type *expect,
+				const char *child)
 {
-	sd_bus_message *reply = client_call(file, line, bus, NULL, path, "org.freedesktop.DBus.Introspectable",
-					    "Introspect", "");
+	sd_bus_message *reply = client_call(file, line, bus, NULL, path,
+					    "org.freedesktop.DBus.Introspectable", "Introspect",
+					    "");
 	const char *xml;
 	if (!reply || sd_bus_message_read(reply, "s", &xml) < 0) {
 		test_record(0, file, line, "Introspect returns a string");
@@ -165,22 +174,25 @@ void client_check_introspection(const char *file, int line, sd_bus *bus, const c
 	int n_expect = 0;
 	for (; expect && expect[n_expect].name; n_expect++) {
 		int i;
-		for (i = 0; i < st.n_props && strcmp(st.props[i][0], expect[n_expect].name) != 0; i++)
+		for (i = 0; i < st.n_props && strcmp(st.props[i][0], expect[n_expect].name) != 0;
+		     i++)
 			;
 		snprintf(what, sizeof(what), "introspection declares %s %s", expect[n_expect].name,
 			 expect[n_expect].type);
-		test_record(i < st.n_props && strcmp(st.props[i][1], expect[n_expect].type) == 0, file, line, what);
+		test_record(i < st.n_props && strcmp(st.props[i][1], expect[n_expect].type) == 0,
+			    file, line, what);
 	}
 	if (expect) {
-		snprintf(what, sizeof(what), "introspection of %s declares %d properties (got %d)", path, n_expect,
-			 st.n_props);
+		snprintf(what, sizeof(what), "introspection of %s declares %d properties (got %d)",
+			 path, n_expect, st.n_props);
 		test_record(st.n_props == n_expect, file, line, what);
 	}
 	if (child) {
 		bool found = false;
 		for (int i = 0; i < st.n_children; i++)
 			found |= strcmp(st.children[i], child) == 0;
-		snprintf(what, sizeof(what), "introspection of %s lists child node %s", path, child);
+		snprintf(what, sizeof(what), "introspection of %s lists child node %s", path,
+			 child);
 		test_record(found, file, line, what);
 	}
 	sd_bus_message_unref(reply);
@@ -199,18 +211,12 @@ int client_watch(sd_bus *bus, struct signal_log *log, const char *match)
 	return sd_bus_add_match(bus, NULL, match, on_signal, log);
 }
 
-static long long now_ms(void)
+bool client_wait(sd_bus *bus, struct signal_log *log, bool (*pred)(struct signal_log *),
+		 int timeout_ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-bool client_wait(sd_bus *bus, struct signal_log *log, bool (*pred)(struct signal_log *), int timeout_ms)
-{
-	long long end = now_ms() + timeout_ms;
+	long long end = lc_now_ms() + timeout_ms;
 	while (!pred(log)) {
-		long long left = end - now_ms();
+		long long left = end - lc_now_ms();
 		if (left <= 0)
 			return false;
 		int r = sd_bus_process(bus, NULL);

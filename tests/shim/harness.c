@@ -23,13 +23,12 @@ static const char bus_conf[] =
 	"%s"
 	"</busconfig>\n";
 
-static const char allow_all[] =
-	"  <policy context=\"default\">\n"
-	"    <allow user=\"*\"/>\n"
-	"    <allow own=\"*\"/>\n"
-	"    <allow send_destination=\"*\"/>\n"
-	"    <allow receive_sender=\"*\"/>\n"
-	"  </policy>\n";
+static const char allow_all[] = "  <policy context=\"default\">\n"
+				"    <allow user=\"*\"/>\n"
+				"    <allow own=\"*\"/>\n"
+				"    <allow send_destination=\"*\"/>\n"
+				"    <allow receive_sender=\"*\"/>\n"
+				"  </policy>\n";
 
 /* The default policy of Debian's /usr/share/dbus-1/system.conf. */
 static const char system_policy[] =
@@ -112,7 +111,8 @@ int harness_start_bus_with_policy(struct harness *h, const char *policy_file)
 		dup2(p[1], 3);
 		char conf_arg[160];
 		snprintf(conf_arg, sizeof(conf_arg), "--config-file=%s", conf);
-		execlp("dbus-daemon", "dbus-daemon", conf_arg, "--nofork", "--print-address=3", (char *)NULL);
+		execlp("dbus-daemon", "dbus-daemon", conf_arg, "--nofork", "--print-address=3",
+		       (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -125,8 +125,8 @@ int harness_start_bus_with_policy(struct harness *h, const char *policy_file)
 	return 0;
 }
 
-static pid_t spawn_shim(struct harness *h, const char *const *args, int lease_fd, int ready_w, int control_r,
-			int err_fd)
+static pid_t spawn_shim(struct harness *h, const char *const *args, int lease_fd, int ready_w,
+			int control_r, int err_fd)
 {
 	pid_t pid = fork();
 	if (pid != 0)
@@ -159,9 +159,10 @@ int harness_start_shim(struct harness *h, const char *const *extra)
 	if (h->lease_fd < 0 || pipe2(ready, O_CLOEXEC) < 0 || pipe2(control, O_CLOEXEC) < 0)
 		return -1;
 	snprintf(bus_arg, sizeof(bus_arg), "%s", h->address);
-	const char *args[48] = {"--lease-fd", "3", "--device-rdev", "226:0", "--ready-fd", "4", "--control-fd", "5",
-				"--bus-address", bus_arg, "--runtime-root", h->run, "--uid", "65534",
-				"--input-allow", "13:99", "--log-level", "debug"};
+	const char *args[48] = {
+		"--lease-fd",   "3",     "--device-rdev", "226:0", "--ready-fd",     "4",
+		"--control-fd", "5",     "--bus-address", bus_arg, "--runtime-root", h->run,
+		"--uid",        "65534", "--input-allow", "13:99", "--log-level",    "debug"};
 	int n = 18;
 	for (int i = 0; extra && extra[i] && n < 47; i++)
 		args[n++] = extra[i];

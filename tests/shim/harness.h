@@ -8,13 +8,13 @@
 #include <sys/types.h>
 
 struct harness {
-	char dir[64];		/* temp dir, 0755 so other uids reach the bus */
-	char run[96];		/* the shim's --runtime-root */
+	char dir[64]; /* temp dir, 0755 so other uids reach the bus */
+	char run[96]; /* the shim's --runtime-root */
 	char address[160];
 	pid_t bus_pid;
 	pid_t shim_pid;
-	int lease_fd;		/* the harness' copy of the stand-in lease */
-	int control_w;		/* write end of the shim's --control-fd */
+	int lease_fd;  /* the harness' copy of the stand-in lease */
+	int control_w; /* write end of the shim's --control-fd */
 	char shim_log[128];
 };
 

@@ -32,25 +32,63 @@ void test_record(int ok, const char *file, int line, const char *what)
 #define SKIP 77
 
 static const struct prop_type session_props[] = {
-	{"Id", "s"}, {"User", "(uo)"}, {"Name", "s"}, {"Timestamp", "t"}, {"TimestampMonotonic", "t"},
-	{"VTNr", "u"}, {"Seat", "(so)"}, {"TTY", "s"}, {"Display", "s"}, {"Remote", "b"},
-	{"RemoteHost", "s"}, {"RemoteUser", "s"}, {"Service", "s"}, {"Desktop", "s"}, {"Scope", "s"},
-	{"Leader", "u"}, {"Audit", "u"}, {"Type", "s"}, {"Class", "s"}, {"Active", "b"},
-	{"State", "s"}, {"IdleHint", "b"}, {"IdleSinceHint", "t"}, {"IdleSinceHintMonotonic", "t"},
-	{"LockedHint", "b"}, {0},
+	{"Id", "s"},
+	{"User", "(uo)"},
+	{"Name", "s"},
+	{"Timestamp", "t"},
+	{"TimestampMonotonic", "t"},
+	{"VTNr", "u"},
+	{"Seat", "(so)"},
+	{"TTY", "s"},
+	{"Display", "s"},
+	{"Remote", "b"},
+	{"RemoteHost", "s"},
+	{"RemoteUser", "s"},
+	{"Service", "s"},
+	{"Desktop", "s"},
+	{"Scope", "s"},
+	{"Leader", "u"},
+	{"Audit", "u"},
+	{"Type", "s"},
+	{"Class", "s"},
+	{"Active", "b"},
+	{"State", "s"},
+	{"IdleHint", "b"},
+	{"IdleSinceHint", "t"},
+	{"IdleSinceHintMonotonic", "t"},
+	{"LockedHint", "b"},
+	{0},
 };
 
 static const struct prop_type seat_props[] = {
-	{"Id", "s"}, {"ActiveSession", "(so)"}, {"CanTTY", "b"}, {"CanGraphical", "b"},
-	{"Sessions", "a(so)"}, {"IdleHint", "b"}, {"IdleSinceHint", "t"}, {"IdleSinceHintMonotonic", "t"},
+	{"Id", "s"},
+	{"ActiveSession", "(so)"},
+	{"CanTTY", "b"},
+	{"CanGraphical", "b"},
+	{"Sessions", "a(so)"},
+	{"IdleHint", "b"},
+	{"IdleSinceHint", "t"},
+	{"IdleSinceHintMonotonic", "t"},
 	{0},
 };
 
 static const struct prop_type user_props[] = {
-	{"UID", "u"}, {"GID", "u"}, {"Name", "s"}, {"Timestamp", "t"}, {"TimestampMonotonic", "t"},
-	{"RuntimePath", "s"}, {"Service", "s"}, {"Slice", "s"}, {"Display", "(so)"}, {"State", "s"},
-	{"Sessions", "a(so)"}, {"IdleHint", "b"}, {"IdleSinceHint", "t"}, {"IdleSinceHintMonotonic", "t"},
-	{"Linger", "b"}, {0},
+	{"UID", "u"},
+	{"GID", "u"},
+	{"Name", "s"},
+	{"Timestamp", "t"},
+	{"TimestampMonotonic", "t"},
+	{"RuntimePath", "s"},
+	{"Service", "s"},
+	{"Slice", "s"},
+	{"Display", "(so)"},
+	{"State", "s"},
+	{"Sessions", "a(so)"},
+	{"IdleHint", "b"},
+	{"IdleSinceHint", "t"},
+	{"IdleSinceHintMonotonic", "t"},
+	{"Linger", "b"},
+	{0},
 };
 
 static bool get_bool(sd_bus *bus, const char *path, const char *iface, const char *name)
@@ -84,7 +122,8 @@ static void check_path_reply(sd_bus_message *reply, const char *want)
 /* TakeDevice(226,0): an fd to the same open file as the lease, inactive=false. */
 static int take_card(struct harness *h, sd_bus *bus)
 {
-	sd_bus_message *reply = CALL_REPLY(bus, SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 226, 0);
+	sd_bus_message *reply = CALL_REPLY(bus, SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 226,
+					   0);
 	int fd = -1, inactive = -1;
 	if (!reply)
 		return -1;
@@ -96,7 +135,8 @@ static int take_card(struct harness *h, sd_bus *bus)
 	if (mine < 0)
 		return -1;
 	struct stat a, b;
-	CHECK(fstat(mine, &a) == 0 && fstat(h->lease_fd, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	CHECK(fstat(mine, &a) == 0 && fstat(h->lease_fd, &b) == 0 && a.st_ino == b.st_ino &&
+	      a.st_dev == b.st_dev);
 	/* Same open file description, not merely the same inode: the file
 	 * offset is shared with the harness' copy of the lease fd. */
 	static off_t offset = 1000;
@@ -113,9 +153,11 @@ static void case_manager(struct harness *h, sd_bus *a)
 	check_path_reply(CALL_REPLY(a, L1_PATH, MANAGER_IF, "GetSeat", "s", "seat0"), SEAT_PATH);
 	CALL_ERR(a, L1 ".NoSuchSeat", L1_PATH, MANAGER_IF, "GetSeat", "s", "seat9");
 	/* The harness runs as root, not as the session's uid 65534. */
-	CALL_ERR(a, L1 ".NoSessionForPID", L1_PATH, MANAGER_IF, "GetSessionByPID", "u", (uint32_t)getpid());
+	CALL_ERR(a, L1 ".NoSessionForPID", L1_PATH, MANAGER_IF, "GetSessionByPID", "u",
+		 (uint32_t)getpid());
 	CALL_ERR(a, L1 ".NoSessionForPID", L1_PATH, MANAGER_IF, "GetSessionByPID", "u", 0u);
-	CALL_ERR(a, L1 ".NoSessionForPID", L1_PATH, MANAGER_IF, "GetSessionByPID", "u", 0x7ffffff0u);
+	CALL_ERR(a, L1 ".NoSessionForPID", L1_PATH, MANAGER_IF, "GetSessionByPID", "u",
+		 0x7ffffff0u);
 	check_path_reply(CALL_REPLY(a, L1_PATH, MANAGER_IF, "GetUser", "u", 65534u), USER_PATH);
 	CALL_ERR(a, L1 ".NoSuchUser", L1_PATH, MANAGER_IF, "GetUser", "u", 4321u);
 
@@ -124,17 +166,20 @@ static void case_manager(struct harness *h, sd_bus *a)
 	uint32_t uid;
 	CHECK(r && strcmp(sd_bus_message_get_signature(r, 1), "a(susso)") == 0);
 	CHECK(r && sd_bus_message_read(r, "a(susso)", 1, &id, &uid, &user, &seat, &path) > 0 &&
-	      strcmp(id, "c1") == 0 && uid == 65534 && strcmp(seat, "seat0") == 0 && strcmp(path, SESSION_PATH) == 0);
+	      strcmp(id, "c1") == 0 && uid == 65534 && strcmp(seat, "seat0") == 0 &&
+	      strcmp(path, SESSION_PATH) == 0);
 	sd_bus_message_unref(r);
 	r = CALL_REPLY(a, L1_PATH, MANAGER_IF, "ListSeats", "");
-	CHECK(r && sd_bus_message_read(r, "a(so)", 1, &seat, &path) > 0 && strcmp(path, SEAT_PATH) == 0);
+	CHECK(r && sd_bus_message_read(r, "a(so)", 1, &seat, &path) > 0 &&
+	      strcmp(path, SEAT_PATH) == 0);
 	sd_bus_message_unref(r);
-	r = CALL_REPLY(a, L1_PATH, MANAGER_IF, "Inhibit", "ssss", "sleep", "test", "testing", "delay");
+	r = CALL_REPLY(a, L1_PATH, MANAGER_IF, "Inhibit", "ssss", "sleep", "test", "testing",
+		       "delay");
 	int fd = -1;
 	CHECK(r && sd_bus_message_read(r, "h", &fd) > 0 && fd >= 0);
 	sd_bus_message_unref(r);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", L1_PATH, MANAGER_IF, "Inhibit", "ssss", "sleep", "t",
-		 "t", "sometimes");
+	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", L1_PATH, MANAGER_IF, "Inhibit",
+		 "ssss", "sleep", "t", "t", "sometimes");
 	r = CALL_REPLY(a, L1_PATH, MANAGER_IF, "CanSuspend", "");
 	CHECK(r && sd_bus_message_read(r, "s", &id) > 0 && strcmp(id, "na") == 0);
 	sd_bus_message_unref(r);
@@ -169,13 +214,17 @@ static void case_properties(struct harness *h, sd_bus *a)
 	const char *sid = NULL, *o = NULL;
 	uint32_t uid = 0;
 	CHECK(sd_bus_get_property(a, L1, SESSION_PATH, SESSION_IF, "Seat", &err, &r, "(so)") >= 0 &&
-	      sd_bus_message_read(r, "(so)", &sid, &o) > 0 && strcmp(sid, "seat0") == 0 && strcmp(o, SEAT_PATH) == 0);
+	      sd_bus_message_read(r, "(so)", &sid, &o) > 0 && strcmp(sid, "seat0") == 0 &&
+	      strcmp(o, SEAT_PATH) == 0);
 	r = sd_bus_message_unref(r);
 	CHECK(sd_bus_get_property(a, L1, SESSION_PATH, SESSION_IF, "User", &err, &r, "(uo)") >= 0 &&
-	      sd_bus_message_read(r, "(uo)", &uid, &o) > 0 && uid == 65534 && strcmp(o, USER_PATH) == 0);
+	      sd_bus_message_read(r, "(uo)", &uid, &o) > 0 && uid == 65534 &&
+	      strcmp(o, USER_PATH) == 0);
 	r = sd_bus_message_unref(r);
-	CHECK(sd_bus_get_property(a, L1, SEAT_PATH, SEAT_IF, "ActiveSession", &err, &r, "(so)") >= 0 &&
-	      sd_bus_message_read(r, "(so)", &sid, &o) > 0 && strcmp(sid, "c1") == 0 && strcmp(o, SESSION_PATH) == 0);
+	CHECK(sd_bus_get_property(a, L1, SEAT_PATH, SEAT_IF, "ActiveSession", &err, &r, "(so)") >=
+		      0 &&
+	      sd_bus_message_read(r, "(so)", &sid, &o) > 0 && strcmp(sid, "c1") == 0 &&
+	      strcmp(o, SESSION_PATH) == 0);
 	r = sd_bus_message_unref(r);
 	CHECK(sd_bus_get_property(a, L1, USER_PATH, USER_IF, "Display", &err, &r, "(so)") >= 0 &&
 	      sd_bus_message_read(r, "(so)", &sid, &o) > 0 && strcmp(sid, "c1") == 0);
@@ -193,16 +242,20 @@ static void case_properties(struct harness *h, sd_bus *a)
 	CHECK_STR(s, "seat0");
 	free(s);
 
-	CALL_ERR(a, "org.freedesktop.DBus.Error.UnknownProperty", SESSION_PATH, PROPS, "Get", "ss", SESSION_IF, "Nope");
-	CALL_ERR(a, "org.freedesktop.DBus.Error.UnknownInterface", SESSION_PATH, PROPS, "Get", "ss", SEAT_IF, "Id");
-	CALL_ERR(a, "org.freedesktop.DBus.Error.PropertyReadOnly", SESSION_PATH, PROPS, "Set", "ssv", SESSION_IF,
-		 "Active", "b", 0);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.UnknownObject", L1_PATH "/session/c7", PROPS, "GetAll", "s",
-		 SESSION_IF);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.UnknownMethod", SESSION_PATH, SESSION_IF, "Explode", "");
-	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF, "TakeDevice", "ss", "2",
-		 "0");
-	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", L1_PATH, MANAGER_IF, "GetSessionByPID", "s", "0");
+	CALL_ERR(a, "org.freedesktop.DBus.Error.UnknownProperty", SESSION_PATH, PROPS, "Get", "ss",
+		 SESSION_IF, "Nope");
+	CALL_ERR(a, "org.freedesktop.DBus.Error.UnknownInterface", SESSION_PATH, PROPS, "Get", "ss",
+		 SEAT_IF, "Id");
+	CALL_ERR(a, "org.freedesktop.DBus.Error.PropertyReadOnly", SESSION_PATH, PROPS, "Set",
+		 "ssv", SESSION_IF, "Active", "b", 0);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.UnknownObject", L1_PATH "/session/c7", PROPS,
+		 "GetAll", "s", SESSION_IF);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.UnknownMethod", SESSION_PATH, SESSION_IF, "Explode",
+		 "");
+	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF,
+		 "TakeDevice", "ss", "2", "0");
+	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", L1_PATH, MANAGER_IF,
+		 "GetSessionByPID", "s", "0");
 }
 
 static void case_control(struct harness *h, sd_bus *a, sd_bus *b)
@@ -211,7 +264,7 @@ static void case_control(struct harness *h, sd_bus *a, sd_bus *b)
 	CALL_ERR(a, L1 ".NotInControl", SESSION_PATH, SESSION_IF, "ReleaseControl", "");
 	CALL_OK(a, SESSION_PATH, SESSION_IF, "Activate", "");
 	CALL_OK(a, SESSION_PATH, SESSION_IF, "TakeControl", "b", 0);
-	CALL_OK(a, SESSION_PATH, SESSION_IF, "TakeControl", "b", 0);	/* same sender: fine */
+	CALL_OK(a, SESSION_PATH, SESSION_IF, "TakeControl", "b", 0); /* same sender: fine */
 	CALL_ERR(b, "System.Error.EBUSY", SESSION_PATH, SESSION_IF, "TakeControl", "b", 0);
 	CALL_ERR(b, L1 ".NotInControl", SESSION_PATH, SESSION_IF, "ReleaseControl", "");
 	CALL_ERR(b, L1 ".NotInControl", SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 226, 0);
@@ -223,7 +276,8 @@ static void case_control(struct harness *h, sd_bus *a, sd_bus *b)
 	CALL_OK(a, SESSION_PATH, SESSION_IF, "PauseDeviceComplete", "uu", 226, 0);
 	CALL_OK(a, SESSION_PATH, SESSION_IF, "ReleaseDevice", "uu", 226, 0);
 	CALL_ERR(a, L1 ".DeviceNotTaken", SESSION_PATH, SESSION_IF, "ReleaseDevice", "uu", 226, 0);
-	CALL_ERR(a, L1 ".DeviceNotTaken", SESSION_PATH, SESSION_IF, "PauseDeviceComplete", "uu", 226, 0);
+	CALL_ERR(a, L1 ".DeviceNotTaken", SESSION_PATH, SESSION_IF, "PauseDeviceComplete", "uu",
+		 226, 0);
 	/* Compositors close and re-take. */
 	if (fd >= 0)
 		close(fd);
@@ -231,17 +285,24 @@ static void case_control(struct harness *h, sd_bus *a, sd_bus *b)
 	if (fd >= 0)
 		close(fd);
 
-	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 226, 128);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 13, 100);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 1, 3);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF,
+		 "TakeDevice", "uu", 226, 128);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF,
+		 "TakeDevice", "uu", 13, 100);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF,
+		 "TakeDevice", "uu", 1, 3);
 	/* Allowed, but there is no such evdev node on the host. */
 	CALL_ERR(a, "System.Error.ENODEV", SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 13, 99);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 0, 0);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 5000, 0);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF, "ReleaseDevice", "uu", 0, 1u << 21);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF,
+		 "TakeDevice", "uu", 0, 0);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF,
+		 "TakeDevice", "uu", 5000, 0);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF,
+		 "ReleaseDevice", "uu", 0, 1u << 21);
 
 	/* SetType: controller only, validated, reverted on ReleaseControl. */
-	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF, "SetType", "s", "bogus");
+	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SESSION_PATH, SESSION_IF, "SetType",
+		 "s", "bogus");
 	CALL_ERR(b, L1 ".NotInControl", SESSION_PATH, SESSION_IF, "SetType", "s", "x11");
 	CALL_OK(a, SESSION_PATH, SESSION_IF, "SetType", "s", "x11");
 	char *t = get_string(b, SESSION_PATH, SESSION_IF, "Type");
@@ -257,10 +318,14 @@ static void case_control(struct harness *h, sd_bus *a, sd_bus *b)
 	CHECK(get_bool(b, SESSION_PATH, SESSION_IF, "LockedHint"));
 	CALL_OK(a, SESSION_PATH, SESSION_IF, "Lock", "");
 	CALL_OK(a, SESSION_PATH, SESSION_IF, "Unlock", "");
-	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "Kill", "si", "all", 9);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "Terminate", "");
-	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SEAT_PATH, SEAT_IF, "SwitchTo", "u", 0);
-	CALL_ERR(a, "org.freedesktop.DBus.Error.NotSupported", SEAT_PATH, SEAT_IF, "SwitchTo", "u", 2);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "Kill",
+		 "si", "all", 9);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF,
+		 "Terminate", "");
+	CALL_ERR(a, "org.freedesktop.DBus.Error.InvalidArgs", SEAT_PATH, SEAT_IF, "SwitchTo", "u",
+		 0);
+	CALL_ERR(a, "org.freedesktop.DBus.Error.NotSupported", SEAT_PATH, SEAT_IF, "SwitchTo", "u",
+		 2);
 	CALL_OK(a, SEAT_PATH, SEAT_IF, "ActivateSession", "s", "c1");
 	CALL_ERR(a, L1 ".NoSuchSession", SEAT_PATH, SEAT_IF, "ActivateSession", "s", "c9");
 
@@ -294,14 +359,15 @@ static void case_disconnect(struct harness *h)
 	bool ok = false;
 	for (int i = 0; i < 200 && !ok; i++) {
 		sd_bus_error err = SD_BUS_ERROR_NULL;
-		ok = sd_bus_call_method(b, L1, SESSION_PATH, SESSION_IF, "TakeControl", &err, NULL, "b", 0) >= 0;
+		ok = sd_bus_call_method(b, L1, SESSION_PATH, SESSION_IF, "TakeControl", &err, NULL,
+					"b", 0) >= 0;
 		CHECK(ok || sd_bus_error_has_name(&err, "System.Error.EBUSY"));
 		sd_bus_error_free(&err);
 		if (!ok)
 			usleep(10000);
 	}
 	CHECK(ok);
-	fd = take_card(h, b);	/* freed with a's control */
+	fd = take_card(h, b); /* freed with a's control */
 	if (fd >= 0)
 		close(fd);
 	sd_bus_flush_close_unref(b);
@@ -312,7 +378,8 @@ static int run_as(uid_t uid, void (*fn)(struct harness *h), struct harness *h)
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+		    setresuid(uid, uid, uid) < 0) {
 			perror("setresuid");
 			_exit(3);
 		}
@@ -330,9 +397,12 @@ static void as_stranger(struct harness *h)
 	CHECK(bus);
 	if (!bus)
 		return;
-	CALL_ERR(bus, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "TakeControl", "b", 0);
-	CALL_ERR(bus, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "TakeControl", "b", 1);
-	CALL_ERR(bus, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "SetIdleHint", "b", 1);
+	CALL_ERR(bus, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF,
+		 "TakeControl", "b", 0);
+	CALL_ERR(bus, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF,
+		 "TakeControl", "b", 1);
+	CALL_ERR(bus, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF,
+		 "SetIdleHint", "b", 1);
 	CALL_ERR(bus, L1 ".NoSessionForPID", L1_PATH, MANAGER_IF, "GetSessionByPID", "u", 0u);
 	sd_bus_unref(bus);
 }
@@ -344,12 +414,17 @@ static void as_owner(struct harness *h)
 	if (!bus)
 		return;
 	/* Mutter 48's fallback: the caller's own session. */
-	check_path_reply(CALL_REPLY(bus, L1_PATH, MANAGER_IF, "GetSessionByPID", "u", 0u), SESSION_PATH);
-	check_path_reply(CALL_REPLY(bus, L1_PATH, MANAGER_IF, "GetSessionByPID", "u", (uint32_t)getpid()), SESSION_PATH);
-	check_path_reply(CALL_REPLY(bus, L1_PATH, MANAGER_IF, "GetSession", "s", "auto"), SESSION_PATH);
+	check_path_reply(CALL_REPLY(bus, L1_PATH, MANAGER_IF, "GetSessionByPID", "u", 0u),
+			 SESSION_PATH);
+	check_path_reply(
+		CALL_REPLY(bus, L1_PATH, MANAGER_IF, "GetSessionByPID", "u", (uint32_t)getpid()),
+		SESSION_PATH);
+	check_path_reply(CALL_REPLY(bus, L1_PATH, MANAGER_IF, "GetSession", "s", "auto"),
+			 SESSION_PATH);
 	check_path_reply(CALL_REPLY(bus, L1_PATH, MANAGER_IF, "GetUserByPID", "u", 0u), USER_PATH);
 	/* systemd: the owner may take control, but only root may force. */
-	CALL_ERR(bus, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF, "TakeControl", "b", 1);
+	CALL_ERR(bus, "org.freedesktop.DBus.Error.AccessDenied", SESSION_PATH, SESSION_IF,
+		 "TakeControl", "b", 1);
 	CALL_OK(bus, SESSION_PATH, SESSION_IF, "TakeControl", "b", 0);
 	struct harness copy = *h;
 	int fd = take_card(&copy, bus);
@@ -366,7 +441,8 @@ static void as_owner_under_policy(struct harness *h)
 	CHECK(bus);
 	if (!bus)
 		return;
-	check_path_reply(CALL_REPLY(bus, L1_PATH, MANAGER_IF, "GetSession", "s", "c1"), SESSION_PATH);
+	check_path_reply(CALL_REPLY(bus, L1_PATH, MANAGER_IF, "GetSession", "s", "c1"),
+			 SESSION_PATH);
 	CHECK(get_bool(bus, SESSION_PATH, SESSION_IF, "Active"));
 	CHECK_TYPES(bus, SESSION_PATH, SESSION_IF, session_props);
 	CALL_OK(bus, SESSION_PATH, SESSION_IF, "TakeControl", "b", 0);
@@ -436,8 +512,10 @@ static int test_revoke(struct harness *h, const char *how)
 	if (!a || !b)
 		return 1;
 	struct signal_log la = {0}, lb = {0};
-	const char *m_pause = "type='signal',sender='" L1 "',interface='" SESSION_IF "',member='PauseDevice'";
-	const char *m_props = "type='signal',sender='" L1 "',interface='" PROPS "',member='PropertiesChanged',path='" SESSION_PATH "'";
+	const char *m_pause = "type='signal',sender='" L1 "',interface='" SESSION_IF
+			      "',member='PauseDevice'";
+	const char *m_props = "type='signal',sender='" L1 "',interface='" PROPS
+			      "',member='PropertiesChanged',path='" SESSION_PATH "'";
 	CHECK(client_watch(a, &la, m_pause) >= 0 && client_watch(a, &la, m_props) >= 0);
 	CHECK(client_watch(b, &lb, m_pause) >= 0 && client_watch(b, &lb, m_props) >= 0);
 	CALL_OK(a, SESSION_PATH, SESSION_IF, "TakeControl", "b", 0);
@@ -465,7 +543,8 @@ static int test_revoke(struct harness *h, const char *how)
 			CHECK(sd_bus_message_read(m, "uus", &ma, &mi, &type) > 0);
 			CHECK(ma == 226 && mi == 0 && strcmp(type, "gone") == 0);
 			/* Unicast to the controller, like logind. */
-			CHECK(sd_bus_message_get_destination(m) && strcmp(sd_bus_message_get_destination(m), unique) == 0);
+			CHECK(sd_bus_message_get_destination(m) &&
+			      strcmp(sd_bus_message_get_destination(m), unique) == 0);
 		} else {
 			CHECK(active_false_in_changed(m));
 		}
@@ -480,7 +559,8 @@ static int test_revoke(struct harness *h, const char *how)
 	free(state);
 	char path[256];
 	snprintf(path, sizeof(path), "%s/systemd/sessions/c1", h->run);
-	CHECK(harness_file_contains(path, "\nACTIVE=0\n") && harness_file_contains(path, "\nSTATE=closing\n"));
+	CHECK(harness_file_contains(path, "\nACTIVE=0\n") &&
+	      harness_file_contains(path, "\nSTATE=closing\n"));
 	CALL_ERR(a, "System.Error.ENODEV", SESSION_PATH, SESSION_IF, "TakeDevice", "uu", 226, 0);
 	/* The shim waits for the compositor, then exits. */
 	CHECK_EQ(harness_wait_shim(h, 200), -1);
@@ -503,16 +583,16 @@ static void check_files_gone(struct harness *h)
 	CHECK(!harness_path_exists(p));
 	snprintf(p, sizeof(p), "%s/udev", h->run);
 	CHECK(!harness_path_exists(p));
-	CHECK(harness_path_exists(h->run));	/* not the shim's to remove */
+	CHECK(harness_path_exists(h->run)); /* not the shim's to remove */
 }
 
 static void case_files(struct harness *h)
 {
 	char p[256];
-#define FILE_HAS(sub, text)                                     \
-	do {                                                    \
-		snprintf(p, sizeof(p), "%s/%s", h->run, sub);   \
-		CHECK(harness_file_contains(p, text));          \
+#define FILE_HAS(sub, text)                                   \
+	do {                                                  \
+		snprintf(p, sizeof(p), "%s/%s", h->run, sub); \
+		CHECK(harness_file_contains(p, text));        \
 	} while (0)
 	FILE_HAS("systemd/sessions/c1", "\nUID=65534\n");
 	FILE_HAS("systemd/sessions/c1", "\nUSER=nobody\n");
@@ -585,7 +665,8 @@ static void check_sd_login(bool active)
 	CHECK(sd_session_get_class("c1", &s) >= 0 && s && strcmp(s, "user") == 0);
 	free(s);
 	s = NULL;
-	CHECK(sd_session_get_state("c1", &s) >= 0 && s && strcmp(s, active ? "active" : "closing") == 0);
+	CHECK(sd_session_get_state("c1", &s) >= 0 && s &&
+	      strcmp(s, active ? "active" : "closing") == 0);
 	free(s);
 	s = NULL;
 	CHECK(sd_session_get_uid("c1", &uid) >= 0 && uid == 65534);
@@ -600,7 +681,8 @@ static void check_sd_login(bool active)
 		free(*p);
 	free(sessions);
 	if (active) {
-		CHECK(sd_seat_get_active("seat0", &s, &uid) >= 0 && s && strcmp(s, "c1") == 0 && uid == 65534);
+		CHECK(sd_seat_get_active("seat0", &s, &uid) >= 0 && s && strcmp(s, "c1") == 0 &&
+		      uid == 65534);
 		free(s);
 		s = NULL;
 	}
@@ -693,15 +775,18 @@ int main(int argc, char *argv[])
 			return SKIP;
 		}
 		const char *policy = getenv("LC_SHIM_POLICY");
-		if (!policy || harness_start_bus_with_policy(&h, policy) < 0 || harness_start_shim(&h, NULL) < 0)
+		if (!policy || harness_start_bus_with_policy(&h, policy) < 0 ||
+		    harness_start_shim(&h, NULL) < 0)
 			CHECK(!"bus (with LC_SHIM_POLICY) and shim start");
 		else
 			CHECK_EQ(run_as(65534, as_owner_under_policy, &h), 0);
 		harness_stop(&h);
 	} else if (strcmp(which, "sdlogin") == 0) {
-		if (getuid() != 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		if (getuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") < 0) {
-			fprintf(stderr, "needs root and a private mount namespace: skipped (%s)\n", strerror(errno));
+			fprintf(stderr, "needs root and a private mount namespace: skipped (%s)\n",
+				strerror(errno));
 			return SKIP;
 		}
 		if (with_shim(&h, (const char *const[]){"--runtime-root", "/run", NULL}) == 0) {
@@ -711,7 +796,10 @@ int main(int argc, char *argv[])
 			CALL_OK(a, SESSION_PATH, SESSION_IF, "TakeControl", "b", 0);
 			check_sd_login(true);
 			struct signal_log log = {0};
-			CHECK(client_watch(a, &log, "type='signal',sender='" L1 "',member='PropertiesChanged',path='" SESSION_PATH "'") >= 0);
+			CHECK(client_watch(a, &log,
+					   "type='signal',sender='" L1
+					   "',member='PropertiesChanged',path='" SESSION_PATH
+					   "'") >= 0);
 			CHECK(write(h.control_w, "revoked\n", 8) == 8);
 			CHECK(client_wait(a, &log, got_properties_changed, 4000));
 			CHECK(!get_bool(a, SESSION_PATH, SESSION_IF, "Active"));
@@ -720,7 +808,8 @@ int main(int argc, char *argv[])
 			sd_bus_flush_close_unref(a);
 			CHECK_EQ(harness_wait_shim(&h, 10000), 0);
 			CHECK(sd_session_is_active("c1") < 0);
-			CHECK(!harness_path_exists("/run/systemd/sessions") && !harness_path_exists("/run/udev"));
+			CHECK(!harness_path_exists("/run/systemd/sessions") &&
+			      !harness_path_exists("/run/udev"));
 		}
 		harness_stop(&h);
 	} else if (strcmp(which, "files") == 0) {
@@ -734,33 +823,52 @@ int main(int argc, char *argv[])
 			char run2[128];
 			snprintf(run2, sizeof(run2), "%s/run2", h.dir);
 			/* The name is taken: clear failure, the first shim's files untouched. */
-			int st = harness_run_shim(&h, (const char *const[]){"--lease-fd", "3", "--device-rdev", "226:0",
-				"--bus-address", h.address, "--runtime-root", run2, NULL}, null_fd, &err);
+			int st = harness_run_shim(
+				&h,
+				(const char *const[]){"--lease-fd", "3", "--device-rdev", "226:0",
+						      "--bus-address", h.address, "--runtime-root",
+						      run2, NULL},
+				null_fd, &err);
 			CHECK(st == 1 && strstr(err, "already owned"));
 			free(err);
 			char cmd[300];
-			snprintf(cmd, sizeof(cmd), "test -z \"$(find '%s' -type f 2>/dev/null)\"", run2);
+			snprintf(cmd, sizeof(cmd), "test -z \"$(find '%s' -type f 2>/dev/null)\"",
+				 run2);
 			CHECK(system(cmd) == 0);
 			char p[256];
 			snprintf(p, sizeof(p), "%s/systemd/sessions/c1", h.run);
 			CHECK(harness_path_exists(p));
 			/* Not a DRM node, no test override. */
-			st = harness_run_shim(&h, (const char *const[]){"--lease-fd", "3", "--bus-address", h.address,
-				"--runtime-root", run2, NULL}, null_fd, &err);
+			st = harness_run_shim(&h,
+					      (const char *const[]){"--lease-fd", "3",
+								    "--bus-address", h.address,
+								    "--runtime-root", run2, NULL},
+					      null_fd, &err);
 			CHECK(st == 1 && strstr(err, "not a DRM device"));
 			free(err);
 			static const char *const bad[][4] = {
-				{"--session-id", "c-1"}, {"--seat", "desk0"}, {"--input-allow", "4:1"},
-				{"--session-type", "gnome"}, {"--lease-fd", "x"}, {"--vtnr", "-1"},
-				{"--runtime-root", "relative"}, {"--device-rdev", "226"}, {"--bogus", "1"},
-				{"--log-level", "loud"}, {"--uid", "no-such-user-here"},
+				{"--session-id", "c-1"},
+				{"--seat", "desk0"},
+				{"--input-allow", "4:1"},
+				{"--session-type", "gnome"},
+				{"--lease-fd", "x"},
+				{"--vtnr", "-1"},
+				{"--runtime-root", "relative"},
+				{"--device-rdev", "226"},
+				{"--bogus", "1"},
+				{"--log-level", "loud"},
+				{"--uid", "no-such-user-here"},
 			};
 			for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-				st = harness_run_shim(&h, (const char *const[]){"--lease-fd", "3", bad[i][0], bad[i][1], NULL},
+				st = harness_run_shim(&h,
+						      (const char *const[]){"--lease-fd", "3",
+									    bad[i][0], bad[i][1],
+									    NULL},
 						      null_fd, &err);
 				CHECK(st == 2 && strlen(err) > 0);
 				if (st != 2)
-					fprintf(stderr, "    %s %s: status %d: %s\n", bad[i][0], bad[i][1], st, err);
+					fprintf(stderr, "    %s %s: status %d: %s\n", bad[i][0],
+						bad[i][1], st, err);
 				free(err);
 			}
 			st = harness_run_shim(&h, (const char *const[]){NULL}, null_fd, &err);
@@ -772,7 +880,8 @@ int main(int argc, char *argv[])
 		}
 		harness_stop(&h);
 	} else {
-		fprintf(stderr, "usage: shim-test buslabel|dbus|uids|revoke|revoke-line|revoke-grace|files|options\n");
+		fprintf(stderr,
+			"usage: shim-test buslabel|dbus|uids|revoke|revoke-line|revoke-grace|files|options\n");
 		return 2;
 	}
 	printf("%d passed, %d failed\n", check_passed_count, check_failed_count);

@@ -16,7 +16,7 @@
 static ssize_t send_many(int sock, int fd, int nfds)
 {
 	char data = 'x';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct iovec iov = {.iov_base = &data, .iov_len = 1};
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * 32)];
 		struct cmsghdr align;

@@ -28,7 +28,7 @@ static uint32_t *coded_source(int w, int h, uint32_t tag)
 
 static void test_resize(void)
 {
-	struct qe_framestore fs = { 0 };
+	struct qe_framestore fs = {0};
 	CHECK_EQ(qe_framestore_resize(&fs, 0, 10), -EINVAL);
 	CHECK_EQ(qe_framestore_resize(&fs, 10, QE_FRAMESTORE_MAX_DIM + 1), -EINVAL);
 	CHECK(!fs.valid);
@@ -50,7 +50,7 @@ static void test_resize(void)
 
 static void test_put_and_clip(void)
 {
-	struct qe_framestore fs = { 0 };
+	struct qe_framestore fs = {0};
 	struct qe_rect d;
 	CHECK_EQ(qe_framestore_resize(&fs, 64, 32), 0);
 	qe_framestore_take_damage(&fs, &d);
@@ -94,7 +94,7 @@ static void test_put_and_clip(void)
 	CHECK(!qe_framestore_take_damage(&fs, &d));
 	/* x + w past INT_MAX: clipped in 64 bits to the one pixel inside, so
 	 * only the source's first pixel is read. */
-	uint32_t one[4] = { 0x11, 0x22, 0x33, 0x44 };
+	uint32_t one[4] = {0x11, 0x22, 0x33, 0x44};
 	CHECK(qe_framestore_put(&fs, 63, 31, INT_MAX, 1, (const uint8_t *)one, (size_t)INT_MAX * 4,
 				(size_t)INT_MAX * 4));
 	CHECK_EQ(px_at(&fs, 63, 31), 0x11);
@@ -111,7 +111,7 @@ static void test_put_and_clip(void)
 
 static void test_put_from_frame(void)
 {
-	struct qe_framestore fs = { 0 };
+	struct qe_framestore fs = {0};
 	struct qe_rect d;
 	CHECK_EQ(qe_framestore_resize(&fs, 8, 4), 0);
 	qe_framestore_take_damage(&fs, &d);
@@ -126,13 +126,15 @@ static void test_put_from_frame(void)
 	CHECK(qe_framestore_take_damage(&fs, &d));
 	CHECK(d.x0 == 2 && d.y0 == 1 && d.x1 == 5 && d.y1 == 3);
 	/* Bottom-up (GL): row y of the picture is row height-1-y of the frame. */
-	CHECK(qe_framestore_put_from_frame(&fs, 0, 0, 8, 4, (const uint8_t *)frame, 40, 160, false));
+	CHECK(qe_framestore_put_from_frame(&fs, 0, 0, 8, 4, (const uint8_t *)frame, 40, 160,
+					   false));
 	CHECK_EQ(px_at(&fs, 0, 0), 0xB0000000u | (3u << 12) | 0u);
 	CHECK_EQ(px_at(&fs, 7, 3), 0xB0000000u | (0u << 12) | 7u);
 	/* A frame too small for the picture is refused. */
-	CHECK(!qe_framestore_put_from_frame(&fs, 0, 0, 1, 1, (const uint8_t *)frame, 40, 40 * 3 + 31,
+	CHECK(!qe_framestore_put_from_frame(&fs, 0, 0, 1, 1, (const uint8_t *)frame, 40,
+					    40 * 3 + 31, true));
+	CHECK(!qe_framestore_put_from_frame(&fs, 0, 0, 1, 1, (const uint8_t *)frame, 28, 160,
 					    true));
-	CHECK(!qe_framestore_put_from_frame(&fs, 0, 0, 1, 1, (const uint8_t *)frame, 28, 160, true));
 	CHECK(qe_framestore_frame_fits(8, 4, 40, 40 * 3 + 32));
 	CHECK(!qe_framestore_frame_fits(8, 4, 40, 40 * 3 + 31));
 	CHECK(!qe_framestore_frame_fits(0, 4, 40, 1000));

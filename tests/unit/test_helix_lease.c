@@ -8,14 +8,14 @@
 static void test_req_layout(void)
 {
 	/* cmd 1, 1280 x 720 */
-	static const uint8_t lease[9] = { 0x01, 0x00, 0x05, 0x00, 0x00, 0xd0, 0x02, 0x00, 0x00 };
+	static const uint8_t lease[9] = {0x01, 0x00, 0x05, 0x00, 0x00, 0xd0, 0x02, 0x00, 0x00};
 	/* cmd 2, scanout 7 in the width field */
-	static const uint8_t release[9] = { 0x02, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	static const uint8_t release[9] = {0x02, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 	uint8_t b[16];
-	struct helix_lease_req r = { .cmd = 1, .width = 1280, .height = 720 };
+	struct helix_lease_req r = {.cmd = 1, .width = 1280, .height = 720};
 	CHECK_EQ(helix_lease_req_encode(b, sizeof(b), &r), 9);
 	CHECK_MEM(b, lease, 9);
-	r = (struct helix_lease_req){ .cmd = 2, .width = 7 };
+	r = (struct helix_lease_req){.cmd = 2, .width = 7};
 	CHECK_EQ(helix_lease_req_encode(b, sizeof(b), &r), 9);
 	CHECK_MEM(b, release, 9);
 	CHECK_EQ(helix_lease_req_encode(b, 8, &r), 0);
@@ -32,7 +32,7 @@ static void test_req_layout(void)
 
 static void test_req_default_size(void)
 {
-	static const uint8_t zero[9] = { 0x01 };
+	static const uint8_t zero[9] = {0x01};
 	struct helix_lease_req d;
 	CHECK_EQ(helix_lease_req_decode(zero, 9, &d), HELIX_LEASE_DECODE_OK);
 	CHECK_EQ(d.width, 1920);
@@ -41,7 +41,7 @@ static void test_req_default_size(void)
 
 static void test_req_status(void)
 {
-	static const uint8_t status[9] = { 0x03 };
+	static const uint8_t status[9] = {0x03};
 	struct helix_lease_req d;
 	CHECK_EQ(helix_lease_req_decode(status, 9, &d), HELIX_LEASE_DECODE_OK);
 	CHECK_EQ(d.cmd, HELIX_LEASE_CMD_STATUS);
@@ -50,9 +50,9 @@ static void test_req_status(void)
 static void test_req_auth_magic(void)
 {
 	/* the example of helix-lease.md: AUTH_MAGIC magic 42 */
-	static const uint8_t wire[9] = { 0x04, 0x2a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	static const uint8_t wire[9] = {0x04, 0x2a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 	uint8_t b[9];
-	struct helix_lease_req r = { .cmd = HELIX_LEASE_CMD_AUTH_MAGIC, .width = 42 };
+	struct helix_lease_req r = {.cmd = HELIX_LEASE_CMD_AUTH_MAGIC, .width = 42};
 	CHECK_EQ(helix_lease_req_encode(b, sizeof(b), &r), 9);
 	CHECK(memcmp(b, wire, 9) == 0);
 	struct helix_lease_req d;
@@ -60,15 +60,15 @@ static void test_req_auth_magic(void)
 	CHECK_EQ(d.cmd, HELIX_LEASE_CMD_AUTH_MAGIC);
 	CHECK_EQ(d.width, 42);
 	/* the reserved field is ignored; magic 0 is left to the broker */
-	static const uint8_t odd[9] = { 0x04, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02, 0x03, 0x04 };
+	static const uint8_t odd[9] = {0x04, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02, 0x03, 0x04};
 	CHECK_EQ(helix_lease_req_decode(odd, 9, &d), HELIX_LEASE_DECODE_OK);
 	CHECK_EQ(d.width, 0xffffffffu);
 	CHECK_EQ(d.height, 0);
-	static const uint8_t zero[9] = { 0x04 };
+	static const uint8_t zero[9] = {0x04};
 	CHECK_EQ(helix_lease_req_decode(zero, 9, &d), HELIX_LEASE_DECODE_OK);
 	CHECK_EQ(d.width, 0);
 	/* the success reply is an empty extension reply */
-	static const uint8_t ok[5] = { 0x00, 0x00, 0x00, 0x00, 0x00 };
+	static const uint8_t ok[5] = {0x00, 0x00, 0x00, 0x00, 0x00};
 	CHECK_EQ(helix_lease_ext_hdr_encode(b, sizeof(b), HELIX_LEASE_OK, 0), 5);
 	CHECK(memcmp(b, ok, 5) == 0);
 }
@@ -76,19 +76,19 @@ static void test_req_auth_magic(void)
 static void test_req_errors(void)
 {
 	struct helix_lease_req d;
-	uint8_t b[9] = { 0x01, 0x00, 0x05, 0x00, 0x00, 0xd0, 0x02, 0x00, 0x00 };
+	uint8_t b[9] = {0x01, 0x00, 0x05, 0x00, 0x00, 0xd0, 0x02, 0x00, 0x00};
 	for (size_t n = 0; n < 9; n++)
 		CHECK_EQ(helix_lease_req_decode(b, n, &d), HELIX_LEASE_DECODE_SHORT);
 
-	static const uint8_t cmds[] = { 0, 5, 0x7f, 0xff };
+	static const uint8_t cmds[] = {0, 5, 0x7f, 0xff};
 	for (size_t i = 0; i < sizeof(cmds); i++) {
 		b[0] = cmds[i];
 		CHECK_EQ(helix_lease_req_decode(b, 9, &d), HELIX_LEASE_DECODE_CMD);
 	}
 
-	struct helix_lease_req r = { .cmd = 1 };
+	struct helix_lease_req r = {.cmd = 1};
 	static const uint32_t bad[][2] = {
-		{ 0, 720 }, { 1280, 0 }, { 16385, 720 }, { 1280, 16385 }, { 0xffffffffu, 0xffffffffu },
+		{0, 720}, {1280, 0}, {16385, 720}, {1280, 16385}, {0xffffffffu, 0xffffffffu},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		r.width = bad[i][0];
@@ -106,7 +106,8 @@ static void test_req_errors(void)
 
 static void test_resp_layout(void)
 {
-	uint8_t want[69] = { 0x00, 0x03, 0x00, 0x00, 0x00, 'V', 'i', 'r', 't', 'u', 'a', 'l', '-', '4' };
+	uint8_t want[69] = {0x00, 0x03, 0x00, 0x00, 0x00, 'V', 'i',
+			    'r',  't',  'u',  'a',  'l',  '-', '4'};
 	uint8_t b[80];
 	memset(b, 0xcc, sizeof(b));
 	CHECK_EQ(helix_lease_resp_encode(b, sizeof(b), 0, 3, "Virtual-4"), 69);
@@ -183,7 +184,7 @@ static void test_resp_errors(void)
 
 static void test_ext_hdr(void)
 {
-	static const uint8_t want[5] = { 0x00, 0x34, 0x12, 0x00, 0x00 };
+	static const uint8_t want[5] = {0x00, 0x34, 0x12, 0x00, 0x00};
 	uint8_t b[8];
 	uint8_t status;
 	uint32_t length;
@@ -201,11 +202,14 @@ static void test_ext_hdr(void)
 	CHECK_EQ(helix_lease_ext_hdr_encode(b, sizeof(b), 0, HELIX_LEASE_EXT_MAX + 1), 0);
 
 	for (size_t n = 0; n < 5; n++)
-		CHECK_EQ(helix_lease_ext_hdr_decode(want, n, &status, &length), HELIX_LEASE_DECODE_SHORT);
-	uint8_t bad_status[5] = { 0x02, 0x01 };
-	CHECK_EQ(helix_lease_ext_hdr_decode(bad_status, 5, &status, &length), HELIX_LEASE_DECODE_STATUS);
-	uint8_t too_long[5] = { 0x00, 0x01, 0x00, 0x01, 0x00 }; /* 65537 */
-	CHECK_EQ(helix_lease_ext_hdr_decode(too_long, 5, &status, &length), HELIX_LEASE_DECODE_VALUE);
+		CHECK_EQ(helix_lease_ext_hdr_decode(want, n, &status, &length),
+			 HELIX_LEASE_DECODE_SHORT);
+	uint8_t bad_status[5] = {0x02, 0x01};
+	CHECK_EQ(helix_lease_ext_hdr_decode(bad_status, 5, &status, &length),
+		 HELIX_LEASE_DECODE_STATUS);
+	uint8_t too_long[5] = {0x00, 0x01, 0x00, 0x01, 0x00}; /* 65537 */
+	CHECK_EQ(helix_lease_ext_hdr_decode(too_long, 5, &status, &length),
+		 HELIX_LEASE_DECODE_VALUE);
 }
 
 static void test_result_strings(void)
@@ -217,7 +221,8 @@ static void test_result_strings(void)
 	int dup = 0;
 	for (size_t i = 0; i < 6; i++)
 		for (size_t j = i + 1; j < 6; j++)
-			dup += strcmp(helix_lease_result_str(all[i]), helix_lease_result_str(all[j])) == 0;
+			dup += strcmp(helix_lease_result_str(all[i]),
+				      helix_lease_result_str(all[j])) == 0;
 	CHECK_EQ(dup, 0);
 }
 

@@ -52,7 +52,9 @@ static void test_single_and_max(void)
 
 static void test_against_exact(void)
 {
-	enum { N = 20000 };
+	enum {
+		N = 20000
+	};
 	uint64_t *v = malloc(N * sizeof(*v));
 	CHECK(v != NULL);
 	if (!v)
@@ -65,12 +67,12 @@ static void test_against_exact(void)
 			/* log-uniform from ~1 µs to ~17 s (in ns), as latencies spread */
 			double e = 10.0 + 24.0 * ((double)rand() / RAND_MAX);
 			v[i] = (uint64_t)(e < 63 ? (double)(1ull << (int)e) *
-							 (1.0 + (double)rand() / RAND_MAX)
+							   (1.0 + (double)rand() / RAND_MAX)
 						 : 1.0);
 			lc_hist_add(&h, v[i]);
 		}
 		qsort(v, N, sizeof(*v), cmp_u64);
-		const double ps[] = { 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0 };
+		const double ps[] = {0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0};
 		for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++) {
 			uint64_t want = exact_quantile(v, N, ps[k]);
 			uint64_t got = lc_hist_quantile(&h, ps[k]);

@@ -57,12 +57,13 @@ static void check_prefixes_need_more(const uint8_t *b, size_t n)
 static void test_layout_enable_scanout(void)
 {
 	static const uint8_t want[] = {
-		0x48, 0x58, 0x46, 0x52, 0x20, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00,
-		0x03, 0x00, 0x00, 0x00, 0x80, 0x07, 0x00, 0x00, /* id 3, width 1920 */
-		0x38, 0x04, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, /* height 1080, 60 Hz */
+		0x48, 0x58, 0x46, 0x52, 0x20, 0x00, 0x00, 0x00, 0x10, 0x00,
+		0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x80, 0x07, 0x00, 0x00, /* id 3, width 1920 */
+		0x38, 0x04, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00,             /* height 1080, 60 Hz */
 	};
 	uint8_t b[64];
-	struct hxfr_enable_scanout e = { .scanout_id = 3, .width = 1920, .height = 1080, .refresh_hz = 60 };
+	struct hxfr_enable_scanout e = {
+		.scanout_id = 3, .width = 1920, .height = 1080, .refresh_hz = 60};
 	size_t n = hxfr_encode_enable_scanout(b, sizeof(b), &e);
 	CHECK_EQ(n, sizeof(want));
 	CHECK_MEM(b, want, sizeof(want));
@@ -81,8 +82,8 @@ static void test_layout_enable_scanout(void)
 static void test_layout_disable_scanout(void)
 {
 	static const uint8_t want[] = {
-		0x48, 0x58, 0x46, 0x52, 0x21, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,
-		0x0f, 0x00, 0x00, 0x00,
+		0x48, 0x58, 0x46, 0x52, 0x21, 0x00, 0x00, 0x00,
+		0x04, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x00, 0x00,
 	};
 	uint8_t b[64];
 	CHECK_EQ(hxfr_encode_disable_scanout(b, sizeof(b), 15), sizeof(want));
@@ -95,9 +96,9 @@ static void test_layout_disable_scanout(void)
 static void test_layout_scanout_resp(void)
 {
 	uint8_t want[12 + 72] = {
-		0x48, 0x58, 0x46, 0x52, 0x22, 0x00, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00,
-		0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-		'V', 'i', 'r', 't', 'u', 'a', 'l', '-', '4', /* then NUL padding */
+		0x48, 0x58, 0x46, 0x52, 0x22, 0x00, 0x00, 0x00, 0x48, 0x00,
+		0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+		'V',  'i',  'r',  't',  'u',  'a',  'l',  '-',  '4', /* then NUL padding */
 	};
 	uint8_t b[128];
 	CHECK_EQ(hxfr_encode_scanout_resp(b, sizeof(b), 3, true, "Virtual-4"), sizeof(want));
@@ -119,12 +120,12 @@ static void test_layout_scanout_resp(void)
 static void test_layout_subscribe(void)
 {
 	static const uint8_t sub[] = {
-		0x48, 0x58, 0x46, 0x52, 0x30, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00, 0x00,
-		0x02, 0x00, 0x00, 0x00,
+		0x48, 0x58, 0x46, 0x52, 0x30, 0x00, 0x02, 0x00,
+		0x04, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
 	};
 	static const uint8_t resp[] = {
-		0x48, 0x58, 0x46, 0x52, 0x31, 0x00, 0x02, 0x00, 0x08, 0x00, 0x00, 0x00,
-		0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+		0x48, 0x58, 0x46, 0x52, 0x31, 0x00, 0x02, 0x00, 0x08, 0x00,
+		0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
 	};
 	uint8_t b[64];
 	struct hxfr_msg m;
@@ -150,7 +151,7 @@ static void test_layout_empty(void)
 	static const uint8_t pong[] = {
 		0x48, 0x58, 0x46, 0x52, 0x11, 0x00, 0x34, 0x12, 0x00, 0x00, 0x00, 0x00,
 	};
-	static const uint8_t types[] = { HXFR_PING, HXFR_PONG, HXFR_KEYFRAME_REQ };
+	static const uint8_t types[] = {HXFR_PING, HXFR_PONG, HXFR_KEYFRAME_REQ};
 	uint8_t b[32];
 	CHECK_EQ(hxfr_encode_empty(b, sizeof(b), HXFR_PONG, 0x1234), sizeof(pong));
 	CHECK_MEM(b, pong, sizeof(pong));
@@ -167,15 +168,21 @@ static void test_layout_empty(void)
 static void test_layout_config(void)
 {
 	static const uint8_t want[] = {
-		0x48, 0x58, 0x46, 0x52, 0x04, 0x00, 0x01, 0x00, 0x1c, 0x00, 0x00, 0x00,
-		0x80, 0x07, 0x00, 0x00, 0x38, 0x04, 0x00, 0x00, /* 1920 x 1080 */
-		0x00, 0x5a, 0x62, 0x00,                         /* 6,445,568 bps */
-		0x3c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* 60/1 */
+		0x48, 0x58, 0x46, 0x52, 0x04, 0x00, 0x01, 0x00, 0x1c, 0x00,
+		0x00, 0x00, 0x80, 0x07, 0x00, 0x00, 0x38, 0x04, 0x00, 0x00, /* 1920 x 1080 */
+		0x00, 0x5a, 0x62, 0x00,                                     /* 6,445,568 bps */
+		0x3c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,             /* 60/1 */
 		0x64, 0x29, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, /* high, 4.1, realtime */
 	};
 	struct hxfr_config_req c = {
-		.width = 1920, .height = 1080, .bitrate_bps = 0x00625a00,
-		.framerate_num = 60, .framerate_den = 1, .profile = 100, .level = 41, .realtime = 1,
+		.width = 1920,
+		.height = 1080,
+		.bitrate_bps = 0x00625a00,
+		.framerate_num = 60,
+		.framerate_den = 1,
+		.profile = 100,
+		.level = 41,
+		.realtime = 1,
 	};
 	uint8_t b[64];
 	CHECK_EQ(hxfr_encode_config_req(b, sizeof(b), 1, &c), sizeof(want));
@@ -207,13 +214,13 @@ static void test_layout_frame(void)
 {
 	/* One Helix access unit: nal_count 1, an Annex-B blob of 6 bytes. */
 	static const uint8_t want[] = {
-		0x48, 0x58, 0x46, 0x52, 0x02, 0x00, 0x05, 0x00, 0x22, 0x00, 0x00, 0x00,
-		0x00, 0xca, 0x9a, 0x3b, 0x00, 0x00, 0x00, 0x00, /* pts 1e9 ns */
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* dts -1 */
-		0x01, 0x00, 0x00, 0x00,                         /* keyframe, reserved */
-		0x01, 0x00, 0x00, 0x00,                         /* nal_count 1 */
-		0x06, 0x00, 0x00, 0x00,                         /* size 6 */
-		0x00, 0x00, 0x00, 0x01, 0x65, 0x88,             /* the AU */
+		0x48, 0x58, 0x46, 0x52, 0x02, 0x00, 0x05, 0x00, 0x22, 0x00,
+		0x00, 0x00, 0x00, 0xca, 0x9a, 0x3b, 0x00, 0x00, 0x00, 0x00, /* pts 1e9 ns */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,             /* dts -1 */
+		0x01, 0x00, 0x00, 0x00,                                     /* keyframe, reserved */
+		0x01, 0x00, 0x00, 0x00,                                     /* nal_count 1 */
+		0x06, 0x00, 0x00, 0x00,                                     /* size 6 */
+		0x00, 0x00, 0x00, 0x01, 0x65, 0x88,                         /* the AU */
 	};
 	uint8_t b[64];
 	CHECK_EQ(HXFR_FRAME_PREFIX_SIZE, 40);
@@ -252,10 +259,11 @@ static void test_layout_error(void)
 {
 	uint8_t want[12 + 260] = {
 		0x48, 0x58, 0x46, 0x52, 0xff, 0x00, 0x00, 0x00, 0x04, 0x01, 0x00, 0x00,
-		0x05, 0x00, 0x00, 0x00, 'n', 'o', 't', ' ', 'a', 'u', 't', 'h',
+		0x05, 0x00, 0x00, 0x00, 'n',  'o',  't',  ' ',  'a',  'u',  't',  'h',
 	};
 	uint8_t b[300];
-	CHECK_EQ(hxfr_encode_error(b, sizeof(b), 0, HXFR_ERR_UNAUTHENTICATED, "not auth"), sizeof(want));
+	CHECK_EQ(hxfr_encode_error(b, sizeof(b), 0, HXFR_ERR_UNAUTHENTICATED, "not auth"),
+		 sizeof(want));
 	CHECK_MEM(b, want, sizeof(want));
 	struct hxfr_msg m;
 	CHECK_EQ(decode_all(want, sizeof(want), &m), HXFR_OK);
@@ -282,9 +290,8 @@ static void test_layout_error(void)
 static void test_layout_extension(void)
 {
 	static const uint8_t hello[] = {
-		0x48, 0x58, 0x46, 0x52, 0x40, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00,
-		'L', 'C', 'S', 'T', 0x01, 0x00, 0x00, 0x00,
-		0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x48, 0x58, 0x46, 0x52, 0x40, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 'L',  'C',
+		'S',  'T',  0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 	};
 	uint8_t b[128];
 	struct hxfr_msg m;
@@ -318,10 +325,11 @@ static void test_layout_extension(void)
 	CHECK_MEM(m.u.mac, mac, HXFR_MAC_LEN);
 
 	static const uint8_t auth_resp[] = {
-		0x48, 0x58, 0x46, 0x52, 0x43, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00,
-		0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+		0x48, 0x58, 0x46, 0x52, 0x43, 0x00, 0x00, 0x00, 0x08, 0x00,
+		0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
 	};
-	CHECK_EQ(hxfr_encode_auth_resp(b, sizeof(b), true, HXFR_FEATURE_CONTROL), sizeof(auth_resp));
+	CHECK_EQ(hxfr_encode_auth_resp(b, sizeof(b), true, HXFR_FEATURE_CONTROL),
+		 sizeof(auth_resp));
 	CHECK_MEM(b, auth_resp, sizeof(auth_resp));
 	CHECK_EQ(decode_all(auth_resp, sizeof(auth_resp), &m), HXFR_OK);
 	CHECK_EQ(m.u.auth_resp.success, 1);
@@ -366,7 +374,7 @@ static void test_error_bad_magic(void)
 	struct hxfr_header h;
 	CHECK_EQ(hxfr_header_decode(b, 12, MAXC, &h), HXFR_E_MAGIC);
 	/* big-endian magic is not accepted either */
-	uint8_t be[12] = { 0x52, 0x46, 0x58, 0x48, 0x10 };
+	uint8_t be[12] = {0x52, 0x46, 0x58, 0x48, 0x10};
 	CHECK_EQ(hxfr_decode(be, 12, MAXC, &m, &consumed), HXFR_E_MAGIC);
 }
 
@@ -429,19 +437,43 @@ static void test_error_wrong_size(void)
 		uint8_t type;
 		uint32_t size;
 	} cases[] = {
-		{ HXFR_PING, 1 },           { HXFR_PONG, 4 },          { HXFR_KEYFRAME_REQ, 8 },
-		{ HXFR_ENABLE_SCANOUT, 15 }, { HXFR_ENABLE_SCANOUT, 17 }, { HXFR_DISABLE_SCANOUT, 0 },
-		{ HXFR_DISABLE_SCANOUT, 8 }, { HXFR_SCANOUT_RESP, 71 }, { HXFR_SCANOUT_RESP, 73 },
-		{ HXFR_SUBSCRIBE, 3 },      { HXFR_SUBSCRIBE_RESP, 4 }, { HXFR_CONFIG_REQ, 27 },
-		{ HXFR_CONFIG_RESP, 29 },   { HXFR_ERROR, 256 },       { HXFR_ERROR, 4 },
-		{ HXFR_HELLO, 48 },         { HXFR_HELLO_RESP, 16 },   { HXFR_AUTH, 31 },
-		{ HXFR_AUTH_RESP, 9 },      { HXFR_FRAME_RESPONSE, 23 }, { HXFR_FRAME_RESPONSE, 0 },
-		{ HXFR_STREAM_KEY_REQ, 0 }, { HXFR_STREAM_KEY_REQ, 3 }, { HXFR_STREAM_KEY_REQ, 36 },
-		{ HXFR_STREAM_KEY, 4 },     { HXFR_STREAM_KEY, 35 },   { HXFR_STREAM_KEY, 37 },
-		{ HXFR_STREAM_KEY_REVOKE, 5 }, { HXFR_STREAM_KEY_REVOKE, 36 },
-		{ HXFR_SUBSCRIBE_KEYED, 4 }, { HXFR_SUBSCRIBE_KEYED, 32 }, { HXFR_SUBSCRIBE_KEYED, 40 },
-		{ HXFR_CURSOR_MOVE, 0 },    { HXFR_CURSOR_MOVE, 8 },   { HXFR_CURSOR_MOVE, 16 },
-		{ HXFR_CURSOR_DEFINE, 0 },  { HXFR_CURSOR_DEFINE, 15 },
+		{HXFR_PING, 1},
+		{HXFR_PONG, 4},
+		{HXFR_KEYFRAME_REQ, 8},
+		{HXFR_ENABLE_SCANOUT, 15},
+		{HXFR_ENABLE_SCANOUT, 17},
+		{HXFR_DISABLE_SCANOUT, 0},
+		{HXFR_DISABLE_SCANOUT, 8},
+		{HXFR_SCANOUT_RESP, 71},
+		{HXFR_SCANOUT_RESP, 73},
+		{HXFR_SUBSCRIBE, 3},
+		{HXFR_SUBSCRIBE_RESP, 4},
+		{HXFR_CONFIG_REQ, 27},
+		{HXFR_CONFIG_RESP, 29},
+		{HXFR_ERROR, 256},
+		{HXFR_ERROR, 4},
+		{HXFR_HELLO, 48},
+		{HXFR_HELLO_RESP, 16},
+		{HXFR_AUTH, 31},
+		{HXFR_AUTH_RESP, 9},
+		{HXFR_FRAME_RESPONSE, 23},
+		{HXFR_FRAME_RESPONSE, 0},
+		{HXFR_STREAM_KEY_REQ, 0},
+		{HXFR_STREAM_KEY_REQ, 3},
+		{HXFR_STREAM_KEY_REQ, 36},
+		{HXFR_STREAM_KEY, 4},
+		{HXFR_STREAM_KEY, 35},
+		{HXFR_STREAM_KEY, 37},
+		{HXFR_STREAM_KEY_REVOKE, 5},
+		{HXFR_STREAM_KEY_REVOKE, 36},
+		{HXFR_SUBSCRIBE_KEYED, 4},
+		{HXFR_SUBSCRIBE_KEYED, 32},
+		{HXFR_SUBSCRIBE_KEYED, 40},
+		{HXFR_CURSOR_MOVE, 0},
+		{HXFR_CURSOR_MOVE, 8},
+		{HXFR_CURSOR_MOVE, 16},
+		{HXFR_CURSOR_DEFINE, 0},
+		{HXFR_CURSOR_DEFINE, 15},
 	};
 	uint8_t b[12 + 300];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -532,7 +564,7 @@ static void test_error_hello_values(void)
 	b[16] = 2;
 	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_OK);
 	CHECK_EQ(m.u.hello.version, 2);
-	uint8_t nonce[HXFR_NONCE_LEN] = { 0 };
+	uint8_t nonce[HXFR_NONCE_LEN] = {0};
 	n = hxfr_encode_hello_resp(b, sizeof(b), 1, nonce);
 	memcpy(b + 12, "HXFR", 4);
 	CHECK_EQ(hxfr_decode(b, n, MAXC, &m, &consumed), HXFR_E_VALUE);
@@ -562,7 +594,7 @@ static void test_error_frame(void)
 	struct hxfr_msg m;
 	size_t consumed, n;
 
-	uint32_t ok[] = { 4 };
+	uint32_t ok[] = {4};
 	n = frame_msg(b, 1, ok, 1, 8);
 	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_OK);
 
@@ -578,14 +610,14 @@ static void test_error_frame(void)
 	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
 	CHECK_EQ(consumed, n);
 	/* a NAL larger than what is left */
-	uint32_t big[] = { 5 };
+	uint32_t big[] = {5};
 	n = frame_msg(b, 1, big, 1, 8);
 	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
 	/* sizes that overflow a u32 sum: 4 + 0xfffffffc wraps to 0 */
-	uint32_t wrap[] = { 4, 0xfffffffcu };
+	uint32_t wrap[] = {4, 0xfffffffcu};
 	n = frame_msg(b, 2, wrap, 2, 12);
 	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
-	uint32_t huge[] = { UINT32_MAX };
+	uint32_t huge[] = {UINT32_MAX};
 	n = frame_msg(b, 1, huge, 1, 8);
 	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
 	/* nal_count says 2 but only one NAL is there */
@@ -595,7 +627,7 @@ static void test_error_frame(void)
 	n = frame_msg(b, 2, ok, 1, 11);
 	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
 	/* an empty NAL */
-	uint32_t zero[] = { 0 };
+	uint32_t zero[] = {0};
 	n = frame_msg(b, 1, zero, 1, 4);
 	CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_VALUE);
 	/* keyframe flag neither 0 nor 1 */
@@ -605,7 +637,7 @@ static void test_error_frame(void)
 	/* the first NAL overruns by one byte and a second is announced: the
 	 * decoder must not read past the message (exact-size heap copy, so
 	 * the sanitizer build sees any overread) */
-	uint32_t over[] = { 5 };
+	uint32_t over[] = {5};
 	n = frame_msg(b, 2, over, 1, 8);
 	uint8_t *exact = malloc(n);
 	memcpy(exact, b, n);
@@ -625,12 +657,12 @@ static void key_pattern(uint8_t key[HXFR_STREAM_KEY_LEN], uint8_t base)
 static void test_layout_stream_key_req_revoke(void)
 {
 	static const uint8_t req[] = {
-		0x48, 0x58, 0x46, 0x52, 0x44, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,
-		0x0c, 0x00, 0x00, 0x00,
+		0x48, 0x58, 0x46, 0x52, 0x44, 0x00, 0x00, 0x00,
+		0x04, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00,
 	};
 	static const uint8_t revoke[] = {
-		0x48, 0x58, 0x46, 0x52, 0x46, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,
-		0x04, 0x03, 0x02, 0x01,
+		0x48, 0x58, 0x46, 0x52, 0x46, 0x00, 0x00, 0x00,
+		0x04, 0x00, 0x00, 0x00, 0x04, 0x03, 0x02, 0x01,
 	};
 	uint8_t b[64];
 	struct hxfr_msg m;
@@ -652,8 +684,8 @@ static void test_layout_stream_key_req_revoke(void)
 static void test_layout_stream_key(void)
 {
 	uint8_t want[12 + 36] = {
-		0x48, 0x58, 0x46, 0x52, 0x45, 0x00, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00,
-		0x07, 0x00, 0x00, 0x00, /* scanout 7, then the key 0x80..0x9f */
+		0x48, 0x58, 0x46, 0x52, 0x45, 0x00, 0x00, 0x00, 0x24,
+		0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, /* scanout 7, then the key 0x80..0x9f */
 	};
 	uint8_t key[HXFR_STREAM_KEY_LEN];
 	key_pattern(key, 0x80);
@@ -674,7 +706,7 @@ static void test_layout_stream_key(void)
 
 	/* The zero key ("no key", the answer to a revoke) is a valid STREAM_KEY;
 	 * a NULL key sends it. */
-	static const uint8_t zero[HXFR_STREAM_KEY_LEN] = { 0 };
+	static const uint8_t zero[HXFR_STREAM_KEY_LEN] = {0};
 	memset(b, 0xaa, sizeof(b));
 	CHECK_EQ(hxfr_encode_stream_key(b, sizeof(b), 7, NULL), sizeof(want));
 	CHECK_MEM(b, want, 16);
@@ -689,8 +721,8 @@ static void test_layout_stream_key(void)
 static void test_layout_subscribe_keyed(void)
 {
 	uint8_t want[12 + 36] = {
-		0x48, 0x58, 0x46, 0x52, 0x47, 0x00, 0x05, 0x00, 0x24, 0x00, 0x00, 0x00,
-		0x05, 0x00, 0x00, 0x00, /* scanout 5, then the key 0x01..0x20 */
+		0x48, 0x58, 0x46, 0x52, 0x47, 0x00, 0x05, 0x00, 0x24,
+		0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, /* scanout 5, then the key 0x01..0x20 */
 	};
 	uint8_t key[HXFR_STREAM_KEY_LEN];
 	key_pattern(key, 0x01);
@@ -715,7 +747,7 @@ static void test_layout_subscribe_keyed(void)
 
 static void test_error_subscribe_keyed_zero_key(void)
 {
-	uint8_t b[64], key[HXFR_STREAM_KEY_LEN] = { 0 };
+	uint8_t b[64], key[HXFR_STREAM_KEY_LEN] = {0};
 	struct hxfr_msg m;
 	size_t consumed = 0;
 
@@ -742,13 +774,16 @@ static void test_error_subscribe_keyed_zero_key(void)
 /* A 3x2 cursor with its hotspot at (2, 1); pixels 0xAARRGGBB = 0xff000000 + i. */
 static void test_layout_cursor_define(void)
 {
-	static const uint8_t want[] = {
-		0x48, 0x58, 0x46, 0x52, 0x48, 0x00, 0x03, 0x00, 0x28, 0x00, 0x00, 0x00, /* 16 + 24 */
-		0x03, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, /* 3 x 2 */
-		0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* hotspot (2, 1) */
-		0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, 0xff, 0x02, 0x00, 0x00, 0xff,
-		0x03, 0x00, 0x00, 0xff, 0x04, 0x00, 0x00, 0xff, 0x05, 0x00, 0x00, 0xff,
-	};
+	static const uint8_t want[] =
+		{
+			0x48, 0x58, 0x46, 0x52, 0x48, 0x00, 0x03, 0x00,
+			0x28, 0x00, 0x00, 0x00,                         /* 16 + 24 */
+			0x03, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, /* 3 x 2 */
+			0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* hotspot (2, 1) */
+			0x00, 0x00, 0x00, 0xff, 0x01, 0x00, 0x00, 0xff,
+			0x02, 0x00, 0x00, 0xff, 0x03, 0x00, 0x00, 0xff,
+			0x04, 0x00, 0x00, 0xff, 0x05, 0x00, 0x00, 0xff,
+		};
 	uint8_t b[128];
 	struct hxfr_msg m;
 	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 3, 3, 2, 2, 1, want + 28), sizeof(want));
@@ -765,7 +800,7 @@ static void test_layout_cursor_define(void)
 	check_prefixes_need_more(want, sizeof(want));
 
 	/* the smallest: 1x1, hotspot (0,0) */
-	static const uint8_t px[4] = { 1, 2, 3, 4 };
+	static const uint8_t px[4] = {1, 2, 3, 4};
 	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 1, 1, 0, 0, px), 12 + 20);
 	CHECK_EQ(decode_all(b, 32, &m), HXFR_OK);
 	CHECK_MEM(m.u.cursor_define.pixels, px, 4);
@@ -791,8 +826,8 @@ static void test_layout_cursor_define(void)
 
 /* A CURSOR_DEFINE written by hand with arbitrary fields and payload size,
  * into an exact-size heap buffer (the sanitizer build sees any overread). */
-static enum hxfr_status cursor_raw(int32_t w, int32_t h, int32_t hx, int32_t hy,
-				   uint32_t payload, size_t *consumed)
+static enum hxfr_status cursor_raw(int32_t w, int32_t h, int32_t hx, int32_t hy, uint32_t payload,
+				   size_t *consumed)
 {
 	size_t n = 12 + (size_t)payload;
 	uint8_t *b = calloc(1, n);
@@ -819,8 +854,8 @@ static void test_error_cursor_define(void)
 
 	/* dimensions out of range */
 	static const int32_t bad_dims[][2] = {
-		{ 0, 1 }, { 1, 0 }, { -1, 1 }, { 1, -1 }, { 513, 1 }, { 1, 513 },
-		{ INT32_MIN, 1 }, { 1, INT32_MAX }, { 65536, 65536 },
+		{0, 1},   {1, 0},         {-1, 1},        {1, -1},        {513, 1},
+		{1, 513}, {INT32_MIN, 1}, {1, INT32_MAX}, {65536, 65536},
 	};
 	for (size_t i = 0; i < sizeof(bad_dims) / sizeof(bad_dims[0]); i++) {
 		consumed = 0;
@@ -844,11 +879,11 @@ static void test_error_cursor_define(void)
 	CHECK_EQ(cursor_raw(2, 2, 0, 0, 16 + 15, &consumed), HXFR_E_SIZE); /* a byte short */
 	CHECK_EQ(cursor_raw(2, 2, 0, 0, 16, &consumed), HXFR_E_SIZE);      /* no pixels */
 	CHECK_EQ(cursor_raw(512, 512, 0, 0, 16 + 4, &consumed), HXFR_E_SIZE);
-	CHECK_EQ(cursor_raw(0, 0, 0, 0, 15, &consumed), HXFR_E_SIZE);      /* no room for fields */
+	CHECK_EQ(cursor_raw(0, 0, 0, 0, 15, &consumed), HXFR_E_SIZE); /* no room for fields */
 	CHECK_EQ(consumed, 12 + 15);
 
 	/* the encoder will not write what a receiver rejects */
-	uint8_t b[256], px[64] = { 0 };
+	uint8_t b[256], px[64] = {0};
 	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 0, 1, 0, 0, px), 0);
 	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 1, 0, 0, 0, px), 0);
 	CHECK_EQ(hxfr_encode_cursor_define(b, sizeof(b), 0, 513, 1, 0, 0, px), 0);
@@ -862,9 +897,9 @@ static void test_error_cursor_define(void)
 static void test_layout_cursor_move(void)
 {
 	static const uint8_t want[] = {
-		0x48, 0x58, 0x46, 0x52, 0x49, 0x00, 0x02, 0x00, 0x0c, 0x00, 0x00, 0x00,
-		0xfb, 0xff, 0xff, 0xff, 0xbc, 0x02, 0x00, 0x00, /* x -5, y 700 */
-		0x01, 0x00, 0x00, 0x00,                         /* visible */
+		0x48, 0x58, 0x46, 0x52, 0x49, 0x00, 0x02, 0x00, 0x0c, 0x00,
+		0x00, 0x00, 0xfb, 0xff, 0xff, 0xff, 0xbc, 0x02, 0x00, 0x00, /* x -5, y 700 */
+		0x01, 0x00, 0x00, 0x00,                                     /* visible */
 	};
 	uint8_t b[64];
 	struct hxfr_msg m;
@@ -888,7 +923,7 @@ static void test_layout_cursor_move(void)
 
 static void test_error_cursor_move_visible(void)
 {
-	static const uint32_t bad[] = { 2, 0x100, 0x80000001u, UINT32_MAX };
+	static const uint32_t bad[] = {2, 0x100, 0x80000001u, UINT32_MAX};
 	uint8_t b[64];
 	struct hxfr_msg m;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -905,8 +940,9 @@ static void test_stream_key_hex(void)
 	static const char want[] =
 		"00112233445566778899aabbccddeeff0123456789abcdeffedcba9876543210";
 	static const uint8_t key[HXFR_STREAM_KEY_LEN] = {
-		0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
-		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+		0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
+		0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+		0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
 	};
 	char hex[HXFR_STREAM_KEY_HEX_LEN + 1];
 	memset(hex, 'Z', sizeof(hex));
@@ -959,8 +995,8 @@ static void test_stream_key_hex(void)
 	CHECK_EQ(hxfr_stream_key_from_hex("", got), -EINVAL);
 	CHECK_EQ(hxfr_stream_key_from_hex(NULL, got), -EINVAL);
 	/* a bad digit at the first, a middle, the last position */
-	static const size_t pos[] = { 0, 1, 31, 62, 63 };
-	static const char digits[] = { 'g', 'G', ' ', 'x', '-', ':' };
+	static const size_t pos[] = {0, 1, 31, 62, 63};
+	static const char digits[] = {'g', 'G', ' ', 'x', '-', ':'};
 	for (size_t i = 0; i < sizeof(pos) / sizeof(pos[0]); i++) {
 		for (size_t j = 0; j < sizeof(digits); j++) {
 			memcpy(bad, want, 65);
@@ -998,9 +1034,9 @@ static void test_feature_bits(void)
 /* Every message a client sends still fits HXFR_MAX_CLIENT_PAYLOAD. */
 static void test_client_messages_fit(void)
 {
-	uint8_t b[128], key[HXFR_STREAM_KEY_LEN], mac[HXFR_MAC_LEN] = { 0 };
-	struct hxfr_config_req c = { 0 };
-	struct hxfr_enable_scanout e = { 0 };
+	uint8_t b[128], key[HXFR_STREAM_KEY_LEN], mac[HXFR_MAC_LEN] = {0};
+	struct hxfr_config_req c = {0};
+	struct hxfr_enable_scanout e = {0};
 	key_pattern(key, 1);
 	size_t sizes[] = {
 		hxfr_encode_empty(b, sizeof(b), HXFR_KEYFRAME_REQ, 1),
@@ -1036,8 +1072,8 @@ static void test_stream_resync(void)
 	size_t bad = hxfr_encode_auth_resp(b + o, sizeof(b) - o, true, 0);
 	b[o + 12] = 9, o += bad;
 	o += hxfr_encode_empty(b + o, sizeof(b) - o, HXFR_PING, 9);
-	static const enum hxfr_status want[] = { HXFR_OK, HXFR_E_TYPE, HXFR_E_SIZE, HXFR_E_VALUE,
-						 HXFR_OK };
+	static const enum hxfr_status want[] = {HXFR_OK, HXFR_E_TYPE, HXFR_E_SIZE, HXFR_E_VALUE,
+						HXFR_OK};
 	size_t pos = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		struct hxfr_msg m;
@@ -1069,11 +1105,12 @@ static void test_stream_resync_extension(void)
 	b[o++] = 0, b[o++] = 0;
 	o += hxfr_encode_cursor_move(b + o, sizeof(b) - o, 1, 3, 4, false);
 	o += hxfr_encode_stream_key(b + o, sizeof(b) - o, 1, NULL);
-	static const enum hxfr_status want[] = { HXFR_OK,     HXFR_E_VALUE, HXFR_OK, HXFR_E_SIZE,
-						 HXFR_E_VALUE, HXFR_E_TYPE,  HXFR_OK, HXFR_OK };
-	static const uint8_t types[] = { HXFR_STREAM_KEY,    HXFR_SUBSCRIBE_KEYED, HXFR_CURSOR_DEFINE,
-					 HXFR_CURSOR_DEFINE, HXFR_CURSOR_MOVE,     0x4a,
-					 HXFR_CURSOR_MOVE,   HXFR_STREAM_KEY };
+	static const enum hxfr_status want[] = {HXFR_OK,      HXFR_E_VALUE, HXFR_OK, HXFR_E_SIZE,
+						HXFR_E_VALUE, HXFR_E_TYPE,  HXFR_OK, HXFR_OK};
+	static const uint8_t types[] = {HXFR_STREAM_KEY,    HXFR_SUBSCRIBE_KEYED,
+					HXFR_CURSOR_DEFINE, HXFR_CURSOR_DEFINE,
+					HXFR_CURSOR_MOVE,   0x4a,
+					HXFR_CURSOR_MOVE,   HXFR_STREAM_KEY};
 	size_t pos = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		struct hxfr_msg m;
@@ -1088,9 +1125,9 @@ static void test_stream_resync_extension(void)
 
 static void test_encoders_small_cap(void)
 {
-	uint8_t b[300], nonce[HXFR_NONCE_LEN] = { 0 }, mac[HXFR_MAC_LEN] = { 0 };
-	struct hxfr_config_req c = { 0 };
-	struct hxfr_enable_scanout e = { 0 };
+	uint8_t b[300], nonce[HXFR_NONCE_LEN] = {0}, mac[HXFR_MAC_LEN] = {0};
+	struct hxfr_config_req c = {0};
+	struct hxfr_enable_scanout e = {0};
 	CHECK_EQ(hxfr_encode_empty(b, 11, HXFR_PING, 0), 0);
 	CHECK_EQ(hxfr_encode_frame_header(b, 39, 0, 0, 0, false, 1), 0);
 	CHECK_EQ(hxfr_encode_config_req(b, 39, 0, &c), 0);
@@ -1106,7 +1143,7 @@ static void test_encoders_small_cap(void)
 	CHECK_EQ(hxfr_encode_auth_resp(b, 19, true, 0), 0);
 	CHECK_EQ(hxfr_encode_error(b, 271, 0, 1, "m"), 0);
 	CHECK_EQ(hxfr_encode_error(b, 272, 0, 1, "m"), 272);
-	uint8_t key[HXFR_STREAM_KEY_LEN], px[4] = { 0 };
+	uint8_t key[HXFR_STREAM_KEY_LEN], px[4] = {0};
 	key_pattern(key, 1);
 	CHECK_EQ(hxfr_encode_stream_key_req(b, 15, 1), 0);
 	CHECK_EQ(hxfr_encode_stream_key_req(b, 16, 1), 16);
@@ -1133,13 +1170,14 @@ static void test_names(void)
 		uint8_t type;
 		const char *name;
 	} ext[] = {
-		{ 0x44, "STREAM_KEY_REQ" }, { 0x45, "STREAM_KEY" },     { 0x46, "STREAM_KEY_REVOKE" },
-		{ 0x47, "SUBSCRIBE_KEYED" }, { 0x48, "CURSOR_DEFINE" }, { 0x49, "CURSOR_MOVE" },
+		{0x44, "STREAM_KEY_REQ"},  {0x45, "STREAM_KEY"},    {0x46, "STREAM_KEY_REVOKE"},
+		{0x47, "SUBSCRIBE_KEYED"}, {0x48, "CURSOR_DEFINE"}, {0x49, "CURSOR_MOVE"},
 	};
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
 		CHECK_STR(hxfr_type_name(ext[i].type), ext[i].name);
-	static const enum hxfr_status all[] = { HXFR_OK, HXFR_NEED_MORE, HXFR_E_MAGIC, HXFR_E_TYPE,
-						HXFR_E_SIZE, HXFR_E_OVERSIZE, HXFR_E_VALUE };
+	static const enum hxfr_status all[] = {HXFR_OK,     HXFR_NEED_MORE, HXFR_E_MAGIC,
+					       HXFR_E_TYPE, HXFR_E_SIZE,    HXFR_E_OVERSIZE,
+					       HXFR_E_VALUE};
 	int dup = 0;
 	for (size_t i = 0; i < 7; i++)
 		for (size_t j = i + 1; j < 7; j++)

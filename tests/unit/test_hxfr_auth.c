@@ -17,17 +17,19 @@
  * Vector 2: key = 131 x 0xaa (RFC 4231 case 6's key, longer than a SHA-256
  * block, so HMAC hashes it first), nonce = ff fe .. e0. */
 static const uint8_t kat1[HXFR_MAC_LEN] = {
-	0x8e, 0xdd, 0x33, 0xa6, 0x50, 0xf6, 0x77, 0xe4, 0x52, 0xfc, 0x41, 0xa0, 0xee, 0x6c, 0x5b, 0x32,
-	0x07, 0x47, 0xa6, 0x6e, 0x3f, 0x8f, 0xe7, 0x7f, 0xc2, 0xc8, 0xca, 0x9f, 0xf8, 0x9c, 0x3c, 0x8b,
+	0x8e, 0xdd, 0x33, 0xa6, 0x50, 0xf6, 0x77, 0xe4, 0x52, 0xfc, 0x41,
+	0xa0, 0xee, 0x6c, 0x5b, 0x32, 0x07, 0x47, 0xa6, 0x6e, 0x3f, 0x8f,
+	0xe7, 0x7f, 0xc2, 0xc8, 0xca, 0x9f, 0xf8, 0x9c, 0x3c, 0x8b,
 };
 static const uint8_t kat2[HXFR_MAC_LEN] = {
-	0x9e, 0x26, 0x46, 0x08, 0x60, 0x85, 0xd5, 0x96, 0xde, 0x3c, 0xb8, 0x26, 0x82, 0x8d, 0xb0, 0xec,
-	0x22, 0x61, 0xdd, 0xd7, 0x1f, 0xc2, 0x1e, 0x4d, 0x45, 0x47, 0xe3, 0xa7, 0xb0, 0xe5, 0xda, 0xb4,
+	0x9e, 0x26, 0x46, 0x08, 0x60, 0x85, 0xd5, 0x96, 0xde, 0x3c, 0xb8,
+	0x26, 0x82, 0x8d, 0xb0, 0xec, 0x22, 0x61, 0xdd, 0xd7, 0x1f, 0xc2,
+	0x1e, 0x4d, 0x45, 0x47, 0xe3, 0xa7, 0xb0, 0xe5, 0xda, 0xb4,
 };
 
 static void test_mac_known_answers(void)
 {
-	struct hxfr_key key = { .len = 20 };
+	struct hxfr_key key = {.len = 20};
 	uint8_t nonce[HXFR_NONCE_LEN], mac[HXFR_MAC_LEN];
 	memset(key.bytes, 0x0b, key.len);
 	for (int i = 0; i < HXFR_NONCE_LEN; i++)
@@ -47,7 +49,7 @@ static void test_mac_known_answers(void)
 
 static void test_verify_rejects(void)
 {
-	struct hxfr_key key = { .len = 20 };
+	struct hxfr_key key = {.len = 20};
 	uint8_t nonce[HXFR_NONCE_LEN], mac[HXFR_MAC_LEN];
 	memset(key.bytes, 0x0b, key.len);
 	for (int i = 0; i < HXFR_NONCE_LEN; i++)
@@ -74,7 +76,7 @@ static void test_verify_rejects(void)
 	key.bytes[0] ^= 1;
 
 	/* an empty (never loaded) key authenticates nobody, not even itself */
-	struct hxfr_key empty = { 0 };
+	struct hxfr_key empty = {0};
 	hxfr_auth_mac(&empty, nonce, mac);
 	CHECK(!hxfr_auth_verify(&empty, nonce, mac));
 }
@@ -175,12 +177,13 @@ static void test_key_file(void)
 	/* a loaded key authenticates against itself */
 	p = write_key("good", "0123456789abcdef\n", 17, 0600);
 	CHECK_EQ(hxfr_key_load(p, &key, false), 0);
-	uint8_t nonce[HXFR_NONCE_LEN] = { 1 }, mac[HXFR_MAC_LEN];
+	uint8_t nonce[HXFR_NONCE_LEN] = {1}, mac[HXFR_MAC_LEN];
 	hxfr_auth_mac(&key, nonce, mac);
 	CHECK(hxfr_auth_verify(&key, nonce, mac));
 
-	static const char *const names[] = { "good", "bin", "two-nl", "group", "other", "group-x",
-					     "short", "empty", "max", "max-nl", "too-big" };
+	static const char *const names[] = {"good",  "bin",     "two-nl", "group",
+					    "other", "group-x", "short",  "empty",
+					    "max",   "max-nl",  "too-big"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[300];
 		snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);

@@ -43,7 +43,7 @@ static void test_bounds(void)
 	CHECK_EQ(q.frames, 0);
 
 	CHECK(qe_outq_push(&q, f));
-	CHECK(qe_outq_push(&q, f)); /* 80 bytes, 2 frames */
+	CHECK(qe_outq_push(&q, f));  /* 80 bytes, 2 frames */
 	CHECK(!qe_outq_push(&q, f)); /* over the frames */
 	CHECK(!qe_outq_push(&q, c)); /* 110 > 100 bytes */
 	qe_outq_drop(&q, QE_BLOB_FRAME);
@@ -67,7 +67,9 @@ static void test_partial_send(void)
 
 	struct qe_outq q;
 	qe_outq_init(&q, 1 << 20, 8);
-	enum { BIG = 200000 };
+	enum {
+		BIG = 200000
+	};
 	struct qe_blob *f = blob(QE_BLOB_FRAME, BIG, 0, 1234);
 	struct qe_blob *c = blob(QE_BLOB_CURSOR_MOVE, 24, 0xCC, 0);
 	CHECK(f && c);
