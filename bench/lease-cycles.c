@@ -6,10 +6,15 @@
  * the window in which a virtio-gpu guest loses a display event (see
  * lease-broker/broker.c). Every lease must be granted.
  *
- *   lc-lease-cycles SOCKET N [MAX_GAP_US]
+ *   lc-lease-cycles SOCKET N [MAX_GAP_US [MAX_SECONDS]]
  *
- * Prints "cycles n=N ok=K refused=R slow=S max_ms=M" (slow: over 500 ms,
- * i.e. recovered by a re-assert) and exits 1 if any lease was refused. */
+ * Runs N cycles, or fewer if MAX_SECONDS (default: no limit) pass first: a
+ * slow machine completes fewer cycles in the same time, and every cycle it
+ * completed must still have been granted.
+ *
+ * Prints "cycles n=DONE ok=K refused=R slow=S max_ms=M planned=N stop=count|time"
+ * (slow: over 500 ms, i.e. recovered by a re-assert) and exits 1 if any
+ * lease was refused. */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,20 +65,24 @@ static int lease_once(const char *path, int *sock, long i)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: lc-lease-cycles SOCKET N [MAX_GAP_US]\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: lc-lease-cycles SOCKET N [MAX_GAP_US [MAX_SECONDS]]\n");
 		return 2;
 	}
 	const char *path = argv[1];
 	long n = atol(argv[2]);
 	long max_gap = argc > 3 ? atol(argv[3]) : 0;
-	if (n < 1 || n > 1000000 || max_gap < 0 || max_gap > 1000000) {
-		fprintf(stderr, "lc-lease-cycles: N 1..1000000, MAX_GAP_US 0..1000000\n");
+	long max_s = argc > 4 ? atol(argv[4]) : 0;
+	if (n < 1 || n > 1000000 || max_gap < 0 || max_gap > 1000000 || max_s < 0 ||
+	    max_s > 86400) {
+		fprintf(stderr, "lc-lease-cycles: N 1..1000000, MAX_GAP_US 0..1000000, "
+				"MAX_SECONDS 0..86400 (0: no limit)\n");
 		return 2;
 	}
-	long ok = 0, refused = 0, slow = 0;
-	double max_ms = 0;
-	for (long i = 0; i < n; i++) {
+	long ok = 0, refused = 0, slow = 0, done = 0;
+	double max_ms = 0, end_ms = max_s ? lc_now_ms_f() + (double)max_s * 1000 : 0;
+	for (long i = 0; i < n && !(end_ms && lc_now_ms_f() >= end_ms); i++) {
+		done++;
 		int sock;
 		double t0 = lc_now_ms_f();
 		int fd = lease_once(path, &sock, i);
@@ -98,7 +107,7 @@ int main(int argc, char **argv)
 		if (gap)
 			nanosleep(&(struct timespec){.tv_nsec = gap * 1000}, NULL);
 	}
-	printf("cycles n=%ld ok=%ld refused=%ld slow=%ld max_ms=%.1f\n", n, ok, refused, slow,
-	       max_ms);
+	printf("cycles n=%ld ok=%ld refused=%ld slow=%ld max_ms=%.1f planned=%ld stop=%s\n", done,
+	       ok, refused, slow, max_ms, n, done < n ? "time" : "count");
 	return refused ? 1 : 0;
 }

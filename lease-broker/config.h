@@ -13,7 +13,6 @@
 #define LB_DEFAULT_DEVICE "/dev/dri/card0"
 #define LB_DEFAULT_HELIX_SOCKET "/run/helix-drm/drm.sock"
 #define LB_DEFAULT_WAYLAND_SOCKET "/run/leasecast/wayland-0"
-#define LB_DEFAULT_EXPORTER "10.0.2.2:15937"
 #define LB_DEFAULT_CONTROL_KEY "/sys/firmware/qemu_fw_cfg/by_name/opt/leasecast/control-key/raw"
 #define LB_DEFAULT_GROUP "video"
 

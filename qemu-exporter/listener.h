@@ -1,9 +1,11 @@
 /* One console's org.qemu.Display1.Listener: the peer-to-peer D-Bus
  * connection QEMU calls with the console's pictures (RegisterListener with
  * a socketpair; QEMU is the authenticating server, we are the client and
- * export /org/qemu/Display1/Listener). Every call is answered at once after
- * copying the damaged pixels into the scanout's stream; nothing encodes on
- * QEMU's call path. */
+ * export /org/qemu/Display1/Listener). Every call is answered at once and
+ * nothing encodes on QEMU's call path: a whole-frame Scanout hands the
+ * stream the D-Bus message itself (referenced; the encoder converts
+ * straight from it), a partial Update is copied into the stream's picture,
+ * and a shared-memory (ScanoutMap) or DMA-BUF frame is read from its map. */
 #ifndef QE_LISTENER_H
 #define QE_LISTENER_H
 

@@ -524,13 +524,19 @@ static uint64_t clipped_bytes(const struct qe_framestore *fs, int x, int y, int 
 	return x0 < x1 && y0 < y1 ? (uint64_t)(x1 - x0) * (uint64_t)(y1 - y0) * 4 : 0;
 }
 
-/* The picture changed (lock held): stamp it, count it, wake the encoder. */
+/* The picture changed (lock held): stamp it, count it, wake the encoder.
+ * Only a change someone is subscribed for is stamped: damage to socket is
+ * the latency a viewer sees, and a change made before anyone subscribed
+ * would otherwise be timed from then (its picture reaches the first
+ * subscriber as an IDR stamped at the encode). */
 static void note_change(struct qe_stream *st, uint64_t in_bytes, uint64_t copied_bytes)
 {
-	int64_t t = lc_now_ns();
-	if (!st->damage_first_ns)
-		st->damage_first_ns = t;
-	st->damage_last_ns = t;
+	if (st->running) {
+		int64_t t = lc_now_ns();
+		if (!st->damage_first_ns)
+			st->damage_first_ns = t;
+		st->damage_last_ns = t;
+	}
 	st->n.updates++;
 	st->n.in_bytes += in_bytes;
 	st->n.copied_bytes += copied_bytes;
@@ -645,6 +651,8 @@ int qe_stream_attach(struct qe_stream *st, struct qe_sub *sub)
 		return -EUSERS;
 	if (!st->running) {
 		st->stop = false;
+		/* Stamps left from the last subscription are nobody's latency. */
+		st->damage_first_ns = st->damage_last_ns = 0;
 		st->cpu_start_ns = process_cpu_ns();
 		st->at_start = counters_since(st, &(struct counters){0});
 		int r = pthread_create(&st->thread, NULL, encoder_main, st);

@@ -17,6 +17,7 @@
 # the bridge's port to try first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/as-root.sh
 src=$PWD
 bash scripts/install-deps.sh
 cmake -S "$src" -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

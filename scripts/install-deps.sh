@@ -12,7 +12,7 @@ pkgs=(
   # test rig: a real kernel with a real virtio-gpu under QEMU, host root over 9p
   qemu-system-x86 linux-image-amd64 busybox-static kmod cpio zstd xz-utils
   dbus socat iproute2 procps util-linux python3 passwd
-  # compositors proven on a lease in the rig (lease-launch, issue 4): about 120
+  # compositors proven on a lease in the rig (lease-launch): about 120
   # packages with their dependencies, ~1-2 min on CI (10 s with cached debs)
   mutter sway cage xwayland dbus-user-session fonts-dejavu-core
   # the frame bridge's viewer, proven in headless Chromium (WebCodecs H.264

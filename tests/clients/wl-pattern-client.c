@@ -7,7 +7,9 @@
  *   lc-wl-pattern-client [--first K] [--count N] [--interval-ms MS]
  *                        [--duration-ms MS] [--size WxH]
  *
- * Shows K, K+1, ..., K+N-1, K, ... switching every MS. Prints
+ * Shows K, K+1, ..., K+N-1, K, ... switching every MS, until the compositor
+ * closes it, a signal ends it, or --duration-ms after the first one shown
+ * (default: no end). Prints
  * "configured WxH", "shown K" (first time each), "done shown=N" lines. */
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
@@ -286,15 +288,20 @@ int main(int argc, char **argv)
 	xdg_toplevel_set_fullscreen(c.toplevel, NULL);
 	wl_surface_commit(c.surface);
 
-	int64_t t0 = lc_now_ms(), next_at = 0;
+	/* The duration counts from the first pattern shown, not from the
+	 * start: a slow compositor only delays it. */
+	int64_t t0 = -1, next_at = 0;
 	int rc = 0;
 	while (!c.closed) {
 		int64_t t = lc_now_ms();
-		if (duration_ms > 0 && t - t0 >= duration_ms)
+		if (duration_ms > 0 && t0 >= 0 && t - t0 >= duration_ms)
 			break;
 		if (c.configured && t >= next_at) {
-			if (show_next(&c))
+			if (show_next(&c)) {
 				next_at = t + interval_ms;
+				if (t0 < 0)
+					t0 = t;
+			}
 		}
 		wl_display_flush(c.display);
 		int timeout = c.configured ? (int)(next_at > t ? next_at - t : 10) : 100;

@@ -1,5 +1,5 @@
-# broker-keys: frames keyed by lease (issue 3) and DRM magic authentication
-# for lease holders (issue 4), against the real exporter. A Wayland holder
+# broker-keys: frames keyed by lease and DRM magic authentication
+# for lease holders, against the real exporter. A Wayland holder
 # (uid 1002) leases Virtual-3 and gets its stream key through
 # leasecast_lease_v1; a Helix holder (uid 1000, group video) leases the next
 # free output and reads its key from STATUS. The host hook

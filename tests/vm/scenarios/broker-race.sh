@@ -27,23 +27,34 @@ starts() {
 	wait_st "len(d['outputs']) == 16 and all(o['Virtual-%d' % i]['offerable'] for i in range(2, 17))" 10
 }
 
-# race PHASE N : N cycles, the release->acquire pause swept over 0..2 ms,
+# race PHASE : up to LC_RACE_CYCLES (800) cycles or LC_RACE_SECONDS (60) of
+# them, whichever ends first, the release->acquire pause swept over 0..2 ms,
 # with the host preempting the vCPU (signals preempt-{start,stop}-PHASE).
+# A slower machine completes fewer cycles in the time: it still passes if
+# every cycle it completed was granted and at least LC_RACE_MIN_CYCLES (150)
+# were completed, and then the queue must drain and every output end off.
+race_cycles=${LC_RACE_CYCLES:-800} race_seconds=${LC_RACE_SECONDS:-60} race_min=${LC_RACE_MIN_CYCLES:-150}
 race() {
-	local rc=0 out i phase=$1
-	shift
+	local rc=0 out i n phase=$1
 	lc_signal "preempt-start-$phase"
-	out="$("$cycles_bin" "$helix_sock" "$1" 2000)" || rc=1
+	out="$("$cycles_bin" "$helix_sock" "$race_cycles" 2000 "$race_seconds")" || rc=1
 	lc_signal "preempt-stop-$phase"
 	echo "$out" | tail -5
-	grep -q "^cycles n=$1 ok=$1 refused=0 " <<<"$out" || rc=1
+	n=$(sed -n 's/^cycles n=\([0-9]*\) .*/\1/p' <<<"$out")
+	echo "$phase: ${n:-no} cycles completed (planned $race_cycles, at most ${race_seconds} s, at least $race_min)"
+	grep -q "^cycles n=$n ok=$n refused=0 " <<<"$out" || { echo "$phase: not every completed cycle was granted"; rc=1; }
+	[ "${n:-0}" -ge "$race_min" ] || { echo "$phase: fewer than $race_min cycles in ${race_seconds} s"; rc=1; }
 	local log="$LC_OUT/${broker_log_name:-broker}.log"
 	echo "scanouts re-asserted: $(grep -c 're-asserting scanout' "$log")"
 	grep 're-asserting scanout' "$log" | tail -3
 	grep 'did not connect within' "$log" && { echo "a lease was refused"; rc=1; }
-	wait_st "len(L) == 0 and all(o['Virtual-%d' % i]['state'] == 'off' for i in range(2, 17))" 30 || rc=1
+	# Ceilings for a machine 4x slower than the 2-core one measured on
+	# (drained within ~2 s there): the queue's last DISABLEs, and each
+	# output's disconnect as the guest sees it.
+	wait_st "len(L) == 0 and all(o['Virtual-%d' % i]['state'] == 'off' for i in range(2, 17))" 60 ||
+		{ echo "$phase: the broker did not drain its queue (leases left, or outputs not off)"; rc=1; }
 	for i in $(seq 2 16); do
-		lc_wait_for "[ \"\$(sysfs_status Virtual-$i)\" = disconnected ]" 10 ||
+		lc_wait_for "[ \"\$(sysfs_status Virtual-$i)\" = disconnected ]" 30 ||
 			{ echo "Virtual-$i still connected after the last release"; rc=1; }
 	done
 	return "$rc"
@@ -54,11 +65,11 @@ stop() {
 }
 
 lc_case broker-starts starts || { lc_finish; exit; }
-lc_case back-to-back-all-granted race paced "${LC_RACE_CYCLES:-800}"
+lc_case back-to-back-all-granted race paced
 lc_case broker-alive broker_alive
 lc_case broker-stops stop
 broker_log_name=broker-unpaced
 lc_case unpaced-broker-starts starts --no-display-pacing || { lc_finish; exit; }
-lc_case unpaced-back-to-back-all-granted race unpaced "${LC_RACE_CYCLES:-800}"
+lc_case unpaced-back-to-back-all-granted race unpaced
 lc_case unpaced-broker-alive broker_alive
 lc_finish

@@ -14,7 +14,8 @@ finish() { lc_signal host-done; exit 0; }
 # The scenario's first launch is the one without the wrapper, which never
 # draws; the host watches the second one (NAME cage).
 comp_host_watch cage || { echo "cage-watch fail" >>"$res"; finish; }
-lc_wait_signal cage-up 180 || echo "cage-up fail" >>"$res"
+lc_wait_signal cage-up 400 || echo "cage-up fail" >>"$res"
+comp_host_wait_patterns cage 300 400
 lc_wait_signal stop-watch-cage 150
 wait "$WATCH_PID"
 # cage draws nothing of its own (black around nothing): its first

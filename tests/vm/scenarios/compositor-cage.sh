@@ -20,7 +20,8 @@
 command -v cage >/dev/null || { echo "cage is not installed (scripts/install-deps.sh)"; exit 1; }
 CAGE_CONN=Virtual-2
 WRAP=(--wlroots --authmagic-lib "$LC_BUILD/compositor-module/libleasecast-authmagic.so")
-# cage's app: the pattern client, for DURATION_MS (cage exits with it).
+# cage's app: the pattern client, for DURATION_MS after it first drew
+# (cage exits with it).
 # The app inherits cage's environment, LD_PRELOAD of the wrapper included
 # (harmless: it only wraps drmAuthMagic); an ASan-built client refuses a
 # preload ahead of its runtime, so there it runs without it.
@@ -146,11 +147,10 @@ lc_case bridge-files comp_files_ok "$COMP_SCANOUT" "$CAGE_CONN"
 lc_case cage-app-shows cage_app_shows || { lc_signal cage-up; lc_signal stop-watch-cage; lc_finish; exit 1; }
 lc_case magic-authenticated-by-broker authmagic_forwarded
 lc_signal cage-up
-# Every pattern drawn, then two more rounds of them for the host to decode.
-lc_wait_for "grep -q '^shown 303' '$LC_OUT/ll-cage.log' || ! kill -0 $LL_PID 2>/dev/null" 60
-sleep 3
+# The app runs until the host has decoded every one of its patterns.
+lc_wait_signal patterns-seen-cage 400 || echo "the host did not see all of cage's patterns within 400 s"
 lc_signal stop-watch-cage
-lc_wait_signal host-done 60 || echo "the host hook never finished"
+lc_wait_signal host-done 120 || echo "the host hook never finished"
 cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case cage-modesets-not-black comp_host_case cage-not-black
 lc_case client-pattern-in-stream comp_host_case cage-patterns

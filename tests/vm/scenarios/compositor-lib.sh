@@ -81,17 +81,35 @@ comp_wait_socket() {
 	echo "$COMP_DISPLAY up after $(lc_ms_since "$t0") ms"
 }
 
-# comp_client NAME DISPLAY FIRST DURATION_MS [INTERVAL_MS] : the pattern
-# client as the user. Mutter with llvmpipe under TCG composites a 1080p
-# frame every few seconds: give it a long interval.
+# comp_client NAME DISPLAY FIRST [INTERVAL_MS] : the pattern client as the
+# user, showing patterns FIRST..FIRST+3 in turn until comp_client_stop.
+# Mutter with llvmpipe under TCG composites a 1080p frame every few
+# seconds: give it a long interval.
 comp_client() {
 	lc_bg "client-$1" "${COMP_ENTER[@]}" setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups \
 		env XDG_RUNTIME_DIR="/run/user/$COMP_UID" WAYLAND_DISPLAY="$2" \
-		"$pc_bin" --first "$3" --count 4 --interval-ms "${5:-700}" --duration-ms "$4"
+		"$pc_bin" --first "$3" --count 4 --interval-ms "${4:-700}"
 	CLIENT_PID=$LC_BG_PID
-	lc_wait_for "grep -q '^shown' '$LC_OUT/client-$1.log' || ! kill -0 $CLIENT_PID 2>/dev/null" 60
+	lc_wait_for "grep -q '^shown' '$LC_OUT/client-$1.log' || ! kill -0 $CLIENT_PID 2>/dev/null" 120
 	cat "$LC_OUT/client-$1.log"
 	grep -q '^shown' "$LC_OUT/client-$1.log"
+}
+
+# comp_client_until_seen NAME SECS : the client NAME runs until the host
+# hook has seen all its patterns in the stream (signal patterns-seen-NAME,
+# see comp_host_wait_patterns), at most SECS; then it is stopped. A slow
+# machine (Mutter under llvmpipe draws a frame every few seconds there)
+# only takes longer.
+comp_client_until_seen() {
+	local name="$1" pid="$CLIENT_PID" t0
+	t0=$(date +%s%N)
+	if lc_wait_signal "patterns-seen-$name" "$2"; then
+		echo "host saw $name's patterns $(lc_ms_since "$t0") ms after the client showed its first"
+	else
+		echo "the host did not see all of $name's patterns within $2 s"
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	lc_wait_for "! kill -0 $pid 2>/dev/null" 30
 }
 
 # comp_host_case NAME : the host hook's verdict.
@@ -131,14 +149,41 @@ comp_broker_shutdown_ends() {
 
 comp_host_case() { grep -q "^$1 pass" "$LC_OUT/host-results.txt"; }
 
+# Host: comp_host_wait_frame NAME SECS : the watched stream of NAME has its
+# first frame (the compositor drew something).
+comp_host_wait_frame() {
+	lc_wait_for "grep -q '^{\"event\":\"frame\"' '$LC_OUT/sub-$1.jsonl' 2>/dev/null" "$2" ||
+		echo "$1: no frame in the stream within $2 s"
+}
+
+# Host: comp_host_wait_patterns NAME FIRST SECS : waits until the watched
+# stream of NAME has shown every pattern FIRST..FIRST+3 (the client's), at
+# most SECS, then signals patterns-seen-NAME either way (the guest stops
+# the client on it; the analysis then judges what came).
+comp_host_wait_patterns() {
+	local name="$1" first="$2" secs="$3" t0 re
+	t0=$(date +%s%N)
+	re="\"pattern\":($first|$((first + 1))|$((first + 2))|$((first + 3))),"
+	comp__patterns_seen() {
+		[ "$(grep -oE "$re" "$LC_OUT/sub-$name.jsonl" 2>/dev/null | sort -u | wc -l)" -ge 4 ]
+	}
+	if lc_wait_for comp__patterns_seen "$secs"; then
+		echo "$name: all four patterns from $first in the stream after $(lc_ms_since "$t0") ms"
+	else
+		echo "$name: not every pattern $first..$((first + 3)) in the stream within $secs s:" \
+			"$(grep -oE "$re" "$LC_OUT/sub-$name.jsonl" 2>/dev/null | sort -u | tr '\n' ' ')"
+	fi
+	lc_signal "patterns-seen-$name"
+}
+
 # Host: watch a scanout from before the compositor's first frame until the
 # stop file appears; frames and unknown pictures (PGM) for the analysis.
 # comp_host_watch NAME : waits for leased-NAME; sets WATCH_PID.
 comp_host_watch() {
 	local name="$1" s k
-	lc_wait_signal "launch-$name" 120 || return 1
+	lc_wait_signal "launch-$name" 300 || { echo "$name: the guest never launched it"; return 1; }
 	date +%s%N >"$LC_OUT/t-launch-$name"
-	lc_wait_signal "leased-$name" 90 || return 1
+	lc_wait_signal "leased-$name" 120 || { echo "$name: no lease within 120 s of the launch"; return 1; }
 	read -r s k <<<"$(lc_signal_content "leased-$name")"
 	echo "$name: scanout $s, key from lease-launch: $([ "$k" = none ] && echo none || echo yes)"
 	if [ "$k" = none ]; then
@@ -149,7 +194,7 @@ comp_host_watch() {
 	mkdir -p "$LC_OUT/dump-$name"
 	date +%s%N >"$LC_OUT/t-sub-$name"
 	"$LC_BUILD/tests/host/lc-subscribe-check" watch --connect "127.0.0.1:$LC_EXPORTER_PORT" \
-		--scanout "$s" --key "$k" --duration 150 --dump-dir "$LC_OUT/dump-$name" \
+		--scanout "$s" --key "$k" --duration 900 --dump-dir "$LC_OUT/dump-$name" \
 		--stop-file "$LC_OUT/.signal-stop-watch-$name" >"$LC_OUT/sub-$name.jsonl" 2>&1 &
 	WATCH_PID=$!
 }

@@ -8,9 +8,10 @@ res="$LC_OUT/host-results.txt"
 finish() { lc_signal host-done; exit 0; }
 
 comp_host_watch mutter || { echo "mutter-watch fail" >>"$res"; finish; }
-lc_wait_signal mutter-up 180 || { echo "mutter-up fail" >>"$res"; lc_signal host-bg; finish; }
-sleep 2 # a few frames of Mutter alone
+lc_wait_signal mutter-up 400 || { echo "mutter-up fail" >>"$res"; lc_signal host-bg; finish; }
+comp_host_wait_frame mutter 120 # Mutter's own picture, before the client's
 lc_signal host-bg
+comp_host_wait_patterns mutter 100 400
 lc_wait_signal stop-watch-mutter 120
 wait "$WATCH_PID"
 a="$(comp_host_analyze mutter 100)"

@@ -14,10 +14,23 @@ for arg in "$@"; do
 done
 for arg in "$@"; do
 	name=${arg%%:*}
-	lc_wait_signal "$name-up" 180 || echo "$name-up fail" >>"$res"
+	lc_wait_signal "$name-up" 400 || echo "$name-up fail" >>"$res"
 done
-sleep 2 # a few frames of the compositors alone
+for arg in "$@"; do # the compositors' own pictures, before the clients'
+	name=${arg%%:*}
+	[ -z "${watch_pid[$name]:-}" ] || comp_host_wait_frame "$name" 120
+done
 lc_signal host-bg
+# The clients run until their patterns are seen (both at once in
+# vm-compositor-two: the waits overlap).
+for arg in "$@"; do
+	name=${arg%%:*} first=${arg##*:}
+	if [ -n "${watch_pid[$name]:-}" ]; then
+		comp_host_wait_patterns "$name" "$first" 400
+	else
+		lc_signal "patterns-seen-$name"
+	fi
+done
 for arg in "$@"; do
 	name=${arg%%:*} first=${arg##*:}
 	[ -n "${watch_pid[$name]:-}" ] || continue

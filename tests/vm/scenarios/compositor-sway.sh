@@ -68,11 +68,11 @@ lc_case sway-wayland-socket comp_wait_socket sway 120 || {
 	lc_signal stop-watch-sway; lc_signal sway-up; lc_finish; exit 1; }
 lc_case magic-authenticated-by-broker authmagic_forwarded
 lc_signal sway-up
-lc_wait_signal host-bg 60 || echo "host never checked the background"
-lc_case pattern-client comp_client sway "$COMP_DISPLAY" 200 12000
-lc_wait_for "! kill -0 $CLIENT_PID 2>/dev/null" 40
+lc_wait_signal host-bg 300 || echo "host never checked the background"
+lc_case pattern-client comp_client sway "$COMP_DISPLAY" 200
+comp_client_until_seen sway 300
 lc_signal stop-watch-sway
-lc_wait_signal host-done 60 || echo "the host hook never finished"
+lc_wait_signal host-done 120 || echo "the host hook never finished"
 cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case sway-modesets-not-black comp_host_case sway-not-black
 lc_case client-pattern-in-stream comp_host_case sway-patterns

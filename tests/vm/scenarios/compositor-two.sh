@@ -43,13 +43,16 @@ two_leases() {
 }
 
 clients() {
+	local rc=0 mc sc
 	comp_user=lcuser COMP_UID=$M_UID COMP_ENTER=()
-	comp_client mutter "$M_DISPLAY" 100 24000 3000 || return 1
-	local mc=$CLIENT_PID
+	comp_client mutter "$M_DISPLAY" 100 3000 || rc=1
+	mc=$CLIENT_PID
 	comp_user=lcuser2 COMP_UID=$S_UID COMP_ENTER=(nsenter -t "$S_LL" -m)
-	comp_client sway "$S_DISPLAY" 200 20000 || return 1
-	local sc=$CLIENT_PID
-	lc_wait_for "! kill -0 $mc 2>/dev/null && ! kill -0 $sc 2>/dev/null" 60
+	comp_client sway "$S_DISPLAY" 200 || rc=1
+	sc=$CLIENT_PID
+	CLIENT_PID=$mc comp_client_until_seen mutter 400
+	CLIENT_PID=$sc comp_client_until_seen sway 120
+	return $rc
 }
 
 both_end() {
@@ -68,11 +71,11 @@ lc_case broker-starts start_broker --exporter "$LC_EXPORTER_ADDR" --control-key 
 lc_case mutter-on-virtual-2 mutter_up || { lc_signal mutter-up; lc_signal stop-watch-mutter; }
 lc_case sway-on-virtual-3 sway_up || { lc_signal sway-up; lc_signal stop-watch-sway; }
 lc_case two-leases two_leases
-lc_wait_signal host-bg 60 || echo "host never checked the backgrounds"
+lc_wait_signal host-bg 300 || echo "host never checked the backgrounds"
 lc_case pattern-clients clients
 lc_signal stop-watch-mutter
 lc_signal stop-watch-sway
-lc_wait_signal host-done 90 || echo "the host hook never finished"
+lc_wait_signal host-done 150 || echo "the host hook never finished"
 cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case mutter-not-black comp_host_case mutter-not-black
 lc_case mutter-own-patterns comp_host_case mutter-patterns

@@ -15,7 +15,7 @@ sa="$(lc_signal_content leased-a)" sb="$(lc_signal_content leased-b)"
 ka="$(sc_key "$sa")" && kb="$(sc_key "$sb")" || { echo "key fail" >>"$res"; finish; }
 
 # Everyone subscribes (and has its first frame) before the guest moves.
-sc_watch "$sa" "$ka" --cursor --expect-cursor "$moves" --duration 60 \
+sc_watch "$sa" "$ka" --cursor --expect-cursor "$moves" --duration 120 \
 	--ready-file "$LC_OUT/.ready-c" >"$LC_OUT/sub-cursor.jsonl" 2>&1 &
 pc=$!
 sc_watch "$sa" "$ka" --expect-no-cursor --duration 90 --stop-file "$LC_OUT/.stop" \
@@ -41,7 +41,7 @@ summary_ok "$LC_OUT/sub-other.jsonl"; verdict other-scanout summary_ok "$LC_OUT/
 
 # After the path: a new subscriber gets the current image and the last
 # position at once (HXFR.md §5.9).
-sc_watch "$sa" "$ka" --cursor --expect-cursor "$moves" --duration 10 >"$LC_OUT/sub-late.jsonl" 2>&1
+sc_watch "$sa" "$ka" --cursor --expect-cursor "$moves" --duration 60 >"$LC_OUT/sub-late.jsonl" 2>&1
 grep '"event":"cursor-' "$LC_OUT/sub-late.jsonl"
 summary_ok "$LC_OUT/sub-late.jsonl"; verdict late summary_ok "$LC_OUT/sub-late.jsonl"
 cat "$res"

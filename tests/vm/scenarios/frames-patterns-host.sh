@@ -16,14 +16,31 @@ lc_wait_signal leased 90 || { echo "no lease in the guest"; echo "lease fail" >>
 scanout="$(lc_signal_content leased)"
 key="$(sc_key "$scanout")" || { echo "no stream key"; echo "key fail" >>"$res"; finish; }
 
+# The guest's modeset and first picture came before anyone subscribed:
+# nobody's latency. Let them age 3 s, so that a damage-to-socket figure
+# timed from them (as the exporter once did) stands out below.
+sleep 3
 # The subscriber is ready when the first frame (the idle pattern) is in;
 # then the guest flips.
-sc_watch "$scanout" "$key" --expect-patterns 60 --size 1920x1080 --duration 45 \
+sc_watch "$scanout" "$key" --expect-patterns 60 --size 1920x1080 --duration 120 \
 	--ready-file "$LC_OUT/.sub-ready" >"$LC_OUT/sub-patterns.jsonl" 2>&1 &
 sub=$!
 lc_wait_for "[ -e '$LC_OUT/.sub-ready' ] || ! kill -0 $sub 2>/dev/null" 30
 exporter_stats "$scanout" "$LC_OUT/stats-before.json" # a new period starts here
 lc_signal go
+# The first period holds the first subscriber's IDR of a picture drawn
+# before it came: no damage-to-socket sample, or only short ones.
+unsubscribed_damage_ok() {
+	[ -s "$LC_OUT/stats-before.json" ] || { echo "no stats report before the flips"; return 1; }
+	python3 - "$LC_OUT/stats-before.json" <<'PY'
+import json, sys
+lat = json.load(open(sys.argv[1]))["damage_to_socket_ms"]
+ok = lat["n"] == 0 or lat["max"] < 2500
+print("damage to socket before the flips:", lat, "ok" if ok else "FAILED: timed from before the subscription")
+sys.exit(0 if ok else 1)
+PY
+}
+verdict unsubscribed-damage-untimed unsubscribed_damage_ok
 # A second subscriber joins while the guest flips and stops reading after
 # its first frame (its queue overflows: it loses frames), then reads again
 # once the screen is static: it must hold the last pattern within 1 s, and
@@ -31,7 +48,7 @@ lc_signal go
 # the flips started keeps the periodic IDR (2 s) out of the run, so the
 # resynchronisation is the server's catch-up IDR.
 sleep 0.4
-sc_watch "$scanout" "$key" --expect-patterns 60 --size 1920x1080 --duration 45 --stall-ms 5000 \
+sc_watch "$scanout" "$key" --expect-patterns 60 --size 1920x1080 --duration 120 --stall-ms 5000 \
 	--resume-within-ms 1000 >"$LC_OUT/sub-stall.jsonl" 2>&1 &
 stall=$!
 wait "$sub"
@@ -71,7 +88,7 @@ grep '"event":"\(stall\|resume\|first-after-resume\)"' "$LC_OUT/sub-stall.jsonl"
 verdict stall-resync summary_ok "$LC_OUT/sub-stall.jsonl"
 
 # The guest has stopped flipping: the screen is static.
-sc_watch "$scanout" "$key" --expect-no-frames-for 3 --keyframe-req --duration 10 \
+sc_watch "$scanout" "$key" --expect-no-frames-for 3 --keyframe-req --duration 60 \
 	>"$LC_OUT/sub-static.jsonl" 2>&1
 rc=$?
 verdict static test "$(json_get "$LC_OUT/sub-static.jsonl" frames_in_static_window)" = 0 -a \

@@ -23,7 +23,7 @@ holder() {
 }
 
 flips_done() {
-	lc_wait_for "grep -q '^flip-result\|^flip error' '$LC_OUT/flipper.log'" 60
+	lc_wait_for "grep -q '^flip-result\|^flip error' '$LC_OUT/flipper.log'" 180
 	grep '^flip' "$LC_OUT/flipper.log"
 	grep -q '^flip-result mode=patterns flips=60 ' "$LC_OUT/flipper.log"
 }
@@ -39,6 +39,7 @@ lc_wait_signal host-done 120 || echo "the host hook never finished"
 cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case patterns-decoded-in-order host_case patterns
 lc_case exporter-stats host_case exporter-stats
+lc_case unsubscribed-damage-untimed host_case unsubscribed-damage-untimed
 lc_case stalled-subscriber-resynced host_case stall-resync
 lc_case static-screen-no-frames host_case static
 lc_case late-subscriber-idr host_case late-idr

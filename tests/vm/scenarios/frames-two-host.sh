@@ -12,13 +12,13 @@ sa="$(lc_signal_content leased-a)" sb="$(lc_signal_content leased-b)"
 ka="$(sc_key "$sa")" && kb="$(sc_key "$sb")" || { echo "key fail" >>"$res"; finish; }
 
 # The stalled one first, so that it is full when the flips start.
-sc_watch "$sa" "$ka" --stop-reading --duration 60 --stop-file "$LC_OUT/.stop-stalled" \
+sc_watch "$sa" "$ka" --stop-reading --duration 300 --stop-file "$LC_OUT/.stop-stalled" \
 	--ready-file "$LC_OUT/.ready-s" >"$LC_OUT/sub-stalled.jsonl" 2>&1 &
 ps_=$!
-sc_watch "$sa" "$ka" --expect-patterns 150 --first-pattern 0 --size 1280x720 --duration 45 \
+sc_watch "$sa" "$ka" --expect-patterns 150 --first-pattern 0 --size 1280x720 --duration 120 \
 	--quiet-frames --ready-file "$LC_OUT/.ready-a" >"$LC_OUT/sub-a.jsonl" 2>&1 &
 pa=$!
-sc_watch "$sb" "$kb" --expect-patterns 150 --first-pattern 5000 --size 1280x720 --duration 45 \
+sc_watch "$sb" "$kb" --expect-patterns 150 --first-pattern 5000 --size 1280x720 --duration 120 \
 	--quiet-frames --ready-file "$LC_OUT/.ready-b" >"$LC_OUT/sub-b.jsonl" 2>&1 &
 pb=$!
 lc_wait_for "[ -e '$LC_OUT/.ready-a' -a -e '$LC_OUT/.ready-b' -a -e '$LC_OUT/.ready-s' ]" 30 ||
