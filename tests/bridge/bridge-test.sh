@@ -42,7 +42,9 @@ bridge() { # ARGS... (in the background; BRIDGE_PID)
 		--www "$LC_WWW" "$@" >>"$tmp/bridge.log" 2>&1 &
 	BRIDGE_PID=$!
 	pids+=("$BRIDGE_PID")
-	for _ in $(seq 50); do grep -q "viewer at" "$tmp/bridge.log" && return 0; sleep 0.1; done
+	# A ceiling for a slow machine; it is up in ~50 ms here.
+	for _ in $(seq 300); do grep -q "viewer at" "$tmp/bridge.log" && return 0; sleep 0.1; done
+	echo "the bridge did not start serving within 30 s"
 	return 1
 }
 show_logs() {
@@ -58,7 +60,9 @@ browser)
 	pts="$(bridge_points $W $H)"
 	url="http://127.0.0.1:$bport/?report=1&hw=prefer-software&timeout=60&points=$pts"
 	chrome="$(bridge_chromium "$url&frames=30&settle=2000" "$tmp/ud1" "$tmp/chrome1.log")"
-	for _ in $(seq 100); do grep -q "viewer 1 joined" "$tmp/bridge.log" && break; sleep 0.2; done
+	# Chromium starts in 1-3 s here; the flips wait for the viewer.
+	for _ in $(seq 600); do grep -q "viewer 1 joined" "$tmp/bridge.log" && break; sleep 0.2; done
+	grep -q "viewer 1 joined" "$tmp/bridge.log" || echo "viewer 1 did not join within 120 s"
 	touch "$tmp/go" # the source flips 45 patterns at 15/s, then holds the last
 	check "viewer 1 reported" bridge_wait_reports "$tmp/reports.jsonl" 1 90
 	check "viewer 1 decoded the flips and shows the last pattern" \

@@ -39,7 +39,7 @@ verdict bridge-up lc_wait_for "grep -q 'subscribed to scanout' '$LC_OUT/bridge.l
 W=1920 H=1080 LAST=$((4660 + 44))
 url="http://127.0.0.1:$port/?report=1&hw=prefer-software&timeout=90&points=$(bridge_points $W $H)"
 chrome1="$(bridge_chromium "$url&frames=20&settle=3000" "$LC_TMP/ud1" "$LC_OUT/chrome1.log")"
-lc_wait_for "grep -q 'viewer 1 joined' '$LC_OUT/bridge.log'" 60
+lc_wait_for "grep -q 'viewer 1 joined' '$LC_OUT/bridge.log'" 120 || echo "viewer 1 did not join within 120 s"
 sleep 2 # the page has the idle picture's keyframe and its decoder configured
 lc_signal go
 bridge_wait_reports "$LC_OUT/reports.jsonl" 1 100

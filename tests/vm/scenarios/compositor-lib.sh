@@ -138,7 +138,7 @@ comp_broker_shutdown_ends() {
 	local name="$1" log="$LC_OUT/ll-$2.log" t0
 	t0=$(date +%s%N)
 	kill -TERM "$broker_pid" # the broker ends every lease on shutdown
-	lc_wait_for "! kill -0 $LL_PID 2>/dev/null" 30 || { echo "lease-launch still running"; return 1; }
+	lc_wait_for "! kill -0 $LL_PID 2>/dev/null" 90 || { echo "lease-launch still running"; return 1; }
 	wait "$LL_PID"
 	COMP_RC=$?
 	echo "lease-launch exited $COMP_RC, $(lc_ms_since "$t0") ms after the broker's shutdown"

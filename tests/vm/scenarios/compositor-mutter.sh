@@ -12,9 +12,13 @@
 [ -n "${LC_EXPORTER_ADDR:-}" ] || { echo "needs the exporter"; exit 1; }
 command -v mutter >/dev/null || { echo "mutter is not installed (scripts/install-deps.sh)"; exit 1; }
 MUTTER=(mutter --wayland --display-server --no-x11)
+# Mutter with llvmpipe under TCG takes 1-2 s to exit on SIGTERM on a quiet
+# host and more than lease-launch's default 5 s kill grace on a loaded one:
+# the cases below want its own clean exit, so the grace is a ceiling here.
+MUTTER_LL=(--kill-grace-ms 60000)
 
 launch_mutter() {
-	comp_launch mutter Virtual-2 -- "${MUTTER[@]}" || return 1
+	comp_launch mutter Virtual-2 "${MUTTER_LL[@]}" -- "${MUTTER[@]}" || return 1
 	[ "$COMP_SCANOUT" = 1 ] || { echo "scanout $COMP_SCANOUT, expected 1"; return 1; }
 	st "o['Virtual-2']['leased_by'] is not None" || return 1
 }
@@ -22,7 +26,7 @@ launch_mutter() {
 
 revoke_ends_mutter() {
 	rm -f "$COMP_RT"/wayland-* # the SIGKILLed Mutter's socket and lock
-	comp_launch mutter2 Virtual-2 -- "${MUTTER[@]}" || return 1
+	comp_launch mutter2 Virtual-2 "${MUTTER_LL[@]}" -- "${MUTTER[@]}" || return 1
 	comp_wait_socket mutter2 120 || return 1
 	comp_broker_shutdown_ends mutter mutter2 && [ "$COMP_RC" = 0 ]
 }

@@ -16,7 +16,9 @@ comp_sway_config /tmp/lc-sway.conf
 mutter_up() {
 	comp_user=lcuser
 	comp_setup_user || return 1
-	comp_launch mutter Virtual-2 -- mutter --wayland --display-server --no-x11 || return 1
+	# --kill-grace-ms: Mutter under llvmpipe may need more than the default 5 s
+	# to exit on a loaded host; both_end wants its own clean exit.
+	comp_launch mutter Virtual-2 --kill-grace-ms 60000 -- mutter --wayland --display-server --no-x11 || return 1
 	M_LL=$LL_PID M_UID=$COMP_UID M_RT=$COMP_RT
 	comp_wait_socket mutter 150 || return 1
 	M_DISPLAY=$COMP_DISPLAY
