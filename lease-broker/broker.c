@@ -1,3 +1,8 @@
+/* The broker's core (broker.h, broker_core.h): the lease lifecycle and the
+ * policy around it. Turning outputs on and off, with the display-change
+ * pacing and the recovery of display events the guest loses, is
+ * output_power.c's (see the top of that file); this file only asks for an
+ * output on or off and hears back when it is on or its ENABLE failed. */
 #include "broker_core.h"
 
 #include <errno.h>
