@@ -4,7 +4,7 @@
  * is a DISABLE_SCANOUT and every acquire an ENABLE_SCANOUT, so the sweep
  * walks the second display event across the guest's handling of the first:
  * the window in which a virtio-gpu guest loses a display event (see
- * lease-broker/broker.c). Every lease must be granted.
+ * lease-broker/output_power.c). Every lease must be granted.
  *
  *   lc-lease-cycles SOCKET N [MAX_GAP_US [MAX_SECONDS]]
  *

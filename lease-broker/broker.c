@@ -1,3 +1,8 @@
+/* The broker's core (broker.h, broker_core.h): the lease lifecycle and the
+ * policy around it. Turning outputs on and off, with the display-change
+ * pacing and the recovery of display events the guest loses, is
+ * output_power.c's (see the top of that file); this file only asks for an
+ * output on or off and hears back when it is on or its ENABLE failed. */
 #include "broker_core.h"
 
 #include <errno.h>
@@ -10,43 +15,11 @@
 #include "exporter_link.h"
 #include "hxfr_auth.h"
 #include "log.h"
+#include "output_power.h"
 #include "uevent.h"
 
 #define DEFAULT_REFRESH_HZ 60
 #define MAX_LESSEES 256
-/* Lost display events. A virtio-gpu guest (Linux 6.1
- * virtio_gpu_config_changed_work_func) reads the pending event, asks for the
- * display info, and only then clears the event: one that QEMU raises in
- * between (the next ENABLE or DISABLE, of any scanout) is cleared unseen, and
- * the guest keeps stale display info until some later event; its connector
- * probe only reports that cache, so probing again cannot help. Seen about
- * once in 300-700 fast back-to-back leases.
- *
- * The normal path stays the HOTPLUG uevent and a full probe. Only when an
- * output is still not connected REASSERT_FIRST_MS after the host confirmed
- * its ENABLE do we send the ENABLE again (the exporter makes a repeated
- * request reach the guest as a new event), at doubling intervals, within
- * --enable-timeout-ms (the lease's deadline). Likewise, when a later probe
- * (the next HOTPLUG's, or one REASSERT_FIRST_MS after the host confirmed the
- * DISABLE) still shows an output we turned off as connected, the DISABLE
- * goes again, at most MAX_DISABLE_REASSERTS times. */
-#define REASSERT_FIRST_MS 750
-#define MAX_DISABLE_REASSERTS 3
-/* Display-change pacing: the broker must not provoke that race itself. Per
- * card, at most one ENABLE or DISABLE is in flight in the guest: the next
- * is sent once the previous is reflected (a HOTPLUG uevent arrived and a
- * full probe of that output shows it connected, or disconnected), or
- * PACE_BOUND_MS after it was sent (then anyway: the re-asserts above still
- * cover a loss). The others wait in FIFO order, at most one per output. A
- * queued change that its output no longer needs is dropped, not sent. */
-#define PACE_BOUND_MS 250
-
-enum pace_change {
-	PACE_NONE,
-	PACE_ENABLE,
-	PACE_DISABLE
-};
-
 struct lb_broker {
 	struct wl_display *display;
 	struct wl_event_loop *loop;
@@ -74,7 +47,7 @@ struct lease_impl {
 	struct lease_key keys[LB_MAX_LEASE_OUTPUTS];
 	bool keys_requested; /* once all outputs were on */
 	size_t keys_pending;
-	uint32_t width, height, refresh_hz;
+	struct lb_power_mode mode;     /* of the outputs it turns on */
 	struct wl_event_source *timer; /* enable deadline */
 	struct wl_event_source *idle;  /* progress, outside the caller's stack */
 	int emitting;
@@ -331,254 +304,19 @@ static int lease_timeout(void *data)
 	return 0;
 }
 
-/* A full probe of an output we are turning on. */
-static void output_check_enabled(struct lb_output *o)
+/* The power control's reports (output_power.h): an output turning on is
+ * connected, and its lease may be granted; or its ENABLE failed, and so does
+ * its lease. */
+static void power_output_on(void *data, struct lb_output *o)
 {
-	/* Until its ENABLE has left, connected is a DISABLE not yet seen. */
-	if (o->state != LB_OUTPUT_ENABLING || o->pace_queued == PACE_ENABLE)
-		return;
-	int r = lb_card_probe_output(o);
-	if (r == 1) {
-		o->state = LB_OUTPUT_ON;
-		lc_debug("%s connected", o->name);
-		if (o->lease)
-			lease_schedule(impl(o->lease));
-	}
+	if (o->lease)
+		lease_schedule(impl(o->lease));
 }
 
-static void enable_done(void *data, bool ok, const char *msg);
-static void disable_done(void *data, bool ok, const char *msg);
-static void pace_next(struct lb_card *card);
-
-static void pace_done(struct lb_card *card)
+static void power_failed(void *data, struct lb_output *o, const char *msg)
 {
-	card->pace_inflight = NULL;
-	if (card->pace_timer)
-		wl_event_source_timer_update(card->pace_timer, 0);
-	pace_next(card);
-}
-
-static int pace_bound(void *data)
-{
-	struct lb_card *card = data;
-	if (card->pace_inflight)
-		lc_debug("%s: the guest shows no change of %s %d ms after it was sent: sending "
-			 "the next",
-			 card->path, card->pace_inflight->name, PACE_BOUND_MS);
-	pace_done(card);
-	return 0;
-}
-
-/* Sends the change now. False when the exporter link cannot take it. */
-static bool pace_send(struct lb_output *o, enum pace_change c)
-{
-	struct lb_card *card = o->card;
-	struct lb_broker *b = card->broker;
-	lb_exporter_req_cancel(o->scanout_req);
-	o->scanout_req = NULL;
-	if (c == PACE_ENABLE) {
-		if (!o->lease)
-			return false;
-		const struct lease_impl *li = impl(o->lease);
-		o->scanout_req = lb_exporter_enable(b->exporter, (uint32_t)o->scanout_id, li->width,
-						    li->height, li->refresh_hz,
-						    b->cfg->enable_timeout_ms, enable_done, o);
-	} else {
-		o->scanout_req = lb_exporter_disable(b->exporter, (uint32_t)o->scanout_id,
-						     b->cfg->enable_timeout_ms, disable_done, o);
-	}
-	if (!o->scanout_req)
-		return false;
-	o->host_on = c == PACE_ENABLE;
-	if (!card->pace_timer)
-		card->pace_timer = wl_event_loop_add_timer(b->loop, pace_bound, card);
-	/* Unpaced (no timer, or --no-display-pacing): the re-asserts still recover. */
-	if (card->pace_timer && b->cfg->display_pacing) {
-		card->pace_inflight = o;
-		card->pace_expect_on = o->host_on;
-		wl_event_source_timer_update(card->pace_timer, PACE_BOUND_MS);
-	}
-	return true;
-}
-
-/* Sends the change if the guest has none in flight, else queues it (a
- * change already queued for the output is replaced in place). False when
- * it was to go now and the exporter link could not take it. */
-static bool pace_submit(struct lb_output *o, enum pace_change c)
-{
-	struct lb_card *card = o->card;
-	if (o->pace_queued) {
-		o->pace_queued = c;
-		return true;
-	}
-	if (!card->pace_inflight && wl_list_empty(&card->pace_queue))
-		return pace_send(o, c);
-	o->pace_queued = c;
-	wl_list_insert(card->pace_queue.prev, &o->pace_link);
-	return true;
-}
-
-static void pace_unqueue(struct lb_output *o)
-{
-	if (!o->pace_queued)
-		return;
-	wl_list_remove(&o->pace_link);
-	o->pace_queued = PACE_NONE;
-}
-
-static void pace_next(struct lb_card *card)
-{
-	/* A lease_finish below may destroy a lease, which queues and sends
-	 * changes of its own: take the queue afresh on every turn. */
-	while (!card->pace_inflight && !wl_list_empty(&card->pace_queue)) {
-		struct lb_output *o = wl_container_of(card->pace_queue.next, o, pace_link);
-		enum pace_change c = o->pace_queued;
-		pace_unqueue(o);
-		if (pace_send(o, c))
-			continue;
-		lc_warn("%s: cannot send its %s: too many exporter requests in flight", o->name,
-			c == PACE_ENABLE ? "ENABLE" : "DISABLE");
-		if (c == PACE_ENABLE && o->state == LB_OUTPUT_ENABLING) {
-			o->state = LB_OUTPUT_OFF;
-			if (o->lease)
-				lease_finish(impl(o->lease),
-					     "too many exporter requests in flight");
-		} else if (c == PACE_DISABLE && o->state == LB_OUTPUT_DISABLING) {
-			o->state = LB_OUTPUT_OFF;
-		}
-	}
-}
-
-/* After a HOTPLUG: is the change in flight reflected in the guest? */
-static void pace_check(struct lb_card *card)
-{
-	struct lb_output *o = card->pace_inflight;
-	if (!o)
-		return;
-	int r = lb_card_probe_output(o);
-	if (r >= 0 && (r == 1) == card->pace_expect_on)
-		pace_done(card);
-}
-
-static int output_reassert(void *data);
-
-/* A new ENABLE or DISABLE of ours: recovery starts afresh. */
-static void reassert_reset(struct lb_output *o)
-{
-	o->reasserts = 0;
-	o->reassert_ms = REASSERT_FIRST_MS;
-	o->turned_off = false;
-	if (o->reassert)
-		wl_event_source_timer_update(o->reassert, 0);
-}
-
-static void reassert_arm(struct lb_output *o)
-{
-	if (!o->reassert)
-		o->reassert = wl_event_loop_add_timer(o->card->broker->loop, output_reassert, o);
-	if (o->reassert)
-		wl_event_source_timer_update(o->reassert, (int)o->reassert_ms);
-}
-
-static bool reassert_disable(struct lb_output *o);
-
-/* Fires a while after the host confirmed an ENABLE or DISABLE of ours. */
-static int output_reassert(void *data)
-{
-	struct lb_output *o = data;
-	struct lb_broker *b = o->card->broker;
-	if (o->state == LB_OUTPUT_OFF && o->turned_off && !o->lease) {
-		/* Nothing else may probe this output soon: check it now. */
-		int r = lb_card_probe_output(o);
-		if (r == 0)
-			o->turned_off = false;
-		else if (r == 1)
-			reassert_disable(o);
-		return 0;
-	}
-	/* The host has had this output on for a while and the guest still
-	 * shows it disconnected: it lost the display event. */
-	if (o->state != LB_OUTPUT_ENABLING || !o->lease || o->scanout_req || o->pace_queued ||
-	    !b->exporter)
-		return 0;
-	/* A HOTPLUG uevent may have been lost instead (netlink overrun). */
-	output_check_enabled(o);
-	if (o->state != LB_OUTPUT_ENABLING)
-		return 0;
-	lc_info("re-asserting scanout %d: guest missed the display event (%s not connected %u ms "
-		"after the host's ENABLE)",
-		o->scanout_id, o->name, o->reassert_ms);
-	o->reasserts++;
-	o->reassert_ms *= 2;
-	if (!pace_submit(o, PACE_ENABLE))
-		reassert_arm(o); /* exporter queue full: try again later */
-	return 0;
-}
-
-static void enable_done(void *data, bool ok, const char *msg)
-{
-	struct lb_output *o = data;
-	o->scanout_req = NULL;
-	if (o->state != LB_OUTPUT_ENABLING)
-		return;
-	if (!ok) {
-		struct lb_card *card = o->card;
-		o->state = LB_OUTPUT_OFF;
-		o->host_on = false;
-		if (o->lease)
-			lease_finish(impl(o->lease),
-				     msg ? msg : "exporter refused to enable the output");
-		if (card->pace_inflight == o) /* nothing changed in the guest */
-			pace_done(card);
-		return;
-	}
-	/* The host has it on; the guest learns it through HOTPLUG, but it may
-	 * already have: look now as well. */
-	output_check_enabled(o);
-	if (o->state == LB_OUTPUT_ENABLING && o->lease)
-		reassert_arm(o);
-}
-
-static void disable_done(void *data, bool ok, const char *msg)
-{
-	struct lb_output *o = data;
-	o->scanout_req = NULL;
-	if (!ok)
-		lc_warn("%s: turning off failed: %s", o->name, msg ? msg : "?");
-	if (o->state == LB_OUTPUT_DISABLING) {
-		o->state = LB_OUTPUT_OFF;
-		o->turned_off = ok;
-		if (ok)
-			reassert_arm(o);
-	}
-	if (!ok && o->card->pace_inflight == o)
-		pace_done(o->card);
-}
-
-/* A probe found an output we turned off still connected: the guest may have
- * lost the DISABLE's display event. Returns true when the DISABLE went again. */
-static bool reassert_disable(struct lb_output *o)
-{
-	struct lb_broker *b = o->card->broker;
-	if (!o->turned_off || o->scanout_req || o->pace_queued || !b->exporter)
-		return false;
-	if (o->reasserts >= MAX_DISABLE_REASSERTS) {
-		lc_warn("%s stays connected after %u DISABLEs: taking it as turned on by someone "
-			"else",
-			o->name, o->reasserts + 1);
-		o->turned_off = false;
-		return false;
-	}
-	lc_info("re-asserting scanout %d: guest missed the display event (%s still connected "
-		"after the host's DISABLE)",
-		o->scanout_id, o->name);
-	unsigned n = o->reasserts + 1;
-	if (!pace_submit(o, PACE_DISABLE))
-		return false;
-	o->state = LB_OUTPUT_DISABLING; /* still offerable: no signal */
-	o->reasserts = n;
-	o->reassert_ms *= 2;
-	return true;
+	if (o->lease)
+		lease_finish(impl(o->lease), msg);
 }
 
 static unsigned count_leases_of(struct lb_broker *b, uid_t uid)
@@ -598,7 +336,7 @@ static int pick_rank(const struct lb_output *o)
 {
 	switch (o->state) {
 	case LB_OUTPUT_ON: return 0;
-	case LB_OUTPUT_DISABLING: return o->pace_queued == PACE_DISABLE && o->host_on ? 1 : 3;
+	case LB_OUTPUT_DISABLING: return lb_power_disable_unsent(o) ? 1 : 3;
 	case LB_OUTPUT_OFF: return 2;
 	case LB_OUTPUT_ENABLING: break;
 	}
@@ -612,25 +350,6 @@ static struct lb_output *pick_output(struct lb_card *card)
 		if (lb_output_is_offerable(o) && (!best || pick_rank(o) < pick_rank(best)))
 			best = o;
 	return best;
-}
-
-/* An output whose lease is gone: off again, offerable meanwhile. */
-static void output_turn_off(struct lb_output *o)
-{
-	struct lb_broker *b = o->card->broker;
-	if (!o->card->has_exporter || o->scanout_id < 0 || !b->exporter)
-		return;
-	lb_exporter_req_cancel(o->scanout_req);
-	o->scanout_req = NULL;
-	reassert_reset(o);
-	if (o->pace_queued == PACE_ENABLE) {
-		pace_unqueue(o);
-		if (!o->host_on) { /* its ENABLE never left: nothing to undo */
-			o->state = LB_OUTPUT_OFF;
-			return;
-		}
-	}
-	o->state = pace_submit(o, PACE_DISABLE) ? LB_OUTPUT_DISABLING : LB_OUTPUT_OFF;
 }
 
 struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_params *p, char *err,
@@ -706,12 +425,11 @@ struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_par
 	wl_signal_init(&l->events.granted);
 	wl_signal_init(&l->events.finished);
 	wl_signal_init(&l->events.destroy);
-	li->width = p->width ? p->width : 1920;
-	li->height = p->height ? p->height : 1080;
-	li->refresh_hz = p->refresh_hz ? p->refresh_hz : DEFAULT_REFRESH_HZ;
+	li->mode.width = p->width ? p->width : 1920;
+	li->mode.height = p->height ? p->height : 1080;
+	li->mode.refresh_hz = p->refresh_hz ? p->refresh_hz : DEFAULT_REFRESH_HZ;
 
-	/* Turn on what is off; all or nothing. The ENABLEs (pace_send) take
-	 * the mode from the lease. */
+	/* Turn on what is off, in the lease's mode; all or nothing. */
 	for (size_t i = 0; i < n; i++) {
 		l->outputs[i] = outs[i];
 		outs[i]->lease = l;
@@ -723,30 +441,18 @@ struct lb_lease *lb_lease_request(struct lb_broker *b, const struct lb_lease_par
 		if (o->state == LB_OUTPUT_ON)
 			continue;
 		touched[i] = true;
-		if (o->pace_queued == PACE_DISABLE) {
-			/* Its DISABLE never left: if the guest shows it on, it is. */
-			pace_unqueue(o);
-			if (o->host_on && lb_card_probe_output(o) == 1) {
-				o->state = LB_OUTPUT_ON;
-				continue;
-			}
-		}
-		lb_exporter_req_cancel(o->scanout_req); /* a DISABLE still in flight */
-		o->scanout_req = NULL;
-		reassert_reset(o);
-		if (!pace_submit(o, PACE_ENABLE)) {
-			o->state = LB_OUTPUT_OFF;
+		if (!lb_power_turn_on(o, &li->mode)) {
 			for (size_t j = 0; j < i; j++)
 				if (touched[j])
-					output_turn_off(outs[j]);
+					lb_power_turn_off(outs[j]);
 			for (size_t j = 0; j < n; j++)
 				outs[j]->lease = NULL;
 			free(li);
 			snprintf(err, err_len, "too many exporter requests in flight");
 			return NULL;
 		}
-		o->state = LB_OUTPUT_ENABLING;
-		enabling = true;
+		if (o->state == LB_OUTPUT_ENABLING) /* not when taken as on */
+			enabling = true;
 	}
 	wl_list_insert(b->leases.prev, &l->link);
 	if (enabling) {
@@ -820,7 +526,7 @@ static void lease_destroy_now(struct lease_impl *li)
 					    b->cfg->enable_timeout_ms, NULL, NULL))
 			lc_warn("lease %u: cannot queue the revoke of %s's stream key", l->id,
 				o->name);
-		output_turn_off(o);
+		lb_power_turn_off(o); /* offerable meanwhile */
 		if (lb_output_is_offerable(o))
 			wl_signal_emit_mutable(&o->card->events.output_offered, o);
 	}
@@ -879,7 +585,7 @@ static void handle_hotplug(void *data, dev_t dev)
 		struct lb_output *o;
 		wl_list_for_each (o, &card->outputs, link) {
 			if (o->state == LB_OUTPUT_ENABLING) {
-				output_check_enabled(o);
+				lb_power_check_enabling(o);
 				continue;
 			}
 			/* Notice changes made behind our back (host UI, another
@@ -889,14 +595,10 @@ static void handle_hotplug(void *data, dev_t dev)
 			int r = lb_card_probe_output(o);
 			if (r < 0)
 				continue;
-			if (o->state == LB_OUTPUT_OFF && o->turned_off) {
-				if (r == 0) {
-					o->turned_off = false; /* the guest saw it: done */
-					continue;
-				}
-				if (reassert_disable(o))
-					continue;
-			}
+			/* Unless it is one we turned off whose DISABLE the
+			 * guest has yet to show: the power control's. */
+			if (lb_power_probed_off(o, r == 1))
+				continue;
 			enum lb_output_state ns = r ? LB_OUTPUT_ON : LB_OUTPUT_OFF;
 			if (ns == o->state)
 				continue;
@@ -909,7 +611,7 @@ static void handle_hotplug(void *data, dev_t dev)
 							   : &card->events.output_withdrawn,
 						       o);
 		}
-		pace_check(card);
+		lb_power_hotplug(card->power); /* the next display change may go */
 	}
 }
 
@@ -942,6 +644,33 @@ static void handle_lease_event(void *data, dev_t dev)
 	}
 }
 
+/* The card's display power control, on the real exporter link and probe. */
+static bool card_power_create(struct lb_broker *b, struct lb_card *card)
+{
+	const struct lb_power_config cfg = {
+		.card = card->path,
+		.pacing = b->cfg->display_pacing,
+		.request_timeout_ms = b->cfg->enable_timeout_ms,
+		.reassert_first_ms = LB_POWER_REASSERT_FIRST_MS,
+		.max_disable_reasserts = LB_POWER_MAX_DISABLE_REASSERTS,
+		.pace_bound_ms = LB_POWER_PACE_BOUND_MS,
+	};
+	const struct lb_power_io io = {
+		.link = card->has_exporter ? b->exporter : NULL,
+		.enable = lb_exporter_enable,
+		.disable = lb_exporter_disable,
+		.cancel = lb_exporter_req_cancel,
+		.probe = lb_card_probe_output,
+	};
+	const struct lb_power_events events = {
+		.output_on = power_output_on,
+		.failed = power_failed,
+		.data = b,
+	};
+	card->power = lb_power_create(b->loop, &card->outputs, &cfg, &io, &events);
+	return card->power != NULL;
+}
+
 static bool reserved_cb(void *data, const char *name)
 {
 	return lb_config_is_reserved(data, name);
@@ -966,10 +695,6 @@ struct lb_broker *lb_broker_create(struct wl_display *display, const struct lb_c
 		if (!card)
 			goto fail;
 		wl_list_insert(b->cards.prev, &card->link);
-		wl_list_init(&card->pace_queue);
-		struct lb_output *o;
-		wl_list_for_each (o, &card->outputs, link)
-			o->host_on = o->state == LB_OUTPUT_ON;
 	}
 	struct lb_uevent_handler h = {
 		.hotplug = handle_hotplug, .lease = handle_lease_event, .data = b};
@@ -1003,6 +728,13 @@ struct lb_broker *lb_broker_create(struct wl_display *display, const struct lb_c
 			goto fail;
 		}
 	}
+	struct lb_card *card;
+	wl_list_for_each (card, &b->cards, link) {
+		if (!card_power_create(b, card)) {
+			snprintf(err, err_len, "out of memory");
+			goto fail;
+		}
+	}
 	return b;
 fail:
 	lb_broker_destroy(b);
@@ -1020,30 +752,14 @@ void lb_broker_destroy(struct lb_broker *b)
 	}
 	/* Last DISABLEs: no time to pace them, the link flushes what it has. */
 	struct lb_card *card, *ctmp;
-	wl_list_for_each (card, &b->cards, link) {
-		while (!wl_list_empty(&card->pace_queue)) {
-			struct lb_output *o = wl_container_of(card->pace_queue.next, o, pace_link);
-			enum pace_change c = o->pace_queued;
-			pace_unqueue(o);
-			pace_send(o, c);
-		}
-	}
+	wl_list_for_each (card, &b->cards, link)
+		lb_power_flush(card->power);
 	lb_exporter_link_destroy(b->exporter);
 	lb_uevent_destroy(b->uevent);
 	wl_list_for_each_safe (card, ctmp, &b->cards, link) {
-		/* Pending exporter requests are gone with the link. */
-		struct lb_output *o;
-		wl_list_for_each (o, &card->outputs, link) {
-			o->scanout_req = NULL;
-			if (o->reassert)
-				wl_event_source_remove(o->reassert);
-			o->reassert = NULL;
-			pace_unqueue(o);
-		}
-		if (card->pace_timer)
-			wl_event_source_remove(card->pace_timer);
-		card->pace_timer = NULL;
-		card->pace_inflight = NULL;
+		/* Its exporter requests in flight are gone with the link. */
+		lb_power_destroy(card->power);
+		card->power = NULL;
 		lb_card_destroy(card);
 	}
 	free(b);

@@ -1,7 +1,8 @@
 /* The broker's core: cards, outputs, leases and the policy that ties them.
  * Frontends (wl_lease.c for wp_drm_lease_v1, helix_server.c for the Helix
  * socket) only translate their protocol into these calls and listen to the
- * signals; every DRM and exporter side effect happens here.
+ * signals; every DRM and exporter side effect happens here (broker.c, which
+ * leaves turning outputs on and off to output_power.c).
  *
  * Ownership: a frontend that gets an lb_lease from lb_lease_request owns it
  * and must call lb_lease_destroy exactly once (on hang-up, release, or after
@@ -26,7 +27,8 @@
 struct lb_broker;
 struct lb_card;
 struct lb_lease;
-struct lb_exporter_req;
+struct lb_power;
+struct lb_power_output;
 
 enum lb_output_state {
 	LB_OUTPUT_OFF,       /* disconnected; can be enabled if card->exporter */
@@ -45,19 +47,13 @@ struct lb_output {
 	uint32_t cursor_plane_id; /* 0 if none */
 	int scanout_id;           /* exporter's scanout id, -1 if none */
 	bool reserved;            /* never leased (e.g. the VM console) */
+	/* As card.c's probe found it; then written by the power control
+	 * (output_power.c) for the changes it makes, and by broker.c for those
+	 * made behind our back. */
 	enum lb_output_state state;
 	struct lb_lease *lease; /* claimed by (pending or active), or NULL */
-	/* private to broker.c: the exporter request in flight, if any */
-	struct lb_exporter_req *scanout_req;
-	/* private to broker.c: lost display-event recovery (see broker.c) */
-	struct wl_event_source *reassert;
-	unsigned reassert_ms; /* next re-assert interval */
-	unsigned reasserts;   /* re-sent requests since the last change */
-	bool turned_off;      /* off by our DISABLE: must probe disconnected */
-	/* private to broker.c: display-change pacing (see broker.c) */
-	struct wl_list pace_link; /* lb_card.pace_queue, while pace_queued */
-	int pace_queued;          /* the change waiting for its turn, or 0 */
-	bool host_on;             /* the last change sent was an ENABLE */
+	/* its record in the card's power control (output_power.h) */
+	struct lb_power_output *power;
 };
 
 struct lb_card {
@@ -68,12 +64,8 @@ struct lb_card {
 	dev_t dev;
 	bool has_exporter; /* outputs can be turned on on demand */
 	struct wl_list outputs;
-	/* private to broker.c: the display change in flight in the guest and
-	 * those waiting behind it (lb_output.pace_link, FIFO) */
-	struct lb_output *pace_inflight;
-	bool pace_expect_on;
-	struct wl_event_source *pace_timer;
-	struct wl_list pace_queue;
+	/* broker.c's: the display power control of its outputs (output_power.h) */
+	struct lb_power *power;
 	struct {
 		/* data: struct lb_output*. offered: became leasable (free and
 		 * either connected or enable-able); withdrawn: no longer. */

@@ -2,7 +2,7 @@
 # host hook (broker-race-host.sh) keeps preempting the vCPU. Every lease must
 # be granted and every output must end up off as the guest sees it. The
 # guest loses a display event when the next one is raised while it is still
-# handling the last (see the top of lease-broker/broker.c); the broker then
+# handling the last (see the top of lease-broker/output_power.c); the broker then
 # re-asserts the scanout, and the exporter makes the repeat a new event.
 # Without that recovery the lease is refused after --enable-timeout-ms.
 # The broker paces its changes (one in flight in the guest per card, the
