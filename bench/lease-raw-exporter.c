@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "hxfr.h"
 #include "hxfr_auth.h"
+#include "hxfr_sync.h"
 #include "lease-modes.h"
 #include "lease-output.h"
 #include "lease-stats.h"
@@ -38,101 +39,17 @@
 #define REASSERT_FIRST_MS 750.0
 #define STEP_TIMEOUT_MS 20000.0
 #define RX_MAX_PAYLOAD 4096u
+#define XFR_TIMEOUT_MS 5000
 
 struct raw_exporter {
-	int xfr; /* HXFR control connection */
-	uint8_t in[2 * (HXFR_HEADER_SIZE + RX_MAX_PAYLOAD)];
-	size_t in_len;
-	unsigned resps_due;  /* SCANOUT_RESPs not received yet */
-	double last_resp_ms; /* when the last one came */
+	struct hxfr_sync xfr; /* HXFR control connection */
+	unsigned resps_due;   /* SCANOUT_RESPs not received yet */
+	double last_resp_ms;  /* when the last one came */
 	struct udev *udev;
 	struct udev_monitor *mon;
 	int drm;
 	struct raw_output out;
 };
-
-static int send_all(int fd, const uint8_t *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-			if (poll(&p, 1, 5000) != 1)
-				return -1;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Next whole message; 1 got one, 0 need more bytes, -1 broken stream. */
-static int next_msg(struct raw_exporter *x, struct hxfr_msg *m)
-{
-	size_t used = 0;
-	enum hxfr_status st = hxfr_decode(x->in, x->in_len, RX_MAX_PAYLOAD, m, &used);
-	if (st == HXFR_NEED_MORE)
-		return 0;
-	if (used == 0) {
-		fprintf(stderr, "exporter: %s\n", hxfr_status_str(st));
-		return -1;
-	}
-	/* The messages read here are copied into m (no pointers into in). */
-	memmove(x->in, x->in + used, x->in_len - used);
-	x->in_len -= used;
-	if (st != HXFR_OK) {
-		fprintf(stderr, "exporter sent an invalid %s: %s\n", hxfr_type_name(m->hdr.type),
-			hxfr_status_str(st));
-		return -1;
-	}
-	return 1;
-}
-
-static int receive(struct raw_exporter *x)
-{
-	ssize_t r = read(x->xfr, x->in + x->in_len, sizeof(x->in) - x->in_len);
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (r <= 0) {
-		fprintf(stderr, "exporter: %s\n", r == 0 ? "connection closed" : strerror(errno));
-		return -1;
-	}
-	x->in_len += (size_t)r;
-	return 0;
-}
-
-/* Waits for one message of type (others are an error) during the handshake. */
-static int expect(struct raw_exporter *x, uint8_t type, struct hxfr_msg *m)
-{
-	double deadline = lc_now_ms_f() + 5000;
-	for (;;) {
-		int r = next_msg(x, m);
-		if (r < 0)
-			return -1;
-		if (r == 1) {
-			if (m->hdr.type == type)
-				return 0;
-			if (m->hdr.type == HXFR_ERROR)
-				fprintf(stderr, "exporter: ERROR %d %s\n", m->u.error.code,
-					m->u.error.message);
-			else
-				fprintf(stderr, "exporter: %s instead of %s\n",
-					hxfr_type_name(m->hdr.type), hxfr_type_name(type));
-			return -1;
-		}
-		struct pollfd p = {.fd = x->xfr, .events = POLLIN};
-		int left = (int)(deadline - lc_now_ms_f());
-		if (left <= 0 || poll(&p, 1, left) != 1 || receive(x) < 0) {
-			fprintf(stderr, "exporter: no %s\n", hxfr_type_name(type));
-			return -1;
-		}
-	}
-}
 
 static int xfr_connect(struct raw_exporter *x, const char *addr, const char *key_file)
 {
@@ -148,23 +65,17 @@ static int xfr_connect(struct raw_exporter *x, const char *addr, const char *key
 		fprintf(stderr, "bad exporter address %s\n", addr);
 		return -1;
 	}
-	x->xfr = lc_tcp_connect_start(host, port);
-	struct pollfd p = {.fd = x->xfr, .events = POLLOUT};
-	if (x->xfr < 0 || poll(&p, 1, 5000) != 1 || lc_sock_error(x->xfr) < 0) {
+	if (hxfr_sync_connect(&x->xfr, host, port, RX_MAX_PAYLOAD, XFR_TIMEOUT_MS) < 0) {
 		fprintf(stderr, "cannot connect to the exporter at %s\n", addr);
 		return -1;
 	}
-	uint8_t buf[128];
-	struct hxfr_msg m;
-	if (send_all(x->xfr, buf, hxfr_encode_hello(buf, sizeof(buf), HXFR_FEATURE_CONTROL)) < 0 ||
-	    expect(x, HXFR_HELLO_RESP, &m) < 0)
+	r = hxfr_sync_handshake(&x->xfr, HXFR_FEATURE_CONTROL, &key, XFR_TIMEOUT_MS);
+	explicit_bzero(&key, sizeof(key));
+	if (r < 0) {
+		fprintf(stderr, "exporter: %s\n", x->xfr.error);
 		return -1;
-	uint8_t mac[HXFR_MAC_LEN];
-	hxfr_auth_mac(&key, m.u.hello.nonce, mac);
-	if (send_all(x->xfr, buf, hxfr_encode_auth(buf, sizeof(buf), mac)) < 0 ||
-	    expect(x, HXFR_AUTH_RESP, &m) < 0)
-		return -1;
-	if (!m.u.auth_resp.success || !(m.u.auth_resp.granted & HXFR_FEATURE_CONTROL)) {
+	}
+	if (!(hxfr_client_granted(x->xfr.client) & HXFR_FEATURE_CONTROL)) {
 		fprintf(stderr, "exporter did not grant scanout control\n");
 		return -1;
 	}
@@ -173,11 +84,10 @@ static int xfr_connect(struct raw_exporter *x, const char *addr, const char *key
 
 static int send_scanout(struct raw_exporter *x, bool on)
 {
-	uint8_t buf[64];
 	struct hxfr_enable_scanout e = {SCANOUT, WIDTH, HEIGHT, REFRESH_HZ};
-	size_t n = on ? hxfr_encode_enable_scanout(buf, sizeof(buf), &e)
-		      : hxfr_encode_disable_scanout(buf, sizeof(buf), SCANOUT);
-	if (send_all(x->xfr, buf, n) < 0) {
+	struct hxfr_client *c = x->xfr.client;
+	int r = on ? hxfr_client_enable_scanout(c, &e) : hxfr_client_disable_scanout(c, SCANOUT);
+	if (r < 0 || hxfr_sync_flush(&x->xfr, XFR_TIMEOUT_MS) < 0) {
 		fprintf(stderr, "exporter: send failed\n");
 		return -1;
 	}
@@ -185,14 +95,14 @@ static int send_scanout(struct raw_exporter *x, bool on)
 	return 0;
 }
 
-/* Handles what the exporter sent; sets *resp when a SCANOUT_RESP came. */
-static int handle_exporter(struct raw_exporter *x, bool *resp)
+/* Handles what the exporter sent (waiting up to timeout_ms for the first
+ * message); sets *resp when a SCANOUT_RESP came. */
+static int handle_exporter(struct raw_exporter *x, bool *resp, int timeout_ms)
 {
-	if (receive(x) < 0)
-		return -1;
 	struct hxfr_msg m;
-	int r;
-	while ((r = next_msg(x, &m)) == 1) {
+	enum hxfr_sync_result r;
+	while ((r = hxfr_sync_next(&x->xfr, &m, timeout_ms)) == HXFR_SYNC_MESSAGE) {
+		timeout_ms = 0;
 		if (m.hdr.type == HXFR_SCANOUT_RESP && m.u.scanout_resp.success &&
 		    x->resps_due > 0) {
 			x->resps_due--;
@@ -210,7 +120,14 @@ static int handle_exporter(struct raw_exporter *x, bool *resp)
 			fprintf(stderr, "exporter: unexpected %s\n", hxfr_type_name(m.hdr.type));
 		return -1;
 	}
-	return r;
+	if (r == HXFR_SYNC_TIMEOUT)
+		return 0;
+	if (r == HXFR_SYNC_SKIPPED)
+		fprintf(stderr, "exporter sent an invalid %s: %s\n", hxfr_type_name(m.hdr.type),
+			hxfr_status_str(hxfr_client_status(x->xfr.client)));
+	else
+		fprintf(stderr, "exporter: %s\n", x->xfr.error);
+	return -1;
 }
 
 /* Drains the monitor; true if a HOTPLUG came. */
@@ -263,7 +180,7 @@ static int wait_guest(struct raw_exporter *x, int want, unsigned *reasserts)
 				return -1;
 			continue;
 		}
-		struct pollfd p[2] = {{.fd = x->xfr, .events = POLLIN},
+		struct pollfd p[2] = {{.fd = x->xfr.fd, .events = POLLIN},
 				      {.fd = udev_monitor_get_fd(x->mon), .events = POLLIN}};
 		int timeout = (int)(until - t) + 1;
 		if (poll(p, 2, timeout) < 0 && errno != EINTR)
@@ -271,7 +188,7 @@ static int wait_guest(struct raw_exporter *x, int want, unsigned *reasserts)
 		bool probe = false;
 		if (p[0].revents) {
 			bool resp = false;
-			if (handle_exporter(x, &resp) < 0)
+			if (handle_exporter(x, &resp, 0) < 0)
 				return -1;
 			if (resp && x->resps_due == 0) {
 				probe = true; /* the guest may already have seen it */
@@ -291,9 +208,8 @@ static int wait_resps(struct raw_exporter *x)
 	double deadline = lc_now_ms_f() + STEP_TIMEOUT_MS;
 	while (x->resps_due > 0) {
 		bool resp = false;
-		struct pollfd p = {.fd = x->xfr, .events = POLLIN};
 		int left = (int)(deadline - lc_now_ms_f());
-		if (left <= 0 || poll(&p, 1, left) != 1 || handle_exporter(x, &resp) < 0) {
+		if (left <= 0 || handle_exporter(x, &resp, left) < 0) {
 			fprintf(stderr, "no SCANOUT_RESP from the exporter\n");
 			return -1;
 		}
@@ -323,7 +239,7 @@ static int setup(struct raw_exporter *x, const char *card, const char *addr, con
 
 int bench_raw_exporter(const char *card, const char *addr, const char *key_file, long n)
 {
-	struct raw_exporter x = {.xfr = -1, .drm = -1};
+	struct raw_exporter x = {.xfr = {.fd = -1}, .drm = -1};
 	struct samples on, release, off;
 	unsigned on_reasserts = 0, off_reasserts = 0;
 	int rc = 1;
@@ -379,8 +295,7 @@ out:
 	samples_finish(&on);
 	samples_finish(&release);
 	samples_finish(&off);
-	if (x.xfr >= 0)
-		close(x.xfr);
+	hxfr_sync_close(&x.xfr);
 	if (x.drm >= 0)
 		close(x.drm);
 	if (x.mon)

@@ -30,6 +30,13 @@ int lc_tcp_listen(const char *host, uint16_t port);
  * SO_ERROR with lc_sock_error) or -errno. */
 int lc_tcp_connect_start(const char *host, uint16_t port);
 int lc_sock_error(int fd); /* pending SO_ERROR as -errno, or 0 */
+/* Waits up to timeout_ms for a connect begun by lc_tcp_connect_start to
+ * end: 0 when connected, else -errno (-ETIMEDOUT). */
+int lc_tcp_connect_wait(int fd, int timeout_ms);
+/* Sends all len bytes on a non-blocking socket, waiting up to timeout_ms
+ * for room each time it is full: 0, or -errno (-ETIMEDOUT). No SIGPIPE.
+ * For tests and tools that block; daemons queue instead (netbuf.h). */
+int lc_send_all(int fd, const void *buf, size_t len, int timeout_ms);
 bool lc_addr_is_loopback(const char *host);
 
 int lc_peer_get(int fd, struct lc_peer *peer);

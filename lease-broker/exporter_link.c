@@ -8,6 +8,7 @@
 
 #include "hxfr.h"
 #include "hxfr_auth.h"
+#include "hxfr_client.h"
 #include "log.h"
 #include "netbuf.h"
 #include "sock.h"
@@ -25,8 +26,7 @@
 enum link_state {
 	LINK_DOWN,
 	LINK_CONNECTING,
-	LINK_HELLO_SENT,
-	LINK_AUTH_SENT,
+	LINK_HANDSHAKE, /* HELLO (and AUTH): the machine knows which step */
 	LINK_READY,
 };
 
@@ -40,10 +40,10 @@ struct lb_exporter_link {
 	bool stream_keys; /* STREAM_KEY_REQ/REVOKE allowed on this connection */
 	enum link_state state;
 	int fd;
+	struct hxfr_client *hx; /* the connection's HXFR state and buffers; NULL while down */
 	struct wl_event_source *fd_src;
 	struct wl_event_source *timer; /* connect backoff and HELLO timeout */
 	unsigned backoff_ms;
-	struct lc_buf in, out;
 	struct wl_list queued; /* lb_exporter_req.link: not sent yet */
 	struct wl_list sent;   /* awaiting SCANOUT_RESP, oldest first */
 	size_t n_outstanding;
@@ -111,7 +111,7 @@ static void update_mask(struct lb_exporter_link *l)
 	if (!l->fd_src)
 		return;
 	uint32_t mask = WL_EVENT_READABLE;
-	if (l->state == LINK_CONNECTING || l->out.len > 0)
+	if (l->state == LINK_CONNECTING || hxfr_client_tx(l->hx)->len > 0)
 		mask |= WL_EVENT_WRITABLE;
 	wl_event_source_fd_update(l->fd_src, mask);
 }
@@ -123,17 +123,19 @@ static void deferred_drop(void *data)
 	link_drop(l, l->drop_why);
 }
 
-/* Send errors drop the link from an idle callback: sends happen inside
- * lb_exporter_enable/disable, whose callers must not see callbacks run. */
-static int send_bytes(struct lb_exporter_link *l, const uint8_t *buf, size_t n)
+/* Sends what the machine queued; queued < 0: it could not queue a
+ * request. Send errors drop the link from an idle callback: sends happen
+ * inside lb_exporter_enable/disable, whose callers must not see callbacks
+ * run. */
+static int send_queued(struct lb_exporter_link *l, int queued)
 {
 	const char *why = NULL;
 	if (l->drop_idle)
 		return -1;
-	if (n == 0 || lc_buf_append(&l->out, buf, n) < 0) {
+	if (queued < 0) {
 		why = "control link send queue full";
 	} else {
-		ssize_t r = lc_buf_flush(&l->out, l->fd);
+		ssize_t r = lc_buf_flush(hxfr_client_tx(l->hx), l->fd);
 		if (r < 0)
 			why = strerror((int)-r);
 	}
@@ -153,17 +155,13 @@ static void v1_done(void *data)
 	req_complete(r, true, NULL); /* for key requests: no key */
 }
 
-static void encode_req(const struct lb_exporter_req *r, uint8_t *buf, size_t cap, size_t *n)
+static int queue_req(struct lb_exporter_link *l, const struct lb_exporter_req *r)
 {
 	switch (r->type) {
-	case HXFR_ENABLE_SCANOUT: *n = hxfr_encode_enable_scanout(buf, cap, &r->en); return;
-	case HXFR_DISABLE_SCANOUT:
-		*n = hxfr_encode_disable_scanout(buf, cap, r->en.scanout_id);
-		return;
-	case HXFR_STREAM_KEY_REQ:
-		*n = hxfr_encode_stream_key_req(buf, cap, r->en.scanout_id);
-		return;
-	default: *n = hxfr_encode_stream_key_revoke(buf, cap, r->en.scanout_id); return;
+	case HXFR_ENABLE_SCANOUT: return hxfr_client_enable_scanout(l->hx, &r->en);
+	case HXFR_DISABLE_SCANOUT: return hxfr_client_disable_scanout(l->hx, r->en.scanout_id);
+	case HXFR_STREAM_KEY_REQ: return hxfr_client_stream_key_req(l->hx, r->en.scanout_id);
+	default: return hxfr_client_stream_key_revoke(l->hx, r->en.scanout_id);
 	}
 }
 
@@ -182,9 +180,7 @@ static void flush_queue(struct lb_exporter_link *l)
 				r->idle = wl_event_loop_add_idle(l->loop, v1_done, r);
 			continue;
 		}
-		uint8_t buf[64];
-		size_t n = 0;
-		encode_req(r, buf, sizeof(buf), &n);
+		int queued = queue_req(l, r);
 		wl_list_remove(&r->link);
 		wl_list_insert(l->sent.prev, &r->link);
 		r->sent = true;
@@ -199,7 +195,7 @@ static void flush_queue(struct lb_exporter_link *l)
 			l->n_in_flight--;
 			r->idle = wl_event_loop_add_idle(l->loop, v1_done, r);
 		}
-		if (send_bytes(l, buf, n) < 0)
+		if (send_queued(l, queued) < 0)
 			return;
 	}
 }
@@ -236,10 +232,8 @@ static void link_drop(struct lb_exporter_link *l, const char *why)
 		close(l->fd);
 	l->fd = -1;
 	l->state = LINK_DOWN;
-	lc_buf_finish(&l->in);
-	lc_buf_finish(&l->out);
-	lc_buf_init(&l->in, LINK_BUF_MAX);
-	lc_buf_init(&l->out, LINK_BUF_MAX);
+	hxfr_client_destroy(l->hx);
+	l->hx = NULL;
 	char msg[160];
 	snprintf(msg, sizeof(msg), "exporter control link lost (%s)", why);
 	/* A reply to these can never come now. */
@@ -251,43 +245,40 @@ static void link_drop(struct lb_exporter_link *l, const char *why)
 	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
 }
 
+/* The machine's EV_READY: HELLO (and AUTH) are over, or the exporter
+ * turned out to be Helix v1 (it answered HELLO with something else). */
+static void handshake_done(struct lb_exporter_link *l)
+{
+	if (hxfr_client_v1(l->hx)) {
+		l->v1 = true;
+		link_ready(l, "Helix v1, unauthenticated");
+		return;
+	}
+	if (!l->auth) {
+		/* Only an exporter run with --allow-unauthenticated-control
+		 * honours key requests here; refusals come back as zero
+		 * keys and the lease goes on without one. */
+		l->stream_keys = (hxfr_client_offered(l->hx) & HXFR_FEATURE_STREAM_KEYS) != 0;
+		link_ready(l, "unauthenticated");
+		return;
+	}
+	uint32_t granted = hxfr_client_granted(l->hx);
+	if (!(granted & HXFR_FEATURE_CONTROL)) {
+		link_drop(l, "exporter did not grant scanout control");
+		return;
+	}
+	l->stream_keys = (granted & HXFR_FEATURE_STREAM_KEYS) != 0;
+	link_ready(l, l->stream_keys ? "authenticated, stream keys" : "authenticated");
+}
+
 static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 {
 	switch (m->hdr.type) {
-	case HXFR_HELLO_RESP:
-		if (l->state != LINK_HELLO_SENT) {
-			link_drop(l, "HELLO_RESP out of sequence");
-			return;
-		}
-		if (!l->auth) {
-			/* Only an exporter run with --allow-unauthenticated-control
-			 * honours key requests here; refusals come back as zero
-			 * keys and the lease goes on without one. */
-			l->stream_keys = (m->u.hello.features & HXFR_FEATURE_STREAM_KEYS) != 0;
-			link_ready(l, "unauthenticated");
-			return;
-		}
-		uint8_t mac[HXFR_MAC_LEN], buf[64];
-		hxfr_auth_mac(&l->key, m->u.hello.nonce, mac);
-		l->state = LINK_AUTH_SENT;
-		send_bytes(l, buf, hxfr_encode_auth(buf, sizeof(buf), mac));
-		return;
+	case HXFR_HELLO_RESP: return; /* the machine answers it (AUTH) */
 	case HXFR_AUTH_RESP:
-		if (l->state != LINK_AUTH_SENT) {
-			link_drop(l, "AUTH_RESP out of sequence");
-			return;
-		}
-		if (!m->u.auth_resp.success) {
+		/* A refusal fails the machine right after this message. */
+		if (!m->u.auth_resp.success)
 			lc_err("exporter %s:%u refused our control key", l->host, l->port);
-			link_drop(l, "authentication failed");
-			return;
-		}
-		if (!(m->u.auth_resp.granted & HXFR_FEATURE_CONTROL)) {
-			link_drop(l, "exporter did not grant scanout control");
-			return;
-		}
-		l->stream_keys = (m->u.auth_resp.granted & HXFR_FEATURE_STREAM_KEYS) != 0;
-		link_ready(l, l->stream_keys ? "authenticated, stream keys" : "authenticated");
 		return;
 	case HXFR_SCANOUT_RESP: {
 		struct lb_exporter_req *r;
@@ -341,12 +332,9 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 	}
 	case HXFR_ERROR:
 		lc_warn("exporter error %d: %s", m->u.error.code, m->u.error.message);
-		if (l->state == LINK_HELLO_SENT && !l->auth) {
-			/* A peer that does not know HELLO: Helix v1. */
-			l->v1 = true;
-			link_ready(l, "Helix v1, unauthenticated");
-			return;
-		}
+		/* Without a key, an ERROR for HELLO made the machine take the
+		 * exporter for Helix v1 (EV_READY came first); with one it is
+		 * the handshake's refusal. */
 		if (l->state != LINK_READY) {
 			link_drop(l, m->u.error.message);
 			return;
@@ -363,24 +351,22 @@ static void handle_msg(struct lb_exporter_link *l, const struct hxfr_msg *m)
 
 static void handle_input(struct lb_exporter_link *l)
 {
-	while (l->state != LINK_DOWN && l->in.len > 0) {
+	while (l->state != LINK_DOWN) {
 		struct hxfr_msg m;
-		size_t used = 0;
-		enum hxfr_status st = hxfr_decode(lc_buf_head(&l->in), l->in.len,
-						  LINK_RX_MAX_PAYLOAD, &m, &used);
-		if (st == HXFR_NEED_MORE)
+		switch (hxfr_client_next(l->hx, &m)) {
+		case HXFR_CLIENT_EV_NONE:
+			/* What the machine queued itself (AUTH) goes out now. */
+			if (hxfr_client_tx(l->hx)->len > 0)
+				send_queued(l, 0);
 			return;
-		if (st == HXFR_E_MAGIC || st == HXFR_E_OVERSIZE) {
-			link_drop(l, hxfr_status_str(st));
-			return;
+		case HXFR_CLIENT_EV_READY: handshake_done(l); break;
+		case HXFR_CLIENT_EV_MESSAGE: handle_msg(l, &m); break;
+		case HXFR_CLIENT_EV_SKIPPED:
+			lc_warn("exporter: skipping a bad message: %s",
+				hxfr_status_str(hxfr_client_status(l->hx)));
+			break;
+		case HXFR_CLIENT_EV_FAILED: link_drop(l, hxfr_client_error(l->hx)); return;
 		}
-		if (st == HXFR_OK)
-			handle_msg(l, &m);
-		else
-			lc_warn("exporter: skipping a bad message: %s", hxfr_status_str(st));
-		if (l->state == LINK_DOWN)
-			return; /* buffers were reset */
-		lc_buf_consume(&l->in, used);
 	}
 }
 
@@ -395,18 +381,17 @@ static int handle_fd(int fd, uint32_t mask, void *data)
 			link_drop(l, err < 0 ? strerror(-err) : "connection refused");
 			return 0;
 		}
-		uint8_t buf[64];
-		l->state = LINK_HELLO_SENT;
+		l->state = LINK_HANDSHAKE;
 		update_mask(l);
 		arm_timer(l, HELLO_TIMEOUT_MS);
-		send_bytes(l, buf,
-			   hxfr_encode_hello(buf, sizeof(buf),
-					     HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS));
+		send_queued(l, hxfr_client_hello(l->hx,
+						 HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS,
+						 l->auth ? &l->key : NULL));
 		return 0;
 	}
 	if (mask & WL_EVENT_READABLE) {
 		for (;;) {
-			ssize_t n = lc_buf_read(&l->in, fd);
+			ssize_t n = lc_buf_read(hxfr_client_rx(l->hx), fd);
 			if (n == -EAGAIN)
 				break;
 			if (n <= 0) {
@@ -421,8 +406,8 @@ static int handle_fd(int fd, uint32_t mask, void *data)
 		link_drop(l, "hang-up");
 		return 0;
 	}
-	if ((mask & WL_EVENT_WRITABLE) && l->out.len > 0) {
-		ssize_t r = lc_buf_flush(&l->out, fd);
+	if ((mask & WL_EVENT_WRITABLE) && hxfr_client_tx(l->hx)->len > 0) {
+		ssize_t r = lc_buf_flush(hxfr_client_tx(l->hx), fd);
 		if (r < 0) {
 			link_drop(l, strerror((int)-r));
 			return 0;
@@ -444,8 +429,11 @@ static void link_connect(struct lb_exporter_link *l)
 	l->v1 = false;
 	l->stream_keys = false;
 	l->state = LINK_CONNECTING;
-	l->fd_src = wl_event_loop_add_fd(l->loop, fd, WL_EVENT_READABLE | WL_EVENT_WRITABLE,
-					 handle_fd, l);
+	struct hxfr_client_options o = {.max_payload = LINK_RX_MAX_PAYLOAD, .tx_max = LINK_BUF_MAX};
+	l->hx = hxfr_client_create(&o);
+	if (l->hx)
+		l->fd_src = wl_event_loop_add_fd(l->loop, fd, WL_EVENT_READABLE | WL_EVENT_WRITABLE,
+						 handle_fd, l);
 	if (!l->fd_src)
 		link_drop(l, "out of memory");
 }
@@ -455,8 +443,11 @@ static int timer_fired(void *data)
 	struct lb_exporter_link *l = data;
 	switch (l->state) {
 	case LINK_DOWN: link_connect(l); break;
-	case LINK_HELLO_SENT:
-		if (!l->auth) {
+	case LINK_HANDSHAKE:
+		if (hxfr_client_state(l->hx) != HXFR_CLIENT_HELLO_SENT) {
+			link_drop(l, "handshake timed out"); /* no AUTH_RESP */
+		} else if (!l->auth) {
+			hxfr_client_hello_timed_out(l->hx); /* Helix v1 from now on */
 			l->v1 = true;
 			link_ready(l, "no HELLO_RESP: Helix v1, unauthenticated");
 		} else {
@@ -464,7 +455,6 @@ static int timer_fired(void *data)
 				     "it needs --exporter-auth=none)");
 		}
 		break;
-	case LINK_AUTH_SENT:
 	case LINK_CONNECTING: link_drop(l, "handshake timed out"); break;
 	case LINK_READY: break;
 	}
@@ -482,8 +472,6 @@ struct lb_exporter_link *lb_exporter_link_create(struct wl_event_loop *loop, con
 	l->backoff_ms = BACKOFF_MIN_MS;
 	wl_list_init(&l->queued);
 	wl_list_init(&l->sent);
-	lc_buf_init(&l->in, LINK_BUF_MAX);
-	lc_buf_init(&l->out, LINK_BUF_MAX);
 	if (lc_parse_hostport(hostport, l->host, sizeof(l->host), &l->port) < 0) {
 		lc_err("--exporter: '%s' is not a numeric HOST:PORT", hostport);
 		lb_exporter_link_destroy(l);
@@ -506,8 +494,8 @@ void lb_exporter_link_destroy(struct lb_exporter_link *l)
 {
 	if (!l)
 		return;
-	if (l->fd >= 0 && l->out.len > 0)
-		lc_buf_flush(&l->out, l->fd); /* best effort: last DISABLEs */
+	if (l->fd >= 0 && l->hx && hxfr_client_tx(l->hx)->len > 0)
+		lc_buf_flush(hxfr_client_tx(l->hx), l->fd); /* best effort: last DISABLEs */
 	struct lb_exporter_req *r, *tmp;
 	wl_list_for_each_safe (r, tmp, &l->queued, link)
 		req_free(r);
@@ -521,8 +509,7 @@ void lb_exporter_link_destroy(struct lb_exporter_link *l)
 		close(l->fd);
 	if (l->timer)
 		wl_event_source_remove(l->timer);
-	lc_buf_finish(&l->in);
-	lc_buf_finish(&l->out);
+	hxfr_client_destroy(l->hx);
 	explicit_bzero(&l->key, sizeof(l->key));
 	free(l);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hxfr_client.h"
 #include "log.h"
 #include "netbuf.h"
 #include "rawfd.h"
@@ -35,7 +36,7 @@ struct lcb_upstream {
 	enum up_state state;
 	struct lws *wsi;
 	int fd;
-	struct lc_buf in, out;
+	struct hxfr_client *hx; /* the connection's HXFR state and buffers; NULL between */
 	lws_sorted_usec_list_t retry_timer, handshake_timer;
 	lws_usec_t backoff_us;
 	lws_usec_t last_keyframe_req;
@@ -56,8 +57,8 @@ static void connection_gone(struct lcb_upstream *u)
 	bool was_streaming = u->state == UP_STREAMING;
 	u->wsi = NULL;
 	u->fd = -1;
-	lc_buf_finish(&u->in);
-	lc_buf_finish(&u->out);
+	hxfr_client_destroy(u->hx);
+	u->hx = NULL;
 	lws_sul_cancel(&u->handshake_timer);
 	if (u->destroying)
 		return;
@@ -90,11 +91,11 @@ static void handshake_timeout(lws_sorted_usec_list_t *sul)
 	close_wsi(u);
 }
 
-static int queue_out(struct lcb_upstream *u, const uint8_t *p, size_t n)
+/* After the machine queued a request (queued: its result): ask to send. */
+static int want_write(struct lcb_upstream *u, int queued)
 {
-	int r = lc_buf_append(&u->out, p, n);
-	if (r < 0)
-		return r;
+	if (queued < 0)
+		return queued;
 	if (u->wsi)
 		lws_callback_on_writable(u->wsi);
 	return 0;
@@ -110,8 +111,14 @@ static void start_connect(lws_sorted_usec_list_t *sul)
 		connection_gone(u);
 		return;
 	}
-	lc_buf_init(&u->in, HXFR_HEADER_SIZE + HXFR_MAX_SERVER_PAYLOAD);
-	lc_buf_init(&u->out, OUT_MAX);
+	struct hxfr_client_options o = {.max_payload = HXFR_MAX_SERVER_PAYLOAD, .tx_max = OUT_MAX};
+	u->hx = hxfr_client_create(&o);
+	if (!u->hx) {
+		close(fd);
+		set_why(u, "%s", "out of memory");
+		connection_gone(u);
+		return;
+	}
 	u->fd = fd;
 	u->state = UP_CONNECTING;
 	u->wsi = lcb_rawfd_adopt(u->vh, fd, &u->raw);
@@ -125,17 +132,17 @@ static void start_connect(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(u->ctx, 0, &u->handshake_timer, handshake_timeout, HANDSHAKE_TIMEOUT_US);
 }
 
+/* HELLO and SUBSCRIBE_KEYED together: a subscription needs no answer to
+ * HELLO, only the key. */
 static int send_subscription(struct lcb_upstream *u)
 {
-	uint8_t buf[128];
-	size_t n = hxfr_encode_hello(buf, sizeof(buf),
-				     HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR);
-	size_t m = hxfr_encode_subscribe_keyed(buf + n, sizeof(buf) - n, u->cfg.scanout,
-					       u->cfg.key);
-	if (n == 0 || m == 0)
-		return -EINVAL;
+	int r = hxfr_client_hello(u->hx, HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR, NULL);
+	if (r == 0)
+		r = hxfr_client_subscribe_keyed(u->hx, u->cfg.scanout, u->cfg.key);
+	if (r < 0)
+		return r;
 	u->state = UP_SUBSCRIBING;
-	return queue_out(u, buf, n + m);
+	return want_write(u, 0);
 }
 
 /* The server refused us for good: which key, which scanout, what it said. */
@@ -201,7 +208,7 @@ static int handle_readable(struct lcb_upstream *u)
 	 * handled first: it says why the connection ends. */
 	int end = 0;
 	for (;;) {
-		ssize_t r = lc_buf_read(&u->in, u->fd);
+		ssize_t r = lc_buf_read(hxfr_client_rx(u->hx), u->fd);
 		if (r == -EAGAIN || r == -ENOBUFS)
 			break;
 		if (r == 0) {
@@ -215,28 +222,25 @@ static int handle_readable(struct lcb_upstream *u)
 			break;
 		}
 	}
-	while (u->in.len > 0) {
+	for (;;) {
 		struct hxfr_msg m;
-		size_t used = 0;
-		enum hxfr_status st = hxfr_decode(lc_buf_head(&u->in), u->in.len,
-						  HXFR_MAX_SERVER_PAYLOAD, &m, &used);
-		if (st == HXFR_NEED_MORE)
+		switch (hxfr_client_next(u->hx, &m)) {
+		case HXFR_CLIENT_EV_NONE: return end;
+		case HXFR_CLIENT_EV_READY: break; /* HELLO_RESP came, or a Helix v1 exporter */
+		case HXFR_CLIENT_EV_MESSAGE:
+			if (handle_msg(u, &m) < 0)
+				return -1;
 			break;
-		if (st == HXFR_E_MAGIC || st == HXFR_E_OVERSIZE) {
-			set_why(u, "bad input from the exporter: %s", hxfr_status_str(st));
+		case HXFR_CLIENT_EV_SKIPPED:
+			lc_warn("exporter: skipping a bad %s message: %s",
+				hxfr_type_name(m.hdr.type),
+				hxfr_status_str(hxfr_client_status(u->hx)));
+			break;
+		case HXFR_CLIENT_EV_FAILED:
+			set_why(u, "bad input from the exporter: %s", hxfr_client_error(u->hx));
 			return -1;
 		}
-		int rc = 0;
-		if (st == HXFR_OK)
-			rc = handle_msg(u, &m);
-		else
-			lc_warn("exporter: skipping a bad %s message: %s",
-				hxfr_type_name(m.hdr.type), hxfr_status_str(st));
-		lc_buf_consume(&u->in, used);
-		if (rc < 0)
-			return -1;
 	}
-	return end;
 }
 
 static int handle(struct lcb_rawfd *r, struct lws *wsi, enum lws_callback_reasons reason)
@@ -259,7 +263,7 @@ static int handle(struct lcb_rawfd *r, struct lws *wsi, enum lws_callback_reason
 				return -1;
 			}
 		}
-		ssize_t left = lc_buf_flush(&u->out, u->fd);
+		ssize_t left = lc_buf_flush(hxfr_client_tx(u->hx), u->fd);
 		if (left < 0) {
 			set_why(u, "write: %s", strerror((int)-left));
 			return -1;
@@ -287,8 +291,6 @@ struct lcb_upstream *lcb_upstream_create(struct lws_context *ctx, struct lws_vho
 	u->l = *l;
 	u->fd = -1;
 	u->backoff_us = BACKOFF_MIN_US;
-	lc_buf_init(&u->in, 0);
-	lc_buf_init(&u->out, 0);
 	lws_sul_schedule(ctx, 0, &u->retry_timer, start_connect, 1);
 	return u;
 }
@@ -301,8 +303,7 @@ void lcb_upstream_destroy(struct lcb_upstream *u)
 	lws_sul_cancel(&u->retry_timer);
 	lws_sul_cancel(&u->handshake_timer);
 	close_wsi(u);
-	lc_buf_finish(&u->in);
-	lc_buf_finish(&u->out);
+	hxfr_client_destroy(u->hx);
 	free(u);
 }
 
@@ -314,8 +315,6 @@ void lcb_upstream_request_keyframe(struct lcb_upstream *u)
 	if (now - u->last_keyframe_req < KEYFRAME_REQ_GAP_US)
 		return;
 	u->last_keyframe_req = now;
-	uint8_t buf[HXFR_HEADER_SIZE];
-	size_t n = hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ, (uint16_t)u->cfg.scanout);
-	if (queue_out(u, buf, n) < 0)
+	if (want_write(u, hxfr_client_keyframe_req(u->hx, u->cfg.scanout)) < 0)
 		lc_warn("exporter: cannot queue KEYFRAME_REQ");
 }

@@ -1,8 +1,9 @@
-/* The bridge's HXFR subscription to one scanout of the exporter: a
- * non-blocking client in the bridge's lws loop. HELLO (STREAM_KEYS|CURSOR)
- * and SUBSCRIBE_KEYED go out together; frames and cursor messages come
- * back. A lost connection is retried with backoff; a refused key is final
- * (retrying the same key cannot succeed) and reported through refused. */
+/* The bridge's HXFR subscription to one scanout of the exporter: the
+ * protocol's client state machine (protocols/hxfr_client.h) driven in the
+ * bridge's lws loop. HELLO (STREAM_KEYS|CURSOR) and SUBSCRIBE_KEYED go out
+ * together; frames and cursor messages come back. A lost connection is
+ * retried with backoff; a refused key is final (retrying the same key
+ * cannot succeed) and reported through refused. */
 #ifndef LCB_UPSTREAM_H
 #define LCB_UPSTREAM_H
 

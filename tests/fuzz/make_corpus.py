@@ -166,6 +166,44 @@ CLIENT = {
     "truncated": b"\x00" + HXFR["hello"][:10],
 }
 
+# fuzz_hxfr_client: an options byte (1: HELLO, 2: with a key, 4: the 4096-byte
+# payload limit, 8: a 40-byte send queue, 0x10: the HELLO timeout at once),
+# HELLO's features, a byte that seeds how the rest is cut into reads, then
+# what the server sends.
+def client_seed(opts, features, cut, *msgs):
+    return bytes([opts, features, cut]) + b"".join(msgs)
+
+
+HELLO_RESP_ALL = hxfr(0x41, b"LCST" + struct.pack("<HHII", 1, 0, 7, 0) + bytes(range(32)))
+HXFR_CLIENT = {
+    "subscriber": client_seed(0x01, 6, 7, HELLO_RESP_ALL, HXFR["subscribe-resp"],
+                              cursor_define(2, 2, 2, 1, 1),
+                              hxfr(0x49, struct.pack("<iiI", 5, 6, 1), session=2),
+                              frame(2, 0, 1, [AU]),
+                              hxfr(0xFF, struct.pack("<i", 13) + fixed("stream key revoked", 256),
+                                   session=2)),
+    "broker": client_seed(0x07, 3, 5, HELLO_RESP_ALL, hxfr(0x43, struct.pack("<II", 1, 3)),
+                          HXFR["scanout-resp"], HXFR["stream-key"], HXFR["stream-key-zero"],
+                          hxfr(0xFF, struct.pack("<i", 6) + fixed("no such scanout", 256))),
+    "auth-refused": client_seed(0x03, 1, 3, HXFR["hello-resp"],
+                                hxfr(0xFF, struct.pack("<i", 9) + fixed("wrong mac", 256))),
+    "auth-resp-zero": client_seed(0x03, 1, 2, HXFR["hello-resp"],
+                                  hxfr(0x43, struct.pack("<II", 0, 0))),
+    "v1-error": client_seed(0x01, 1, 4, hxfr(0xFF, struct.pack("<i", 2) +
+                                             fixed("unknown type", 256)),
+                            HXFR["scanout-resp"]),
+    "v1-timeout": client_seed(0x11, 1, 1, HXFR["scanout-resp"], hxfr(0x11, session=4)),
+    "no-hello": client_seed(0x00, 0, 9, hxfr(0x11, session=3), HXFR["frame-3nals"],
+                            hxfr(0x55, b"xyz"), HXFR["config-resp"]),
+    "hello-resp-unasked": client_seed(0x00, 0, 1, HXFR["hello-resp"]),
+    "oversize": client_seed(0x04, 0, 1, struct.pack("<IBBHI", 0x52465848, 0x02, 0, 1, 4097)),
+    "bad-magic": client_seed(0x01, 0, 1, HXFR["hello-resp"], b"XXXX" + bytes(8)),
+    "small-queue": client_seed(0x0b, 1, 2, HXFR["hello-resp"], HXFR["auth-resp"]),
+    "skippable": client_seed(0x01, 4, 3, HXFR["hello-resp"], hxfr(0x77, b"abc"),
+                             hxfr(0x11, b"x"), HXFR["hello"], hxfr(0x11, session=9)),
+    "truncated": client_seed(0x01, 0, 2, HXFR["hello-resp"][:30]),
+}
+
 
 def write(name, seeds):
     d = os.path.join(HERE, "corpus", name)
@@ -179,3 +217,4 @@ write("hxfr", HXFR)
 write("helix-lease", LEASE)
 write("exporter-listener", LISTENER)
 write("exporter-client", CLIENT)
+write("hxfr-client", HXFR_CLIENT)

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "hxfr.h"
 #include "hxfr_auth.h"
+#include "hxfr_sync.h"
 #include "sock.h"
 
 #define TIMEOUT_MS 5000
@@ -36,50 +37,45 @@ static void fail(const char *fmt, ...)
 	exit(1);
 }
 
-static int try_connect(int rcvbuf)
+/* Every connection is the shared blocking client (hxfr_sync.h): the
+ * state machine frames what the exporter says; what we send is either a
+ * request queued on it or, for the malformed cases, raw bytes. */
+static int try_connect(struct hxfr_sync *c, int rcvbuf)
 {
 	int fd = lc_tcp_connect_start(g_host, g_port);
-	if (fd < 0)
+	if (fd < 0) {
+		*c = (struct hxfr_sync){.fd = -1};
 		return fd;
+	}
 	if (rcvbuf > 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	struct pollfd p = {.fd = fd, .events = POLLOUT};
-	if (poll(&p, 1, TIMEOUT_MS) != 1 || lc_sock_error(fd) < 0) {
-		close(fd);
-		return -ECONNREFUSED;
-	}
-	return fd;
+	return hxfr_sync_open(c, fd, HXFR_MAX_SERVER_PAYLOAD, TIMEOUT_MS);
 }
 
-static int conn(void)
+static void conn(struct hxfr_sync *c)
 {
-	int fd = try_connect(0);
-	if (fd < 0)
-		fail("cannot connect to %s:%u: %s", g_host, g_port, strerror(-fd));
-	return fd;
+	int r = try_connect(c, 0);
+	if (r < 0)
+		fail("cannot connect to %s:%u: %s", g_host, g_port, strerror(-r));
 }
 
-static void send_all(int fd, const void *buf, size_t len)
+/* Sends a request the machine queued (queued: what queueing returned). */
+static void send_req(struct hxfr_sync *c, int queued)
 {
-	const uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pf = {.fd = fd, .events = POLLOUT};
-			if (poll(&pf, 1, TIMEOUT_MS) != 1)
-				fail("send timed out");
-			continue;
-		}
-		if (n < 0)
-			fail("send: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
+	if (queued < 0)
+		fail("cannot queue a request: %s", strerror(-queued));
+	if (hxfr_sync_flush(c, TIMEOUT_MS) < 0)
+		fail("%s", c->error);
 }
 
-static void send_raw_header(int fd, uint32_t magic, uint8_t type, uint16_t sid, uint32_t size)
+static void send_raw(struct hxfr_sync *c, const void *buf, size_t len)
+{
+	if (hxfr_sync_send(c, buf, len, TIMEOUT_MS) < 0)
+		fail("%s", c->error);
+}
+
+static void send_raw_header(struct hxfr_sync *c, uint32_t magic, uint8_t type, uint16_t sid,
+			    uint32_t size)
 {
 	uint8_t h[12] = {
 		(uint8_t)magic,
@@ -95,56 +91,36 @@ static void send_raw_header(int fd, uint32_t magic, uint8_t type, uint16_t sid, 
 		(uint8_t)(size >> 16),
 		(uint8_t)(size >> 24),
 	};
-	send_all(fd, h, sizeof(h));
+	send_raw(c, h, sizeof(h));
 }
 
-/* Reads exactly len bytes; 1 done, 0 EOF, -errno (-ETIMEDOUT). */
-static int read_exact(int fd, uint8_t *buf, size_t len, int timeout_ms)
+/* Reads one message within timeout_ms: 1, 0 at the timeout, -1 when the
+ * server closed; anything undecodable fails. The payload pointers stay
+ * valid until the next read on c. */
+static int read_within(struct hxfr_sync *c, struct hxfr_msg *msg, int timeout_ms, const char *what)
 {
-	size_t got = 0;
-	long long deadline = lc_now_ms() + timeout_ms;
-	while (got < len) {
-		long long left = deadline - lc_now_ms();
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (left <= 0 || poll(&p, 1, (int)left) != 1)
-			return -ETIMEDOUT;
-		ssize_t n = recv(fd, buf + got, len - got, MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		got += (size_t)n;
+	switch (hxfr_sync_next(c, msg, timeout_ms)) {
+	case HXFR_SYNC_MESSAGE: return 1;
+	case HXFR_SYNC_TIMEOUT: return 0;
+	case HXFR_SYNC_CLOSED: return -1;
+	case HXFR_SYNC_SKIPPED:
+		fail("%s: undecodable %s: %s", what, hxfr_type_name(msg->hdr.type),
+		     hxfr_status_str(hxfr_client_status(c->client)));
+	case HXFR_SYNC_FAILED: break;
 	}
-	return 1;
+	fail("%s: bad input from the server: %s", what, c->error);
 }
 
-static uint8_t g_msgbuf[HXFR_HEADER_SIZE + 65536];
-
-/* Reads one message; the payload pointers stay valid until the next call. */
-static void read_msg(int fd, struct hxfr_msg *msg, const char *what)
+static void read_msg(struct hxfr_sync *c, struct hxfr_msg *msg, const char *what)
 {
-	int r = read_exact(fd, g_msgbuf, HXFR_HEADER_SIZE, TIMEOUT_MS);
+	int r = read_within(c, msg, TIMEOUT_MS, what);
 	if (r <= 0)
-		fail("%s: no reply header (%s)", what, r == 0 ? "EOF" : strerror(-r));
-	struct hxfr_header h;
-	if (hxfr_header_decode(g_msgbuf, HXFR_HEADER_SIZE, 65536, &h) != HXFR_OK)
-		fail("%s: bad reply header", what);
-	r = read_exact(fd, g_msgbuf + HXFR_HEADER_SIZE, h.payload_size, TIMEOUT_MS);
-	if (h.payload_size && r <= 0)
-		fail("%s: no reply payload", what);
-	size_t consumed;
-	enum hxfr_status st = hxfr_decode(g_msgbuf, HXFR_HEADER_SIZE + h.payload_size, 65536, msg,
-					  &consumed);
-	if (st != HXFR_OK)
-		fail("%s: undecodable reply %s: %s", what, hxfr_type_name(h.type),
-		     hxfr_status_str(st));
+		fail("%s: no reply (%s)", what, r == 0 ? strerror(ETIMEDOUT) : c->error);
 }
 
-static void expect_type(int fd, struct hxfr_msg *msg, uint8_t type, const char *what)
+static void expect_type(struct hxfr_sync *c, struct hxfr_msg *msg, uint8_t type, const char *what)
 {
-	read_msg(fd, msg, what);
+	read_msg(c, msg, what);
 	if (msg->hdr.type != type) {
 		if (msg->hdr.type == HXFR_ERROR)
 			fail("%s: want %s, got ERROR %d \"%s\"", what, hxfr_type_name(type),
@@ -154,10 +130,10 @@ static void expect_type(int fd, struct hxfr_msg *msg, uint8_t type, const char *
 	}
 }
 
-static void expect_error(int fd, int32_t code, const char *what)
+static void expect_error(struct hxfr_sync *c, int32_t code, const char *what)
 {
 	struct hxfr_msg m;
-	expect_type(fd, &m, HXFR_ERROR, what);
+	expect_type(c, &m, HXFR_ERROR, what);
 	if (m.u.error.code != code)
 		fail("%s: want ERROR %d, got ERROR %d \"%s\"", what, code, m.u.error.code,
 		     m.u.error.message);
@@ -166,29 +142,33 @@ static void expect_error(int fd, int32_t code, const char *what)
 	printf("  %s: ERROR %d \"%s\"\n", what, code, m.u.error.message);
 }
 
-static void expect_eof(int fd, const char *what)
+/* An orderly close (EOF, not a reset) with nothing before it. */
+static void expect_eof(struct hxfr_sync *c, const char *what)
 {
-	uint8_t b[256];
-	int r = read_exact(fd, b, 1, TIMEOUT_MS);
-	if (r != 0)
-		fail("%s: connection not closed (%s)", what, r > 0 ? "more data" : strerror(-r));
+	struct hxfr_msg m;
+	enum hxfr_sync_result r = hxfr_sync_next(c, &m, TIMEOUT_MS);
+	if (r == HXFR_SYNC_CLOSED && !c->reset && hxfr_client_rx(c->client)->len == 0)
+		return;
+	fail("%s: connection not closed (%s)", what,
+	     r == HXFR_SYNC_TIMEOUT              ? strerror(ETIMEDOUT)
+	     : r == HXFR_SYNC_CLOSED && c->reset ? strerror(ECONNRESET)
+						 : "more data");
 }
 
-static void ping(int fd, uint16_t sid, const char *what)
+static void ping(struct hxfr_sync *c, uint16_t sid, const char *what)
 {
-	uint8_t buf[64];
-	send_all(fd, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_PING, sid));
+	send_req(c, hxfr_client_ping(c->client, sid));
 	struct hxfr_msg m;
-	expect_type(fd, &m, HXFR_PONG, what);
+	expect_type(c, &m, HXFR_PONG, what);
 	if (m.hdr.session_id != sid)
 		fail("%s: PONG session_id %u, want %u", what, m.hdr.session_id, sid);
 }
 
-static void hello(int fd, struct hxfr_msg *m)
+/* HELLO (CONTROL wanted) and its HELLO_RESP; no AUTH. */
+static void hello(struct hxfr_sync *c)
 {
-	uint8_t buf[64];
-	send_all(fd, buf, hxfr_encode_hello(buf, sizeof(buf), HXFR_FEATURE_CONTROL));
-	expect_type(fd, m, HXFR_HELLO_RESP, "HELLO");
+	if (hxfr_sync_handshake(c, HXFR_FEATURE_CONTROL, NULL, TIMEOUT_MS) < 0)
+		fail("HELLO: %s", c->error);
 }
 
 static void load_key(const char *path, struct hxfr_key *key)
@@ -198,31 +178,30 @@ static void load_key(const char *path, struct hxfr_key *key)
 		fail("key %s: %s", path, strerror(-r));
 }
 
-static void authenticate(int fd, const char *key_path)
+static void authenticate(struct hxfr_sync *c, const char *key_path)
 {
 	struct hxfr_key key;
 	load_key(key_path, &key);
-	struct hxfr_msg m;
-	hello(fd, &m);
-	if (!(m.u.hello.features & HXFR_FEATURE_CONTROL))
-		fail("HELLO_RESP does not offer CONTROL (features 0x%x)", m.u.hello.features);
-	uint8_t mac[HXFR_MAC_LEN], buf[128];
-	hxfr_auth_mac(&key, m.u.hello.nonce, mac);
-	send_all(fd, buf, hxfr_encode_auth(buf, sizeof(buf), mac));
-	expect_type(fd, &m, HXFR_AUTH_RESP, "AUTH");
-	if (!m.u.auth_resp.success || !(m.u.auth_resp.granted & HXFR_FEATURE_CONTROL))
-		fail("AUTH_RESP success=%u granted=0x%x", m.u.auth_resp.success,
-		     m.u.auth_resp.granted);
+	int r = hxfr_sync_handshake(c, HXFR_FEATURE_CONTROL, &key, TIMEOUT_MS);
+	explicit_bzero(&key, sizeof(key));
+	if (r < 0)
+		fail("HELLO/AUTH: %s", c->error);
+	uint32_t offered = hxfr_client_offered(c->client);
+	if (!(offered & HXFR_FEATURE_CONTROL))
+		fail("HELLO_RESP does not offer CONTROL (features 0x%x)", offered);
+	uint32_t granted = hxfr_client_granted(c->client);
+	if (!(granted & HXFR_FEATURE_CONTROL))
+		fail("AUTH_RESP success=1 granted=0x%x", granted);
 }
 
 static int cmd_wait(void)
 {
 	long long deadline = lc_now_ms() + 20000;
 	while (lc_now_ms() < deadline) {
-		int fd = try_connect(0);
-		if (fd >= 0) {
-			ping(fd, 1, "wait");
-			close(fd);
+		struct hxfr_sync c;
+		if (try_connect(&c, 0) == 0) {
+			ping(&c, 1, "wait");
+			hxfr_sync_close(&c);
 			return 0;
 		}
 		usleep(100 * 1000);
@@ -232,35 +211,38 @@ static int cmd_wait(void)
 
 static int cmd_ping_hello(void)
 {
-	int fd = conn();
-	ping(fd, 0x1234, "PING 0x1234");
-	ping(fd, 0xbeef, "PING 0xbeef");
-	struct hxfr_msg m;
-	hello(fd, &m);
+	struct hxfr_sync c, c2;
+	conn(&c);
+	ping(&c, 0x1234, "PING 0x1234");
+	ping(&c, 0xbeef, "PING 0xbeef");
+	hello(&c);
+	/* The machine takes a HELLO_RESP only with its whole 48 bytes. */
+	const uint8_t *nonce = hxfr_client_nonce(c.client);
+	if (!nonce)
+		fail("HELLO_RESP payload too small for a nonce");
 	uint8_t first[HXFR_NONCE_LEN], zero[HXFR_NONCE_LEN] = {0};
-	memcpy(first, m.u.hello.nonce, sizeof(first));
+	memcpy(first, nonce, sizeof(first));
 	if (memcmp(first, zero, sizeof(zero)) == 0)
 		fail("HELLO_RESP nonce is all zero");
-	if (m.hdr.payload_size < HXFR_NONCE_LEN)
-		fail("HELLO_RESP payload %u too small for a nonce", m.hdr.payload_size);
-	int fd2 = conn();
-	hello(fd2, &m);
-	if (memcmp(first, m.u.hello.nonce, sizeof(first)) == 0)
+	conn(&c2);
+	hello(&c2);
+	if (memcmp(first, hxfr_client_nonce(c2.client), sizeof(first)) == 0)
 		fail("two connections got the same nonce");
-	hello(fd, &m);
-	if (memcmp(first, m.u.hello.nonce, sizeof(first)) == 0)
+	hello(&c);
+	if (memcmp(first, hxfr_client_nonce(c.client), sizeof(first)) == 0)
 		fail("a second HELLO got the same nonce");
-	ping(fd2, 7, "PING after HELLO");
-	close(fd);
-	close(fd2);
+	ping(&c2, 7, "PING after HELLO");
+	hxfr_sync_close(&c);
+	hxfr_sync_close(&c2);
 	printf("PASS ping-hello\n");
 	return 0;
 }
 
-static void expect_scanout_resp(int fd, uint32_t id, uint32_t success, const char *what)
+static void expect_scanout_resp(struct hxfr_sync *c, uint32_t id, uint32_t success,
+				const char *what)
 {
 	struct hxfr_msg m;
-	expect_type(fd, &m, HXFR_SCANOUT_RESP, what);
+	expect_type(c, &m, HXFR_SCANOUT_RESP, what);
 	if (m.u.scanout_resp.scanout_id != id || m.u.scanout_resp.success != success)
 		fail("%s: SCANOUT_RESP(%u, %u, \"%s\"), want (%u, %u)", what,
 		     m.u.scanout_resp.scanout_id, m.u.scanout_resp.success,
@@ -282,10 +264,10 @@ static int cmd_control(bool enable, int argc, char **argv)
 		     enable ? "enable ID W H EXPECT [ERR]" : "disable ID EXPECT [ERR]");
 	uint32_t id = (uint32_t)strtoul(argv[0], NULL, 0);
 	uint32_t expect = (uint32_t)strtoul(argv[need - 1], NULL, 0);
-	int fd = conn();
+	struct hxfr_sync c;
+	conn(&c);
 	if (g_key_path)
-		authenticate(fd, g_key_path);
-	uint8_t buf[128];
+		authenticate(&c, g_key_path);
 	char what[64];
 	if (enable) {
 		struct hxfr_enable_scanout e = {
@@ -295,18 +277,18 @@ static int cmd_control(bool enable, int argc, char **argv)
 			.refresh_hz = 60,
 		};
 		snprintf(what, sizeof(what), "ENABLE(%u, %ux%u)", id, e.width, e.height);
-		send_all(fd, buf, hxfr_encode_enable_scanout(buf, sizeof(buf), &e));
+		send_req(&c, hxfr_client_enable_scanout(c.client, &e));
 	} else {
 		snprintf(what, sizeof(what), "DISABLE(%u)", id);
-		send_all(fd, buf, hxfr_encode_disable_scanout(buf, sizeof(buf), id));
+		send_req(&c, hxfr_client_disable_scanout(c.client, id));
 	}
-	expect_scanout_resp(fd, id, expect, what);
+	expect_scanout_resp(&c, id, expect, what);
 	if (argc > need)
-		expect_error(fd, (int32_t)strtol(argv[need], NULL, 0), what);
+		expect_error(&c, (int32_t)strtol(argv[need], NULL, 0), what);
 	else if (!expect)
 		fail("%s: failure without an expected error code", what);
-	ping(fd, 42, "PING after control");
-	close(fd);
+	ping(&c, 42, "PING after control");
+	hxfr_sync_close(&c);
 	printf("PASS %s\n", what);
 	return 0;
 }
@@ -318,29 +300,31 @@ static int cmd_bad_auth(int argc, char **argv)
 		fail("usage: bad-auth WRONG_KEY_FILE");
 	struct hxfr_key key;
 	load_key(argv[0], &key);
-	int fd = conn();
-	struct hxfr_msg m;
-	hello(fd, &m);
+	struct hxfr_sync c;
+	conn(&c);
+	hello(&c);
+	/* Our own AUTHs, raw: the machine would send only one. */
 	uint8_t mac[HXFR_MAC_LEN], buf[128];
-	hxfr_auth_mac(&key, m.u.hello.nonce, mac);
-	send_all(fd, buf, hxfr_encode_auth(buf, sizeof(buf), mac));
+	hxfr_auth_mac(&key, hxfr_client_nonce(c.client), mac);
+	size_t n = hxfr_encode_auth(buf, sizeof(buf), mac);
+	send_raw(&c, buf, n);
 	/* A second try on the same connection must not be served. */
-	send_all(fd, buf, hxfr_encode_auth(buf, sizeof(buf), mac));
-	expect_error(fd, HXFR_ERR_AUTH_FAILED, "AUTH with the wrong key");
-	expect_eof(fd, "after failed AUTH");
-	close(fd);
+	send_raw(&c, buf, n);
+	expect_error(&c, HXFR_ERR_AUTH_FAILED, "AUTH with the wrong key");
+	expect_eof(&c, "after failed AUTH");
+	hxfr_sync_close(&c);
 
 	/* AUTH without HELLO: refused, no oracle. */
-	fd = conn();
-	send_all(fd, buf, hxfr_encode_auth(buf, sizeof(buf), mac));
-	expect_error(fd, HXFR_ERR_PROTOCOL, "AUTH before HELLO");
-	close(fd);
+	conn(&c);
+	send_raw(&c, buf, n);
+	expect_error(&c, HXFR_ERR_PROTOCOL, "AUTH before HELLO");
+	hxfr_sync_close(&c);
 	printf("PASS bad-auth\n");
 	return 0;
 }
 
 /* A well-behaved client that must keep being served during abuse. */
-static int g_good = -1;
+static struct hxfr_sync g_good = {.fd = -1};
 static unsigned g_good_pings;
 
 static void good_ping(const char *during)
@@ -348,104 +332,105 @@ static void good_ping(const char *during)
 	char what[96];
 	snprintf(what, sizeof(what), "good client during %s", during);
 	long long t0 = lc_now_ms();
-	ping(g_good, (uint16_t)(++g_good_pings), what);
+	ping(&g_good, (uint16_t)(++g_good_pings), what);
 	if (lc_now_ms() - t0 > 2000)
 		fail("%s: PONG took %lld ms", what, lc_now_ms() - t0);
 }
 
 static void abuse_one(int kind, bool verbose)
 {
-	int fd = conn();
+	struct hxfr_sync c;
+	conn(&c);
 	uint8_t buf[128];
 	switch (kind) {
 	case 0: /* bad magic */
-		send_raw_header(fd, 0xdeadbeef, HXFR_PING, 0, 0);
+		send_raw_header(&c, 0xdeadbeef, HXFR_PING, 0, 0);
 		if (verbose)
-			expect_error(fd, HXFR_ERR_BAD_MAGIC, "bad magic");
+			expect_error(&c, HXFR_ERR_BAD_MAGIC, "bad magic");
 		else {
 			struct hxfr_msg m;
-			read_msg(fd, &m, "bad magic");
+			read_msg(&c, &m, "bad magic");
 		}
-		expect_eof(fd, "after bad magic");
+		expect_eof(&c, "after bad magic");
 		break;
 	case 1: /* oversize */
-		send_raw_header(fd, HXFR_MAGIC, HXFR_PING, 0, 1u << 30);
+		send_raw_header(&c, HXFR_MAGIC, HXFR_PING, 0, 1u << 30);
 		if (verbose)
-			expect_error(fd, HXFR_ERR_OVERSIZE, "oversize payload_size");
+			expect_error(&c, HXFR_ERR_OVERSIZE, "oversize payload_size");
 		else {
 			struct hxfr_msg m;
-			read_msg(fd, &m, "oversize");
+			read_msg(&c, &m, "oversize");
 		}
-		expect_eof(fd, "after oversize");
+		expect_eof(&c, "after oversize");
 		break;
 	case 2: { /* unknown type, wrong sizes, a server message: skipped */
 		uint8_t junk[7] = {1, 2, 3, 4, 5, 6, 7};
-		send_raw_header(fd, HXFR_MAGIC, 0x77, 9, sizeof(junk));
-		send_all(fd, junk, sizeof(junk));
+		send_raw_header(&c, HXFR_MAGIC, 0x77, 9, sizeof(junk));
+		send_raw(&c, junk, sizeof(junk));
 		if (verbose)
-			expect_error(fd, HXFR_ERR_UNKNOWN_TYPE, "unknown type 0x77");
+			expect_error(&c, HXFR_ERR_UNKNOWN_TYPE, "unknown type 0x77");
 		else {
 			struct hxfr_msg m;
-			read_msg(fd, &m, "unknown type");
+			read_msg(&c, &m, "unknown type");
 		}
-		ping(fd, 10, "PING after unknown type");
+		ping(&c, 10, "PING after unknown type");
 		if (!verbose)
 			break;
-		send_raw_header(fd, HXFR_MAGIC, HXFR_PING, 11, 3);
-		send_all(fd, junk, 3);
-		expect_error(fd, HXFR_ERR_BAD_SIZE, "PING with 3 payload bytes");
-		send_raw_header(fd, HXFR_MAGIC, HXFR_DISABLE_SCANOUT, 12, 2);
-		send_all(fd, junk, 2);
-		expect_error(fd, HXFR_ERR_BAD_SIZE, "DISABLE_SCANOUT with 2 payload bytes");
-		send_raw_header(fd, HXFR_MAGIC, HXFR_ENABLE_SCANOUT, 13, 20);
-		send_all(fd, junk, 7);
-		send_all(fd, junk, 7);
-		send_all(fd, junk, 6);
-		expect_error(fd, HXFR_ERR_BAD_SIZE, "ENABLE_SCANOUT with 20 payload bytes");
-		send_all(fd, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_PONG, 14));
-		expect_error(fd, HXFR_ERR_PROTOCOL, "PONG sent to the server");
-		send_all(fd, buf, hxfr_encode_subscribe(buf, sizeof(buf), 2));
+		send_raw_header(&c, HXFR_MAGIC, HXFR_PING, 11, 3);
+		send_raw(&c, junk, 3);
+		expect_error(&c, HXFR_ERR_BAD_SIZE, "PING with 3 payload bytes");
+		send_raw_header(&c, HXFR_MAGIC, HXFR_DISABLE_SCANOUT, 12, 2);
+		send_raw(&c, junk, 2);
+		expect_error(&c, HXFR_ERR_BAD_SIZE, "DISABLE_SCANOUT with 2 payload bytes");
+		send_raw_header(&c, HXFR_MAGIC, HXFR_ENABLE_SCANOUT, 13, 20);
+		send_raw(&c, junk, 7);
+		send_raw(&c, junk, 7);
+		send_raw(&c, junk, 6);
+		expect_error(&c, HXFR_ERR_BAD_SIZE, "ENABLE_SCANOUT with 20 payload bytes");
+		send_raw(&c, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_PONG, 14));
+		expect_error(&c, HXFR_ERR_PROTOCOL, "PONG sent to the server");
+		send_req(&c, hxfr_client_subscribe(c.client, 2));
 		struct hxfr_msg m;
-		expect_type(fd, &m, HXFR_SUBSCRIBE_RESP, "SUBSCRIBE");
+		expect_type(&c, &m, HXFR_SUBSCRIBE_RESP, "SUBSCRIBE");
 		if (m.u.subscribe_resp.success)
 			fail("SUBSCRIBE without a stream key answered success");
-		expect_error(fd, HXFR_ERR_UNAUTHENTICATED, "SUBSCRIBE without a key");
-		send_all(fd, buf, hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ, 2));
-		expect_error(fd, HXFR_ERR_PROTOCOL, "KEYFRAME_REQ without a subscription");
+		expect_error(&c, HXFR_ERR_UNAUTHENTICATED, "SUBSCRIBE without a key");
+		send_req(&c, hxfr_client_keyframe_req(c.client, 2));
+		expect_error(&c, HXFR_ERR_PROTOCOL, "KEYFRAME_REQ without a subscription");
 		{
 			struct hxfr_config_req cr = {.bitrate_bps = 1000000};
-			send_all(fd, buf, hxfr_encode_config_req(buf, sizeof(buf), 2, &cr));
-			expect_error(fd, HXFR_ERR_PROTOCOL, "CONFIG_REQ without a subscription");
+			send_req(&c, hxfr_client_config_req(c.client, 2, &cr));
+			expect_error(&c, HXFR_ERR_PROTOCOL, "CONFIG_REQ without a subscription");
 		}
-		send_all(fd, buf, hxfr_encode_stream_key_req(buf, sizeof(buf), 2));
-		expect_type(fd, &m, HXFR_STREAM_KEY, "unauthenticated STREAM_KEY_REQ");
+		send_req(&c, hxfr_client_stream_key_req(c.client, 2));
+		expect_type(&c, &m, HXFR_STREAM_KEY, "unauthenticated STREAM_KEY_REQ");
 		if (!hxfr_stream_key_is_zero(m.u.stream_key.key))
 			fail("unauthenticated STREAM_KEY_REQ got a key");
-		expect_error(fd, HXFR_ERR_UNAUTHENTICATED, "unauthenticated STREAM_KEY_REQ");
+		expect_error(&c, HXFR_ERR_UNAUTHENTICATED, "unauthenticated STREAM_KEY_REQ");
 		{ /* a zero key is a value error, skipped, connection open */
 			uint8_t zk[12 + 36] = {0};
 			hxfr_encode_subscribe(zk, sizeof(zk), 2); /* header template */
-			send_raw_header(fd, HXFR_MAGIC, HXFR_SUBSCRIBE_KEYED, 2, 36);
-			send_all(fd, zk + 12, 36);
-			expect_error(fd, HXFR_ERR_BAD_VALUE, "SUBSCRIBE_KEYED with the zero key");
+			send_raw_header(&c, HXFR_MAGIC, HXFR_SUBSCRIBE_KEYED, 2, 36);
+			send_raw(&c, zk + 12, 36);
+			expect_error(&c, HXFR_ERR_BAD_VALUE, "SUBSCRIBE_KEYED with the zero key");
 		}
-		ping(fd, 15, "PING after skipped garbage");
+		ping(&c, 15, "PING after skipped garbage");
 		break;
 	}
-	case 3: /* truncated header, then gone */ send_all(fd, "HXFR\x10\x00", 6); break;
+	case 3: /* truncated header, then gone */ send_raw(&c, "HXFR\x10\x00", 6); break;
 	case 4: /* truncated payload, then gone */
-		send_raw_header(fd, HXFR_MAGIC, HXFR_ENABLE_SCANOUT, 1, 16);
-		send_all(fd, "\x03\x00\x00", 3);
+		send_raw_header(&c, HXFR_MAGIC, HXFR_ENABLE_SCANOUT, 1, 16);
+		send_raw(&c, "\x03\x00\x00", 3);
 		break;
 	case 5: /* connect and leave at once */ break;
 	}
-	close(fd);
+	hxfr_sync_close(&c);
 }
 
 static int cmd_malformed(int argc, char **argv)
 {
 	unsigned rounds = argc > 0 ? (unsigned)strtoul(argv[0], NULL, 0) : 200;
-	g_good = conn();
+	conn(&g_good);
 	good_ping("start");
 	for (int kind = 0; kind <= 5; kind++) {
 		abuse_one(kind, true);
@@ -458,7 +443,7 @@ static int cmd_malformed(int argc, char **argv)
 			good_ping("abusive connections");
 	}
 	good_ping("end");
-	close(g_good);
+	hxfr_sync_close(&g_good);
 	printf("PASS malformed (%u good PONGs)\n", g_good_pings);
 	return 0;
 }
@@ -467,10 +452,11 @@ static int cmd_malformed(int argc, char **argv)
  * client B keeps getting PONGs promptly. */
 static int cmd_flood(void)
 {
-	g_good = conn();
-	int a = try_connect(4096);
-	if (a < 0)
+	conn(&g_good);
+	struct hxfr_sync flooder;
+	if (try_connect(&flooder, 4096) < 0)
 		fail("cannot connect the flooder");
+	int a = flooder.fd;
 	static uint8_t chunk[12 * 4096];
 	for (size_t i = 0; i < sizeof(chunk); i += 12)
 		hxfr_encode_empty(chunk + i, 12, HXFR_PING, 1);
@@ -502,8 +488,8 @@ static int cmd_flood(void)
 	if (!dropped)
 		fail("a client that never reads was not disconnected (%llu bytes sent)", sent);
 	good_ping("after the flood");
-	close(a);
-	close(g_good);
+	hxfr_sync_close(&flooder);
+	hxfr_sync_close(&g_good);
 	printf("PASS flood (%u good PONGs)\n", g_good_pings);
 	return 0;
 }
@@ -514,63 +500,26 @@ static int cmd_limit(int argc, char **argv)
 	unsigned n = argc > 0 ? (unsigned)strtoul(argv[0], NULL, 0) : 0;
 	if (n == 0 || n > 64)
 		fail("usage: limit N (1..64)");
-	int fds[64];
+	struct hxfr_sync cs[64], extra;
 	for (unsigned i = 0; i < n; i++) {
-		fds[i] = conn();
-		ping(fds[i], (uint16_t)i, "client within the limit");
+		conn(&cs[i]);
+		ping(&cs[i], (uint16_t)i, "client within the limit");
 	}
-	int extra = conn();
-	expect_error(extra, HXFR_ERR_LIMIT, "client over the limit");
-	expect_eof(extra, "client over the limit");
-	close(extra);
-	close(fds[0]);
+	conn(&extra);
+	expect_error(&extra, HXFR_ERR_LIMIT, "client over the limit");
+	expect_eof(&extra, "client over the limit");
+	hxfr_sync_close(&extra);
+	hxfr_sync_close(&cs[0]);
 	usleep(200 * 1000); /* the exporter sees the hang-up */
-	fds[0] = conn();
-	ping(fds[0], 99, "client after one left");
+	conn(&cs[0]);
+	ping(&cs[0], 99, "client after one left");
 	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);
+		hxfr_sync_close(&cs[i]);
 	printf("PASS limit %u\n", n);
 	return 0;
 }
 
 /* ---- frame plane ---- */
-
-static uint8_t *g_big;
-static size_t g_big_cap;
-
-/* Reads one message of any size up to the server limit; timeout -> 0. */
-static int read_big(int fd, struct hxfr_msg *msg, int timeout_ms, const char *what)
-{
-	uint8_t hdr[HXFR_HEADER_SIZE];
-	int r = read_exact(fd, hdr, sizeof(hdr), timeout_ms);
-	if (r == -ETIMEDOUT)
-		return 0;
-	if (r == 0)
-		return -1; /* EOF */
-	if (r < 0)
-		fail("%s: %s", what, strerror(-r));
-	struct hxfr_header h;
-	if (hxfr_header_decode(hdr, sizeof(hdr), HXFR_MAX_SERVER_PAYLOAD, &h) != HXFR_OK)
-		fail("%s: bad header from the server", what);
-	size_t need = HXFR_HEADER_SIZE + h.payload_size;
-	if (need > g_big_cap) {
-		g_big = realloc(g_big, need);
-		if (!g_big)
-			fail("out of memory");
-		g_big_cap = need;
-	}
-	memcpy(g_big, hdr, sizeof(hdr));
-	if (h.payload_size) {
-		r = read_exact(fd, g_big + HXFR_HEADER_SIZE, h.payload_size, TIMEOUT_MS);
-		if (r <= 0)
-			fail("%s: %s payload cut short", what, hxfr_type_name(h.type));
-	}
-	size_t consumed;
-	enum hxfr_status st = hxfr_decode(g_big, need, HXFR_MAX_SERVER_PAYLOAD, msg, &consumed);
-	if (st != HXFR_OK)
-		fail("%s: undecodable %s: %s", what, hxfr_type_name(h.type), hxfr_status_str(st));
-	return 1;
-}
 
 static void nal_types(const uint8_t *p, size_t n, bool *sps, bool *pps, bool *idr)
 {
@@ -606,16 +555,15 @@ static int cmd_stream_key(const char *mode, int argc, char **argv)
 	if (argc < 1)
 		fail("usage: revoke ID");
 	uint32_t id = (uint32_t)strtoul(argv[0], NULL, 0);
-	int fd = conn();
+	struct hxfr_sync c;
+	conn(&c);
 	if (g_key_path)
-		authenticate(fd, g_key_path);
-	uint8_t buf[128];
+		authenticate(&c, g_key_path);
 	bool revoke = strcmp(mode, "revoke") == 0;
-	send_all(fd, buf,
-		 revoke ? hxfr_encode_stream_key_revoke(buf, sizeof(buf), id)
-			: hxfr_encode_stream_key_req(buf, sizeof(buf), id));
+	send_req(&c, revoke ? hxfr_client_stream_key_revoke(c.client, id)
+			    : hxfr_client_stream_key_req(c.client, id));
 	struct hxfr_msg m;
-	expect_type(fd, &m, HXFR_STREAM_KEY, mode);
+	expect_type(&c, &m, HXFR_STREAM_KEY, mode);
 	if (m.u.stream_key.scanout_id != id)
 		fail("%s: STREAM_KEY for scanout %u, want %u", mode, m.u.stream_key.scanout_id, id);
 	bool zero = hxfr_stream_key_is_zero(m.u.stream_key.key);
@@ -637,11 +585,11 @@ static int cmd_stream_key(const char *mode, int argc, char **argv)
 	} else {
 		if (!zero)
 			fail("refused STREAM_KEY_REQ(%u) carried a key", id);
-		expect_error(fd, (int32_t)strtol(argv[1], NULL, 0), "refused STREAM_KEY_REQ");
+		expect_error(&c, (int32_t)strtol(argv[1], NULL, 0), "refused STREAM_KEY_REQ");
 		printf("PASS stream-key-refused %u\n", id);
 	}
-	ping(fd, 5, "PING after stream key");
-	close(fd);
+	ping(&c, 5, "PING after stream key");
+	hxfr_sync_close(&c);
 	return 0;
 }
 
@@ -708,43 +656,48 @@ static int cmd_subscribe(int argc, char **argv)
 			fail("subscribe: unknown option %s", a);
 		}
 	}
-	int fd = o.no_read ? try_connect(4096) : conn();
-	if (fd < 0)
-		fail("cannot connect");
-	uint8_t buf[128];
+	struct hxfr_sync c;
+	if (o.no_read) {
+		if (try_connect(&c, 4096) < 0)
+			fail("cannot connect");
+	} else {
+		conn(&c);
+	}
 	struct hxfr_msg m;
 	if (o.cursor) {
-		send_all(fd, buf, hxfr_encode_hello(buf, sizeof(buf), HXFR_FEATURE_CURSOR));
-		expect_type(fd, &m, HXFR_HELLO_RESP, "HELLO");
-		if (!(m.u.hello.features & HXFR_FEATURE_CURSOR))
-			fail("HELLO_RESP does not offer CURSOR (0x%x)", m.u.hello.features);
+		if (hxfr_sync_handshake(&c, HXFR_FEATURE_CURSOR, NULL, TIMEOUT_MS) < 0)
+			fail("HELLO: %s", c.error);
+		uint32_t offered = hxfr_client_offered(c.client);
+		if (!(offered & HXFR_FEATURE_CURSOR))
+			fail("HELLO_RESP does not offer CURSOR (0x%x)", offered);
 	}
 	if (o.key_file) {
 		uint8_t key[HXFR_STREAM_KEY_LEN];
 		read_key_file(o.key_file, key);
-		send_all(fd, buf, hxfr_encode_subscribe_keyed(buf, sizeof(buf), id, key));
+		send_req(&c, hxfr_client_subscribe_keyed(c.client, id, key));
 	} else {
-		send_all(fd, buf, hxfr_encode_subscribe(buf, sizeof(buf), id));
+		send_req(&c, hxfr_client_subscribe(c.client, id));
 	}
 	g_t0 = lc_now_ms();
 	if (o.no_read) {
 		/* A subscriber that never reads: it must cost the others nothing. */
 		printf("not reading for %ld ms\n", o.duration_ms);
 		usleep((useconds_t)o.duration_ms * 1000);
-		close(fd);
+		hxfr_sync_close(&c);
 		printf("PASS subscribe %u (never read)\n", id);
 		return 0;
 	}
-	expect_type(fd, &m, HXFR_SUBSCRIBE_RESP, "SUBSCRIBE");
+	expect_type(&c, &m, HXFR_SUBSCRIBE_RESP, "SUBSCRIBE");
 	if (m.u.subscribe_resp.scanout_id != id)
 		fail("SUBSCRIBE_RESP for scanout %u, want %u", m.u.subscribe_resp.scanout_id, id);
 	if (o.expect_refused) {
 		if (m.u.subscribe_resp.success)
 			fail("SUBSCRIBE(%u) succeeded; want ERROR %d", id, o.expect_refused);
-		expect_error(fd, o.expect_refused, "refused SUBSCRIBE");
+		expect_error(&c, o.expect_refused, "refused SUBSCRIBE");
 		if (o.expect_refused == HXFR_ERR_AUTH_FAILED)
-			expect_eof(fd, "after a wrong stream key");
+			expect_eof(&c, "after a wrong stream key");
 		printf("PASS subscribe %u refused with %d\n", id, o.expect_refused);
+		hxfr_sync_close(&c);
 		return 0;
 	}
 	if (!m.u.subscribe_resp.success)
@@ -753,7 +706,7 @@ static int cmd_subscribe(int argc, char **argv)
 		struct hxfr_config_req cr = {.bitrate_bps = (uint32_t)o.config_bitrate,
 					     .framerate_num = 30,
 					     .framerate_den = 1};
-		send_all(fd, buf, hxfr_encode_config_req(buf, sizeof(buf), (uint16_t)id, &cr));
+		send_req(&c, hxfr_client_config_req(c.client, id, &cr));
 	}
 	long frames = 0, idrs = 0, after_req = -1;
 	unsigned long long bytes = 0;
@@ -764,7 +717,7 @@ static int cmd_subscribe(int argc, char **argv)
 		long long left = deadline - lc_now_ms();
 		if (left <= 0 || (o.frames > 0 && frames >= o.frames && got_config))
 			break;
-		int r = read_big(fd, &m, (int)left, "stream");
+		int r = read_within(&c, &m, (int)left, "stream");
 		if (r == 0)
 			break;
 		if (r < 0) {
@@ -781,7 +734,7 @@ static int cmd_subscribe(int argc, char **argv)
 			if (m.hdr.session_id != id)
 				fail("ERROR session_id %u, want %u", m.hdr.session_id, id);
 			ended = true;
-			expect_eof(fd, "after the stream's ERROR");
+			expect_eof(&c, "after the stream's ERROR");
 			break;
 		}
 		if (m.hdr.type == HXFR_CURSOR_DEFINE) {
@@ -849,9 +802,7 @@ static int cmd_subscribe(int argc, char **argv)
 				close(rf);
 		}
 		if (o.keyframe_req_at >= 0 && frames - 1 == o.keyframe_req_at) {
-			send_all(fd, buf,
-				 hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ,
-						   (uint16_t)id));
+			send_req(&c, hxfr_client_keyframe_req(c.client, id));
 			after_req = frames - 1;
 			printf("KEYFRAME_REQ sent after frame %ld\n", after_req);
 		}
@@ -868,7 +819,7 @@ static int cmd_subscribe(int argc, char **argv)
 		fail("no CONFIG_RESP");
 	if (o.expect_error && !ended)
 		fail("the stream did not end with ERROR %d", o.expect_error);
-	close(fd);
+	hxfr_sync_close(&c);
 	printf("PASS subscribe %u\n", id);
 	return 0;
 }

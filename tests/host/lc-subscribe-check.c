@@ -51,6 +51,7 @@
 #include "h264_decode.h"
 #include "hxfr.h"
 #include "hxfr_auth.h"
+#include "hxfr_sync.h"
 #include "patterns.h"
 #include "sock.h"
 
@@ -75,13 +76,6 @@ struct options {
 	long expect_cursor; /* -1: no cursor check */
 };
 
-struct conn {
-	int fd;
-	uint8_t *buf;
-	size_t len, cap;
-	uint64_t bytes_in;
-};
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -94,26 +88,6 @@ static void usage(void)
 		"           [--stop-reading] [--stall-ms MS [--resume-within-ms MS]] [--expect-refused]\n"
 		"           [--quiet-frames] [--dump-dir DIR]\n"
 		"           [--cursor [--expect-cursor N]] [--expect-no-cursor]\n");
-}
-
-static int send_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pf = {.fd = fd, .events = POLLOUT};
-			if (poll(&pf, 1, REPLY_TIMEOUT_MS) != 1)
-				return -ETIMEDOUT;
-			continue;
-		}
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* A socket like a remote subscriber's: an Ethernet-sized MSS (on loopback
@@ -141,91 +115,46 @@ static int connect_small_window(const struct options *o, int rcvbuf)
 }
 
 /* rcvbuf < 0: a small window (connect_small_window) of -rcvbuf bytes. */
-static int conn_open(struct conn *c, const struct options *o, int rcvbuf)
+static int conn_open(struct hxfr_sync *c, const struct options *o, int rcvbuf)
 {
-	memset(c, 0, sizeof(*c));
-	c->fd = rcvbuf < 0 ? connect_small_window(o, -rcvbuf) : -1;
-	if (c->fd == -1)
-		c->fd = lc_tcp_connect_start(o->host, o->port);
-	if (c->fd < 0)
-		return c->fd;
+	int fd = rcvbuf < 0 ? connect_small_window(o, -rcvbuf) : -1;
+	if (fd == -1)
+		fd = lc_tcp_connect_start(o->host, o->port);
+	if (fd < 0) {
+		*c = (struct hxfr_sync){.fd = -1};
+		return fd;
+	}
 	if (rcvbuf > 0)
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-	int r = poll(&p, 1, REPLY_TIMEOUT_MS) == 1 ? lc_sock_error(c->fd) : -ETIMEDOUT;
-	if (r < 0) {
-		close(c->fd);
-		c->fd = -1;
-		return r;
-	}
-	return 0;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	return hxfr_sync_open(c, fd, HXFR_MAX_SERVER_PAYLOAD, REPLY_TIMEOUT_MS);
 }
 
-static void conn_close(struct conn *c)
+/* The next whole message (pointers valid until the next call) by the
+ * deadline. 1: a message; 0: the server closed (EOF or reset);
+ * -ETIMEDOUT; -EPROTO on a stream a client must close (bad magic,
+ * oversize). Malformed but skippable messages are reported and skipped. */
+static int conn_next(struct hxfr_sync *c, struct hxfr_msg *msg, double deadline)
 {
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	free(c->buf);
-	c->buf = NULL;
-}
-
-/* The next whole message, decoded into msg (pointers into c->buf, valid
- * until the next call). 1: a message; 0: EOF; -ETIMEDOUT; -EPROTO on a
- * stream a client must close (bad magic, oversize). Malformed but
- * skippable messages are reported and skipped. */
-static int conn_next(struct conn *c, struct hxfr_msg *msg, size_t *consumed, double deadline)
-{
-	if (*consumed) {
-		memmove(c->buf, c->buf + *consumed, c->len - *consumed);
-		c->len -= *consumed;
-		*consumed = 0;
-	}
 	for (;;) {
-		enum hxfr_status st = c->len ? hxfr_decode(c->buf, c->len, HXFR_MAX_SERVER_PAYLOAD,
-							   msg, consumed)
-					     : HXFR_NEED_MORE;
-		if (st == HXFR_OK)
-			return 1;
-		if (st == HXFR_E_MAGIC || st == HXFR_E_OVERSIZE) {
+		int left = (int)((deadline - lc_now_s()) * 1e3);
+		switch (hxfr_sync_next(c, msg, left > 0 ? left : 0)) {
+		case HXFR_SYNC_MESSAGE: return 1;
+		case HXFR_SYNC_CLOSED: return 0;
+		case HXFR_SYNC_TIMEOUT:
+			if (lc_now_s() >= deadline)
+				return -ETIMEDOUT;
+			continue;
+		case HXFR_SYNC_SKIPPED:
+			printf("{\"event\":\"bad-message\",\"type\":%u,\"status\":\"%s\"}\n",
+			       msg->hdr.type, hxfr_status_str(hxfr_client_status(c->client)));
+			continue;
+		case HXFR_SYNC_FAILED:
+			if (hxfr_client_state(c->client) != HXFR_CLIENT_FAILED)
+				return -EIO; /* the socket, not the stream */
 			printf("{\"event\":\"bad-stream\",\"status\":\"%s\"}\n",
-			       hxfr_status_str(st));
+			       hxfr_client_error(c->client));
 			return -EPROTO;
 		}
-		if (st != HXFR_NEED_MORE) {
-			printf("{\"event\":\"bad-message\",\"type\":%u,\"status\":\"%s\"}\n",
-			       msg->hdr.type, hxfr_status_str(st));
-			memmove(c->buf, c->buf + *consumed, c->len - *consumed);
-			c->len -= *consumed;
-			*consumed = 0;
-			continue;
-		}
-		if (c->cap - c->len < 65536) {
-			size_t ncap = c->cap ? c->cap * 2 : 1 << 20;
-			uint8_t *nb = realloc(c->buf, ncap);
-			if (!nb)
-				return -ENOMEM;
-			c->buf = nb;
-			c->cap = ncap;
-		}
-		int left = (int)((deadline - lc_now_s()) * 1e3);
-		if (left <= 0)
-			return -ETIMEDOUT;
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		int r = poll(&p, 1, left);
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (r <= 0)
-			continue;
-		ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return errno == ECONNRESET ? 0 : -errno;
-		if (n == 0)
-			return 0;
-		c->len += (size_t)n;
-		c->bytes_in += (uint64_t)n;
 	}
 }
 
@@ -245,11 +174,11 @@ static void print_error_msg(const struct hxfr_msg *m)
 }
 
 /* Waits for a message of the given type; ERRORs on the way are printed. */
-static int expect_type(struct conn *c, struct hxfr_msg *m, size_t *consumed, uint8_t type)
+static int expect_type(struct hxfr_sync *c, struct hxfr_msg *m, uint8_t type)
 {
 	double deadline = lc_now_s() + REPLY_TIMEOUT_MS / 1e3;
 	for (;;) {
-		int r = conn_next(c, m, consumed, deadline);
+		int r = conn_next(c, m, deadline);
 		if (r <= 0)
 			return r == 0 ? -ECONNRESET : r;
 		if (m->hdr.type == type)
@@ -257,6 +186,12 @@ static int expect_type(struct conn *c, struct hxfr_msg *m, size_t *consumed, uin
 		if (m->hdr.type == HXFR_ERROR)
 			print_error_msg(m);
 	}
+}
+
+/* Sends a request the machine queued (queued: what queueing returned). */
+static int send_req(struct hxfr_sync *c, int queued)
+{
+	return queued < 0 ? queued : hxfr_sync_flush(c, REPLY_TIMEOUT_MS);
 }
 
 /* HELLO, AUTH with the control key, optionally ENABLE_SCANOUT, then
@@ -270,41 +205,36 @@ static int obtain_key(const struct options *o, uint8_t key[HXFR_STREAM_KEY_LEN])
 			strerror(-r));
 		return r;
 	}
-	struct conn c;
+	struct hxfr_sync c;
 	if ((r = conn_open(&c, o, 0)) < 0) {
 		fprintf(stderr, "lc-subscribe-check: connect %s:%u: %s\n", o->host, o->port,
 			strerror(-r));
 		return r;
 	}
 	struct hxfr_msg m;
-	size_t consumed = 0;
-	uint8_t out[128];
-	size_t n = hxfr_encode_hello(out, sizeof(out),
-				     HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS);
-	if ((r = send_all(c.fd, out, n)) < 0 ||
-	    (r = expect_type(&c, &m, &consumed, HXFR_HELLO_RESP)) < 0)
+	r = hxfr_sync_handshake(&c, HXFR_FEATURE_CONTROL | HXFR_FEATURE_STREAM_KEYS, &ck,
+				REPLY_TIMEOUT_MS);
+	explicit_bzero(&ck, sizeof(ck));
+	if (r < 0) {
+		fprintf(stderr, "lc-subscribe-check: key request: %s\n", c.error);
+		r = -EIO;
 		goto out;
-	if (!(m.u.hello.features & HXFR_FEATURE_STREAM_KEYS)) {
+	}
+	if (!(hxfr_client_offered(c.client) & HXFR_FEATURE_STREAM_KEYS)) {
 		fprintf(stderr, "lc-subscribe-check: the server offers no stream keys\n");
 		r = -ENOTSUP;
 		goto out;
 	}
-	uint8_t mac[HXFR_MAC_LEN];
-	hxfr_auth_mac(&ck, m.u.hello.nonce, mac);
-	n = hxfr_encode_auth(out, sizeof(out), mac);
-	if ((r = send_all(c.fd, out, n)) < 0 ||
-	    (r = expect_type(&c, &m, &consumed, HXFR_AUTH_RESP)) < 0)
-		goto out;
-	if (!m.u.auth_resp.success || !(m.u.auth_resp.granted & HXFR_FEATURE_STREAM_KEYS)) {
-		fprintf(stderr, "lc-subscribe-check: AUTH granted 0x%x\n", m.u.auth_resp.granted);
+	if (!(hxfr_client_granted(c.client) & HXFR_FEATURE_STREAM_KEYS)) {
+		fprintf(stderr, "lc-subscribe-check: AUTH granted 0x%x\n",
+			hxfr_client_granted(c.client));
 		r = -EACCES;
 		goto out;
 	}
 	if (o->enable_w) {
 		struct hxfr_enable_scanout e = {o->scanout, o->enable_w, o->enable_h, 60};
-		n = hxfr_encode_enable_scanout(out, sizeof(out), &e);
-		if ((r = send_all(c.fd, out, n)) < 0 ||
-		    (r = expect_type(&c, &m, &consumed, HXFR_SCANOUT_RESP)) < 0)
+		if ((r = send_req(&c, hxfr_client_enable_scanout(c.client, &e))) < 0 ||
+		    (r = expect_type(&c, &m, HXFR_SCANOUT_RESP)) < 0)
 			goto out;
 		if (!m.u.scanout_resp.success) {
 			fprintf(stderr, "lc-subscribe-check: ENABLE_SCANOUT %u refused\n",
@@ -313,9 +243,8 @@ static int obtain_key(const struct options *o, uint8_t key[HXFR_STREAM_KEY_LEN])
 			goto out;
 		}
 	}
-	n = hxfr_encode_stream_key_req(out, sizeof(out), o->scanout);
-	if ((r = send_all(c.fd, out, n)) < 0 ||
-	    (r = expect_type(&c, &m, &consumed, HXFR_STREAM_KEY)) < 0)
+	if ((r = send_req(&c, hxfr_client_stream_key_req(c.client, o->scanout))) < 0 ||
+	    (r = expect_type(&c, &m, HXFR_STREAM_KEY)) < 0)
 		goto out;
 	if (m.u.stream_key.scanout_id != o->scanout ||
 	    hxfr_stream_key_is_zero(m.u.stream_key.key)) {
@@ -328,7 +257,7 @@ static int obtain_key(const struct options *o, uint8_t key[HXFR_STREAM_KEY_LEN])
 out:
 	if (r < 0 && r != -ENOTSUP && r != -EACCES && r != -EIO)
 		fprintf(stderr, "lc-subscribe-check: key request: %s\n", strerror(-r));
-	conn_close(&c);
+	hxfr_sync_close(&c);
 	return r;
 }
 
@@ -678,7 +607,7 @@ static int cmd_watch(const struct options *o)
 			  .after_resume_ms = -1};
 	w.ages = calloc(MAX_LATENCIES, sizeof(double));
 	w.dec = h264_decoder_create();
-	struct conn c = {.fd = -1};
+	struct hxfr_sync c = {.fd = -1};
 	bool pass = true;
 	int r;
 	if (!w.ages || !w.dec) {
@@ -695,31 +624,25 @@ static int cmd_watch(const struct options *o)
 		pass = false;
 		goto out;
 	}
-	uint8_t out[64];
 	struct hxfr_msg m;
-	size_t consumed = 0;
-	size_t n;
 	if (o->cursor) {
-		n = hxfr_encode_hello(out, sizeof(out), HXFR_FEATURE_CURSOR);
-		if (send_all(c.fd, out, n) < 0 ||
-		    expect_type(&c, &m, &consumed, HXFR_HELLO_RESP) < 0) {
+		if (hxfr_sync_handshake(&c, HXFR_FEATURE_CURSOR, NULL, REPLY_TIMEOUT_MS) < 0) {
 			printf("{\"event\":\"no-hello-resp\"}\n");
 			pass = false;
 			goto out;
 		}
-		if (!(m.u.hello.features & HXFR_FEATURE_CURSOR)) {
+		if (!(hxfr_client_offered(c.client) & HXFR_FEATURE_CURSOR)) {
 			printf("{\"event\":\"summary\",\"cursor_offered\":false,\"pass\":false}\n");
 			pass = false;
 			goto out;
 		}
 	}
-	n = hxfr_encode_subscribe_keyed(out, sizeof(out), o->scanout, key);
 	w.t_sub = lc_now_s();
-	if (send_all(c.fd, out, n) < 0) {
+	if (send_req(&c, hxfr_client_subscribe_keyed(c.client, o->scanout, key)) < 0) {
 		pass = false;
 		goto out;
 	}
-	r = expect_type(&c, &m, &consumed, HXFR_SUBSCRIBE_RESP);
+	r = expect_type(&c, &m, HXFR_SUBSCRIBE_RESP);
 	if (r < 0) {
 		printf("{\"event\":\"no-subscribe-resp\",\"message\":\"%s\"}\n", strerror(-r));
 		pass = false;
@@ -735,7 +658,7 @@ static int cmd_watch(const struct options *o)
 		bool got_err9 = false, closed = false, frames = false;
 		double deadline = lc_now_s() + REPLY_TIMEOUT_MS / 1e3;
 		for (;;) {
-			r = conn_next(&c, &m, &consumed, deadline);
+			r = conn_next(&c, &m, deadline);
 			if (r == 0) {
 				closed = true;
 				break;
@@ -757,7 +680,7 @@ static int cmd_watch(const struct options *o)
 		goto out;
 	}
 	if (!ok) {
-		r = conn_next(&c, &m, &consumed, lc_now_s() + 1);
+		r = conn_next(&c, &m, lc_now_s() + 1);
 		if (r > 0 && m.hdr.type == HXFR_ERROR)
 			print_error_msg(&m);
 		printf("{\"event\":\"summary\",\"subscribed\":false,\"pass\":false}\n");
@@ -777,7 +700,7 @@ static int cmd_watch(const struct options *o)
 		unsigned got = 0;
 		bool closed = false;
 		for (;;) {
-			r = conn_next(&c, &m, &consumed, lc_now_s() + 1.0);
+			r = conn_next(&c, &m, lc_now_s() + 1.0);
 			if (r <= 0) {
 				closed = r == 0;
 				break;
@@ -816,9 +739,7 @@ static int cmd_watch(const struct options *o)
 		 * the static window when that is checked too. */
 		if (o->keyframe_req && !w.kfr_sent && w.first_seen &&
 		    (o->no_frames_s <= 0 || t - w.t_first > o->no_frames_s)) {
-			n = hxfr_encode_empty(out, sizeof(out), HXFR_KEYFRAME_REQ,
-					      (uint16_t)o->scanout);
-			send_all(c.fd, out, n);
+			send_req(&c, hxfr_client_keyframe_req(c.client, o->scanout));
 			w.kfr_sent = true;
 			w.t_kfr = t;
 			printf("{\"event\":\"keyframe-req-sent\",\"t_ms\":%.1f}\n",
@@ -832,7 +753,7 @@ static int cmd_watch(const struct options *o)
 			until = w.t_first + o->no_frames_s + 0.01;
 		if (until > t + 0.2)
 			until = t + 0.2;
-		r = conn_next(&c, &m, &consumed, until);
+		r = conn_next(&c, &m, until);
 		if (r == -ETIMEDOUT)
 			continue;
 		if (r <= 0) {
@@ -963,7 +884,7 @@ static int cmd_watch(const struct options *o)
 	       stall_ok ? "true" : "false", pass ? "true" : "false");
 out:
 	fflush(stdout);
-	conn_close(&c);
+	hxfr_sync_close(&c);
 	h264_decoder_destroy(w.dec);
 	pattern_checker_destroy(w.checker);
 	free(w.ages);

@@ -1,5 +1,6 @@
 /* Socket helpers: host:port parsing, the Unix listener's permissions and
- * single-instance lock, loopback detection. */
+ * single-instance lock, loopback detection, the blocking send and connect
+ * wait of the tools. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,10 +127,31 @@ static void test_loopback(void)
 	CHECK(!lc_addr_is_loopback(""));
 }
 
+static void test_send_all(void)
+{
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	CHECK_EQ(lc_tcp_connect_wait(sv[0], 100), 0); /* connected: writable at once */
+	static char big[1 << 16];
+	memset(big, 'x', sizeof(big));
+	CHECK_EQ(lc_send_all(sv[0], big, 100, 100), 0);
+	char got[128];
+	CHECK_EQ(recv(sv[1], got, sizeof(got), 0), 100);
+	/* Nobody reads: the socket fills, and the wait for room times out. */
+	int r = 0;
+	for (int i = 0; i < 64 && r == 0; i++)
+		r = lc_send_all(sv[0], big, sizeof(big), 50);
+	CHECK_EQ(r, -ETIMEDOUT);
+	close(sv[1]);
+	CHECK_EQ(lc_send_all(sv[0], big, 1, 50), -EPIPE); /* and no SIGPIPE */
+	close(sv[0]);
+}
+
 int main(void)
 {
 	test_parse_hostport();
 	test_unix_listen();
 	test_loopback();
+	test_send_all();
 	return check_report();
 }
