@@ -15,7 +15,7 @@
  * Prints "cycles n=DONE ok=K refused=R slow=S max_ms=M planned=N stop=count|time"
  * (slow: over 500 ms, i.e. recovered by a re-assert) and exits 1 if any
  * lease was refused. */
-#include <poll.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,42 +23,27 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "fdpass.h"
-#include "helix_lease.h"
-#include "sock.h"
+#include "helix_lease_client.h"
 
 #define SLOW_MS 500.0
 
 /* One lease on a new connection: the fd, or -1 with the reason printed. */
 static int lease_once(const char *path, int *sock, long i)
 {
-	*sock = lc_unix_connect(path);
-	if (*sock < 0) {
+	struct helix_client_reply r;
+	int fd = helix_client_open(path, 0, 0, lc_now_ms() + 30000, sock, &r);
+	switch (r.outcome) {
+	case HELIX_CLIENT_GRANTED: break;
+	case HELIX_CLIENT_CONNECT_FAILED:
 		printf("cycle %ld: cannot connect to %s\n", i, path);
-		return -1;
-	}
-	uint8_t req[HELIX_LEASE_REQ_SIZE], rep[HELIX_LEASE_RESP_SIZE];
-	struct helix_lease_req r = {.cmd = HELIX_LEASE_CMD_LEASE};
-	helix_lease_req_encode(req, sizeof(req), &r);
-	if (write(*sock, req, sizeof(req)) != (ssize_t)sizeof(req)) {
-		printf("cycle %ld: cannot send the request\n", i);
-		return -1;
-	}
-	struct pollfd p = {.fd = *sock, .events = POLLIN};
-	if (poll(&p, 1, 30000) != 1) {
-		printf("cycle %ld: no reply in 30 s\n", i);
-		return -1;
-	}
-	int fd = -1;
-	ssize_t n = lc_recv_with_fd(*sock, rep, sizeof(rep), &fd);
-	struct helix_lease_resp resp;
-	if (n != (ssize_t)sizeof(rep) || helix_lease_resp_decode(rep, sizeof(rep), &resp) != 0 ||
-	    resp.status != HELIX_LEASE_OK || fd < 0) {
-		printf("cycle %ld: lease refused: %s\n", i,
-		       n == (ssize_t)sizeof(rep) ? resp.name : "no valid reply");
-		if (fd >= 0)
-			close(fd);
-		return -1;
+		break;
+	case HELIX_CLIENT_SEND_FAILED: printf("cycle %ld: cannot send the request\n", i); break;
+	default:
+		if (r.err == -ETIMEDOUT)
+			printf("cycle %ld: no reply in 30 s\n", i);
+		else
+			printf("cycle %ld: lease refused: %s\n", i,
+			       r.replied ? r.resp.name : "no valid reply");
 	}
 	return fd;
 }

@@ -7,13 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
-#include "fdpass.h"
-#include "helix_lease.h"
+#include "helix_lease_client.h"
 #include "lease.h"
 #include "log.h"
 #include "netbuf.h"
@@ -28,35 +25,6 @@ struct helix_lease {
 	uint32_t pending[MAX_PENDING_MAGIC]; /* magics sent, in order */
 	size_t n_pending;
 };
-
-static int send_req(int sock, uint8_t cmd, uint32_t a, uint32_t b)
-{
-	uint8_t buf[HELIX_LEASE_REQ_SIZE];
-	struct helix_lease_req req = {.cmd = cmd, .width = a, .height = b};
-	size_t n = helix_lease_req_encode(buf, sizeof(buf), &req);
-	ssize_t r = send(sock, buf, n, MSG_NOSIGNAL);
-	return r == (ssize_t)n ? 0 : (r < 0 ? -errno : -EIO);
-}
-
-/* Reads exactly len bytes before the deadline (blocking socket). */
-static int read_exact(int sock, uint8_t *buf, size_t len, int64_t deadline)
-{
-	size_t got = 0;
-	while (got < len) {
-		int64_t left = deadline - lc_now_ms();
-		struct pollfd p = {.fd = sock, .events = POLLIN};
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return -ETIMEDOUT;
-		ssize_t r = recv(sock, buf + got, len - got, 0);
-		if (r == 0)
-			return -ECONNRESET;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (r > 0)
-			got += (size_t)r;
-	}
-	return 0;
-}
 
 /* Our own lease's key in STATUS JSON: the outputs_detail object that names
  * the connector. A plain scan: the object is flat and its keys are ours. */
@@ -85,22 +53,20 @@ static void key_from_status(const char *json, const char *connector, char key[65
 
 static void fetch_key(struct helix_lease *l, int64_t deadline)
 {
-	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
 	uint8_t status;
 	uint32_t len;
-	if (send_req(l->sock, HELIX_LEASE_CMD_STATUS, 0, 0) < 0 ||
-	    read_exact(l->sock, hdr, sizeof(hdr), deadline) < 0 ||
-	    helix_lease_ext_hdr_decode(hdr, sizeof(hdr), &status, &len) != HELIX_LEASE_DECODE_OK) {
+	char *body = NULL;
+	int r = helix_client_send(l->sock, HELIX_LEASE_CMD_STATUS, 0, 0) < 0
+			? -EPROTO /* nothing asked, nothing answered */
+			: helix_client_ext_reply(l->sock, deadline, &status, &body, &len);
+	if (r == -EPROTO) {
 		lc_warn("no STATUS from the Helix socket (not a leasecast broker?): no stream key");
 		return;
 	}
-	char *body = malloc((size_t)len + 1);
-	if (!body || read_exact(l->sock, (uint8_t *)body, len, deadline) < 0) {
-		free(body);
+	if (r < 0) {
 		lc_warn("STATUS reply cut short: no stream key");
 		return;
 	}
-	body[len] = '\0';
 	if (status == HELIX_LEASE_OK)
 		key_from_status(body, l->base.info.connector, l->base.info.stream_key);
 	if (!l->base.info.stream_key[0])
@@ -116,22 +82,6 @@ static int hx_fd(struct ll_lease *base)
 static short hx_prepare(struct ll_lease *base)
 {
 	return POLLIN;
-}
-
-static int errno_from_text(const char *t, size_t n)
-{
-	static const struct {
-		const char *name;
-		int err;
-	} names[] = {{"EPERM", EPERM},   {"EINVAL", EINVAL}, {"EDQUOT", EDQUOT}, {"EACCES", EACCES},
-		     {"ENOENT", ENOENT}, {"EBUSY", EBUSY},   {"ENODEV", ENODEV}};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		size_t k = strlen(names[i].name);
-		if (n >= k && memcmp(t, names[i].name, k) == 0 &&
-		    (n == k || t[k] == ':' || t[k] == ' '))
-			return names[i].err;
-	}
-	return EIO;
 }
 
 static bool hx_dispatch(struct ll_lease *base, short revents)
@@ -162,8 +112,8 @@ static bool hx_dispatch(struct ll_lease *base, short revents)
 		memmove(l->pending, l->pending + 1, --l->n_pending * sizeof(l->pending[0]));
 		int err = status == HELIX_LEASE_OK
 				  ? 0
-				  : errno_from_text((const char *)p + HELIX_LEASE_EXT_HDR_SIZE,
-						    len);
+				  : helix_client_errno_from_text(
+					    (const char *)p + HELIX_LEASE_EXT_HDR_SIZE, len);
 		lc_buf_consume(&l->in, HELIX_LEASE_EXT_HDR_SIZE + len);
 		if (l->base.magic_result)
 			l->base.magic_result(l->base.magic_data, magic, err);
@@ -176,7 +126,7 @@ static int hx_auth_magic(struct ll_lease *base, uint32_t magic)
 	struct helix_lease *l = (struct helix_lease *)base;
 	if (l->n_pending == MAX_PENDING_MAGIC)
 		return -EBUSY;
-	int r = send_req(l->sock, HELIX_LEASE_CMD_AUTH_MAGIC, magic, 0);
+	int r = helix_client_send(l->sock, HELIX_LEASE_CMD_AUTH_MAGIC, magic, 0);
 	if (r < 0)
 		return r;
 	l->pending[l->n_pending++] = magic;
@@ -221,47 +171,22 @@ struct ll_lease *ll_lease_helix_acquire(const char *socket, const char *output, 
 		goto fail;
 	}
 	lc_info("requesting a lease on %s (%ux%u)", socket, width, height);
-	int r = send_req(l->sock, HELIX_LEASE_CMD_LEASE, width, height);
-	uint8_t buf[HELIX_LEASE_RESP_SIZE];
-	size_t got = 0;
-	while (r == 0 && got < sizeof(buf)) {
-		int64_t left = deadline - lc_now_ms();
-		struct pollfd p = {.fd = l->sock, .events = POLLIN};
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
-			r = -ETIMEDOUT;
-			break;
-		}
-		int fd = -1;
-		ssize_t n = lc_recv_with_fd(l->sock, buf + got, sizeof(buf) - got, &fd);
-		if (fd >= 0) {
-			if (l->base.lease_fd >= 0)
-				close(l->base.lease_fd);
-			l->base.lease_fd = fd;
-		}
-		if (n == 0)
-			r = -ECONNRESET;
-		else if (n < 0 && n != -EINTR)
-			r = (int)n;
-		else if (n > 0)
-			got += (size_t)n;
-	}
-	if (r < 0) {
-		lc_err("lease request on %s failed: %s", socket, strerror(-r));
+	struct helix_client_reply rep;
+	l->base.lease_fd = helix_client_lease(l->sock, width, height, deadline, &rep);
+	switch (rep.outcome) {
+	case HELIX_CLIENT_GRANTED: break;
+	case HELIX_CLIENT_BAD_REPLY:
+		lc_err("bad lease reply from %s: %s", socket, helix_lease_result_str(rep.decode));
 		goto fail;
-	}
-	struct helix_lease_resp resp;
-	enum helix_lease_result res = helix_lease_resp_decode(buf, sizeof(buf), &resp);
-	if (res != HELIX_LEASE_DECODE_OK) {
-		lc_err("bad lease reply from %s: %s", socket, helix_lease_result_str(res));
-		goto fail;
-	}
-	if (resp.status != HELIX_LEASE_OK || l->base.lease_fd < 0) {
+	case HELIX_CLIENT_REFUSED:
+	case HELIX_CLIENT_NO_FD:
 		lc_err("the broker refused the lease: %s",
-		       resp.status != HELIX_LEASE_OK ? resp.name : "no fd");
+		       rep.outcome == HELIX_CLIENT_REFUSED ? rep.resp.name : "no fd");
 		goto fail;
+	default: lc_err("lease request on %s failed: %s", socket, strerror(-rep.err)); goto fail;
 	}
-	snprintf(l->base.info.connector, sizeof(l->base.info.connector), "%s", resp.name);
-	l->base.info.scanout_id = resp.scanout_id;
+	snprintf(l->base.info.connector, sizeof(l->base.info.connector), "%s", rep.resp.name);
+	l->base.info.scanout_id = rep.resp.scanout_id;
 	fetch_key(l, deadline);
 	if (lc_set_nonblock(l->sock) < 0)
 		goto fail;

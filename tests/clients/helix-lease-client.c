@@ -13,7 +13,7 @@
 #include "clock.h"
 #include "auth_check.h"
 #include "fdpass.h"
-#include "helix_lease.h"
+#include "helix_lease_client.h"
 #include "kms_check.h"
 #include "sock.h"
 
@@ -51,41 +51,6 @@ static int wait_readable(int fd, int timeout_ms)
 	return r < 0 ? -errno : r == 0 ? -ETIMEDOUT : 0;
 }
 
-/* Reads exactly len bytes (or to EOF); the first fd that comes is kept. */
-static ssize_t read_reply(int sock, uint8_t *buf, size_t len, int *fd, int timeout_ms)
-{
-	size_t got = 0;
-	*fd = -1;
-	while (got < len) {
-		int r = wait_readable(sock, timeout_ms);
-		if (r < 0)
-			return r;
-		int rfd = -1;
-		ssize_t n = lc_recv_with_fd(sock, buf + got, len - got, &rfd);
-		if (rfd >= 0) {
-			if (*fd >= 0)
-				close(rfd);
-			else
-				*fd = rfd;
-		}
-		if (n < 0)
-			return n;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
-static int send_req(int sock, uint8_t cmd, uint32_t w, uint32_t h)
-{
-	uint8_t buf[HELIX_LEASE_REQ_SIZE];
-	struct helix_lease_req req = {.cmd = cmd, .width = w, .height = h};
-	if (helix_lease_req_encode(buf, sizeof(buf), &req) != sizeof(buf))
-		return -EINVAL;
-	return lc_send_with_fd(sock, buf, sizeof(buf), -1) == (ssize_t)sizeof(buf) ? 0 : -EIO;
-}
-
 static int connect_broker(void)
 {
 	int s = lc_unix_connect(sock_path);
@@ -97,30 +62,21 @@ static int connect_broker(void)
 /* Leases on an open connection. Returns the lease fd or -1 (line printed). */
 static int do_lease(int sock, uint32_t w, uint32_t h, uint32_t *scanout, bool quiet)
 {
-	if (send_req(sock, HELIX_LEASE_CMD_LEASE, w, h) < 0) {
-		printf("lease error msg=send-failed\n");
+	struct helix_client_reply r;
+	int fd = helix_client_lease(sock, w, h, lc_now_ms() + REPLY_TIMEOUT_MS, &r);
+	switch (r.outcome) {
+	case HELIX_CLIENT_GRANTED: break;
+	case HELIX_CLIENT_SEND_FAILED: printf("lease error msg=send-failed\n"); return -1;
+	case HELIX_CLIENT_REFUSED:
+	case HELIX_CLIENT_NO_FD:
+		printf("lease error msg=\"%s\" fd=%s\n", r.resp.name, r.fd_came ? "yes" : "no");
 		return -1;
-	}
-	uint8_t buf[HELIX_LEASE_RESP_SIZE];
-	int fd = -1;
-	ssize_t n = read_reply(sock, buf, sizeof(buf), &fd, REPLY_TIMEOUT_MS);
-	struct helix_lease_resp resp;
-	if (n != (ssize_t)sizeof(buf) ||
-	    helix_lease_resp_decode(buf, sizeof(buf), &resp) != HELIX_LEASE_DECODE_OK) {
-		printf("lease error msg=no-valid-reply(%zd)\n", n);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (resp.status != HELIX_LEASE_OK || fd < 0) {
-		printf("lease error msg=\"%s\" fd=%s\n", resp.name, fd >= 0 ? "yes" : "no");
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	default: printf("lease error msg=no-valid-reply(%zd)\n", r.got); return -1;
 	}
 	if (!quiet)
-		printf("lease ok scanout=%u connector=%s fd=%d\n", resp.scanout_id, resp.name, fd);
-	*scanout = resp.scanout_id;
+		printf("lease ok scanout=%u connector=%s fd=%d\n", r.resp.scanout_id, r.resp.name,
+		       fd);
+	*scanout = r.resp.scanout_id;
 	return fd;
 }
 
@@ -247,7 +203,7 @@ static int cmd_lease(int argc, char **argv)
 	}
 	if (release_after >= 0) {
 		sleep_ms(release_after);
-		send_req(sock, HELIX_LEASE_CMD_RELEASE, scanout, 0);
+		helix_client_send(sock, HELIX_LEASE_CMD_RELEASE, scanout, 0);
 		printf("release sent scanout=%u\n", scanout);
 		fflush(stdout);
 	}
@@ -360,74 +316,40 @@ static int cmd_status(void)
 	int sock = connect_broker();
 	if (sock < 0)
 		return 1;
-	send_req(sock, HELIX_LEASE_CMD_STATUS, 0, 0);
-	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
-	int fd;
+	helix_client_send(sock, HELIX_LEASE_CMD_STATUS, 0, 0);
 	uint8_t st;
 	uint32_t len;
-	if (read_reply(sock, hdr, sizeof(hdr), &fd, REPLY_TIMEOUT_MS) != (ssize_t)sizeof(hdr) ||
-	    helix_lease_ext_hdr_decode(hdr, sizeof(hdr), &st, &len) != HELIX_LEASE_DECODE_OK ||
-	    len > HELIX_LEASE_EXT_MAX) {
+	char *text;
+	int r = helix_client_ext_reply(sock, lc_now_ms() + REPLY_TIMEOUT_MS, &st, &text, &len);
+	if (r == -EPROTO) {
 		printf("status error msg=no-valid-reply\n");
 		return 1;
 	}
-	char *text = malloc(len + 1);
-	if (!text ||
-	    read_reply(sock, (uint8_t *)text, len, &fd, REPLY_TIMEOUT_MS) != (ssize_t)len) {
+	if (r < 0) {
 		printf("status error msg=short-reply\n");
-		free(text);
 		return 1;
 	}
-	text[len] = '\0';
 	fputs(text, stdout);
 	free(text);
 	close(sock);
 	return st == HELIX_LEASE_OK ? 0 : 1;
 }
 
-/* An extension reply: status and body (NUL-terminated, cut to cap). */
-static int read_ext(int sock, uint8_t *status, char *body, size_t cap)
-{
-	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
-	uint32_t len;
-	int fd;
-	if (read_reply(sock, hdr, sizeof(hdr), &fd, REPLY_TIMEOUT_MS) != (ssize_t)sizeof(hdr) ||
-	    helix_lease_ext_hdr_decode(hdr, sizeof(hdr), status, &len) != HELIX_LEASE_DECODE_OK ||
-	    len > HELIX_LEASE_EXT_MAX || len >= cap)
-		return -EPROTO;
-	if (fd >= 0)
-		close(fd);
-	if (len && read_reply(sock, (uint8_t *)body, len, &fd, REPLY_TIMEOUT_MS) != (ssize_t)len)
-		return -EPROTO;
-	body[len] = '\0';
-	return 0;
-}
-
 /* AUTH_MAGIC; returns 0 on success or the errno named by the reply. */
 static int auth_magic(int sock, uint32_t magic)
 {
-	static char body[HELIX_LEASE_EXT_MAX + 1];
 	uint8_t st;
-	if (send_req(sock, HELIX_LEASE_CMD_AUTH_MAGIC, magic, 0) < 0 ||
-	    read_ext(sock, &st, body, sizeof(body)) < 0) {
+	uint32_t len;
+	char *body = NULL;
+	if (helix_client_send(sock, HELIX_LEASE_CMD_AUTH_MAGIC, magic, 0) < 0 ||
+	    helix_client_ext_reply(sock, lc_now_ms() + REPLY_TIMEOUT_MS, &st, &body, &len) < 0) {
 		printf("auth-magic error msg=no-valid-reply\n");
 		return -1;
 	}
 	printf("auth-magic status=%u msg=\"%s\"\n", st, body);
-	if (st == HELIX_LEASE_OK)
-		return body[0] ? -1 : 0;
-	static const struct {
-		const char *name;
-		int e;
-	} names[] = {
-		{"EPERM", EPERM},
-		{"EINVAL", EINVAL},
-		{"EDQUOT", EDQUOT},
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strncmp(body, names[i].name, strlen(names[i].name)) == 0)
-			return names[i].e;
-	return -1;
+	int r = st == HELIX_LEASE_OK ? (body[0] ? -1 : 0) : helix_client_errno_from_text(body, len);
+	free(body);
+	return r;
 }
 
 static int keys_fail(const char *what)
@@ -467,15 +389,19 @@ static int cmd_keys(int argc, char **argv)
 	int lfd = do_lease(sock, 0, 0, &scanout, false);
 	if (lfd < 0)
 		return 1;
-	send_req(sock, HELIX_LEASE_CMD_STATUS, 0, 0);
-	static char json[HELIX_LEASE_EXT_MAX + 1];
+	helix_client_send(sock, HELIX_LEASE_CMD_STATUS, 0, 0);
+	char *json = NULL;
 	uint8_t st;
-	if (read_ext(sock, &st, json, sizeof(json)) < 0 || st != HELIX_LEASE_OK)
+	uint32_t len;
+	if (helix_client_ext_reply(sock, lc_now_ms() + REPLY_TIMEOUT_MS, &st, &json, &len) < 0 ||
+	    st != HELIX_LEASE_OK)
 		return keys_fail("no STATUS on the lease's connection");
 	char tmp[512];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", status_out);
 	FILE *f = fopen(tmp, "w");
-	if (!f || fputs(json, f) < 0 || fclose(f) != 0 || rename(tmp, status_out) != 0)
+	bool written = f && fputs(json, f) >= 0;
+	free(json);
+	if (!f || fclose(f) != 0 || !written || rename(tmp, status_out) != 0)
 		return keys_fail("cannot write the status file");
 	printf("keys ok status written\n");
 
@@ -495,7 +421,7 @@ static int cmd_keys(int argc, char **argv)
 			sleep_ms(50);
 		}
 	}
-	send_req(sock, HELIX_LEASE_CMD_RELEASE, scanout, 0);
+	helix_client_send(sock, HELIX_LEASE_CMD_RELEASE, scanout, 0);
 	close(lfd);
 	uint32_t magic3 = 0;
 	int fd3 = auth_check_open("/dev/dri/card0", &magic3);
@@ -542,7 +468,7 @@ static int cmd_raw(int argc, char **argv)
 		shutdown(sock, SHUT_WR);
 	uint8_t rep[HELIX_LEASE_RESP_SIZE];
 	int fd = -1;
-	ssize_t got = read_reply(sock, rep, sizeof(rep), &fd, 5000);
+	ssize_t got = helix_client_recv(sock, rep, sizeof(rep), &fd, lc_now_ms() + 5000);
 	struct helix_lease_resp resp;
 	if (got == (ssize_t)sizeof(rep) &&
 	    helix_lease_resp_decode(rep, sizeof(rep), &resp) == HELIX_LEASE_DECODE_OK)
@@ -592,7 +518,8 @@ int main(int argc, char **argv)
 		int sock = connect_broker();
 		if (sock < 0)
 			return 1;
-		send_req(sock, HELIX_LEASE_CMD_RELEASE, (uint32_t)strtoul(argv[i], NULL, 0), 0);
+		helix_client_send(sock, HELIX_LEASE_CMD_RELEASE,
+				  (uint32_t)strtoul(argv[i], NULL, 0), 0);
 		printf("release sent scanout=%s\n", argv[i]);
 		close(sock);
 		return 0;

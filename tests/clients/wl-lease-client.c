@@ -9,7 +9,6 @@
 #include <drm-lease-v1-client-protocol.h>
 #include <errno.h>
 #include <leasecast-lease-v1-client-protocol.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,80 +24,23 @@
 #include "clock.h"
 #include "auth_check.h"
 #include "kms_check.h"
+#include "wl_lease_client.h"
 
-#define MAX_DEVICES 4
+#define MAX_DEVICES WLC_MAX_DEVICES
 #define MAX_EVENTS 1024
 #define MAX_NAMES 16
 #define EXIT_SKIP 77
 
-enum ev_type {
-	EV_DRM_FD,
-	EV_CONNECTOR,
-	EV_NAME,
-	EV_DESCRIPTION,
-	EV_CONNECTOR_ID,
-	EV_CONNECTOR_DONE,
-	EV_WITHDRAWN,
-	EV_DEVICE_DONE,
-	EV_RELEASED,
-	EV_LEASE_FD,
-	EV_FINISHED,
-};
-
-static const char *const ev_names[] = {
-	[EV_DRM_FD] = "drm_fd",
-	[EV_CONNECTOR] = "connector",
-	[EV_NAME] = "name",
-	[EV_DESCRIPTION] = "description",
-	[EV_CONNECTOR_ID] = "connector_id",
-	[EV_CONNECTOR_DONE] = "connector.done",
-	[EV_WITHDRAWN] = "withdrawn",
-	[EV_DEVICE_DONE] = "device.done",
-	[EV_RELEASED] = "released",
-	[EV_LEASE_FD] = "lease_fd",
-	[EV_FINISHED] = "finished",
-};
-
+/* A wp_drm_lease_v1 event as it arrived: obj is the wlc_device,
+ * wlc_connector or wlc_lease it is for. */
 struct event {
-	enum ev_type type;
-	void *obj; /* struct device/connector/lease */
-};
-
-struct client;
-
-struct connector {
-	struct device *device;
-	struct wp_drm_lease_connector_v1 *obj;
-	char name[64];
-	char description[256];
-	uint32_t id;
-	bool done, withdrawn;
-	struct connector *next;
-};
-
-struct device {
-	struct client *client;
-	struct wp_drm_lease_device_v1 *obj;
-	int drm_fd;
-	bool done, released;
-	bool keep_proxy;              /* release-twice: do not destroy on released */
-	struct connector *connectors; /* newest first */
-};
-
-struct lease {
-	struct client *client;
-	struct wp_drm_lease_v1 *obj;
-	int fd;
-	bool finished;
+	enum wlc_event_type type;
+	void *obj;
 };
 
 struct client {
 	const char *tag;
-	struct wl_display *display;
-	struct wl_registry *registry;
-	struct device devices[MAX_DEVICES];
-	size_t n_devices;
-	struct leasecast_lease_manager_v1 *lc_manager; /* NULL if not offered */
+	struct wlc *wl;
 	struct event events[MAX_EVENTS];
 	size_t n_events, ev_read; /* queue: [ev_read, n_events) not yet checked */
 };
@@ -158,217 +100,98 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
-static void record(struct client *c, enum ev_type type, void *obj)
+static void record(struct client *c, enum wlc_event_type type, void *obj)
 {
 	if (c->n_events == MAX_EVENTS)
 		fail("%s: more than %d events", c->tag, MAX_EVENTS);
 	c->events[c->n_events++] = (struct event){type, obj};
 }
 
-/* ---- listeners ---- */
-
-static void connector_name(void *data, struct wp_drm_lease_connector_v1 *obj, const char *name)
-{
-	struct connector *conn = data;
-	snprintf(conn->name, sizeof(conn->name), "%s", name);
-	record(conn->device->client, EV_NAME, conn);
-}
-
-static void connector_description(void *data, struct wp_drm_lease_connector_v1 *obj,
-				  const char *desc)
-{
-	struct connector *conn = data;
-	snprintf(conn->description, sizeof(conn->description), "%s", desc);
-	record(conn->device->client, EV_DESCRIPTION, conn);
-}
-
-static void connector_connector_id(void *data, struct wp_drm_lease_connector_v1 *obj, uint32_t id)
-{
-	struct connector *conn = data;
-	conn->id = id;
-	record(conn->device->client, EV_CONNECTOR_ID, conn);
-}
-
-static void connector_done(void *data, struct wp_drm_lease_connector_v1 *obj)
-{
-	struct connector *conn = data;
-	conn->done = true;
-	record(conn->device->client, EV_CONNECTOR_DONE, conn);
-}
-
-static void connector_withdrawn(void *data, struct wp_drm_lease_connector_v1 *obj)
-{
-	struct connector *conn = data;
-	if (conn->withdrawn)
-		fail("%s: withdrawn twice on one %s object", conn->device->client->tag, conn->name);
-	conn->withdrawn = true;
-	record(conn->device->client, EV_WITHDRAWN, conn);
-}
-
-static const struct wp_drm_lease_connector_v1_listener connector_listener = {
-	.name = connector_name,
-	.description = connector_description,
-	.connector_id = connector_connector_id,
-	.done = connector_done,
-	.withdrawn = connector_withdrawn,
-};
-
-static void device_drm_fd(void *data, struct wp_drm_lease_device_v1 *obj, int32_t fd)
-{
-	struct device *dev = data;
-	if (dev->drm_fd >= 0)
-		close(dev->drm_fd);
-	dev->drm_fd = fd;
-	record(dev->client, EV_DRM_FD, dev);
-}
-
-static void device_connector(void *data, struct wp_drm_lease_device_v1 *obj,
-			     struct wp_drm_lease_connector_v1 *cobj)
-{
-	struct device *dev = data;
-	struct connector *conn = calloc(1, sizeof(*conn));
-	if (!conn)
-		fail("out of memory");
-	conn->device = dev;
-	conn->obj = cobj;
-	conn->next = dev->connectors;
-	dev->connectors = conn;
-	wp_drm_lease_connector_v1_add_listener(cobj, &connector_listener, conn);
-	record(dev->client, EV_CONNECTOR, conn);
-}
-
-static void device_done(void *data, struct wp_drm_lease_device_v1 *obj)
-{
-	struct device *dev = data;
-	dev->done = true;
-	record(dev->client, EV_DEVICE_DONE, dev);
-}
-
-static void device_released(void *data, struct wp_drm_lease_device_v1 *obj)
-{
-	struct device *dev = data;
-	dev->released = true;
-	if (!dev->keep_proxy)
-		wp_drm_lease_device_v1_destroy(obj);
-	record(dev->client, EV_RELEASED, dev);
-}
-
-static const struct wp_drm_lease_device_v1_listener device_listener = {
-	.drm_fd = device_drm_fd,
-	.connector = device_connector,
-	.done = device_done,
-	.released = device_released,
-};
-
-static void lease_lease_fd(void *data, struct wp_drm_lease_v1 *obj, int32_t fd)
-{
-	struct lease *l = data;
-	if (l->fd >= 0)
-		fail("%s: lease_fd sent twice", l->client->tag);
-	if (l->finished)
-		fail("%s: lease_fd after finished", l->client->tag);
-	l->fd = fd;
-	record(l->client, EV_LEASE_FD, l);
-}
-
-static void lease_finished(void *data, struct wp_drm_lease_v1 *obj)
-{
-	struct lease *l = data;
-	if (l->finished)
-		fail("%s: finished sent twice", l->client->tag);
-	l->finished = true;
-	record(l->client, EV_FINISHED, l);
-}
-
-static const struct wp_drm_lease_v1_listener lease_listener = {
-	.lease_fd = lease_lease_fd,
-	.finished = lease_finished,
-};
-
-static void registry_global(void *data, struct wl_registry *reg, uint32_t name,
-			    const char *interface, uint32_t version)
+/* Every event, after the helper took it in: what may arrive only once,
+ * and leasecast's order, are checked here; the wp_drm_lease_v1 events are
+ * queued for the subcommands' order checks. */
+static void on_event(void *data, const struct wlc_event *ev)
 {
 	struct client *c = data;
-	if (strcmp(interface, leasecast_lease_manager_v1_interface.name) == 0) {
-		c->lc_manager = wl_registry_bind(reg, name, &leasecast_lease_manager_v1_interface,
-						 1);
+	switch (ev->type) {
+	case WLC_EV_WITHDRAWN:
+		if (ev->again)
+			fail("%s: withdrawn twice on one %s object", c->tag, ev->connector->name);
+		break;
+	case WLC_EV_LEASE_FD:
+		if (ev->again)
+			fail("%s: lease_fd sent twice", c->tag);
+		if (ev->lease->finished)
+			fail("%s: lease_fd after finished", c->tag);
+		break;
+	case WLC_EV_FINISHED:
+		if (ev->again)
+			fail("%s: finished sent twice", c->tag);
+		break;
+	case WLC_EV_INFO_OUTPUT:
+		if (!ev->lease->granted)
+			fail("leasecast output event before lease_fd");
+		if (ev->lease->info.done || ev->lease->info.finished)
+			fail("leasecast output event after done/finished");
 		return;
+	case WLC_EV_INFO_DONE:
+		if (ev->again)
+			fail("leasecast done sent twice");
+		return;
+	case WLC_EV_INFO_FINISHED:
+		if (ev->again)
+			fail("leasecast finished sent twice");
+		return;
+	case WLC_EV_MAGIC_RESULT: return;
+	default: break;
 	}
-	if (strcmp(interface, wp_drm_lease_device_v1_interface.name) != 0)
-		return;
-	if (c->n_devices == MAX_DEVICES)
-		return;
-	struct device *dev = &c->devices[c->n_devices++];
-	dev->client = c;
-	dev->drm_fd = -1;
-	dev->obj = wl_registry_bind(reg, name, &wp_drm_lease_device_v1_interface, 1);
-	wp_drm_lease_device_v1_add_listener(dev->obj, &device_listener, dev);
+	void *obj = ev->connector ? (void *)ev->connector
+		    : ev->lease   ? (void *)ev->lease
+				  : (void *)ev->device;
+	record(c, ev->type, obj);
 }
 
-static void registry_global_remove(void *data, struct wl_registry *reg, uint32_t name) {}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_global,
-	.global_remove = registry_global_remove,
-};
-
 /* ---- dispatching with a deadline ---- */
+
+static void connection_failed(struct client *c) __attribute__((noreturn));
+static void connection_failed(struct client *c)
+{
+	struct wl_display *d = c->wl->display;
+	fail("%s: connection error: %s (protocol error %u)", c->tag,
+	     strerror(wl_display_get_error(d)), wl_display_get_protocol_error(d, NULL, NULL));
+}
 
 /* Returns false on timeout; fails on a connection error unless
  * allow_error (then returns true with the display in error). */
 static bool dispatch_once(struct client *c, int timeout_ms, bool allow_error)
 {
-	struct wl_display *d = c->display;
-	while (wl_display_prepare_read(d) != 0) {
-		if (wl_display_dispatch_pending(d) < 0)
-			goto error;
-	}
-	if (wl_display_flush(d) < 0 && errno != EAGAIN) {
-		wl_display_cancel_read(d);
-		goto error;
-	}
-	struct pollfd p = {.fd = wl_display_get_fd(d), .events = POLLIN};
-	int r = poll(&p, 1, timeout_ms);
-	if (r <= 0) {
-		wl_display_cancel_read(d);
-		if (r < 0 && errno != EINTR)
-			fail("poll: %s", strerror(errno));
-		return false;
-	}
-	if (wl_display_read_events(d) < 0 || wl_display_dispatch_pending(d) < 0)
-		goto error;
-	return true;
-error:
-	if (allow_error)
-		return true;
-	fail("%s: connection error: %s (protocol error %u)", c->tag,
-	     strerror(wl_display_get_error(d)), wl_display_get_protocol_error(d, NULL, NULL));
+	int r = wlc_dispatch_timeout(c->wl, timeout_ms);
+	if (r == -EPIPE && !allow_error)
+		connection_failed(c);
+	if (r < 0 && r != -EPIPE)
+		fail("poll: %s", strerror(-r));
+	return r != 0;
 }
-
-typedef bool (*pred_fn)(struct client *c, void *arg);
 
 /* Dispatches c (and keeps others' sockets drained only when they are
  * dispatched themselves) until pred holds. */
-static bool wait_for(struct client *c, pred_fn pred, void *arg, int timeout_ms)
+static bool wait_for(struct client *c, wlc_pred_fn pred, void *arg, int timeout_ms)
 {
-	int64_t deadline = lc_now_ms() + timeout_ms;
-	while (!pred(c, arg)) {
-		int64_t left = deadline - lc_now_ms();
-		if (left <= 0)
-			return false;
-		dispatch_once(c, (int)left, false);
-		if (wl_display_get_error(c->display))
-			return pred(c, arg);
-	}
-	return true;
+	int r = wlc_wait(c->wl, pred, arg, lc_now_ms() + timeout_ms);
+	if (r == -EPIPE)
+		connection_failed(c);
+	if (r < 0 && r != -ETIMEDOUT)
+		fail("poll: %s", strerror(-r));
+	return r == 0;
 }
 
 static void roundtrip(struct client *c)
 {
-	if (wl_display_roundtrip(c->display) < 0)
+	struct wl_display *d = c->wl->display;
+	if (wl_display_roundtrip(d) < 0)
 		fail("%s: roundtrip: %s (protocol error %u)", c->tag,
-		     strerror(wl_display_get_error(c->display)),
-		     wl_display_get_protocol_error(c->display, NULL, NULL));
+		     strerror(wl_display_get_error(d)),
+		     wl_display_get_protocol_error(d, NULL, NULL));
 }
 
 /* ---- client setup and event queue checks ---- */
@@ -376,9 +199,9 @@ static void roundtrip(struct client *c)
 static void event_describe(const struct event *e, char *buf, size_t len)
 {
 	const char *what = "";
-	if (e->type >= EV_CONNECTOR && e->type <= EV_WITHDRAWN)
-		what = ((struct connector *)e->obj)->name;
-	snprintf(buf, len, "%s%s%s", ev_names[e->type], *what ? " " : "", what);
+	if (e->type >= WLC_EV_CONNECTOR && e->type <= WLC_EV_WITHDRAWN)
+		what = ((struct wlc_connector *)e->obj)->name;
+	snprintf(buf, len, "%s%s%s", wlc_event_name(e->type), *what ? " " : "", what);
 }
 
 static const struct event *next_event(struct client *c)
@@ -386,15 +209,15 @@ static const struct event *next_event(struct client *c)
 	return c->ev_read < c->n_events ? &c->events[c->ev_read] : NULL;
 }
 
-static void expect_event(struct client *c, enum ev_type type, const char *context)
+static void expect_event(struct client *c, enum wlc_event_type type, const char *context)
 {
 	const struct event *e = next_event(c);
 	if (!e)
-		fail("%s: %s: expected %s, queue empty", c->tag, context, ev_names[type]);
+		fail("%s: %s: expected %s, queue empty", c->tag, context, wlc_event_name(type));
 	if (e->type != type) {
 		char got[96];
 		event_describe(e, got, sizeof(got));
-		fail("%s: %s: expected %s, got %s", c->tag, context, ev_names[type], got);
+		fail("%s: %s: expected %s, got %s", c->tag, context, wlc_event_name(type), got);
 	}
 	c->ev_read++;
 }
@@ -409,53 +232,47 @@ static void expect_no_event(struct client *c, const char *context)
 	}
 }
 
-static bool pred_all_devices_done(struct client *c, void *arg)
-{
-	for (size_t i = 0; i < c->n_devices; i++) {
-		if (!c->devices[i].done)
-			return false;
-	}
-	return true;
-}
-
 static struct client *client_connect(const char *tag)
 {
 	struct client *c = calloc(1, sizeof(*c));
 	if (!c)
 		fail("out of memory");
 	c->tag = tag;
-	c->display = wl_display_connect(opt.socket);
-	if (!c->display)
+	struct wlc_options o = {.max_devices = MAX_DEVICES,
+				.bind_leasecast = true,
+				.keep_drm_fd = true,
+				.event = on_event,
+				.data = c};
+	c->wl = wlc_connect(opt.socket, &o);
+	if (!c->wl)
 		fail("%s: cannot connect to %s: %s", tag,
 		     opt.socket ? opt.socket : "$WAYLAND_DISPLAY", strerror(errno));
-	c->registry = wl_display_get_registry(c->display);
-	wl_registry_add_listener(c->registry, &registry_listener, c);
 	roundtrip(c);
-	if (c->n_devices == 0)
+	if (c->wl->n_devices == 0)
 		fail("%s: no wp_drm_lease_device_v1 global", tag);
-	if (!wait_for(c, pred_all_devices_done, NULL, opt.timeout_ms))
+	if (!wait_for(c, wlc_pred_devices_done, NULL, opt.timeout_ms))
 		fail("%s: no device.done after bind", tag);
 
 	/* DRM_FD, {CONNECTOR, NAME, DESCRIPTION, CONNECTOR_ID, CONNECTOR_DONE}*,
 	 * DEVICE_DONE, per device in bind order. */
-	for (size_t i = 0; i < c->n_devices; i++) {
-		struct device *dev = &c->devices[i];
+	for (size_t i = 0; i < c->wl->n_devices; i++) {
+		struct wlc_device *dev = &c->wl->devices[i];
 		char ctx[64];
 		snprintf(ctx, sizeof(ctx), "bind of device %zu", i);
-		expect_event(c, EV_DRM_FD, ctx);
+		expect_event(c, WLC_EV_DRM_FD, ctx);
 		if (c->events[c->ev_read - 1].obj != dev)
 			fail("%s: %s: drm_fd for the wrong device", tag, ctx);
-		while (next_event(c) && next_event(c)->type == EV_CONNECTOR) {
-			struct connector *conn = next_event(c)->obj;
+		while (next_event(c) && next_event(c)->type == WLC_EV_CONNECTOR) {
+			struct wlc_connector *conn = next_event(c)->obj;
 			if (conn->device != dev)
 				fail("%s: %s: connector for the wrong device", tag, ctx);
-			expect_event(c, EV_CONNECTOR, ctx);
-			expect_event(c, EV_NAME, ctx);
-			expect_event(c, EV_DESCRIPTION, ctx);
-			expect_event(c, EV_CONNECTOR_ID, ctx);
-			expect_event(c, EV_CONNECTOR_DONE, ctx);
+			expect_event(c, WLC_EV_CONNECTOR, ctx);
+			expect_event(c, WLC_EV_NAME, ctx);
+			expect_event(c, WLC_EV_DESCRIPTION, ctx);
+			expect_event(c, WLC_EV_CONNECTOR_ID, ctx);
+			expect_event(c, WLC_EV_CONNECTOR_DONE, ctx);
 		}
-		expect_event(c, EV_DEVICE_DONE, ctx);
+		expect_event(c, WLC_EV_DEVICE_DONE, ctx);
 	}
 	expect_no_event(c, "after bind");
 	return c;
@@ -463,103 +280,60 @@ static struct client *client_connect(const char *tag)
 
 static void client_disconnect(struct client *c)
 {
-	for (size_t i = 0; i < c->n_devices; i++) {
-		struct device *dev = &c->devices[i];
-		struct connector *conn = dev->connectors;
-		while (conn) {
-			struct connector *next = conn->next;
-			wp_drm_lease_connector_v1_destroy(conn->obj);
-			free(conn);
-			conn = next;
-		}
-		if (dev->obj && (!dev->released || dev->keep_proxy))
-			wp_drm_lease_device_v1_destroy(dev->obj);
-		if (dev->drm_fd >= 0)
-			close(dev->drm_fd);
-	}
-	if (c->lc_manager)
-		leasecast_lease_manager_v1_destroy(c->lc_manager);
-	wl_registry_destroy(c->registry);
-	wl_display_disconnect(c->display);
+	wlc_destroy(c->wl);
 	free(c);
 }
 
-static struct connector *find_live(struct device *dev, const char *name)
+/* The newest connector object dev was offered (live or not), or NULL. */
+static struct wlc_connector *newest(struct wlc_device *dev)
 {
-	for (struct connector *conn = dev->connectors; conn; conn = conn->next) {
-		if (!conn->withdrawn && conn->done && strcmp(conn->name, name) == 0)
-			return conn;
-	}
-	return NULL;
+	struct wlc_connector *conn;
+	if (wl_list_empty(&dev->connectors))
+		return NULL;
+	return wl_container_of(dev->connectors.prev, conn, link);
 }
 
-static size_t count_live(struct device *dev)
+static struct wlc_connector *find_live(struct wlc_device *dev, const char *name)
 {
-	size_t n = 0;
-	for (struct connector *conn = dev->connectors; conn; conn = conn->next)
-		n += !conn->withdrawn;
-	return n;
+	return wlc_device_find(dev, name);
 }
 
-static struct connector *need_live(struct client *c, size_t dev_index, const char *name)
+static struct wlc_connector *need_live(struct client *c, size_t dev_index, const char *name)
 {
-	if (dev_index >= c->n_devices)
+	if (dev_index >= c->wl->n_devices)
 		fail("%s: no device %zu", c->tag, dev_index);
-	struct connector *conn = find_live(&c->devices[dev_index], name);
+	struct wlc_connector *conn = find_live(&c->wl->devices[dev_index], name);
 	if (!conn)
 		fail("%s: connector %s is not offered", c->tag, name);
 	return conn;
 }
 
-static struct lease *lease_submit(struct client *c, size_t dev_index,
-				  struct connector *const *conns, size_t n)
+static struct wlc_lease *lease_submit(struct client *c, size_t dev_index,
+				      struct wlc_connector *const *conns, size_t n)
 {
-	struct lease *l = calloc(1, sizeof(*l));
+	struct wlc_device *dev = &c->wl->devices[dev_index];
+	struct wp_drm_lease_request_v1 *req = wlc_request(dev, conns, n);
+	if (opt.size_given) {
+		/* A decoy first: the broker must use the later call's size. */
+		if (wlc_request_size(c->wl, req, 640, 480) < 0)
+			fail("%s: --size needs the leasecast_lease_manager_v1 global", c->tag);
+		wlc_request_size(c->wl, req, opt.width, opt.height);
+	}
+	struct wlc_lease *l = wlc_lease_submit(dev, req);
 	if (!l)
 		fail("out of memory");
-	l->client = c;
-	l->fd = -1;
-	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
-		c->devices[dev_index].obj);
-	for (size_t i = 0; i < n; i++)
-		wp_drm_lease_request_v1_request_connector(req, conns[i]->obj);
-	if (opt.size_given) {
-		if (!c->lc_manager)
-			fail("%s: --size needs the leasecast_lease_manager_v1 global", c->tag);
-		/* A decoy first: the broker must use the later call's size. */
-		leasecast_lease_manager_v1_set_requested_size(c->lc_manager, req, 640, 480);
-		leasecast_lease_manager_v1_set_requested_size(c->lc_manager, req, opt.width,
-							      opt.height);
-	}
-	l->obj = wp_drm_lease_request_v1_submit(req);
-	wp_drm_lease_v1_add_listener(l->obj, &lease_listener, l);
-	wl_display_flush(c->display);
+	wl_display_flush(c->wl->display);
 	return l;
 }
 
-static bool pred_lease_answered(struct client *c, void *arg)
-{
-	struct lease *l = arg;
-	return l->fd >= 0 || l->finished;
-}
-
-static void lease_free(struct lease *l)
-{
-	if (l->obj)
-		wp_drm_lease_v1_destroy(l->obj);
-	if (l->fd >= 0)
-		close(l->fd);
-	free(l);
-}
-
 struct name_set {
-	struct device *dev;
+	struct wlc_device *dev;
 	const char *const *names;
 	size_t n;
-	struct connector **old; /* objects that must be withdrawn, or NULL */
+	struct wlc_connector **old; /* objects that must be withdrawn, or NULL */
 };
 
-static bool pred_withdrawn(struct client *c, void *arg)
+static bool pred_withdrawn(struct wlc *w, void *arg)
 {
 	struct name_set *s = arg;
 	for (size_t i = 0; i < s->n; i++) {
@@ -569,11 +343,11 @@ static bool pred_withdrawn(struct client *c, void *arg)
 	return true;
 }
 
-static bool pred_reoffered(struct client *c, void *arg)
+static bool pred_reoffered(struct wlc *w, void *arg)
 {
 	struct name_set *s = arg;
 	for (size_t i = 0; i < s->n; i++) {
-		struct connector *conn = find_live(s->dev, s->names[i]);
+		struct wlc_connector *conn = find_live(s->dev, s->names[i]);
 		if (!conn || (s->old && conn == s->old[i]))
 			return false;
 	}
@@ -587,16 +361,16 @@ static void expect_withdraw_batch(struct client *c, struct name_set *s, const ch
 	size_t seen = 0;
 	bool need_done = false;
 	for (const struct event *e; (e = next_event(c));) {
-		if (e->type == EV_WITHDRAWN) {
+		if (e->type == WLC_EV_WITHDRAWN) {
 			bool ours = false;
 			for (size_t i = 0; i < s->n; i++)
 				ours = ours || e->obj == s->old[i];
 			if (!ours)
 				fail("%s: %s: withdrawn for %s, not requested", c->tag, context,
-				     ((struct connector *)e->obj)->name);
+				     ((struct wlc_connector *)e->obj)->name);
 			seen++;
 			need_done = true;
-		} else if (e->type == EV_DEVICE_DONE) {
+		} else if (e->type == WLC_EV_DEVICE_DONE) {
 			if (!need_done)
 				fail("%s: %s: device.done without a change", c->tag, context);
 			need_done = false;
@@ -618,20 +392,20 @@ static void expect_offer_batch(struct client *c, struct name_set *s, const char 
 	size_t seen = 0;
 	while (seen < s->n) {
 		const struct event *e = next_event(c);
-		if (!e || e->type != EV_CONNECTOR)
+		if (!e || e->type != WLC_EV_CONNECTOR)
 			break;
-		struct connector *conn = e->obj;
+		struct wlc_connector *conn = e->obj;
 		bool ours = false;
 		for (size_t i = 0; i < s->n; i++)
 			ours = ours || strcmp(conn->name, s->names[i]) == 0;
 		if (!ours)
 			fail("%s: %s: unexpected offer of %s", c->tag, context, conn->name);
-		expect_event(c, EV_CONNECTOR, context);
-		expect_event(c, EV_NAME, context);
-		expect_event(c, EV_DESCRIPTION, context);
-		expect_event(c, EV_CONNECTOR_ID, context);
-		expect_event(c, EV_CONNECTOR_DONE, context);
-		expect_event(c, EV_DEVICE_DONE, context);
+		expect_event(c, WLC_EV_CONNECTOR, context);
+		expect_event(c, WLC_EV_NAME, context);
+		expect_event(c, WLC_EV_DESCRIPTION, context);
+		expect_event(c, WLC_EV_CONNECTOR_ID, context);
+		expect_event(c, WLC_EV_CONNECTOR_DONE, context);
+		expect_event(c, WLC_EV_DEVICE_DONE, context);
 		seen++;
 	}
 	if (seen != s->n)
@@ -643,13 +417,13 @@ static void expect_protocol_error(struct client *c, const struct wl_interface *i
 {
 	/* Drive the connection until the server's error arrives. */
 	int64_t deadline = lc_now_ms() + opt.timeout_ms;
-	while (!wl_display_get_error(c->display)) {
+	while (!wl_display_get_error(c->wl->display)) {
 		if (lc_now_ms() > deadline)
 			fail("%s: no protocol error (expected %s error %u)", c->tag,
 			     iface ? iface->name : "?", code);
-		wl_display_roundtrip(c->display);
+		wl_display_roundtrip(c->wl->display);
 	}
-	int err = wl_display_get_error(c->display);
+	int err = wl_display_get_error(c->wl->display);
 	if (iface == &wl_display_interface) {
 		/* libwayland-client maps wl_display's own errors to errno values
 		 * and keeps no code for them. */
@@ -665,7 +439,7 @@ static void expect_protocol_error(struct client *c, const struct wl_interface *i
 		fail("%s: connection error %s, expected a protocol error", c->tag, strerror(err));
 	const struct wl_interface *got_iface = NULL;
 	uint32_t id = 0;
-	uint32_t got = wl_display_get_protocol_error(c->display, &got_iface, &id);
+	uint32_t got = wl_display_get_protocol_error(c->wl->display, &got_iface, &id);
 	const char *got_name = got_iface ? got_iface->name : "(destroyed object)";
 	printf("protocol_error interface=%s id=%u code=%u\n", got_name, id, got);
 	if (got != code)
@@ -689,19 +463,22 @@ static void hold(struct client *const *clients, size_t n, int ms)
 static int cmd_conformance(void)
 {
 	struct client *c = client_connect("A");
-	ok("event order on bind (%zu device(s))", c->n_devices);
-	for (size_t i = 0; i < c->n_devices; i++) {
-		struct device *dev = &c->devices[i];
+	ok("event order on bind (%zu device(s))", c->wl->n_devices);
+	for (size_t i = 0; i < c->wl->n_devices; i++) {
+		struct wlc_device *dev = &c->wl->devices[i];
 		if (dev->drm_fd < 0)
 			fail("device %zu: no drm_fd", i);
 		if (drmIsMaster(dev->drm_fd))
 			fail("device %zu: drm_fd is DRM master", i);
 		drmVersionPtr ver = drmGetVersion(dev->drm_fd);
 		printf("device index=%zu driver=%s connectors=%zu\n", i, ver ? ver->name : "?",
-		       count_live(dev));
+		       wlc_device_count(dev, true));
 		drmFreeVersion(ver);
 		size_t n = 0;
-		for (struct connector *conn = dev->connectors; conn; conn = conn->next, n++) {
+		struct wlc_connector *conn;
+		/* Newest first, each against the older ones. */
+		wl_list_for_each_reverse (conn, &dev->connectors, link) {
+			n++;
 			drmModeConnector *mc = drmModeGetConnector(dev->drm_fd, conn->id);
 			if (!mc)
 				fail("device %zu: connector_id %u of %s unknown to drm_fd: %s", i,
@@ -718,7 +495,9 @@ static int cmd_conformance(void)
 				     drm_name);
 			if (!conn->description[0])
 				fail("connector %s: empty description", conn->name);
-			for (struct connector *o = conn->next; o; o = o->next) {
+			for (struct wl_list *p = conn->link.prev; p != &dev->connectors;
+			     p = p->prev) {
+				struct wlc_connector *o = wl_container_of(p, o, link);
 				if (o->id == conn->id || strcmp(o->name, conn->name) == 0)
 					fail("connector %s offered twice", conn->name);
 			}
@@ -744,24 +523,24 @@ static int cmd_lease(void)
 		fail("lease needs connector names");
 	struct client *a = client_connect("A");
 	struct client *b = client_connect("B");
-	struct connector *conns_a[MAX_NAMES], *conns_b[MAX_NAMES];
+	struct wlc_connector *conns_a[MAX_NAMES], *conns_b[MAX_NAMES];
 	for (size_t i = 0; i < opt.n_names; i++) {
 		conns_a[i] = need_live(a, 0, opt.names[i]);
 		conns_b[i] = need_live(b, 0, opt.names[i]);
 	}
 
-	struct lease *l = lease_submit(a, 0, conns_a, opt.n_names);
-	if (!wait_for(a, pred_lease_answered, l, opt.timeout_ms))
+	struct wlc_lease *l = lease_submit(a, 0, conns_a, opt.n_names);
+	if (!wait_for(a, wlc_pred_lease_answered, l, opt.timeout_ms))
 		fail("A: no lease_fd or finished within %d ms", opt.timeout_ms);
 	if (l->finished)
 		fail("A: lease refused (finished)");
-	struct name_set sa = {&a->devices[0], opt.names, opt.n_names, conns_a};
+	struct name_set sa = {&a->wl->devices[0], opt.names, opt.n_names, conns_a};
 	expect_withdraw_batch(a, &sa, "A after submit");
-	expect_event(a, EV_LEASE_FD, "A after submit");
+	expect_event(a, WLC_EV_LEASE_FD, "A after submit");
 	expect_no_event(a, "A after lease_fd");
 	ok("A: withdrawn + device.done, then lease_fd");
 
-	struct name_set sb = {&b->devices[0], opt.names, opt.n_names, conns_b};
+	struct name_set sb = {&b->wl->devices[0], opt.names, opt.n_names, conns_b};
 	if (!wait_for(b, pred_withdrawn, &sb, opt.timeout_ms))
 		fail("B: connectors not withdrawn");
 	roundtrip(b);
@@ -802,11 +581,10 @@ static int cmd_lease(void)
 	expect_no_event(a, "A while holding");
 	expect_no_event(b, "B while holding");
 
-	wp_drm_lease_v1_destroy(l->obj);
-	l->obj = NULL;
-	wl_display_flush(a->display);
-	struct name_set ra = {&a->devices[0], opt.names, opt.n_names, conns_a};
-	struct name_set rb = {&b->devices[0], opt.names, opt.n_names, conns_b};
+	wlc_lease_end(l);
+	wl_display_flush(a->wl->display);
+	struct name_set ra = {&a->wl->devices[0], opt.names, opt.n_names, conns_a};
+	struct name_set rb = {&b->wl->devices[0], opt.names, opt.n_names, conns_b};
 	if (!wait_for(b, pred_reoffered, &rb, opt.timeout_ms))
 		fail("B: connectors not re-offered after destroy");
 	if (!wait_for(a, pred_reoffered, &ra, opt.timeout_ms))
@@ -826,7 +604,7 @@ static int cmd_lease(void)
 	if (r == 0 && nconn != 0)
 		fail("lease fd still sees %u connectors after destroy", nconn);
 	ok("lease revoked");
-	lease_free(l);
+	wlc_lease_free(l);
 	client_disconnect(a);
 	client_disconnect(b);
 	return 0;
@@ -839,27 +617,29 @@ static int cmd_lease_concurrent(void)
 		fail("lease-concurrent needs two connector names");
 	struct client *a = client_connect("A");
 	struct client *b = client_connect("B");
-	struct connector *ca = need_live(a, 0, opt.names[0]);
-	struct connector *cb = need_live(b, 0, opt.names[1]);
-	struct connector *a_y = need_live(a, 0, opt.names[1]);
-	struct connector *b_x = need_live(b, 0, opt.names[0]);
-	struct lease *la = lease_submit(a, 0, &ca, 1);
-	struct lease *lb = lease_submit(b, 0, &cb, 1);
-	if (!wait_for(a, pred_lease_answered, la, opt.timeout_ms) || la->finished)
+	struct wlc_connector *ca = need_live(a, 0, opt.names[0]);
+	struct wlc_connector *cb = need_live(b, 0, opt.names[1]);
+	struct wlc_connector *a_y = need_live(a, 0, opt.names[1]);
+	struct wlc_connector *b_x = need_live(b, 0, opt.names[0]);
+	struct wlc_lease *la = lease_submit(a, 0, &ca, 1);
+	struct wlc_lease *lb = lease_submit(b, 0, &cb, 1);
+	if (!wait_for(a, wlc_pred_lease_answered, la, opt.timeout_ms) || la->finished)
 		fail("A: no lease for %s", opt.names[0]);
-	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms) || lb->finished)
+	if (!wait_for(b, wlc_pred_lease_answered, lb, opt.timeout_ms) || lb->finished)
 		fail("B: no lease for %s", opt.names[1]);
 	ok("both leases granted");
-	struct name_set wa = {&a->devices[0], opt.names, 2, (struct connector *[]){ca, a_y}};
-	struct name_set wb = {&b->devices[0], opt.names, 2, (struct connector *[]){b_x, cb}};
+	struct name_set wa = {&a->wl->devices[0], opt.names, 2,
+			      (struct wlc_connector *[]){ca, a_y}};
+	struct name_set wb = {&b->wl->devices[0], opt.names, 2,
+			      (struct wlc_connector *[]){b_x, cb}};
 	if (!wait_for(a, pred_withdrawn, &wa, opt.timeout_ms) ||
 	    !wait_for(b, pred_withdrawn, &wb, opt.timeout_ms))
 		fail("both outputs must be withdrawn from both clients");
 	ok("both outputs withdrawn from both clients");
 	struct kms_check_result res;
 	for (int i = 0; i < 2; i++) {
-		struct lease *l = i ? lb : la;
-		struct connector *conn = i ? cb : ca;
+		struct wlc_lease *l = i ? lb : la;
+		struct wlc_connector *conn = i ? cb : ca;
 		memset(&res, 0, sizeof(res));
 		int r = kms_check_modeset_and_flip(l->fd, conn->id, opt.flips, 2000, &res);
 		if (r < 0 || res.flips_done != opt.flips)
@@ -870,8 +650,8 @@ static int cmd_lease_concurrent(void)
 		       res.flips_done, res.flip_ms);
 	}
 	ok("both leases drive their outputs");
-	lease_free(la);
-	lease_free(lb);
+	wlc_lease_free(la);
+	wlc_lease_free(lb);
 	roundtrip(a);
 	roundtrip(b);
 	client_disconnect(a);
@@ -887,13 +667,13 @@ static int cmd_lease_contended(void)
 		fail("lease-contended needs one connector name");
 	struct client *a = client_connect("A");
 	struct client *b = client_connect("B");
-	struct connector *ca = need_live(a, 0, opt.names[0]);
-	struct connector *cb = need_live(b, 0, opt.names[0]);
-	struct lease *la = lease_submit(a, 0, &ca, 1);
-	struct lease *lb = lease_submit(b, 0, &cb, 1);
-	if (!wait_for(a, pred_lease_answered, la, opt.timeout_ms))
+	struct wlc_connector *ca = need_live(a, 0, opt.names[0]);
+	struct wlc_connector *cb = need_live(b, 0, opt.names[0]);
+	struct wlc_lease *la = lease_submit(a, 0, &ca, 1);
+	struct wlc_lease *lb = lease_submit(b, 0, &cb, 1);
+	if (!wait_for(a, wlc_pred_lease_answered, la, opt.timeout_ms))
 		fail("A: no answer");
-	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms))
+	if (!wait_for(b, wlc_pred_lease_answered, lb, opt.timeout_ms))
 		fail("B: no answer");
 	printf("contended A=%s B=%s\n", la->fd >= 0 ? "lease_fd" : "finished",
 	       lb->fd >= 0 ? "lease_fd" : "finished");
@@ -902,8 +682,8 @@ static int cmd_lease_contended(void)
 	if (!ca->withdrawn || !cb->withdrawn)
 		fail("the contended connector was not withdrawn on both clients");
 	ok("one lease_fd, one finished");
-	lease_free(la);
-	lease_free(lb);
+	wlc_lease_free(la);
+	wlc_lease_free(lb);
 	roundtrip(a);
 	roundtrip(b);
 	client_disconnect(a);
@@ -914,12 +694,12 @@ static int cmd_lease_contended(void)
 static int cmd_err_duplicate(void)
 {
 	struct client *c = client_connect("A");
-	struct connector *conn = opt.n_names ? need_live(c, 0, opt.names[0])
-					     : c->devices[0].connectors;
+	struct wlc_connector *conn = opt.n_names ? need_live(c, 0, opt.names[0])
+						 : newest(&c->wl->devices[0]);
 	if (!conn)
 		fail("no connector offered");
 	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
-		c->devices[0].obj);
+		c->wl->devices[0].obj);
 	wp_drm_lease_request_v1_request_connector(req, conn->obj);
 	wp_drm_lease_request_v1_request_connector(req, conn->obj);
 	expect_protocol_error(c, &wp_drm_lease_request_v1_interface, false,
@@ -933,7 +713,7 @@ static int cmd_err_empty(void)
 {
 	struct client *c = client_connect("A");
 	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
-		c->devices[0].obj);
+		c->wl->devices[0].obj);
 	struct wp_drm_lease_v1 *l = wp_drm_lease_request_v1_submit(req);
 	/* submit destroys the request proxy, so the error names a zombie
 	 * object: its interface is unknown client-side. What matters is that
@@ -952,16 +732,16 @@ static int cmd_err_size(void)
 	if (!opt.size_given)
 		fail("err-size needs --size");
 	struct client *c = client_connect("A");
-	if (!c->lc_manager)
+	if (!c->wl->manager)
 		fail("no leasecast_lease_manager_v1 global");
-	struct connector *conn = opt.n_names ? need_live(c, 0, opt.names[0])
-					     : c->devices[0].connectors;
+	struct wlc_connector *conn = opt.n_names ? need_live(c, 0, opt.names[0])
+						 : newest(&c->wl->devices[0]);
 	if (!conn)
 		fail("no connector offered");
 	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
-		c->devices[0].obj);
+		c->wl->devices[0].obj);
 	wp_drm_lease_request_v1_request_connector(req, conn->obj);
-	leasecast_lease_manager_v1_set_requested_size(c->lc_manager, req, opt.width, opt.height);
+	leasecast_lease_manager_v1_set_requested_size(c->wl->manager, req, opt.width, opt.height);
 	expect_protocol_error(c, &leasecast_lease_manager_v1_interface, false,
 			      LEASECAST_LEASE_MANAGER_V1_ERROR_INVALID_SIZE);
 	wp_drm_lease_request_v1_destroy(req);
@@ -972,15 +752,15 @@ static int cmd_err_size(void)
 static int cmd_err_wrong_device(void)
 {
 	struct client *c = client_connect("A");
-	if (c->n_devices < 2) {
-		printf("SKIP err-wrong-device: %zu lease device(s), need 2\n", c->n_devices);
+	if (c->wl->n_devices < 2) {
+		printf("SKIP err-wrong-device: %zu lease device(s), need 2\n", c->wl->n_devices);
 		return EXIT_SKIP;
 	}
-	struct connector *conn = c->devices[1].connectors;
+	struct wlc_connector *conn = newest(&c->wl->devices[1]);
 	if (!conn)
 		fail("device 1 offers no connector");
 	struct wp_drm_lease_request_v1 *req = wp_drm_lease_device_v1_create_lease_request(
-		c->devices[0].obj);
+		c->wl->devices[0].obj);
 	wp_drm_lease_request_v1_request_connector(req, conn->obj);
 	expect_protocol_error(c, &wp_drm_lease_request_v1_interface, false,
 			      WP_DRM_LEASE_REQUEST_V1_ERROR_WRONG_DEVICE);
@@ -989,9 +769,9 @@ static int cmd_err_wrong_device(void)
 	return 0;
 }
 
-static bool pred_released(struct client *c, void *arg)
+static bool pred_released(struct wlc *w, void *arg)
 {
-	return ((struct device *)arg)->released;
+	return ((struct wlc_device *)arg)->released;
 }
 
 /* release -> released; other clients and existing connectors unaffected. */
@@ -999,17 +779,17 @@ static int cmd_release_released(void)
 {
 	struct client *a = client_connect("A");
 	struct client *b = client_connect("B");
-	struct device *dev = &a->devices[0];
-	size_t live_before = count_live(dev);
+	struct wlc_device *dev = &a->wl->devices[0];
+	size_t live_before = wlc_device_count(dev, true);
 	wp_drm_lease_device_v1_release(dev->obj);
 	if (!wait_for(a, pred_released, dev, opt.timeout_ms))
 		fail("A: no released event");
 	roundtrip(a);
 	roundtrip(b);
-	expect_event(a, EV_RELEASED, "A after release");
+	expect_event(a, WLC_EV_RELEASED, "A after release");
 	expect_no_event(a, "A after released");
 	expect_no_event(b, "B after A's release");
-	if (count_live(dev) != live_before)
+	if (wlc_device_count(dev, true) != live_before)
 		fail("A's connectors changed by release");
 	ok("released; connectors and other clients unaffected");
 	client_disconnect(a);
@@ -1020,13 +800,13 @@ static int cmd_release_released(void)
 static int cmd_release_twice(void)
 {
 	struct client *a = client_connect("A");
-	struct device *dev = &a->devices[0];
+	struct wlc_device *dev = &a->wl->devices[0];
 	/* Keep the proxy to send on it again, as a buggy client would. */
 	dev->keep_proxy = true;
 	wp_drm_lease_device_v1_release(dev->obj);
 	if (!wait_for(a, pred_released, dev, opt.timeout_ms))
 		fail("no released event");
-	expect_event(a, EV_RELEASED, "after first release");
+	expect_event(a, WLC_EV_RELEASED, "after first release");
 	expect_no_event(a, "after first release");
 	wp_drm_lease_device_v1_release(dev->obj);
 	expect_protocol_error(a, &wl_display_interface, false, WL_DISPLAY_ERROR_INVALID_OBJECT);
@@ -1043,25 +823,25 @@ static int cmd_withdrawn_finished(void)
 		fail("withdrawn-finished needs one connector name");
 	struct client *a = client_connect("A");
 	struct client *b = client_connect("B");
-	struct connector *ca = need_live(a, 0, opt.names[0]);
-	struct connector *cb = need_live(b, 0, opt.names[0]);
-	struct lease *la = lease_submit(a, 0, &ca, 1);
-	if (!wait_for(a, pred_lease_answered, la, opt.timeout_ms) || la->finished)
+	struct wlc_connector *ca = need_live(a, 0, opt.names[0]);
+	struct wlc_connector *cb = need_live(b, 0, opt.names[0]);
+	struct wlc_lease *la = lease_submit(a, 0, &ca, 1);
+	if (!wait_for(a, wlc_pred_lease_answered, la, opt.timeout_ms) || la->finished)
 		fail("A: no lease for %s", opt.names[0]);
-	struct name_set sb = {&b->devices[0], opt.names, 1, &cb};
+	struct name_set sb = {&b->wl->devices[0], opt.names, 1, &cb};
 	if (!wait_for(b, pred_withdrawn, &sb, opt.timeout_ms))
 		fail("B: %s not withdrawn", opt.names[0]);
 	roundtrip(b);
 	expect_withdraw_batch(b, &sb, "B while A holds the lease");
 	ok("B: stale %s withdrawn", opt.names[0]);
 
-	struct lease *lb = lease_submit(b, 0, &cb, 1);
-	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms))
+	struct wlc_lease *lb = lease_submit(b, 0, &cb, 1);
+	if (!wait_for(b, wlc_pred_lease_answered, lb, opt.timeout_ms))
 		fail("B: no answer");
 	roundtrip(b);
 	if (lb->fd >= 0)
 		fail("B: got a lease_fd for a withdrawn connector");
-	expect_event(b, EV_FINISHED, "B's stale request");
+	expect_event(b, WLC_EV_FINISHED, "B's stale request");
 	expect_no_event(b, "B's stale request");
 	ok("B (output leased): finished without lease_fd, no protocol error");
 
@@ -1073,42 +853,42 @@ static int cmd_withdrawn_finished(void)
 	if (la->finished)
 		fail("A's lease finished");
 	ok("A's lease unaffected");
-	lease_free(la);
-	lease_free(lb);
-	wl_display_flush(a->display);
+	wlc_lease_free(la);
+	wlc_lease_free(lb);
+	wl_display_flush(a->wl->display);
 
 	if (!wait_for(b, pred_reoffered, &sb, opt.timeout_ms))
 		fail("B: %s not re-offered after A's lease ended", opt.names[0]);
 	roundtrip(b);
 	expect_offer_batch(b, &sb, "B after A's lease");
-	struct connector *fresh = need_live(b, 0, opt.names[0]);
+	struct wlc_connector *fresh = need_live(b, 0, opt.names[0]);
 	lb = lease_submit(b, 0, &cb, 1);
-	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms))
+	if (!wait_for(b, wlc_pred_lease_answered, lb, opt.timeout_ms))
 		fail("B: no answer");
 	roundtrip(b);
 	if (lb->fd >= 0)
 		fail("B: a stale connector object of a free output got a lease_fd");
-	expect_event(b, EV_FINISHED, "B's stale request, output free");
+	expect_event(b, WLC_EV_FINISHED, "B's stale request, output free");
 	expect_no_event(b, "B's stale request, output free");
 	if (fresh->withdrawn)
 		fail("B: the stale request withdrew the output");
 	ok("B (output free): stale object -> finished, output still offered");
-	lease_free(lb);
+	wlc_lease_free(lb);
 
 	lb = lease_submit(b, 0, &fresh, 1);
-	if (!wait_for(b, pred_lease_answered, lb, opt.timeout_ms) || lb->finished)
+	if (!wait_for(b, wlc_pred_lease_answered, lb, opt.timeout_ms) || lb->finished)
 		fail("B: the fresh %s object got no lease", opt.names[0]);
 	ok("B: the fresh object leases");
-	lease_free(lb);
+	wlc_lease_free(lb);
 	roundtrip(b);
 	client_disconnect(a);
 	client_disconnect(b);
 	return 0;
 }
 
-static bool pred_finished(struct client *c, void *arg)
+static bool pred_finished(struct wlc *w, void *arg)
 {
-	return ((struct lease *)arg)->finished;
+	return ((struct wlc_lease *)arg)->finished;
 }
 
 /* The lessee's fd goes away while the connection stays: the server must
@@ -1119,10 +899,10 @@ static int cmd_lease_then_close_fd(void)
 		fail("lease-then-close-fd needs one connector name");
 	struct client *a = client_connect("A");
 	struct client *b = client_connect("B");
-	struct connector *ca = need_live(a, 0, opt.names[0]);
-	struct connector *cb = need_live(b, 0, opt.names[0]);
-	struct lease *l = lease_submit(a, 0, &ca, 1);
-	if (!wait_for(a, pred_lease_answered, l, opt.timeout_ms) || l->finished)
+	struct wlc_connector *ca = need_live(a, 0, opt.names[0]);
+	struct wlc_connector *cb = need_live(b, 0, opt.names[0]);
+	struct wlc_lease *l = lease_submit(a, 0, &ca, 1);
+	if (!wait_for(a, wlc_pred_lease_answered, l, opt.timeout_ms) || l->finished)
 		fail("A: no lease for %s", opt.names[0]);
 	close(l->fd);
 	l->fd = -1;
@@ -1131,17 +911,17 @@ static int cmd_lease_then_close_fd(void)
 		fail("A: no finished within %d ms of closing the lease fd", opt.timeout_ms);
 	printf("finished_after_ms=%lld\n", (long long)(lc_now_ms() - t0));
 	ok("finished after the lessee closed its fd");
-	struct name_set rb = {&b->devices[0], opt.names, 1, &cb};
+	struct name_set rb = {&b->wl->devices[0], opt.names, 1, &cb};
 	if (!wait_for(b, pred_reoffered, &rb, opt.timeout_ms))
 		fail("B: %s not re-offered", opt.names[0]);
 	ok("re-offered to B");
-	lease_free(l);
+	wlc_lease_free(l);
 	client_disconnect(a);
 	client_disconnect(b);
 	return 0;
 }
 
-static bool pred_offered(struct client *c, void *arg)
+static bool pred_offered(struct wlc *w, void *arg)
 {
 	struct name_set *s = arg;
 	for (size_t i = 0; i < s->n; i++) {
@@ -1155,7 +935,7 @@ static bool pred_offered(struct client *c, void *arg)
 static int cmd_wait_offered(void)
 {
 	struct client *c = client_connect("A");
-	struct name_set s = {&c->devices[0], opt.names, opt.n_names, NULL};
+	struct name_set s = {&c->wl->devices[0], opt.names, opt.n_names, NULL};
 	if (!wait_for(c, pred_offered, &s, opt.timeout_ms))
 		fail("not all of the names are offered within %d ms", opt.timeout_ms);
 	ok("offered");
@@ -1165,91 +945,30 @@ static int cmd_wait_offered(void)
 
 /* ---- leasecast_lease_v1 ---- */
 
-struct lease_info {
-	struct lease *lease;
-	struct leasecast_lease_info_v1 *obj;
-	char connector[64];
-	uint32_t scanout_id;
-	char key[80];
-	unsigned n_outputs;
-	bool done, finished;
-	bool magic_answered;
-	uint32_t magic;
-	int32_t magic_error;
-};
-
-static void info_output(void *data, struct leasecast_lease_info_v1 *obj, const char *connector,
-			uint32_t scanout_id, const char *stream_key)
+static bool pred_info_done(struct wlc *w, void *arg)
 {
-	struct lease_info *in = data;
-	if (in->lease->fd < 0)
-		fail("leasecast output event before lease_fd");
-	if (in->done || in->finished)
-		fail("leasecast output event after done/finished");
-	in->n_outputs++;
-	snprintf(in->connector, sizeof(in->connector), "%s", connector);
-	in->scanout_id = scanout_id;
-	snprintf(in->key, sizeof(in->key), "%s", stream_key);
+	struct wlc_lease *l = arg;
+	return l->info.done || l->info.finished;
 }
 
-static void info_done(void *data, struct leasecast_lease_info_v1 *obj)
+static bool pred_info_finished(struct wlc *w, void *arg)
 {
-	struct lease_info *in = data;
-	if (in->done)
-		fail("leasecast done sent twice");
-	in->done = true;
+	return ((struct wlc_lease *)arg)->info.finished;
 }
 
-static void info_finished(void *data, struct leasecast_lease_info_v1 *obj)
+static bool pred_magic_answered(struct wlc *w, void *arg)
 {
-	struct lease_info *in = data;
-	if (in->finished)
-		fail("leasecast finished sent twice");
-	in->finished = true;
+	return ((struct wlc_lease *)arg)->info.magic_answered;
 }
 
-static void info_magic_result(void *data, struct leasecast_lease_info_v1 *obj, uint32_t magic,
-			      int32_t error)
+static int32_t info_authenticate(struct client *c, struct wlc_lease *l, uint32_t magic)
 {
-	struct lease_info *in = data;
-	in->magic_answered = true;
-	in->magic = magic;
-	in->magic_error = error;
-}
-
-static const struct leasecast_lease_info_v1_listener info_listener = {
-	.output = info_output,
-	.done = info_done,
-	.finished = info_finished,
-	.magic_result = info_magic_result,
-};
-
-static bool pred_info_done(struct client *c, void *arg)
-{
-	struct lease_info *in = arg;
-	return in->done || in->finished;
-}
-
-static bool pred_info_finished(struct client *c, void *arg)
-{
-	return ((struct lease_info *)arg)->finished;
-}
-
-static bool pred_magic_answered(struct client *c, void *arg)
-{
-	return ((struct lease_info *)arg)->magic_answered;
-}
-
-static int32_t info_authenticate(struct client *c, struct lease_info *in, uint32_t magic)
-{
-	in->magic_answered = false;
-	leasecast_lease_info_v1_authenticate_magic(in->obj, magic);
-	wl_display_flush(c->display);
-	if (!wait_for(c, pred_magic_answered, in, opt.timeout_ms))
+	wlc_lease_auth_magic(l, magic);
+	if (!wait_for(c, pred_magic_answered, l, opt.timeout_ms))
 		fail("no magic_result for magic %u", magic);
-	if (in->magic != magic)
-		fail("magic_result for magic %u, asked %u", in->magic, magic);
-	return in->magic_error;
+	if (l->info.magic != magic)
+		fail("magic_result for magic %u, asked %u", l->info.magic, magic);
+	return l->info.magic_error;
 }
 
 static bool is_hex64(const char *s)
@@ -1283,7 +1002,7 @@ static int cmd_lease_info(void)
 	if (sscanf(name, "Virtual-%d", &vnum) != 1 || vnum < 1)
 		fail("lease-info: %s is not a Virtual-N connector", name);
 	struct client *a = client_connect("A");
-	if (!a->lc_manager)
+	if (!a->wl->manager)
 		fail("no leasecast_lease_manager_v1 global");
 
 	uint32_t magic = 0;
@@ -1296,32 +1015,31 @@ static int cmd_lease_info(void)
 		     r > 0 ? "authenticated" : strerror(-r));
 	ok("fresh card fd: GEM_FLINK refused (EACCES)");
 
-	struct connector *conn = need_live(a, 0, name);
-	struct lease *l = lease_submit(a, 0, &conn, 1);
-	struct lease_info in = {.lease = l};
+	struct wlc_connector *conn = need_live(a, 0, name);
+	struct wlc_lease *l = lease_submit(a, 0, &conn, 1);
+	struct wlc_lease_info *in = &l->info;
 	/* Before the grant: the events must follow lease_fd. */
-	in.obj = leasecast_lease_manager_v1_get_lease_info(a->lc_manager, l->obj);
-	leasecast_lease_info_v1_add_listener(in.obj, &info_listener, &in);
-	wl_display_flush(a->display);
-	if (!wait_for(a, pred_info_done, &in, opt.timeout_ms))
+	wlc_lease_get_info(l);
+	wl_display_flush(a->wl->display);
+	if (!wait_for(a, pred_info_done, l, opt.timeout_ms))
 		fail("no leasecast done within %d ms", opt.timeout_ms);
-	if (in.finished || l->finished)
+	if (in->finished || l->finished)
 		fail("lease refused");
-	printf("info connector=%s scanout=%u key=%s\n", in.connector, in.scanout_id,
-	       in.key[0] ? "<64 hex>" : "<none>");
-	if (in.n_outputs != 1 || strcmp(in.connector, name) != 0)
-		fail("%u output events, connector %s; want one for %s", in.n_outputs, in.connector,
-		     name);
-	if (in.scanout_id != (uint32_t)vnum - 1)
-		fail("scanout_id %u for %s, want %d", in.scanout_id, name, vnum - 1);
-	if (!is_hex64(in.key))
-		fail("stream key is not 64 lower-case hex digits (%zu chars)", strlen(in.key));
-	ok("lease_fd, then output(%s, %u, key), then done", name, in.scanout_id);
+	printf("info connector=%s scanout=%u key=%s\n", in->connector, in->scanout_id,
+	       in->key[0] ? "<64 hex>" : "<none>");
+	if (in->n_outputs != 1 || strcmp(in->connector, name) != 0)
+		fail("%u output events, connector %s; want one for %s", in->n_outputs,
+		     in->connector, name);
+	if (in->scanout_id != (uint32_t)vnum - 1)
+		fail("scanout_id %u for %s, want %d", in->scanout_id, name, vnum - 1);
+	if (!is_hex64(in->key))
+		fail("stream key is not 64 lower-case hex digits (%zu chars)", strlen(in->key));
+	ok("lease_fd, then output(%s, %u, key), then done", name, in->scanout_id);
 
-	if ((r = info_authenticate(a, &in, 0)) != EINVAL)
+	if ((r = info_authenticate(a, l, 0)) != EINVAL)
 		fail("authenticate_magic(0): error %d, want EINVAL", r);
 	ok("authenticate_magic(0) refused with EINVAL");
-	if ((r = info_authenticate(a, &in, magic)) != 0)
+	if ((r = info_authenticate(a, l, magic)) != 0)
 		fail("authenticate_magic: error %d (%s)", r, strerror(r));
 	r = auth_check_is_authenticated(fd2);
 	if (r != 1)
@@ -1330,38 +1048,36 @@ static int cmd_lease_info(void)
 	ok("authenticate_magic: the second fd is authenticated (GEM_FLINK works)");
 
 	if (opt.key_out)
-		write_file_atomic(opt.key_out, in.key);
+		write_file_atomic(opt.key_out, in->key);
 	if (opt.hold_file) {
 		int64_t deadline = lc_now_ms() + 120000;
 		while (access(opt.hold_file, F_OK) != 0) {
 			if (lc_now_ms() > deadline)
 				fail("hold file %s never appeared", opt.hold_file);
 			dispatch_once(a, 50, false);
-			if (in.finished || l->finished)
+			if (in->finished || l->finished)
 				fail("lease ended while held");
 		}
 		ok("held until %s", opt.hold_file);
 	}
 
-	wp_drm_lease_v1_destroy(l->obj);
-	l->obj = NULL;
-	wl_display_flush(a->display);
-	if (!wait_for(a, pred_info_finished, &in, opt.timeout_ms))
+	wlc_lease_end(l);
+	wl_display_flush(a->wl->display);
+	if (!wait_for(a, pred_info_finished, l, opt.timeout_ms))
 		fail("no leasecast finished after the lease was destroyed");
 	ok("leasecast finished after the lease ended");
 	uint32_t magic3 = 0;
 	int fd3 = auth_check_open("/dev/dri/card0", &magic3);
 	if (fd3 < 0)
 		fail("third card fd: %s", strerror(-fd3));
-	if ((r = info_authenticate(a, &in, magic3)) != EPERM)
+	if ((r = info_authenticate(a, l, magic3)) != EPERM)
 		fail("authenticate_magic after the lease: error %d, want EPERM", r);
 	if (auth_check_is_authenticated(fd3) != 0)
 		fail("fd authenticated without an active lease");
 	ok("authenticate_magic after the lease: EPERM, fd stays unauthenticated");
 	close(fd3);
 	close(fd2);
-	leasecast_lease_info_v1_destroy(in.obj);
-	lease_free(l);
+	wlc_lease_free(l);
 	client_disconnect(a);
 	return 0;
 }
