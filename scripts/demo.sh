@@ -16,8 +16,8 @@
 # screenshot showed the desktop. LC_DEMO_OUT: the output dir; LC_DEMO_PORT:
 # the bridge's port to try first.
 set -euo pipefail
+. "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
-. scripts/as-root.sh
 src=$PWD
 bash scripts/install-deps.sh
 cmake -S "$src" -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

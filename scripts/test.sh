@@ -11,8 +11,8 @@
 # stand-in for a slower or shared machine (on 2 cores, LC_TEST_HOG=1 takes
 # one core). A check to run by hand, not part of CI.
 set -uo pipefail
+. "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
-. scripts/as-root.sh
 src=$PWD
 jobs=$(nproc)
 logs=$src/build-logs
