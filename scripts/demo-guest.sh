@@ -95,7 +95,7 @@ swaymsg_user() {
 say "two Wayland clients on the desktop (tests/clients/wl-pattern-client, as $comp_user), placed with swaymsg"
 for c in a:4660:96:150 b:22136:940:480; do
 	IFS=: read -r n k x y <<<"$c"
-	step comp_client "demo-$n" "$COMP_DISPLAY" "$k" 0 2000 ||
+	step comp_client "demo-$n" "$COMP_DISPLAY" "$k" 2000 ||
 		fail "client $n did not show anything (log: $LC_OUT/client-demo-$n.log)"
 	lc_wait_for "grep -q '^shown .* size=896x512' '$LC_OUT/client-demo-$n.log'" 20 ||
 		fail "client $n did not float at 896x512 (log: $LC_OUT/client-demo-$n.log)"
