@@ -561,3 +561,23 @@ void bus_close(struct shim *shim)
 	dbus_connection_unref(shim->conn);
 	shim->conn = NULL;
 }
+
+bool bus_prop_idle_hint(struct shim *shim, DBusMessageIter *it)
+{
+	return bus_append_bool(it, shim->idle_hint);
+}
+
+bool bus_prop_idle_since(struct shim *shim, DBusMessageIter *it)
+{
+	return bus_append_u64(it, shim->idle_since_rt_us);
+}
+
+bool bus_prop_idle_since_mono(struct shim *shim, DBusMessageIter *it)
+{
+	return bus_append_u64(it, shim->idle_since_mono_us);
+}
+
+bool bus_prop_empty_str(struct shim *shim, DBusMessageIter *it)
+{
+	return bus_append_str(it, "");
+}

@@ -27,6 +27,14 @@ struct shim_property {
 	bool (*get)(struct shim *shim, DBusMessageIter *it);
 };
 
+/* Getters of properties that several interfaces carry: logind reports the
+ * session's idle hint on Manager, Seat, Session and User alike (the shim
+ * has one session), and an empty string where a value does not apply. */
+bool bus_prop_idle_hint(struct shim *shim, DBusMessageIter *it);
+bool bus_prop_idle_since(struct shim *shim, DBusMessageIter *it);      /* CLOCK_REALTIME us */
+bool bus_prop_idle_since_mono(struct shim *shim, DBusMessageIter *it); /* CLOCK_MONOTONIC us */
+bool bus_prop_empty_str(struct shim *shim, DBusMessageIter *it);
+
 struct shim_signal {
 	const char *name, *args;
 };

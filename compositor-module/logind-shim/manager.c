@@ -248,22 +248,6 @@ static const struct shim_method methods[] = {
 	{0},
 };
 
-static bool p_idle(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_bool(it, s->idle_hint);
-}
-static bool p_idle_rt(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->idle_since_rt_us);
-}
-static bool p_idle_mono(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->idle_since_mono_us);
-}
-static bool p_empty(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_str(it, "");
-}
 static bool p_false(struct shim *s, DBusMessageIter *it)
 {
 	return bus_append_bool(it, false);
@@ -276,11 +260,11 @@ static bool p_zero_u(struct shim *s, DBusMessageIter *it)
 static const struct shim_property props[] = {
 	{"NAutoVTs", "u", p_zero_u},
 	{"KillUserProcesses", "b", p_false},
-	{"IdleHint", "b", p_idle},
-	{"IdleSinceHint", "t", p_idle_rt},
-	{"IdleSinceHintMonotonic", "t", p_idle_mono},
-	{"BlockInhibited", "s", p_empty},
-	{"DelayInhibited", "s", p_empty},
+	{"IdleHint", "b", bus_prop_idle_hint},
+	{"IdleSinceHint", "t", bus_prop_idle_since},
+	{"IdleSinceHintMonotonic", "t", bus_prop_idle_since_mono},
+	{"BlockInhibited", "s", bus_prop_empty_str},
+	{"DelayInhibited", "s", bus_prop_empty_str},
 	{"PreparingForShutdown", "b", p_false},
 	{"PreparingForSleep", "b", p_false},
 	{"Docked", "b", p_false},

@@ -75,18 +75,6 @@ static bool p_sessions(struct shim *s, DBusMessageIter *it)
 	       bus_append_so(&a, s->opt.session_id, s->session_path) &&
 	       dbus_message_iter_close_container(it, &a);
 }
-static bool p_idle(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_bool(it, s->idle_hint);
-}
-static bool p_idle_rt(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->idle_since_rt_us);
-}
-static bool p_idle_mono(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->idle_since_mono_us);
-}
 
 static const struct shim_property props[] = {
 	{"Id", "s", p_id},
@@ -94,9 +82,9 @@ static const struct shim_property props[] = {
 	{"CanTTY", "b", p_can_tty},
 	{"CanGraphical", "b", p_true},
 	{"Sessions", "a(so)", p_sessions},
-	{"IdleHint", "b", p_idle},
-	{"IdleSinceHint", "t", p_idle_rt},
-	{"IdleSinceHintMonotonic", "t", p_idle_mono},
+	{"IdleHint", "b", bus_prop_idle_hint},
+	{"IdleSinceHint", "t", bus_prop_idle_since},
+	{"IdleSinceHintMonotonic", "t", bus_prop_idle_since_mono},
 	{0},
 };
 

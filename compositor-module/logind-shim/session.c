@@ -309,10 +309,6 @@ static bool p_seat(struct shim *s, DBusMessageIter *it)
 {
 	return bus_append_so(it, s->opt.seat_id, s->seat_path);
 }
-static bool p_empty(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_str(it, "");
-}
 static bool p_false(struct shim *s, DBusMessageIter *it)
 {
 	return bus_append_bool(it, false);
@@ -345,18 +341,6 @@ static bool p_state(struct shim *s, DBusMessageIter *it)
 {
 	return bus_append_str(it, shim_state(s));
 }
-static bool p_idle(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_bool(it, s->idle_hint);
-}
-static bool p_idle_rt(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->idle_since_rt_us);
-}
-static bool p_idle_mono(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->idle_since_mono_us);
-}
 static bool p_locked(struct shim *s, DBusMessageIter *it)
 {
 	return bus_append_bool(it, s->locked_hint);
@@ -370,23 +354,23 @@ static const struct shim_property props[] = {
 	{"TimestampMonotonic", "t", p_tsm},
 	{"VTNr", "u", p_vtnr},
 	{"Seat", "(so)", p_seat},
-	{"TTY", "s", p_empty},
-	{"Display", "s", p_empty},
+	{"TTY", "s", bus_prop_empty_str},
+	{"Display", "s", bus_prop_empty_str},
 	{"Remote", "b", p_false},
-	{"RemoteHost", "s", p_empty},
-	{"RemoteUser", "s", p_empty},
+	{"RemoteHost", "s", bus_prop_empty_str},
+	{"RemoteUser", "s", bus_prop_empty_str},
 	{"Service", "s", p_service},
-	{"Desktop", "s", p_empty},
-	{"Scope", "s", p_empty},
+	{"Desktop", "s", bus_prop_empty_str},
+	{"Scope", "s", bus_prop_empty_str},
 	{"Leader", "u", p_leader},
 	{"Audit", "u", p_zero_u},
 	{"Type", "s", p_type},
 	{"Class", "s", p_class},
 	{"Active", "b", p_active},
 	{"State", "s", p_state},
-	{"IdleHint", "b", p_idle},
-	{"IdleSinceHint", "t", p_idle_rt},
-	{"IdleSinceHintMonotonic", "t", p_idle_mono},
+	{"IdleHint", "b", bus_prop_idle_hint},
+	{"IdleSinceHint", "t", bus_prop_idle_since},
+	{"IdleSinceHintMonotonic", "t", bus_prop_idle_since_mono},
 	{"LockedHint", "b", p_locked},
 	{0},
 };
