@@ -581,3 +581,18 @@ bool bus_prop_empty_str(struct shim *shim, DBusMessageIter *it)
 {
 	return bus_append_str(it, "");
 }
+
+bool bus_prop_user_name(struct shim *shim, DBusMessageIter *it)
+{
+	return bus_append_str(it, shim->user_name);
+}
+
+bool bus_prop_created(struct shim *shim, DBusMessageIter *it)
+{
+	return bus_append_u64(it, shim->created_rt_us);
+}
+
+bool bus_prop_created_mono(struct shim *shim, DBusMessageIter *it)
+{
+	return bus_append_u64(it, shim->created_mono_us);
+}

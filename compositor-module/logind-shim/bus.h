@@ -34,6 +34,11 @@ bool bus_prop_idle_hint(struct shim *shim, DBusMessageIter *it);
 bool bus_prop_idle_since(struct shim *shim, DBusMessageIter *it);      /* CLOCK_REALTIME us */
 bool bus_prop_idle_since_mono(struct shim *shim, DBusMessageIter *it); /* CLOCK_MONOTONIC us */
 bool bus_prop_empty_str(struct shim *shim, DBusMessageIter *it);
+/* The one user's name and the session's creation time, which Session and
+ * User both report. */
+bool bus_prop_user_name(struct shim *shim, DBusMessageIter *it);
+bool bus_prop_created(struct shim *shim, DBusMessageIter *it);      /* CLOCK_REALTIME us */
+bool bus_prop_created_mono(struct shim *shim, DBusMessageIter *it); /* CLOCK_MONOTONIC us */
 
 struct shim_signal {
 	const char *name, *args;

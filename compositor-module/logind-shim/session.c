@@ -289,18 +289,6 @@ static bool p_user(struct shim *s, DBusMessageIter *it)
 {
 	return bus_append_uo(it, (uint32_t)s->opt.uid, s->user_path);
 }
-static bool p_name(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_str(it, s->user_name);
-}
-static bool p_ts(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->created_rt_us);
-}
-static bool p_tsm(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->created_mono_us);
-}
 static bool p_vtnr(struct shim *s, DBusMessageIter *it)
 {
 	return bus_append_u32(it, s->opt.vtnr);
@@ -349,9 +337,9 @@ static bool p_locked(struct shim *s, DBusMessageIter *it)
 static const struct shim_property props[] = {
 	{"Id", "s", p_id},
 	{"User", "(uo)", p_user},
-	{"Name", "s", p_name},
-	{"Timestamp", "t", p_ts},
-	{"TimestampMonotonic", "t", p_tsm},
+	{"Name", "s", bus_prop_user_name},
+	{"Timestamp", "t", bus_prop_created},
+	{"TimestampMonotonic", "t", bus_prop_created_mono},
 	{"VTNr", "u", p_vtnr},
 	{"Seat", "(so)", p_seat},
 	{"TTY", "s", bus_prop_empty_str},

@@ -26,18 +26,6 @@ static bool p_gid(struct shim *s, DBusMessageIter *it)
 {
 	return bus_append_u32(it, s->user_gid);
 }
-static bool p_name(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_str(it, s->user_name);
-}
-static bool p_ts(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->created_rt_us);
-}
-static bool p_tsm(struct shim *s, DBusMessageIter *it)
-{
-	return bus_append_u64(it, s->created_mono_us);
-}
 static bool p_runtime(struct shim *s, DBusMessageIter *it)
 {
 	char p[64];
@@ -77,9 +65,9 @@ static bool p_false(struct shim *s, DBusMessageIter *it)
 static const struct shim_property props[] = {
 	{"UID", "u", p_uid},
 	{"GID", "u", p_gid},
-	{"Name", "s", p_name},
-	{"Timestamp", "t", p_ts},
-	{"TimestampMonotonic", "t", p_tsm},
+	{"Name", "s", bus_prop_user_name},
+	{"Timestamp", "t", bus_prop_created},
+	{"TimestampMonotonic", "t", bus_prop_created_mono},
 	{"RuntimePath", "s", p_runtime},
 	{"Service", "s", p_service},
 	{"Slice", "s", p_slice},
