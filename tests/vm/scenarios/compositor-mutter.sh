@@ -28,6 +28,12 @@ revoke_ends_mutter() {
 	rm -f "$COMP_RT"/wayland-* # the SIGKILLed Mutter's socket and lock
 	comp_launch mutter2 Virtual-2 "${MUTTER_LL[@]}" -- "${MUTTER[@]}" || return 1
 	comp_wait_socket mutter2 120 || return 1
+	# Mutter's socket comes before its main loop: a SIGTERM in between is
+	# fatal (status 143, seen on a fast start). A client's first frame
+	# means it serves; then the lease ends.
+	comp_client mutter2 "$COMP_DISPLAY" 100 3000 || return 1
+	kill -TERM "$CLIENT_PID"
+	lc_wait_for "! kill -0 $CLIENT_PID 2>/dev/null" 30
 	comp_broker_shutdown_ends mutter mutter2 && [ "$COMP_RC" = 0 ]
 }
 
