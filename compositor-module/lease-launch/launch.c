@@ -29,6 +29,10 @@ struct launch {
 	int sig_fd;
 	int comp_status;
 	bool comp_exited, lease_ended;
+	/* SIGTERM went to the compositor (ours or a forwarded one): it is
+	 * ending, and a second SIGTERM would interrupt its clean-up (Mutter
+	 * dies of one mid-shutdown); only kill_at escalates from here. */
+	bool term_sent;
 	int64_t term_at, kill_at; /* 0: not scheduled */
 };
 
@@ -65,12 +69,12 @@ static void reap(struct launch *l)
 			l->shim_pid = 0;
 			lc_warn("the logind shim exited (status %d)", exit_code(status));
 			/* Without it the session is dead: end the compositor. */
-			if (l->comp_pid > 0 && !l->term_at)
+			if (l->comp_pid > 0 && !l->term_at && !l->term_sent)
 				l->term_at = lc_now_ms();
 		} else if (pid == l->bus_pid) {
 			l->bus_pid = 0;
 			lc_warn("the private system bus exited (status %d)", exit_code(status));
-			if (l->comp_pid > 0 && !l->term_at)
+			if (l->comp_pid > 0 && !l->term_at && !l->term_sent)
 				l->term_at = lc_now_ms();
 		}
 	}
@@ -92,7 +96,7 @@ static void lease_ended(struct launch *l)
 		ll_authmagic_server_finish(&l->authmagic);
 		l->authmagic_on = false;
 	}
-	if (!l->term_at)
+	if (!l->term_at && !l->term_sent)
 		l->term_at = lc_now_ms() + l->o->term_grace_ms;
 }
 
@@ -108,8 +112,12 @@ static void on_signal(struct launch *l)
 			/* If it ignores a request to end: escalate. */
 			bool ending = si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
 				      si.ssi_signo == SIGHUP;
-			if (ending && !l->kill_at)
-				l->kill_at = lc_now_ms() + l->o->kill_grace_ms;
+			if (ending) {
+				l->term_sent = true;
+				l->term_at = 0;
+				if (!l->kill_at)
+					l->kill_at = lc_now_ms() + l->o->kill_grace_ms;
+			}
 		}
 	}
 }
@@ -120,6 +128,7 @@ static void timers(struct launch *l)
 	if (l->term_at && t >= l->term_at && l->comp_pid > 0) {
 		lc_info("ending the compositor (SIGTERM)");
 		kill(l->comp_pid, SIGTERM);
+		l->term_sent = true;
 		l->term_at = 0;
 		if (!l->kill_at)
 			l->kill_at = t + l->o->kill_grace_ms;
