@@ -1,5 +1,7 @@
 /* Devices the controller has taken with TakeDevice: the card (served from
- * the lease fd) and allow-listed evdev nodes (opened by the shim). */
+ * the lease fd), the lease's input devices (served from the fds the
+ * launcher gave, inputs.h) and allow-listed evdev nodes (opened by the
+ * shim). */
 #ifndef SHIM_DEVICES_H
 #define SHIM_DEVICES_H
 
@@ -11,7 +13,10 @@
 
 struct shim_device {
 	unsigned major, minor;
-	int fd; /* input: the shim's copy (for EVIOCREVOKE); card: -1 */
+	/* An allow-listed input node: the file the shim opened for it (revoked
+	 * on release, as logind does); the card and --input-fd devices: -1
+	 * (their files are not the shim's to take back). */
+	int fd;
 };
 
 struct shim_devices {

@@ -14,12 +14,12 @@
 /* Card tags that Mutter's and wlroots' udev enumeration look for. */
 static const char *const card_tags[] = {"seat", "mutter-device-preferred-primary"};
 
-static int remember(char **list, int *n, const char *path)
+static int remember(char **list, int *n, int max, const char *path)
 {
 	for (int i = 0; i < *n; i++)
 		if (strcmp(list[i], path) == 0)
 			return 0;
-	if (*n >= SHIM_FILES_MAX)
+	if (*n >= max)
 		return -ENOSPC;
 	list[*n] = strdup(path);
 	if (!list[*n])
@@ -40,7 +40,7 @@ static int make_dirs(struct shim_files *files, const char *dir)
 		char saved = *s;
 		*s = '\0';
 		if (mkdir(p, 0755) == 0) {
-			int r = remember(files->created_dirs, &files->n_dirs, p);
+			int r = remember(files->created_dirs, &files->n_dirs, SHIM_DIRS_MAX, p);
 			if (r < 0)
 				return r;
 		} else if (errno != EEXIST) {
@@ -90,7 +90,7 @@ static int write_atomic(struct shim_files *files, const char *dir, const char *n
 		unlink(tmp);
 		return r;
 	}
-	return remember(files->created, &files->n_created, path);
+	return remember(files->created, &files->n_created, SHIM_FILES_MAX, path);
 }
 
 static int write_file(struct shim *shim, const char *sub, const char *name, const char *content)
@@ -99,6 +99,23 @@ static int write_file(struct shim *shim, const char *sub, const char *name, cons
 	if (snprintf(dir, sizeof(dir), "%s/%s", shim->opt.runtime_root, sub) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
 	return write_atomic(&shim->files, dir, name, content);
+}
+
+/* An input device's udev database entry: what udev's input_id builtin and
+ * seat rules would have written (ID_INPUT*, ID_SEAT, tag seat). libinput
+ * skips a device without an entry (not initialised) and one whose classes
+ * it does not serve; in a container with a private /run/udev these are
+ * the only input devices it sees. */
+static int write_input(struct shim *shim, const struct shim_input *in)
+{
+	char buf[512], dev[32];
+	snprintf(dev, sizeof(dev), "c%u:%u", in->major, in->minor);
+	int n = snprintf(buf, sizeof(buf), "I:%llu\n", (unsigned long long)shim->created_mono_us);
+	n += shim_input_udev_props(in->classes, buf + n, sizeof(buf) - (size_t)n);
+	snprintf(buf + n, sizeof(buf) - (size_t)n, "E:ID_SEAT=%s\nG:seat\nQ:seat\nV:1\n",
+		 shim->opt.seat_id);
+	int r = write_file(shim, "udev/data", dev, buf);
+	return r < 0 ? r : write_file(shim, "udev/tags/seat", dev, "");
 }
 
 int files_write(struct shim *shim)
@@ -174,6 +191,9 @@ int files_write(struct shim *shim)
 		if ((r = write_file(shim, sub, dev, "")) < 0)
 			return r;
 	}
+	for (int i = 0; i < shim->inputs.n; i++)
+		if ((r = write_input(shim, &shim->inputs.in[i])) < 0)
+			return r;
 	return 0;
 }
 

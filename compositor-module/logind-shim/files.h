@@ -1,17 +1,23 @@
 /* What sd-login and libudev read instead of asking logind/udevd:
  * /run/systemd/{sessions,users,seats}/ and /run/udev/{data,tags}/ entries
- * for the session and its card. Written atomically, removed at exit. */
+ * for the session, its card and its input devices. Written atomically,
+ * removed at exit. */
 #ifndef SHIM_FILES_H
 #define SHIM_FILES_H
 
-#define SHIM_FILES_MAX 16
+#include "options.h"
+
+/* Three sd-login files, a data and two tag files for the card, a data and
+ * a tag file per input device. */
+#define SHIM_FILES_MAX (8 + 2 * SHIM_MAX_INPUT_FDS)
+#define SHIM_DIRS_MAX 16
 
 struct shim;
 
 struct shim_files {
 	char *created[SHIM_FILES_MAX]; /* files the shim wrote */
 	int n_created;
-	char *created_dirs[SHIM_FILES_MAX]; /* directories it had to make */
+	char *created_dirs[SHIM_DIRS_MAX]; /* directories it had to make */
 	int n_dirs;
 };
 

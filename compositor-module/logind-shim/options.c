@@ -21,6 +21,7 @@ static const char usage[] =
 	"  --seat SEAT               seat id (seat0)\n"
 	"  --vtnr N                  VTNr property (0: no VT)\n"
 	"  --session-type TYPE       wayland, x11, mir, tty, web or unspecified (wayland)\n"
+	"  --input-fd N              inherited evdev fd TakeDevice hands out as it is (repeatable)\n"
 	"  --input-allow MAJ:MIN|event*|eventN   input device TakeDevice may open (repeatable)\n"
 	"  --runtime-root DIR        where systemd/ and udev/ files are written (/run)\n"
 	"  --bus-address ADDR        bus to serve (default: the system bus)\n"
@@ -39,6 +40,7 @@ enum {
 	OPT_SEAT,
 	OPT_VTNR,
 	OPT_SESSION_TYPE,
+	OPT_INPUT_FD,
 	OPT_INPUT_ALLOW,
 	OPT_RUNTIME_ROOT,
 	OPT_BUS_ADDRESS,
@@ -59,6 +61,7 @@ static const struct option long_options[] = {
 	{"seat", required_argument, NULL, OPT_SEAT},
 	{"vtnr", required_argument, NULL, OPT_VTNR},
 	{"session-type", required_argument, NULL, OPT_SESSION_TYPE},
+	{"input-fd", required_argument, NULL, OPT_INPUT_FD},
 	{"input-allow", required_argument, NULL, OPT_INPUT_ALLOW},
 	{"runtime-root", required_argument, NULL, OPT_RUNTIME_ROOT},
 	{"bus-address", required_argument, NULL, OPT_BUS_ADDRESS},
@@ -222,6 +225,19 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 				return bad(name, optarg, "not a logind session type");
 			opt->session_type = optarg;
 			break;
+		case OPT_INPUT_FD: {
+			int fd;
+			if (opt->n_input_fds >= SHIM_MAX_INPUT_FDS)
+				return bad(name, optarg, "too many --input-fd entries");
+			if (parse_fd(optarg, &fd) < 0 || fd < 3)
+				return bad(name, optarg,
+					   "not a file descriptor number (3 or more)");
+			for (int i = 0; i < opt->n_input_fds; i++)
+				if (opt->input_fds[i] == fd)
+					return bad(name, optarg, "given twice");
+			opt->input_fds[opt->n_input_fds++] = fd;
+			break;
+		}
 		case OPT_INPUT_ALLOW:
 			if (opt->n_input_allow >= SHIM_MAX_INPUT_ALLOW)
 				return bad(name, optarg, "too many --input-allow entries");
@@ -285,5 +301,14 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 		return bad("ready-fd", "", "must differ from --lease-fd and --control-fd");
 	if (opt->control_fd >= 0 && opt->control_fd == opt->lease_fd)
 		return bad("control-fd", "", "must differ from --lease-fd");
+	for (int i = 0; i < opt->n_input_fds; i++) {
+		int fd = opt->input_fds[i];
+		if (fd == opt->lease_fd || fd == opt->ready_fd || fd == opt->control_fd) {
+			char s[16];
+			snprintf(s, sizeof(s), "%d", fd);
+			return bad("input-fd", s,
+				   "must differ from --lease-fd, --ready-fd and --control-fd");
+		}
+	}
 	return 0;
 }

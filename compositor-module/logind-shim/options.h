@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 #define SHIM_MAX_INPUT_ALLOW 32
+/* 15 leasable outputs, a keyboard and a tablet each, and room to spare. */
+#define SHIM_MAX_INPUT_FDS 32
 
 struct shim_input_allow {
 	bool any_event;        /* "event*": every evdev node */
@@ -24,6 +26,8 @@ struct shim_options {
 	const char *session_type;
 	struct shim_input_allow input_allow[SHIM_MAX_INPUT_ALLOW];
 	int n_input_allow;
+	int input_fds[SHIM_MAX_INPUT_FDS]; /* inherited evdev fds (--input-fd) */
+	int n_input_fds;
 	const char *runtime_root;
 	const char *bus_address; /* NULL: the system bus */
 	int ready_fd;

@@ -109,11 +109,20 @@ static DBusMessage *take_device(struct shim *shim, DBusMessage *msg)
 		return bus_error(msg, LOGIN1_ERROR("DeviceIsTaken"), "Device already taken");
 
 	bool card = major == shim->card_major && minor == shim->card_minor;
+	struct shim_input *input = card ? NULL : inputs_find(&shim->inputs, major, minor);
 	int fd = -1, own_fd = -1;
 	if (card) {
 		if (shim->revoked || shim->lease_fd < 0)
 			return bus_errno(msg, ENODEV, "The lease of %u:%u has ended", major, minor);
 		fd = shim->lease_fd; /* libdbus appends a CLOEXEC dup of it */
+	} else if (input) {
+		/* The lease's own device: the same open file as the broker's
+		 * copy, so its EVIOCREVOKE at lease end reaches the compositor;
+		 * not the shim's to revoke on ReleaseDevice (own_fd stays -1). */
+		if (shim->revoked || input->fd < 0)
+			return bus_errno(msg, ENODEV, "The lease of input %u:%u has ended", major,
+					 minor);
+		fd = input->fd;
 	} else if (devices_input_allowed(&shim->opt, major, minor)) {
 		if (shim->revoked)
 			return bus_errno(msg, ENODEV, "The session has ended");
@@ -125,7 +134,7 @@ static DBusMessage *take_device(struct shim *shim, DBusMessage *msg)
 	} else {
 		return bus_error(
 			msg, DBUS_ERROR_ACCESS_DENIED,
-			"Device %u:%u is neither this session's card nor an allowed input device",
+			"Device %u:%u is neither this session's card nor one of its input devices",
 			major, minor);
 	}
 
@@ -141,8 +150,12 @@ static DBusMessage *take_device(struct shim *shim, DBusMessage *msg)
 			close(own_fd);
 		return bus_errno(msg, ENOSPC, "Too many devices taken");
 	}
-	lc_info("%s took device %u:%u%s", shim->controller, major, minor,
-		card ? " (the lease)" : "");
+	if (input)
+		lc_info("%s took device %u:%u (the lease's input \"%s\")", shim->controller, major,
+			minor, input->uniq);
+	else
+		lc_info("%s took device %u:%u%s", shim->controller, major, minor,
+			card ? " (the lease)" : "");
 	return reply;
 }
 

@@ -102,6 +102,9 @@ void shim_lease_revoked(struct shim *shim, const char *why)
 		close(shim->lease_fd);
 		shim->lease_fd = -1;
 	}
+	/* The broker revokes the input devices' open files itself; the shim's
+	 * copies only go, so that nothing of the ended lease stays here. */
+	inputs_close(&shim->inputs);
 	if (!shim->controller) {
 		shim_request_exit(shim, 0);
 		return;
@@ -277,7 +280,9 @@ int shim_init(struct shim *shim, const struct shim_options *opt)
 	shim->leader = (uint32_t)getppid();
 	snprintf(shim->type, sizeof(shim->type), "%s", opt->session_type);
 	int r;
-	if ((r = setup_lease(shim)) < 0 || (r = setup_names(shim)) < 0)
+	if ((r = setup_lease(shim)) < 0 ||
+	    (r = inputs_setup(&shim->inputs, opt->input_fds, opt->n_input_fds)) < 0 ||
+	    (r = setup_names(shim)) < 0)
 		return r;
 
 	shim->loop = loop_create();
@@ -318,9 +323,9 @@ int shim_init(struct shim *shim, const struct shim_options *opt)
 		return r;
 	if (shim->card_is_drm && opt->lease_check_ms > 0)
 		shim->next_lease_check_ms = (uint64_t)lc_now_ms() + (uint64_t)opt->lease_check_ms;
-	lc_info("session %s (uid %u, seat %s) on %s, card %u:%u", opt->session_id,
-		(unsigned)opt->uid, opt->seat_id, shim->session_path, shim->card_major,
-		shim->card_minor);
+	lc_info("session %s (uid %u, seat %s) on %s, card %u:%u, %d input device%s",
+		opt->session_id, (unsigned)opt->uid, opt->seat_id, shim->session_path,
+		shim->card_major, shim->card_minor, shim->inputs.n, shim->inputs.n == 1 ? "" : "s");
 	notify_ready(shim);
 	return 0;
 }
@@ -353,6 +358,7 @@ void shim_finish(struct shim *shim)
 			dbus_message_unref(sig);
 	}
 	devices_clear(&shim->devices);
+	inputs_close(&shim->inputs);
 	free(shim->controller);
 	shim->controller = NULL;
 	files_remove(&shim->files);

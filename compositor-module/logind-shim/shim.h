@@ -10,6 +10,7 @@
 
 #include "devices.h"
 #include "files.h"
+#include "inputs.h"
 #include "options.h"
 
 #define SHIM_PATH_MAX 256
@@ -32,7 +33,8 @@ struct shim {
 	unsigned card_major, card_minor;
 	bool card_is_drm; /* a real DRM node: poll it for revocation */
 
-	char *controller; /* unique bus name, NULL when uncontrolled */
+	struct shim_inputs inputs; /* --input-fd devices, the shim's copies */
+	char *controller;          /* unique bus name, NULL when uncontrolled */
 	struct shim_devices devices;
 	char type[16];
 	bool active;

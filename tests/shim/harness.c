@@ -126,17 +126,21 @@ int harness_start_bus_with_policy(struct harness *h, const char *policy_file)
 }
 
 static pid_t spawn_shim(struct harness *h, const char *const *args, int lease_fd, int ready_w,
-			int control_r, int err_fd)
+			int control_r, int err_fd, const int *extra_fds, int n_extra)
 {
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
-	/* Fixed fd numbers, as a launcher would hand them over. */
-	int fds[3] = {lease_fd, ready_w, control_r};
-	for (int i = 0; i < 3; i++)
+	/* Fixed fd numbers, as a launcher would hand them over: the lease,
+	 * ready and control fds at 3, 4, 5, the extra ones from 6 on. */
+	int fds[3 + HARNESS_MAX_EXTRA_FDS] = {lease_fd, ready_w, control_r};
+	int nfd = 3;
+	for (int i = 0; i < n_extra && i < HARNESS_MAX_EXTRA_FDS; i++)
+		fds[nfd++] = extra_fds[i];
+	for (int i = 0; i < nfd; i++)
 		if (fds[i] >= 0)
-			fds[i] = fcntl(fds[i], F_DUPFD, 20);
-	for (int i = 0; i < 3; i++)
+			fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 40);
+	for (int i = 0; i < nfd; i++)
 		if (fds[i] >= 0)
 			dup2(fds[i], 3 + i);
 	dup2(err_fd, 2);
@@ -151,6 +155,11 @@ static pid_t spawn_shim(struct harness *h, const char *const *args, int lease_fd
 }
 
 int harness_start_shim(struct harness *h, const char *const *extra)
+{
+	return harness_start_shim_fds(h, extra, NULL, 0);
+}
+
+int harness_start_shim_fds(struct harness *h, const char *const *extra, const int *fds, int n_fds)
 {
 	char lease[128], bus_arg[200];
 	snprintf(lease, sizeof(lease), "%s/lease", h->dir);
@@ -168,7 +177,7 @@ int harness_start_shim(struct harness *h, const char *const *extra)
 		args[n++] = extra[i];
 	args[n] = NULL;
 	int log = open(h->shim_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	h->shim_pid = spawn_shim(h, args, h->lease_fd, ready[1], control[0], log);
+	h->shim_pid = spawn_shim(h, args, h->lease_fd, ready[1], control[0], log, fds, n_fds);
 	close(log);
 	close(ready[1]);
 	close(control[0]);
@@ -204,10 +213,16 @@ int harness_wait_shim(struct harness *h, int timeout_ms)
 
 int harness_run_shim(struct harness *h, const char *const *args, int lease_fd, char **err)
 {
+	return harness_run_shim_fds(h, args, lease_fd, NULL, 0, err);
+}
+
+int harness_run_shim_fds(struct harness *h, const char *const *args, int lease_fd, const int *fds,
+			 int n, char **err)
+{
 	char path[128];
 	snprintf(path, sizeof(path), "%s/run-shim.err", h->dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	pid_t pid = spawn_shim(h, args, lease_fd, -1, -1, fd);
+	pid_t pid = spawn_shim(h, args, lease_fd, -1, -1, fd, fds, n);
 	int st = 0;
 	waitpid(pid, &st, 0);
 	*err = calloc(1, 4096);

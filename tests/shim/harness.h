@@ -26,11 +26,16 @@ int harness_start_bus_with_policy(struct harness *h, const char *policy_file);
 /* Starts the shim with the standard test options plus extra (NULL-ended)
  * and waits for READY=1; -1 on failure. */
 int harness_start_shim(struct harness *h, const char *const *extra);
+/* The same, with fds[0..n) handed down as the shim's fds 6, 7, ... */
+#define HARNESS_MAX_EXTRA_FDS 8
+int harness_start_shim_fds(struct harness *h, const char *const *extra, const int *fds, int n);
 /* Waits for the shim to exit; its status, or -1 after timeout_ms. */
 int harness_wait_shim(struct harness *h, int timeout_ms);
 /* Runs the shim to completion with the given argv tail, capturing stderr
  * into *err (caller frees); returns the exit status. */
 int harness_run_shim(struct harness *h, const char *const *args, int lease_fd, char **err);
+int harness_run_shim_fds(struct harness *h, const char *const *args, int lease_fd, const int *fds,
+			 int n, char **err);
 void harness_stop(struct harness *h);
 
 bool harness_file_contains(const char *path, const char *needle);
