@@ -31,11 +31,12 @@ unsigned shim_input_classify(const struct shim_input_caps *c)
 	if (!HAS(c, ev, EV_KEY))
 		return 0; /* an accelerometer at most: nothing libinput serves */
 
-	bool abs_xy = HAS(c, ev, EV_ABS) &&
-		      ((HAS(c, abs, ABS_X) && HAS(c, abs, ABS_Y)) ||
-		       (HAS(c, abs, ABS_MT_POSITION_X) && HAS(c, abs, ABS_MT_POSITION_Y)));
+	bool has_abs = HAS(c, ev, EV_ABS);
+	bool abs_xy = has_abs && HAS(c, abs, ABS_X) && HAS(c, abs, ABS_Y);
+	bool mt_xy = has_abs && HAS(c, abs, ABS_MT_POSITION_X) && HAS(c, abs, ABS_MT_POSITION_Y);
 	bool pen = HAS(c, key, BTN_TOOL_PEN) || HAS(c, key, BTN_STYLUS);
 	bool finger = HAS(c, key, BTN_TOOL_FINGER);
+	bool touch = HAS(c, key, BTN_TOUCH);
 	bool mouse_button = HAS(c, key, BTN_LEFT);
 	bool direct = HAS(c, prop, INPUT_PROP_DIRECT);
 	bool joystick = HAS(c, key, BTN_TRIGGER) || HAS(c, key, BTN_A) || HAS(c, key, BTN_1);
@@ -46,7 +47,17 @@ unsigned shim_input_classify(const struct shim_input_caps *c)
 			classes |= SHIM_INPUT_TOUCHPAD;
 		else if (mouse_button && !joystick)
 			classes |= SHIM_INPUT_MOUSE;
-		else if (HAS(c, key, BTN_TOUCH) || direct)
+		else if (touch || direct)
+			classes |= SHIM_INPUT_TOUCHSCREEN;
+	}
+	/* Multi-touch positions alone are never a mouse: QEMU's virtio
+	 * multi-touch device has mouse buttons too, and is a touchscreen. */
+	if (mt_xy) {
+		if (pen)
+			classes |= SHIM_INPUT_TABLET;
+		else if (finger && !direct)
+			classes |= SHIM_INPUT_TOUCHPAD;
+		else if (touch || direct)
 			classes |= SHIM_INPUT_TOUCHSCREEN;
 	}
 	if (HAS(c, ev, EV_REL) && HAS(c, rel, REL_X) && HAS(c, rel, REL_Y) && mouse_button)

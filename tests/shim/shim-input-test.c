@@ -109,8 +109,11 @@ static void case_class(void)
 	c.key[BTN_LEFT / 8] = 0;
 	CHECK_EQ(shim_input_classify(&c), 0);
 
-	/* virtio-multitouch (QEMU 10): direct, multi-touch positions, BTN_TOUCH. */
-	memset(&c, 0, sizeof(c));
+	/* virtio-multitouch (QEMU 10): direct, multi-touch positions, and the
+	 * same buttons as the tablet (BTN_LEFT too): a touchscreen. */
+	qemu_tablet(&c);
+	memset(c.abs, 0, sizeof(c.abs));
+	c.ev[0] &= (uint8_t) ~(1u << EV_REL);
 	SET(&c, ev, EV_KEY);
 	SET(&c, ev, EV_ABS);
 	SET(&c, prop, INPUT_PROP_DIRECT);
