@@ -182,6 +182,15 @@ int inputs_setup(struct shim_inputs *inputs, const int *fds, int n)
 		struct shim_input_caps caps;
 		read_caps(fds[i], &caps, in->name, sizeof(in->name), in->uniq, sizeof(in->uniq));
 		in->classes = shim_input_classify(&caps);
+		/* logind hands out non-blocking evdev fds and libinput reads
+		 * until EAGAIN: a blocking one would stall the compositor. The
+		 * flag is the open file's, the broker opens it so anyway. */
+		int fl = fcntl(fds[i], F_GETFL);
+		if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0)) {
+			int r = -errno;
+			lc_err("--input-fd %d: %s", fds[i], strerror(errno));
+			return r;
+		}
 		in->fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
 		if (in->fd < 0) {
 			int r = -errno;
