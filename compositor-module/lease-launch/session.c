@@ -174,7 +174,9 @@ static void child_environment(const struct ll_session *s, const struct ll_option
 		 * (vm-test-rig.md item 10); dumb buffers through pixman. The
 		 * caller's own settings win. */
 		set_default("WLR_RENDERER", "pixman");
-		set_default("WLR_BACKENDS", "drm");
+		/* libinput for the lease's keyboard and pointer (TakeDevice on
+		 * the shim); none at all is fine too (WLR_LIBINPUT_NO_DEVICES). */
+		set_default("WLR_BACKENDS", "drm,libinput");
 		set_default("WLR_LIBINPUT_NO_DEVICES", "1");
 		set_default("WLR_DRM_DEVICES", o->card);
 		if (s->authmagic_socket[0]) {
