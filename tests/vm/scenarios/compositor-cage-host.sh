@@ -37,4 +37,6 @@ python3 -c 'import json,sys; a=json.loads(sys.argv[1]); sys.exit(0 if a["first_n
 python3 -c 'import json,sys; a=json.loads(sys.argv[1]); sys.exit(0 if a["patterns_found"] == [300, 301, 302, 303] and not a["other_patterns"] else 1)' "$a" &&
 	echo "cage-patterns pass" >>"$res" || echo "cage-patterns fail" >>"$res"
 grep '"event":"summary"' "$LC_OUT/sub-cage.jsonl"
-finish
+lc_signal host-done
+comp_host_input cage2
+exit 0

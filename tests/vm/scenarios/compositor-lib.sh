@@ -5,6 +5,11 @@
 
 ll_bin="$LC_BUILD/compositor-module/lease-launch"
 pc_bin="$LC_BUILD/tests/clients/lc-wl-pattern-client"
+ic_bin="$LC_BUILD/tests/clients/lc-wl-input-client"
+input_check="$LC_SRC/tests/vm/scenarios/input-check.py"
+# The lease's input fds: a stand-in opens them (compositor-input-standin.sh,
+# as lease-launch's --shim) until lease-launch passes the broker's.
+COMP_INPUT_STANDIN=${COMP_INPUT_STANDIN:-1}
 comp_user=lcuser
 COMP_WRAP=()  # e.g. a private mount namespace for a second compositor
 COMP_ENTER=() # how to enter it (nsenter) for the client
@@ -37,8 +42,17 @@ comp_launch() {
 	local name="$1" output="$2" log
 	shift 2
 	log="$LC_OUT/ll-$name.log"
+	local standin=()
+	# wlroots 0.15 with WLR_LIBINPUT_NO_DEVICES=1 (lease-launch's default
+	# for a lease without input) leaves libinput's first devices unprocessed
+	# until one of them sends an event: with the lease's devices, not set.
+	[ "$COMP_INPUT_STANDIN" = 1 ] &&
+		standin=(--shim "$LC_SRC/tests/vm/scenarios/compositor-input-standin.sh") &&
+		export WLR_LIBINPUT_NO_DEVICES=0
 	lc_signal "launch-$name"
-	lc_bg "ll-$name" "${COMP_WRAP[@]}" "$ll_bin" --output "$output" --user "$comp_user" \
+	lc_bg "ll-$name" "${COMP_WRAP[@]}" env LC_INPUT_STANDIN_LOG="$log" \
+		LC_INPUT_STANDIN_SHIM="$LC_BUILD/compositor-module/leasecast-logind-shim" \
+		"$ll_bin" --output "$output" --user "$comp_user" "${standin[@]}" \
 		--bus-policy "$LC_SRC/contrib/dbus/leasecast-logind-shim.conf" --log-level debug "$@"
 	LL_PID=$LC_BG_PID
 	lc_wait_for "grep -q 'compositor .* started\|done: exit status' '$log'" 60 || true
@@ -247,4 +261,101 @@ default_border none
 for_window [app_id="lc-wl-pattern-client"] fullscreen enable
 CONF
 	chmod 0644 "$1"
+}
+
+# ---- input: host -> QEMU D-Bus -> virtio-input -> shim -> libinput -> client
+
+# comp_input_client NAME DISPLAY [CLIENT OPTIONS...] : lc-wl-input-client as
+# the user, its events in COMP_INPUT_EVENTS; waits until it is shown, has a
+# keyboard and a pointer and keyboard focus.
+comp_input_client() {
+	local name="$1" display="$2"
+	shift 2
+	COMP_INPUT_EVENTS=/tmp/lc-input-$name.jsonl
+	rm -f "$COMP_INPUT_EVENTS"
+	lc_bg "input-client-$name" "${COMP_ENTER[@]}" setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups \
+		env XDG_RUNTIME_DIR="/run/user/$COMP_UID" WAYLAND_DISPLAY="$display" \
+		"$ic_bin" --out "$COMP_INPUT_EVENTS" "$@"
+	INPUT_CLIENT_PID=$LC_BG_PID
+	comp_input_ready "$name"
+}
+
+# comp_input_ready NAME : the input client (started by comp_input_client or
+# as a kiosk's app, --out /tmp/lc-input-NAME.jsonl) is ready for input.
+comp_input_ready() {
+	COMP_INPUT_EVENTS=/tmp/lc-input-$1.jsonl
+	python3 "$input_check" ready "$COMP_INPUT_EVENTS" 150 || {
+		cp "$COMP_INPUT_EVENTS" "$LC_OUT/input-$1.jsonl"
+		grep -E 'libinput|adding device|took device|released device' "$LC_OUT"/ll-*.log | tail -20
+		return 1
+	}
+}
+
+# comp_input_test NAME [--redraw] : asks the host hook to type, click and
+# scroll on this scanout (comp_host_input), then judges what the client got.
+comp_input_test() {
+	local name="$1" rc
+	shift
+	grep -E 'input stand-in|input 13:|lease.s input' "$LC_OUT"/ll-*.log | tail -6
+	lc_signal "input-ready-$name" "$COMP_SCANOUT"
+	lc_wait_signal "input-sent-$name" 150 || { echo "the host hook sent no input within 150 s"; return 1; }
+	python3 "$input_check" verify "$COMP_INPUT_EVENTS" "$LC_OUT/.signal-input-sent-$name" 120 "$@"
+	rc=$?
+	cp "$COMP_INPUT_EVENTS" "$LC_OUT/input-$name.jsonl"
+	return $rc
+}
+
+# Host: QEMU key numbers (xtkbd set 1) of the keys typed; for these keys
+# they equal the evdev codes the guest sees.
+declare -A comp_qnum=([q]=16 [w]=17 [e]=18 [r]=19 [t]=20 [y]=21 [u]=22 [i]=23 [o]=24 [p]=25
+	[a]=30 [s]=31 [d]=32 [f]=33 [g]=34 [h]=35 [j]=36 [k]=37 [l]=38 [z]=44 [x]=45 [c]=46 [v]=47
+	[b]=48 [n]=49 [m]=50 [1]=2 [2]=3 [3]=4 [4]=5 [5]=6 [6]=7 [7]=8 [8]=9 [9]=10 [0]=11
+	[' ']=57 [',']=51 ['.']=52 ['-']=12)
+comp__qemu() { # CONSOLE IFACE.METHOD ARGS... : a call on QEMU's console, waited for
+	dbus-send --bus="$LC_DBUS_ADDRESS" --print-reply --dest=org.qemu \
+		"/org/qemu/Display1/Console_$1" "org.qemu.Display1.$2" "${@:3}" >/dev/null
+}
+comp__qemu_prop() { # CONSOLE IFACE PROP : the value of a property
+	dbus-send --bus="$LC_DBUS_ADDRESS" --print-reply --dest=org.qemu "/org/qemu/Display1/Console_$1" \
+		org.freedesktop.DBus.Properties.Get "string:org.qemu.Display1.$2" "string:$3" |
+		sed -n 's/.*variant *[a-z0-9]* //p'
+}
+
+# Host: comp_host_input NAME : once the guest's client is ready (signal
+# input-ready-NAME, the scanout), types a text (Shift for capitals and
+# "!"), moves the absolute pointer to a point and clicks, then turns the
+# wheel 3 notches down and 2 up, each call into QEMU's D-Bus console of
+# that scanout (Keyboard.Press/Release, Mouse.SetAbsPosition/Press/Release:
+# button 4 is wheel-down, 3 wheel-up), in order; then signals
+# input-sent-NAME with what it sent, for input-check.py.
+comp_host_input() {
+	local name="$1" s text="Hello, leasecast 42!" ch lower code keys="" i w h x y abs
+	lc_wait_signal "input-ready-$name" 900 || { echo "$name: the guest's input client never got ready"; return 1; }
+	s=$(lc_signal_content "input-ready-$name")
+	w=$(comp__qemu_prop "$s" Console Width) h=$(comp__qemu_prop "$s" Console Height)
+	abs=$(comp__qemu_prop "$s" Mouse IsAbsolute)
+	echo "$name: console $s is ${w}x$h, mouse absolute: $abs"
+	for ((i = 0; i < ${#text}; i++)); do
+		ch=${text:i:1}
+		lower=${ch,,}
+		if [ "$ch" = '!' ]; then lower=1; fi
+		code=${comp_qnum[$lower]:?no key for \'$ch\'}
+		if [ "$ch" != "$lower" ] || [ "$ch" = '!' ]; then
+			comp__qemu "$s" Keyboard.Press uint32:42 || return 1
+			keys+="[42,\"\"],"
+		fi
+		comp__qemu "$s" Keyboard.Press "uint32:$code" && comp__qemu "$s" Keyboard.Release "uint32:$code" || return 1
+		keys+="[$code,\"$ch\"],"
+		if [ "$ch" != "$lower" ] || [ "$ch" = '!' ]; then
+			comp__qemu "$s" Keyboard.Release uint32:42 || return 1
+		fi
+	done
+	# A point off the centre and off any exact fraction of the size.
+	x=$((w * 613 / 1920)) y=$((h * 401 / 1080))
+	comp__qemu "$s" Mouse.SetAbsPosition "uint32:$x" "uint32:$y" &&
+		comp__qemu "$s" Mouse.Press uint32:0 && comp__qemu "$s" Mouse.Release uint32:0 || return 1
+	for i in 1 2 3; do comp__qemu "$s" Mouse.Press uint32:4 && comp__qemu "$s" Mouse.Release uint32:4 || return 1; done
+	for i in 1 2; do comp__qemu "$s" Mouse.Press uint32:3 && comp__qemu "$s" Mouse.Release uint32:3 || return 1; done
+	lc_signal "input-sent-$name" "{\"keys\":[${keys%,}],\"text\":\"$text\",\"click\":[$x,$y],\"console\":[$w,$h],\"down\":3,\"up\":2}"
+	echo "$name: typed \"$text\", clicked ($x, $y), wheel 3 down 2 up on console $s"
 }

@@ -22,4 +22,6 @@ python3 -c 'import json,sys; a=json.loads(sys.argv[1]); sys.exit(0 if a["first_n
 python3 -c 'import json,sys; a=json.loads(sys.argv[1]); sys.exit(0 if a["patterns_found"] and not a["other_patterns"] else 1)' "$a" &&
 	echo "mutter-patterns pass" >>"$res" || echo "mutter-patterns fail" >>"$res"
 grep '"event":"summary"' "$LC_OUT/sub-mutter.jsonl"
-finish
+lc_signal host-done
+comp_host_input mutter-input
+exit 0

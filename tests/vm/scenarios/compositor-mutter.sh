@@ -4,7 +4,11 @@
 # exporter's stream of the leased scanout: Mutter's own picture (not
 # black), then a client's known patterns full-screen. Then: kill -9 of
 # Mutter gives the output back and lease-launch exits 137; a lease ended
-# by the broker (its shutdown) ends Mutter and lease-launch.
+# by the broker (its shutdown) ends Mutter and lease-launch. Input: the
+# host hook types, clicks and scrolls into QEMU's console of the leased
+# scanout; Mutter's libinput gets the output's virtio keyboard and tablet
+# from the shim's TakeDevice (--input-fd), and an input client reports
+# every event.
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/broker-lib.sh"
 . "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
@@ -23,6 +27,13 @@ launch_mutter() {
 	st "o['Virtual-2']['leased_by'] is not None" || return 1
 }
 
+
+# Keys, a click and the wheel from the host reach a client in Mutter.
+mutter_input() {
+	comp_input_client mutter-input "$COMP_DISPLAY" || return 1
+	grep -E 'took device 13:' "$LC_OUT/ll-mutter.log" | head -4
+	comp_input_test mutter-input
+}
 
 revoke_ends_mutter() {
 	rm -f "$COMP_RT"/wayland-* # the SIGKILLed Mutter's socket and lock
@@ -54,6 +65,9 @@ lc_wait_signal host-done 120 || echo "the host hook never finished"
 cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case mutter-modesets-not-black comp_host_case mutter-not-black
 lc_case client-pattern-in-stream comp_host_case mutter-patterns
+lc_case input-reaches-client mutter_input
+kill -TERM "$INPUT_CLIENT_PID" 2>/dev/null
+lc_wait_for "! kill -0 $INPUT_CLIENT_PID 2>/dev/null" 30
 lc_case kill9-output-back comp_kill9_gives_back mutter Virtual-2
 # The broker is stopped here: an external end of the lease.
 lc_case revoke-ends-mutter revoke_ends_mutter

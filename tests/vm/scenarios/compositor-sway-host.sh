@@ -2,11 +2,22 @@
 # for each NAME:FIRST argument, subscribes to the leased scanout with the
 # key lease-launch got from the broker, then judges the decoded stream:
 # the compositor's own picture (not black) and the client's patterns.
+# Then, for each input:NAME argument, the input the guest asks for
+# (comp_host_input: keys, a click, the wheel into QEMU's console).
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
 res="$LC_OUT/host-results.txt"
 : >"$res"
 declare -A watch_pid
+inputs=()
+args=()
+for arg in "$@"; do
+	case "$arg" in
+	input:*) inputs+=("${arg#input:}") ;;
+	*) args+=("$arg") ;;
+	esac
+done
+set -- "${args[@]}"
 for arg in "$@"; do
 	name=${arg%%:*}
 	comp_host_watch "$name" || { echo "$name-watch fail" >>"$res"; continue; }
@@ -45,3 +56,6 @@ for arg in "$@"; do
 		echo "$name-patterns pass" >>"$res" || echo "$name-patterns fail" >>"$res"
 done
 lc_signal host-done
+for name in "${inputs[@]}"; do
+	comp_host_input "$name"
+done

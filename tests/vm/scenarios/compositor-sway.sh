@@ -8,7 +8,13 @@
 # master. This scenario leases through the Helix socket (the broker picks
 # the output; the stream key comes from STATUS); vm-compositor-two covers
 # sway over wp_drm_lease_v1. The host hook decodes the leased scanout's
-# stream: sway's background, then the client's patterns.
+# stream: sway's background, then the client's patterns. Then input: the
+# host hook types, clicks and scrolls into QEMU's D-Bus console of the
+# leased scanout; the output's virtio keyboard and tablet reach sway's
+# libinput through the shim's TakeDevice (--input-fd) and an input client
+# reports every event (text in order, the click at its point, the wheel).
+# First, the shim's --input-fd test on real virtio-input devices (those of
+# scanout 15, which nothing leases here).
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/broker-lib.sh"
 . "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
@@ -43,6 +49,29 @@ without_wrapper() {
 		output_returns "$conn" 10 off
 }
 
+# The shim's own --input-fd checks (tests/shim/shim-input-test.c) on the
+# rig's evdev devices of an output nobody leases.
+shim_input_fd() {
+	local d kbd= tab=
+	for d in /sys/class/input/event*; do
+		case "$(cat "$d/device/uniq")" in
+		leasecast-kbd-15) kbd=/dev/input/${d##*/} ;;
+		leasecast-tab-15) tab=/dev/input/${d##*/} ;;
+		esac
+	done
+	[ -n "$kbd" ] && [ -n "$tab" ] || { echo "no virtio keyboard/tablet of scanout 15"; ls -l /dev/input; return 1; }
+	LC_SHIM_EVDEV="$kbd:keyboard $tab:pointer" LC_SHIM="$LC_BUILD/compositor-module/leasecast-logind-shim" \
+		"$LC_BUILD/tests/shim/shim-input-test" fd
+}
+
+# Keys, a click and the wheel from the host reach a client in sway, which
+# repaints on each key press.
+sway_input() {
+	comp_input_client sway-input "$COMP_DISPLAY" --redraw-on-key || return 1
+	grep -E 'took device 13:|libinput|keyboard|pointer' "$LC_OUT/ll-sway.log" | grep -v '^\s*$' | head -8
+	comp_input_test sway-input --redraw
+}
+
 authmagic_forwarded() {
 	grep -E 'authmagic|drmAuthMagic|Allocator|allocator' "$LC_OUT/ll-sway.log" | head -8
 	grep -q 'broker: drmAuthMagic([0-9]*) ok' "$LC_OUT/ll-sway.log"
@@ -59,6 +88,7 @@ sway_exit() {
 }
 
 lc_case user comp_setup_user || { lc_finish; exit 1; }
+lc_case shim-input-fd-on-virtio shim_input_fd
 lc_case broker-starts start_broker --exporter "$LC_EXPORTER_ADDR" --control-key "$LC_CONTROL_KEY" || { lc_finish; exit 1; }
 lc_case sway-fails-without-wrapper without_wrapper
 lc_case sway-lease-launch launch_sway || { lc_finish; exit 1; }
@@ -76,5 +106,7 @@ lc_wait_signal host-done 120 || echo "the host hook never finished"
 cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case sway-modesets-not-black comp_host_case sway-not-black
 lc_case client-pattern-in-stream comp_host_case sway-patterns
+lc_case input-reaches-client sway_input
+kill -TERM "$INPUT_CLIENT_PID" 2>/dev/null
 lc_case sigterm-output-back sway_exit
 lc_finish
