@@ -4,6 +4,9 @@
   input-check.py ready EVENTS SECS
       waits until the client is ready for input: shown (ready), a keyboard
       and a pointer on its seat, keyboard focus (keyboard_enter).
+  input-check.py pointer EVENTS I X Y W H SECS
+      waits (at most SECS) until the client's last pointer position is the
+      surface point matching console point X,Y of a WxH console (1 px).
   input-check.py verify EVENTS EXPECT SECS [--redraw]
       EXPECT is the host's record (comp_host_input in compositor-lib.sh):
       {"keys": [[code, text], ...] (presses in order), "text": ...,
@@ -46,6 +49,19 @@ def is_ready(evs):
     focus = any(e["ev"] == "keyboard_enter" for e in evs)
     return ready and "keyboard" in caps and "pointer" in caps and focus, {
         "ready": ready, "caps": caps, "keyboard_focus": focus}
+
+
+def surface_size(evs):
+    conf = [e for e in evs if e["ev"] == "configured"]
+    return (conf[-1]["w"], conf[-1]["h"]) if conf else (0, 0)
+
+
+def last_pointer(evs):
+    pos = None
+    for e in evs:
+        if e["ev"] in ("pointer_enter", "motion"):
+            pos = (e["x"], e["y"])
+    return pos
 
 
 def wheel_steps(evs):
@@ -100,8 +116,7 @@ def verify(evs, exp, redraw):
     if any(down.values()):
         fail(f"keys left down: {[c for c, d in down.items() if d]}")
 
-    conf = [e for e in evs if e["ev"] == "configured"]
-    w, h = (conf[-1]["w"], conf[-1]["h"]) if conf else (0, 0)
+    w, h = surface_size(evs)
     cw, ch = exp["console"]
     ex, ey = exp["click"][0] * w / cw, exp["click"][1] * h / ch
     pos = None
@@ -154,6 +169,21 @@ def main():
             time.sleep(0.1)
         print(("ready for input: " if ok else f"not ready for input within {secs:.0f} s: ") +
               json.dumps(state))
+        return 0 if ok else 1
+    if len(sys.argv) >= 9 and sys.argv[1] == "pointer":
+        path = sys.argv[2]
+        x, y, cw, ch = (float(v) for v in sys.argv[4:8])
+        end = time.monotonic() + float(sys.argv[8])
+        while True:
+            evs = events(path)
+            w, h = surface_size(evs)
+            pos = last_pointer(evs)
+            ok = (pos is not None and w > 0 and abs(pos[0] - x * w / cw) <= 1 and
+                  abs(pos[1] - y * h / ch) <= 1)
+            if ok or time.monotonic() >= end:
+                break
+            time.sleep(0.1)
+        print(f"pointer {'at' if ok else 'not at'} ({x * w / cw:.2f}, {y * h / ch:.2f}): last {pos}")
         return 0 if ok else 1
     if len(sys.argv) >= 5 and sys.argv[1] == "verify":
         path, exp_path, secs = sys.argv[2], sys.argv[3], float(sys.argv[4])
