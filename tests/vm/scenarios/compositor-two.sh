@@ -4,6 +4,9 @@
 # c1 and runtime dir), each as its own unprivileged user. The host hook
 # decodes both scanouts: each shows its own compositor and its own client's
 # patterns (Mutter 100..103 on scanout 1, sway 200..203 on scanout 2).
+# Then input: the host types, clicks and scrolls into scanout 1's console,
+# then scanout 2's; each input client gets its own session's input, and
+# Mutter's, judged again after sway's input, nothing of the other's.
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/broker-lib.sh"
 . "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
@@ -57,6 +60,22 @@ clients() {
 	return $rc
 }
 
+inputs() {
+	local rc=0 m_ev s_ev
+	comp_user=lcuser COMP_UID=$M_UID COMP_ENTER=()
+	comp_input_client mutter-input "$M_DISPLAY" || return 1
+	m_ev=$COMP_INPUT_EVENTS
+	comp_user=lcuser2 COMP_UID=$S_UID COMP_ENTER=(nsenter -t "$S_LL" -m)
+	comp_input_client sway-input "$S_DISPLAY" || return 1
+	s_ev=$COMP_INPUT_EVENTS
+	COMP_INPUT_EVENTS=$m_ev COMP_SCANOUT=1 comp_input_test mutter-input || rc=1
+	COMP_INPUT_EVENTS=$s_ev COMP_SCANOUT=2 comp_input_test sway-input || rc=1
+	echo "Mutter's client after sway's input:"
+	python3 "$input_check" verify "$m_ev" "$LC_OUT/.signal-input-sent-mutter-input" 0 || rc=1
+	cp "$m_ev" "$LC_OUT/input-mutter-input.jsonl"
+	return $rc
+}
+
 both_end() {
 	local rc=0 m s
 	kill -TERM "$M_LL" "$S_LL"
@@ -83,5 +102,6 @@ lc_case mutter-not-black comp_host_case mutter-not-black
 lc_case mutter-own-patterns comp_host_case mutter-patterns
 lc_case sway-not-black comp_host_case sway-not-black
 lc_case sway-own-patterns comp_host_case sway-patterns
+lc_case each-client-only-its-own-input inputs
 lc_case both-end-outputs-back both_end
 lc_finish
