@@ -11,6 +11,13 @@
 # Builtins only: a fork costs ~0.3 s under TCG, and lease-launch waits for
 # the shim's READY for a bounded time.
 set -u
+# lease-launch passes the broker's fds itself: nothing to stand in for.
+for a in "$@"; do
+	if [ "$a" = --input-fd ]; then
+		echo "input stand-in: lease-launch passes input fds itself; not adding any" >&2
+		exec "$LC_INPUT_STANDIN_SHIM" "$@"
+	fi
+done
 s= kbd= tab=
 while IFS= read -r line; do
 	[[ "$line" =~ "lease granted: connector="[^\ ]*" scanout="([0-9]+) ]] && s=${BASH_REMATCH[1]}
