@@ -18,7 +18,7 @@ for a in "$@"; do
 		exec "$LC_INPUT_STANDIN_SHIM" "$@"
 	fi
 done
-s= kbd= tab=
+s='' kbd='' tab=''
 while IFS= read -r line; do
 	[[ "$line" =~ "lease granted: connector="[^\ ]*" scanout="([0-9]+) ]] && s=${BASH_REMATCH[1]}
 done <"$LC_INPUT_STANDIN_LOG"

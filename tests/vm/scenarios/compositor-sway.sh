@@ -52,7 +52,7 @@ without_wrapper() {
 # The shim's own --input-fd checks (tests/shim/shim-input-test.c) on the
 # rig's evdev devices of an output nobody leases.
 shim_input_fd() {
-	local d kbd= tab=
+	local d kbd='' tab=''
 	for d in /sys/class/input/event*; do
 		case "$(cat "$d/device/uniq")" in
 		leasecast-kbd-15) kbd=/dev/input/${d##*/} ;;
