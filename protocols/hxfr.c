@@ -18,6 +18,10 @@
 #define STREAM_KEY_SIZE (4u + HXFR_STREAM_KEY_LEN)
 #define CURSOR_FIXED_SIZE 16u
 #define CURSOR_MOVE_SIZE 12u
+#define INPUT_KEY_SIZE 4u
+#define INPUT_XY_SIZE 8u
+#define INPUT_TOUCH_SIZE 16u
+#define RESIZE_SIZE 8u
 
 /* Explicit little-endian packing: the wire layout must not depend on the
  * host's byte order or on struct padding. */
@@ -110,8 +114,16 @@ static long fixed_payload_size(uint8_t type)
 	case HXFR_FRAME_RESPONSE:
 	case HXFR_CURSOR_DEFINE: return -1;
 	case HXFR_KEYFRAME_REQ:
+	case HXFR_INPUT_RELEASE_ALL:
 	case HXFR_PING:
 	case HXFR_PONG: return 0;
+	case HXFR_INPUT_KEY:
+	case HXFR_INPUT_BUTTON: return INPUT_KEY_SIZE;
+	case HXFR_INPUT_ABS:
+	case HXFR_INPUT_REL:
+	case HXFR_INPUT_WHEEL: return INPUT_XY_SIZE;
+	case HXFR_RESIZE_REQ: return RESIZE_SIZE;
+	case HXFR_INPUT_TOUCH: return INPUT_TOUCH_SIZE;
 	case HXFR_CONFIG_REQ:
 	case HXFR_CONFIG_RESP: return CONFIG_SIZE;
 	case HXFR_ENABLE_SCANOUT: return ENABLE_SIZE;
@@ -212,6 +224,66 @@ static enum hxfr_status decode_cursor_define(const uint8_t *p, uint32_t size,
 	return HXFR_OK;
 }
 
+static bool key_code_ok(uint8_t type, uint32_t code)
+{
+	if (type == HXFR_INPUT_BUTTON)
+		return code >= HXFR_BUTTON_CODE_MIN && code <= HXFR_BUTTON_CODE_MAX;
+	return code >= 1 && code <= HXFR_KEY_CODE_MAX;
+}
+
+static bool wheel_ok(int32_t v)
+{
+	return v >= -HXFR_WHEEL_MAX && v <= HXFR_WHEEL_MAX;
+}
+
+static bool touch_ok(uint32_t kind, uint32_t slot)
+{
+	return kind <= HXFR_TOUCH_CANCEL && slot < HXFR_TOUCH_MAX_SLOTS;
+}
+
+static bool resize_ok(uint32_t w, uint32_t h)
+{
+	return w >= HXFR_RESIZE_MIN && w <= HXFR_RESIZE_MAX && h >= HXFR_RESIZE_MIN &&
+	       h <= HXFR_RESIZE_MAX;
+}
+
+static enum hxfr_status decode_input(const uint8_t *p, struct hxfr_msg *m)
+{
+	switch (m->hdr.type) {
+	case HXFR_INPUT_KEY:
+	case HXFR_INPUT_BUTTON: {
+		uint16_t code = get_u16(p);
+		if (!key_code_ok(m->hdr.type, code) || p[2] > 1)
+			return HXFR_E_VALUE;
+		m->u.input_key.code = code;
+		m->u.input_key.down = p[2] == 1;
+		return HXFR_OK;
+	}
+	case HXFR_INPUT_ABS:
+	case HXFR_INPUT_REL:
+	case HXFR_INPUT_WHEEL:
+		m->u.input_xy.x = get_i32(p);
+		m->u.input_xy.y = get_i32(p + 4);
+		if (m->hdr.type == HXFR_INPUT_WHEEL &&
+		    (!wheel_ok(m->u.input_xy.x) || !wheel_ok(m->u.input_xy.y)))
+			return HXFR_E_VALUE;
+		return HXFR_OK;
+	case HXFR_INPUT_TOUCH:
+		if (!touch_ok(p[0], get_u32(p + 4)))
+			return HXFR_E_VALUE;
+		m->u.input_touch.kind = p[0];
+		m->u.input_touch.slot = get_u32(p + 4);
+		m->u.input_touch.x = get_i32(p + 8);
+		m->u.input_touch.y = get_i32(p + 12);
+		return HXFR_OK;
+	case HXFR_RESIZE_REQ:
+		m->u.resize.width = get_u32(p);
+		m->u.resize.height = get_u32(p + 4);
+		return resize_ok(m->u.resize.width, m->u.resize.height) ? HXFR_OK : HXFR_E_VALUE;
+	default: return HXFR_E_TYPE;
+	}
+}
+
 bool hxfr_stream_key_is_zero(const uint8_t key[HXFR_STREAM_KEY_LEN])
 {
 	uint8_t any = 0;
@@ -225,8 +297,16 @@ static enum hxfr_status decode_payload(const uint8_t *p, uint32_t size, struct h
 	switch (m->hdr.type) {
 	case HXFR_FRAME_RESPONSE: return decode_frame(p, size, &m->u.frame);
 	case HXFR_KEYFRAME_REQ:
+	case HXFR_INPUT_RELEASE_ALL:
 	case HXFR_PING:
 	case HXFR_PONG: return HXFR_OK;
+	case HXFR_INPUT_KEY:
+	case HXFR_INPUT_BUTTON:
+	case HXFR_INPUT_ABS:
+	case HXFR_INPUT_REL:
+	case HXFR_INPUT_WHEEL:
+	case HXFR_INPUT_TOUCH:
+	case HXFR_RESIZE_REQ: return decode_input(p, m);
 	case HXFR_CONFIG_REQ:
 	case HXFR_CONFIG_RESP:
 		m->u.config = (struct hxfr_config_req){
@@ -366,6 +446,14 @@ const char *hxfr_type_name(uint8_t type)
 	case HXFR_SUBSCRIBE_KEYED: return "SUBSCRIBE_KEYED";
 	case HXFR_CURSOR_DEFINE: return "CURSOR_DEFINE";
 	case HXFR_CURSOR_MOVE: return "CURSOR_MOVE";
+	case HXFR_INPUT_KEY: return "INPUT_KEY";
+	case HXFR_INPUT_BUTTON: return "INPUT_BUTTON";
+	case HXFR_INPUT_ABS: return "INPUT_ABS";
+	case HXFR_INPUT_REL: return "INPUT_REL";
+	case HXFR_INPUT_WHEEL: return "INPUT_WHEEL";
+	case HXFR_INPUT_TOUCH: return "INPUT_TOUCH";
+	case HXFR_INPUT_RELEASE_ALL: return "INPUT_RELEASE_ALL";
+	case HXFR_RESIZE_REQ: return "RESIZE_REQ";
 	case HXFR_ERROR: return "ERROR";
 	default: return "UNKNOWN";
 	}
@@ -679,4 +767,87 @@ int hxfr_stream_key_from_hex(const char *hex, uint8_t key[HXFR_STREAM_KEY_LEN])
 	}
 	memcpy(key, tmp, sizeof(tmp));
 	return 0;
+}
+
+static size_t encode_key(uint8_t *buf, size_t cap, uint8_t type, uint16_t scanout_id, uint16_t code,
+			 bool down)
+{
+	if (!key_code_ok(type, code))
+		return 0;
+	size_t n = begin(buf, cap, type, scanout_id, INPUT_KEY_SIZE);
+	if (!n)
+		return 0;
+	put_u16(buf + HXFR_HEADER_SIZE, code);
+	buf[HXFR_HEADER_SIZE + 2] = down ? 1 : 0;
+	return n;
+}
+
+size_t hxfr_encode_input_key(uint8_t *buf, size_t cap, uint16_t scanout_id, uint16_t code,
+			     bool down)
+{
+	return encode_key(buf, cap, HXFR_INPUT_KEY, scanout_id, code, down);
+}
+
+size_t hxfr_encode_input_button(uint8_t *buf, size_t cap, uint16_t scanout_id, uint16_t code,
+				bool down)
+{
+	return encode_key(buf, cap, HXFR_INPUT_BUTTON, scanout_id, code, down);
+}
+
+static size_t encode_xy(uint8_t *buf, size_t cap, uint8_t type, uint16_t scanout_id, uint32_t x,
+			uint32_t y)
+{
+	size_t n = begin(buf, cap, type, scanout_id, INPUT_XY_SIZE);
+	if (!n)
+		return 0;
+	put_u32(buf + HXFR_HEADER_SIZE, x);
+	put_u32(buf + HXFR_HEADER_SIZE + 4, y);
+	return n;
+}
+
+size_t hxfr_encode_input_abs(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t x, int32_t y)
+{
+	return encode_xy(buf, cap, HXFR_INPUT_ABS, scanout_id, i32_bits(x), i32_bits(y));
+}
+
+size_t hxfr_encode_input_rel(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t dx, int32_t dy)
+{
+	return encode_xy(buf, cap, HXFR_INPUT_REL, scanout_id, i32_bits(dx), i32_bits(dy));
+}
+
+size_t hxfr_encode_input_wheel(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t dx,
+			       int32_t dy)
+{
+	if (!wheel_ok(dx) || !wheel_ok(dy))
+		return 0;
+	return encode_xy(buf, cap, HXFR_INPUT_WHEEL, scanout_id, i32_bits(dx), i32_bits(dy));
+}
+
+size_t hxfr_encode_input_touch(uint8_t *buf, size_t cap, uint16_t scanout_id, uint8_t kind,
+			       uint32_t slot, int32_t x, int32_t y)
+{
+	if (!touch_ok(kind, slot))
+		return 0;
+	size_t n = begin(buf, cap, HXFR_INPUT_TOUCH, scanout_id, INPUT_TOUCH_SIZE);
+	if (!n)
+		return 0;
+	uint8_t *p = buf + HXFR_HEADER_SIZE;
+	p[0] = kind;
+	put_u32(p + 4, slot);
+	put_u32(p + 8, i32_bits(x));
+	put_u32(p + 12, i32_bits(y));
+	return n;
+}
+
+size_t hxfr_encode_resize_req(uint8_t *buf, size_t cap, uint16_t scanout_id, uint32_t width,
+			      uint32_t height)
+{
+	if (!resize_ok(width, height))
+		return 0;
+	size_t n = begin(buf, cap, HXFR_RESIZE_REQ, scanout_id, RESIZE_SIZE);
+	if (!n)
+		return 0;
+	put_u32(buf + HXFR_HEADER_SIZE, width);
+	put_u32(buf + HXFR_HEADER_SIZE + 4, height);
+	return n;
 }

@@ -55,6 +55,15 @@ enum hxfr_type {
 	HXFR_SUBSCRIBE_KEYED = 0x47,
 	HXFR_CURSOR_DEFINE = 0x48,
 	HXFR_CURSOR_MOVE = 0x49,
+	/* input and size, subscriber -> server (HXFR.md §5.10) */
+	HXFR_INPUT_KEY = 0x4a,
+	HXFR_INPUT_BUTTON = 0x4b,
+	HXFR_INPUT_ABS = 0x4c,
+	HXFR_INPUT_REL = 0x4d,
+	HXFR_INPUT_WHEEL = 0x4e,
+	HXFR_INPUT_TOUCH = 0x4f,
+	HXFR_INPUT_RELEASE_ALL = 0x50,
+	HXFR_RESIZE_REQ = 0x51,
 	HXFR_ERROR = 0xff,
 };
 
@@ -152,6 +161,40 @@ struct hxfr_cursor_move { /* session_id = scanout id */
 	bool visible;
 };
 
+/* INPUT_KEY (code: Linux KEY_*, 1..HXFR_KEY_CODE_MAX) and INPUT_BUTTON
+ * (code: Linux BTN_LEFT..BTN_TASK); session_id = scanout id. */
+struct hxfr_input_key {
+	uint16_t code;
+	bool down;
+};
+#define HXFR_KEY_CODE_MAX 0x2ffu    /* KEY_MAX */
+#define HXFR_BUTTON_CODE_MIN 0x110u /* BTN_LEFT */
+#define HXFR_BUTTON_CODE_MAX 0x117u /* BTN_TASK */
+/* INPUT_ABS (scanout pixels), INPUT_REL (pixels), INPUT_WHEEL (1/120 of a
+ * notch, y > 0 scrolls down, x > 0 right; |x|, |y| <= HXFR_WHEEL_MAX). */
+struct hxfr_input_xy {
+	int32_t x, y;
+};
+#define HXFR_WHEEL_NOTCH 120
+#define HXFR_WHEEL_MAX 12000
+enum hxfr_touch_kind {
+	HXFR_TOUCH_BEGIN = 0,
+	HXFR_TOUCH_UPDATE = 1,
+	HXFR_TOUCH_END = 2,
+	HXFR_TOUCH_CANCEL = 3,
+};
+#define HXFR_TOUCH_MAX_SLOTS 10u
+struct hxfr_input_touch {
+	uint8_t kind;  /* enum hxfr_touch_kind */
+	uint32_t slot; /* < HXFR_TOUCH_MAX_SLOTS */
+	int32_t x, y;  /* scanout pixels */
+};
+/* RESIZE_REQ: each side HXFR_RESIZE_MIN..HXFR_RESIZE_MAX. */
+struct hxfr_resize {
+	uint32_t width, height;
+};
+#define HXFR_RESIZE_MIN 64u
+#define HXFR_RESIZE_MAX 8192u
 struct hxfr_error {
 	int32_t code;
 	char message[HXFR_ERROR_MESSAGE_LEN]; /* always NUL-terminated */
@@ -175,6 +218,10 @@ struct hxfr_msg {
 		struct hxfr_stream_key subscribe_keyed; /* SUBSCRIBE_KEYED, key never zero */
 		struct hxfr_cursor_define cursor_define;
 		struct hxfr_cursor_move cursor_move;
+		struct hxfr_input_key input_key;     /* INPUT_KEY, INPUT_BUTTON */
+		struct hxfr_input_xy input_xy;       /* INPUT_ABS, INPUT_REL, INPUT_WHEEL */
+		struct hxfr_input_touch input_touch; /* INPUT_TOUCH */
+		struct hxfr_resize resize;           /* RESIZE_REQ */
 	} u;
 };
 
@@ -182,6 +229,7 @@ struct hxfr_msg {
 #define HXFR_FEATURE_CONTROL 0x1u     /* ENABLE/DISABLE_SCANOUT */
 #define HXFR_FEATURE_STREAM_KEYS 0x2u /* STREAM_KEY_REQ/REVOKE, SUBSCRIBE_KEYED */
 #define HXFR_FEATURE_CURSOR 0x4u      /* CURSOR_DEFINE/MOVE to this subscriber */
+#define HXFR_FEATURE_INPUT 0x8u       /* INPUT_*, RESIZE_REQ from this subscriber */
 
 /* Decodes the header at buf. HXFR_NEED_MORE if len < 12; HXFR_E_MAGIC;
  * HXFR_E_OVERSIZE if payload_size > max_payload. Type is not checked. */
@@ -248,6 +296,22 @@ size_t hxfr_encode_cursor_define(uint8_t *buf, size_t cap, uint16_t scanout_id, 
 size_t hxfr_encode_cursor_move(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t x, int32_t y,
 			       bool visible);
 
+/* Input and size (HXFR.md §5.10); session_id = the subscribed scanout.
+ * Each returns 0, like every encoder, for a value no receiver accepts (a
+ * code, down, kind, slot or size out of range). INPUT_RELEASE_ALL has no
+ * payload: hxfr_encode_empty. */
+size_t hxfr_encode_input_key(uint8_t *buf, size_t cap, uint16_t scanout_id, uint16_t code,
+			     bool down);
+size_t hxfr_encode_input_button(uint8_t *buf, size_t cap, uint16_t scanout_id, uint16_t code,
+				bool down);
+size_t hxfr_encode_input_abs(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t x, int32_t y);
+size_t hxfr_encode_input_rel(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t dx, int32_t dy);
+size_t hxfr_encode_input_wheel(uint8_t *buf, size_t cap, uint16_t scanout_id, int32_t dx,
+			       int32_t dy);
+size_t hxfr_encode_input_touch(uint8_t *buf, size_t cap, uint16_t scanout_id, uint8_t kind,
+			       uint32_t slot, int32_t x, int32_t y);
+size_t hxfr_encode_resize_req(uint8_t *buf, size_t cap, uint16_t scanout_id, uint32_t width,
+			      uint32_t height);
 /* true if every byte of the key is 0 ("no key"). */
 bool hxfr_stream_key_is_zero(const uint8_t key[HXFR_STREAM_KEY_LEN]);
 /* Stream keys travel to lease holders as 64 lower-case hex digits + NUL. */

@@ -307,6 +307,64 @@ int hxfr_client_keyframe_req(struct hxfr_client *c, uint32_t scanout_id)
 		     hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ, (uint16_t)scanout_id));
 }
 
+int hxfr_client_input_key(struct hxfr_client *c, uint32_t scanout_id, uint16_t code, bool down)
+{
+	uint8_t buf[REQUEST_MAX];
+	return queue(c, buf,
+		     hxfr_encode_input_key(buf, sizeof(buf), (uint16_t)scanout_id, code, down));
+}
+
+int hxfr_client_input_button(struct hxfr_client *c, uint32_t scanout_id, uint16_t code, bool down)
+{
+	uint8_t buf[REQUEST_MAX];
+	return queue(c, buf,
+		     hxfr_encode_input_button(buf, sizeof(buf), (uint16_t)scanout_id, code, down));
+}
+
+int hxfr_client_input_abs(struct hxfr_client *c, uint32_t scanout_id, int32_t x, int32_t y)
+{
+	uint8_t buf[REQUEST_MAX];
+	return queue(c, buf, hxfr_encode_input_abs(buf, sizeof(buf), (uint16_t)scanout_id, x, y));
+}
+
+int hxfr_client_input_rel(struct hxfr_client *c, uint32_t scanout_id, int32_t dx, int32_t dy)
+{
+	uint8_t buf[REQUEST_MAX];
+	return queue(c, buf, hxfr_encode_input_rel(buf, sizeof(buf), (uint16_t)scanout_id, dx, dy));
+}
+
+int hxfr_client_input_wheel(struct hxfr_client *c, uint32_t scanout_id, int32_t dx, int32_t dy)
+{
+	uint8_t buf[REQUEST_MAX];
+	return queue(c, buf,
+		     hxfr_encode_input_wheel(buf, sizeof(buf), (uint16_t)scanout_id, dx, dy));
+}
+
+int hxfr_client_input_touch(struct hxfr_client *c, uint32_t scanout_id, uint8_t kind, uint32_t slot,
+			    int32_t x, int32_t y)
+{
+	uint8_t buf[REQUEST_MAX];
+	return queue(
+		c, buf,
+		hxfr_encode_input_touch(buf, sizeof(buf), (uint16_t)scanout_id, kind, slot, x, y));
+}
+
+int hxfr_client_input_release_all(struct hxfr_client *c, uint32_t scanout_id)
+{
+	uint8_t buf[REQUEST_MAX];
+	return queue(
+		c, buf,
+		hxfr_encode_empty(buf, sizeof(buf), HXFR_INPUT_RELEASE_ALL, (uint16_t)scanout_id));
+}
+
+int hxfr_client_resize_req(struct hxfr_client *c, uint32_t scanout_id, uint32_t width,
+			   uint32_t height)
+{
+	uint8_t buf[REQUEST_MAX];
+	return queue(c, buf,
+		     hxfr_encode_resize_req(buf, sizeof(buf), (uint16_t)scanout_id, width, height));
+}
+
 int hxfr_client_config_req(struct hxfr_client *c, uint32_t scanout_id,
 			   const struct hxfr_config_req *cfg)
 {

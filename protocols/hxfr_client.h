@@ -103,6 +103,20 @@ int hxfr_client_subscribe(struct hxfr_client *c, uint32_t scanout_id);
 int hxfr_client_subscribe_keyed(struct hxfr_client *c, uint32_t scanout_id,
 				const uint8_t key[HXFR_STREAM_KEY_LEN]);
 int hxfr_client_keyframe_req(struct hxfr_client *c, uint32_t scanout_id);
+/* Input and size for the subscribed scanout (HXFR.md §5.10; the server
+ * needs HXFR_FEATURE_INPUT asked for in HELLO). -EINVAL for a value the
+ * codec refuses, -ENOBUFS when the send queue is full (nothing queued: the
+ * caller drops or coalesces, it never blocks). */
+int hxfr_client_input_key(struct hxfr_client *c, uint32_t scanout_id, uint16_t code, bool down);
+int hxfr_client_input_button(struct hxfr_client *c, uint32_t scanout_id, uint16_t code, bool down);
+int hxfr_client_input_abs(struct hxfr_client *c, uint32_t scanout_id, int32_t x, int32_t y);
+int hxfr_client_input_rel(struct hxfr_client *c, uint32_t scanout_id, int32_t dx, int32_t dy);
+int hxfr_client_input_wheel(struct hxfr_client *c, uint32_t scanout_id, int32_t dx, int32_t dy);
+int hxfr_client_input_touch(struct hxfr_client *c, uint32_t scanout_id, uint8_t kind, uint32_t slot,
+			    int32_t x, int32_t y);
+int hxfr_client_input_release_all(struct hxfr_client *c, uint32_t scanout_id);
+int hxfr_client_resize_req(struct hxfr_client *c, uint32_t scanout_id, uint32_t width,
+			   uint32_t height);
 int hxfr_client_config_req(struct hxfr_client *c, uint32_t scanout_id,
 			   const struct hxfr_config_req *cfg);
 int hxfr_client_enable_scanout(struct hxfr_client *c, const struct hxfr_enable_scanout *e);

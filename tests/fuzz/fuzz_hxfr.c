@@ -17,8 +17,31 @@ static size_t reencode(const struct hxfr_msg *m, uint8_t *b, size_t cap)
 	const struct hxfr_header *h = &m->hdr;
 	switch (h->type) {
 	case HXFR_KEYFRAME_REQ:
+	case HXFR_INPUT_RELEASE_ALL:
 	case HXFR_PING:
 	case HXFR_PONG: return hxfr_encode_empty(b, cap, h->type, h->session_id);
+	case HXFR_INPUT_KEY:
+		return hxfr_encode_input_key(b, cap, h->session_id, m->u.input_key.code,
+					     m->u.input_key.down);
+	case HXFR_INPUT_BUTTON:
+		return hxfr_encode_input_button(b, cap, h->session_id, m->u.input_key.code,
+						m->u.input_key.down);
+	case HXFR_INPUT_ABS:
+		return hxfr_encode_input_abs(b, cap, h->session_id, m->u.input_xy.x,
+					     m->u.input_xy.y);
+	case HXFR_INPUT_REL:
+		return hxfr_encode_input_rel(b, cap, h->session_id, m->u.input_xy.x,
+					     m->u.input_xy.y);
+	case HXFR_INPUT_WHEEL:
+		return hxfr_encode_input_wheel(b, cap, h->session_id, m->u.input_xy.x,
+					       m->u.input_xy.y);
+	case HXFR_INPUT_TOUCH:
+		return hxfr_encode_input_touch(b, cap, h->session_id, m->u.input_touch.kind,
+					       m->u.input_touch.slot, m->u.input_touch.x,
+					       m->u.input_touch.y);
+	case HXFR_RESIZE_REQ:
+		return hxfr_encode_resize_req(b, cap, h->session_id, m->u.resize.width,
+					      m->u.resize.height);
 	case HXFR_CONFIG_REQ: return hxfr_encode_config_req(b, cap, h->session_id, &m->u.config);
 	case HXFR_CONFIG_RESP: return hxfr_encode_config_resp(b, cap, h->session_id, &m->u.config);
 	case HXFR_ENABLE_SCANOUT: return hxfr_encode_enable_scanout(b, cap, &m->u.enable);
@@ -76,6 +99,28 @@ static void check_same(const struct hxfr_msg *a, const struct hxfr_msg *b)
 		break;
 	case HXFR_ENABLE_SCANOUT:
 		ASSERT(memcmp(&a->u.enable, &b->u.enable, sizeof(a->u.enable)) == 0);
+		break;
+	case HXFR_INPUT_KEY:
+	case HXFR_INPUT_BUTTON:
+		ASSERT(a->hdr.session_id == b->hdr.session_id);
+		ASSERT(a->u.input_key.code == b->u.input_key.code);
+		ASSERT(a->u.input_key.down == b->u.input_key.down);
+		break;
+	case HXFR_INPUT_ABS:
+	case HXFR_INPUT_REL:
+	case HXFR_INPUT_WHEEL:
+		ASSERT(a->hdr.session_id == b->hdr.session_id);
+		ASSERT(a->u.input_xy.x == b->u.input_xy.x && a->u.input_xy.y == b->u.input_xy.y);
+		break;
+	case HXFR_INPUT_TOUCH:
+		ASSERT(a->u.input_touch.kind == b->u.input_touch.kind);
+		ASSERT(a->u.input_touch.slot == b->u.input_touch.slot);
+		ASSERT(a->u.input_touch.x == b->u.input_touch.x);
+		ASSERT(a->u.input_touch.y == b->u.input_touch.y);
+		break;
+	case HXFR_RESIZE_REQ:
+		ASSERT(a->u.resize.width == b->u.resize.width);
+		ASSERT(a->u.resize.height == b->u.resize.height);
 		break;
 	case HXFR_DISABLE_SCANOUT:
 	case HXFR_SUBSCRIBE: ASSERT(a->u.scanout_id == b->u.scanout_id); break;

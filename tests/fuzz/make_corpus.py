@@ -61,6 +61,16 @@ HXFR = {
     "cursor-define-short": hxfr(0x48, struct.pack("<iiii", 2, 2, 0, 0) + bytes(12), session=3),
     "cursor-move": hxfr(0x49, struct.pack("<iiI", -3, 700, 1), session=3),
     "cursor-move-hidden": hxfr(0x49, struct.pack("<iiI", 10, 20, 0), session=3),
+    # input and size (HXFR.md 5.10), scanout 3
+    "input-key": hxfr(0x4a, struct.pack("<HBB", 30, 1, 0), session=3),
+    "input-button": hxfr(0x4b, struct.pack("<HBB", 0x110, 0, 0), session=3),
+    "input-abs": hxfr(0x4c, struct.pack("<ii", 300, 400), session=3),
+    "input-rel": hxfr(0x4d, struct.pack("<ii", -3, 7), session=3),
+    "input-wheel": hxfr(0x4e, struct.pack("<ii", 0, -120), session=3),
+    "input-touch": hxfr(0x4f, struct.pack("<B3xIii", 1, 2, 10, 20), session=3),
+    "input-release-all": hxfr(0x50, session=3),
+    "resize-req": hxfr(0x51, struct.pack("<II", 1280, 720), session=3),
+    "input-bad-code": hxfr(0x4a, struct.pack("<HBB", 0, 1, 0), session=3),
     # the input's start is also tried as a hex stream key
     "stream-key-hex": KEY.hex().encode(),
     # a broker: authenticate, enable, ask for a key, revoke it
@@ -171,6 +181,13 @@ CLIENT = {
     "control-open": b"\x02" + HXFR["enable"] + HXFR["disable"] + HXFR["stream-key-req"] +
                     HXFR["stream-key-revoke"],
     "skippable-then-ping": b"\x00" + HXFR["session"],
+    # a controlling subscriber: HELLO with INPUT, keyed subscribe, then input,
+    # one event for another scanout (closes) last
+    "subscriber-input": b"\x00" + hxfr(0x40, b"LCST" + struct.pack("<HHII", 1, 0, 0xe, 0)) +
+                        HXFR["subscribe-keyed"] + HXFR["input-key"] + HXFR["input-abs"] +
+                        HXFR["input-button"] + HXFR["input-wheel"] + HXFR["input-touch"] +
+                        HXFR["input-release-all"] + HXFR["resize-req"] +
+                        hxfr(0x4a, struct.pack("<HBB", 31, 1, 0), session=4),
     "server-messages": b"\x00" + HXFR["hello-resp"] + HXFR["frame"] + HXFR["error"],
     "bad-magic": b"\x00" + b"XXXX" + bytes(8) + HXFR["ping"],
     "truncated": b"\x00" + HXFR["hello"][:10],

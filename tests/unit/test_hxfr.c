@@ -935,6 +935,185 @@ static void test_error_cursor_move_visible(void)
 	}
 }
 
+/* HXFR.md §5.10: every input message against its documented bytes. */
+static void test_layout_input(void)
+{
+	static const uint8_t key[] = {
+		0x48, 0x58, 0x46, 0x52, 0x4a, 0x00, 0x03, 0x00,
+		0x04, 0x00, 0x00, 0x00, 0x1e, 0x00, 0x01, 0x00, /* KEY_A (30), down */
+	};
+	static const uint8_t button[] = {
+		0x48, 0x58, 0x46, 0x52, 0x4b, 0x00, 0x03, 0x00,
+		0x04, 0x00, 0x00, 0x00, 0x11, 0x01, 0x00, 0x00, /* BTN_RIGHT (0x111), up */
+	};
+	static const uint8_t abs[] = {
+		0x48, 0x58, 0x46, 0x52, 0x4c, 0x00, 0x03, 0x00, 0x08, 0x00,
+		0x00, 0x00, 0x2c, 0x01, 0x00, 0x00, 0x90, 0x01, 0x00, 0x00, /* (300, 400) */
+	};
+	static const uint8_t rel[] = {
+		0x48, 0x58, 0x46, 0x52, 0x4d, 0x00, 0x03, 0x00, 0x08, 0x00,
+		0x00, 0x00, 0xfd, 0xff, 0xff, 0xff, 0x07, 0x00, 0x00, 0x00, /* (-3, 7) */
+	};
+	static const uint8_t wheel[] = {
+		0x48, 0x58, 0x46, 0x52, 0x4e, 0x00, 0x03, 0x00, 0x08, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x88, 0xff, 0xff, 0xff, /* dx 0, dy -120 */
+	};
+	static const uint8_t touch[] = {
+		0x48, 0x58, 0x46, 0x52, 0x4f, 0x00, 0x03, 0x00, 0x10, 0x00,
+		0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, /* update, slot 2 */
+		0x0a, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00,             /* (10, 20) */
+	};
+	static const uint8_t release_all[] = {
+		0x48, 0x58, 0x46, 0x52, 0x50, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+	static const uint8_t resize[] = {
+		0x48, 0x58, 0x46, 0x52, 0x51, 0x00, 0x03, 0x00, 0x08, 0x00,
+		0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0xd0, 0x02, 0x00, 0x00, /* 1280 x 720 */
+	};
+	uint8_t b[64];
+	struct hxfr_msg m;
+
+	CHECK_EQ(hxfr_encode_input_key(b, sizeof(b), 3, 30, true), sizeof(key));
+	CHECK_MEM(b, key, sizeof(key));
+	CHECK_EQ(decode_all(key, sizeof(key), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_INPUT_KEY);
+	CHECK_EQ(m.hdr.session_id, 3);
+	CHECK_EQ(m.u.input_key.code, 30);
+	CHECK(m.u.input_key.down);
+	check_prefixes_need_more(key, sizeof(key));
+
+	CHECK_EQ(hxfr_encode_input_button(b, sizeof(b), 3, 0x111, false), sizeof(button));
+	CHECK_MEM(b, button, sizeof(button));
+	CHECK_EQ(decode_all(button, sizeof(button), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_INPUT_BUTTON);
+	CHECK_EQ(m.u.input_key.code, 0x111);
+	CHECK(!m.u.input_key.down);
+
+	CHECK_EQ(hxfr_encode_input_abs(b, sizeof(b), 3, 300, 400), sizeof(abs));
+	CHECK_MEM(b, abs, sizeof(abs));
+	CHECK_EQ(decode_all(abs, sizeof(abs), &m), HXFR_OK);
+	CHECK_EQ(m.u.input_xy.x, 300);
+	CHECK_EQ(m.u.input_xy.y, 400);
+
+	CHECK_EQ(hxfr_encode_input_rel(b, sizeof(b), 3, -3, 7), sizeof(rel));
+	CHECK_MEM(b, rel, sizeof(rel));
+	CHECK_EQ(decode_all(rel, sizeof(rel), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_INPUT_REL);
+	CHECK_EQ(m.u.input_xy.x, -3);
+	CHECK_EQ(m.u.input_xy.y, 7);
+
+	CHECK_EQ(hxfr_encode_input_wheel(b, sizeof(b), 3, 0, -120), sizeof(wheel));
+	CHECK_MEM(b, wheel, sizeof(wheel));
+	CHECK_EQ(decode_all(wheel, sizeof(wheel), &m), HXFR_OK);
+	CHECK_EQ(m.u.input_xy.x, 0);
+	CHECK_EQ(m.u.input_xy.y, -120);
+
+	CHECK_EQ(hxfr_encode_input_touch(b, sizeof(b), 3, HXFR_TOUCH_UPDATE, 2, 10, 20),
+		 sizeof(touch));
+	CHECK_MEM(b, touch, sizeof(touch));
+	CHECK_EQ(decode_all(touch, sizeof(touch), &m), HXFR_OK);
+	CHECK_EQ(m.u.input_touch.kind, HXFR_TOUCH_UPDATE);
+	CHECK_EQ(m.u.input_touch.slot, 2);
+	CHECK_EQ(m.u.input_touch.x, 10);
+	CHECK_EQ(m.u.input_touch.y, 20);
+	check_prefixes_need_more(touch, sizeof(touch));
+
+	CHECK_EQ(hxfr_encode_empty(b, sizeof(b), HXFR_INPUT_RELEASE_ALL, 3), sizeof(release_all));
+	CHECK_MEM(b, release_all, sizeof(release_all));
+	CHECK_EQ(decode_all(release_all, sizeof(release_all), &m), HXFR_OK);
+	CHECK_EQ(m.hdr.type, HXFR_INPUT_RELEASE_ALL);
+
+	CHECK_EQ(hxfr_encode_resize_req(b, sizeof(b), 3, 1280, 720), sizeof(resize));
+	CHECK_MEM(b, resize, sizeof(resize));
+	CHECK_EQ(decode_all(resize, sizeof(resize), &m), HXFR_OK);
+	CHECK_EQ(m.u.resize.width, 1280);
+	CHECK_EQ(m.u.resize.height, 720);
+
+	/* Extremes that are valid. */
+	CHECK_EQ(hxfr_encode_input_key(b, sizeof(b), 1, HXFR_KEY_CODE_MAX, false), 16);
+	CHECK_EQ(decode_all(b, 16, &m), HXFR_OK);
+	CHECK_EQ(hxfr_encode_input_wheel(b, sizeof(b), 1, -HXFR_WHEEL_MAX, HXFR_WHEEL_MAX), 20);
+	CHECK_EQ(decode_all(b, 20, &m), HXFR_OK);
+	CHECK_EQ(hxfr_encode_input_abs(b, sizeof(b), 1, INT32_MIN, INT32_MAX), 20);
+	CHECK_EQ(decode_all(b, 20, &m), HXFR_OK);
+	CHECK_EQ(m.u.input_xy.x, INT32_MIN);
+	CHECK_EQ(hxfr_encode_resize_req(b, sizeof(b), 1, HXFR_RESIZE_MIN, HXFR_RESIZE_MAX), 20);
+	CHECK_EQ(decode_all(b, 20, &m), HXFR_OK);
+}
+
+/* Out-of-range fields: the encoders refuse them (0), and a hostile sender's
+ * bytes decode as E_VALUE with the whole message consumed (in sync). */
+static void test_error_input_values(void)
+{
+	uint8_t b[64];
+	struct hxfr_msg m;
+	size_t consumed;
+
+	CHECK_EQ(hxfr_encode_input_key(b, sizeof(b), 1, 0, true), 0);
+	CHECK_EQ(hxfr_encode_input_key(b, sizeof(b), 1, HXFR_KEY_CODE_MAX + 1, true), 0);
+	CHECK_EQ(hxfr_encode_input_button(b, sizeof(b), 1, 0x10f, true), 0);
+	CHECK_EQ(hxfr_encode_input_button(b, sizeof(b), 1, 0x118, true), 0);
+	CHECK_EQ(hxfr_encode_input_button(b, sizeof(b), 1, 30, true), 0);
+	CHECK_EQ(hxfr_encode_input_wheel(b, sizeof(b), 1, HXFR_WHEEL_MAX + 1, 0), 0);
+	CHECK_EQ(hxfr_encode_input_wheel(b, sizeof(b), 1, 0, -HXFR_WHEEL_MAX - 1), 0);
+	CHECK_EQ(hxfr_encode_input_touch(b, sizeof(b), 1, 4, 0, 0, 0), 0);
+	CHECK_EQ(hxfr_encode_input_touch(b, sizeof(b), 1, 0, HXFR_TOUCH_MAX_SLOTS, 0, 0), 0);
+	CHECK_EQ(hxfr_encode_resize_req(b, sizeof(b), 1, HXFR_RESIZE_MIN - 1, 720), 0);
+	CHECK_EQ(hxfr_encode_resize_req(b, sizeof(b), 1, 1280, HXFR_RESIZE_MAX + 1), 0);
+	CHECK_EQ(hxfr_encode_resize_req(b, sizeof(b), 1, 0, 0), 0);
+
+	static const struct {
+		uint8_t type;
+		uint32_t size;
+		uint8_t payload[16];
+	} bad[] = {
+		{HXFR_INPUT_KEY, 4, {0x00, 0x00, 0x01, 0x00}},              /* code 0 */
+		{HXFR_INPUT_KEY, 4, {0x00, 0x03, 0x01, 0x00}},              /* code 0x300 */
+		{HXFR_INPUT_KEY, 4, {0x1e, 0x00, 0x02, 0x00}},              /* down 2 */
+		{HXFR_INPUT_BUTTON, 4, {0x1e, 0x00, 0x01, 0x00}},           /* a key as button */
+		{HXFR_INPUT_BUTTON, 4, {0x10, 0x01, 0xff, 0x00}},           /* down 255 */
+		{HXFR_INPUT_WHEEL, 8, {0xe1, 0x2e, 0, 0, 0, 0, 0, 0}},      /* dx 12001 */
+		{HXFR_INPUT_WHEEL, 8, {0, 0, 0, 0, 0, 0, 0, 0x80}},         /* dy INT32_MIN */
+		{HXFR_INPUT_TOUCH, 16, {4}},                                /* kind 4 */
+		{HXFR_INPUT_TOUCH, 16, {0, 0, 0, 0, 10}},                   /* slot 10 */
+		{HXFR_INPUT_TOUCH, 16, {0, 0, 0, 0, 0, 0, 0, 0x80}},        /* slot 2^31 */
+		{HXFR_RESIZE_REQ, 8, {0x3f, 0, 0, 0, 0x00, 0x01, 0, 0}},    /* width 63 */
+		{HXFR_RESIZE_REQ, 8, {0x00, 0x01, 0, 0, 0x01, 0x20, 0, 0}}, /* height 8193 */
+		{HXFR_RESIZE_REQ, 8, {0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0, 0}},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = raw_header(b, bad[i].type, 0, 1, bad[i].size);
+		memcpy(b + n, bad[i].payload, bad[i].size);
+		n += bad[i].size;
+		consumed = 0;
+		CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_VALUE);
+		CHECK_EQ(consumed, n);
+	}
+
+	/* Wrong sizes, one byte short and long, for every input type. */
+	static const struct {
+		uint8_t type;
+		uint32_t size;
+	} sized[] = {
+		{HXFR_INPUT_KEY, 4},         {HXFR_INPUT_BUTTON, 4}, {HXFR_INPUT_ABS, 8},
+		{HXFR_INPUT_REL, 8},         {HXFR_INPUT_WHEEL, 8},  {HXFR_INPUT_TOUCH, 16},
+		{HXFR_INPUT_RELEASE_ALL, 0}, {HXFR_RESIZE_REQ, 8},
+	};
+	for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]); i++) {
+		for (int d = -1; d <= 1; d += 2) {
+			if (sized[i].size == 0 && d < 0)
+				continue;
+			uint32_t size = sized[i].size + (uint32_t)d;
+			size_t n = raw_header(b, sized[i].type, 0, 1, size);
+			memset(b + n, 0, size);
+			n += size;
+			consumed = 0;
+			CHECK_EQ(hxfr_decode(b, n, MAXS, &m, &consumed), HXFR_E_SIZE);
+			CHECK_EQ(consumed, n);
+		}
+	}
+}
+
 static void test_stream_key_hex(void)
 {
 	static const char want[] =
@@ -1065,7 +1244,7 @@ static void test_stream_resync(void)
 	uint8_t b[512];
 	size_t o = 0;
 	o += hxfr_encode_hello(b + o, sizeof(b) - o, 1);
-	o += raw_header(b + o, 0x50, 0, 0, 5);
+	o += raw_header(b + o, 0x5f, 0, 0, 5);
 	memset(b + o, 0xee, 5), o += 5;
 	o += raw_header(b + o, HXFR_ENABLE_SCANOUT, 0, 0, 4);
 	memset(b + o, 0, 4), o += 4;
@@ -1086,7 +1265,7 @@ static void test_stream_resync(void)
 }
 
 /* A subscriber's view: key, cursor and frame messages mixed with bad ones
- * (zero key, short cursor image, bad visible, unknown 0x4a) stay in sync. */
+ * (zero key, short cursor image, bad visible, unknown 0x5f) stay in sync. */
 static void test_stream_resync_extension(void)
 {
 	uint8_t b[1024], key[HXFR_STREAM_KEY_LEN], px[16];
@@ -1101,7 +1280,7 @@ static void test_stream_resync_extension(void)
 	memset(b + o, 0, 28), put32(b + o, 2), put32(b + o + 4, 2), o += 28;
 	n = hxfr_encode_cursor_move(b + o, sizeof(b) - o, 1, 3, 4, true);
 	b[o + 20] = 7, o += n;
-	o += raw_header(b + o, 0x4a, 0, 1, 2);
+	o += raw_header(b + o, 0x5f, 0, 1, 2);
 	b[o++] = 0, b[o++] = 0;
 	o += hxfr_encode_cursor_move(b + o, sizeof(b) - o, 1, 3, 4, false);
 	o += hxfr_encode_stream_key(b + o, sizeof(b) - o, 1, NULL);
@@ -1109,7 +1288,7 @@ static void test_stream_resync_extension(void)
 						HXFR_E_VALUE, HXFR_E_TYPE,  HXFR_OK, HXFR_OK};
 	static const uint8_t types[] = {HXFR_STREAM_KEY,    HXFR_SUBSCRIBE_KEYED,
 					HXFR_CURSOR_DEFINE, HXFR_CURSOR_DEFINE,
-					HXFR_CURSOR_MOVE,   0x4a,
+					HXFR_CURSOR_MOVE,   0x5f,
 					HXFR_CURSOR_MOVE,   HXFR_STREAM_KEY};
 	size_t pos = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -1165,13 +1344,16 @@ static void test_names(void)
 	CHECK_STR(hxfr_type_name(HXFR_HELLO), "HELLO");
 	CHECK_STR(hxfr_type_name(HXFR_FRAME_RESPONSE), "FRAME_RESPONSE");
 	CHECK_STR(hxfr_type_name(0x99), "UNKNOWN");
-	CHECK_STR(hxfr_type_name(0x4a), "UNKNOWN");
+	CHECK_STR(hxfr_type_name(0x5f), "UNKNOWN");
 	static const struct {
 		uint8_t type;
 		const char *name;
 	} ext[] = {
-		{0x44, "STREAM_KEY_REQ"},  {0x45, "STREAM_KEY"},    {0x46, "STREAM_KEY_REVOKE"},
-		{0x47, "SUBSCRIBE_KEYED"}, {0x48, "CURSOR_DEFINE"}, {0x49, "CURSOR_MOVE"},
+		{0x44, "STREAM_KEY_REQ"},    {0x45, "STREAM_KEY"},    {0x46, "STREAM_KEY_REVOKE"},
+		{0x47, "SUBSCRIBE_KEYED"},   {0x48, "CURSOR_DEFINE"}, {0x49, "CURSOR_MOVE"},
+		{0x4a, "INPUT_KEY"},         {0x4b, "INPUT_BUTTON"},  {0x4c, "INPUT_ABS"},
+		{0x4d, "INPUT_REL"},         {0x4e, "INPUT_WHEEL"},   {0x4f, "INPUT_TOUCH"},
+		{0x50, "INPUT_RELEASE_ALL"}, {0x51, "RESIZE_REQ"},
 	};
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
 		CHECK_STR(hxfr_type_name(ext[i].type), ext[i].name);
@@ -1223,5 +1405,7 @@ int main(void)
 	test_stream_resync_extension();
 	test_encoders_small_cap();
 	test_names();
+	test_layout_input();
+	test_error_input_values();
 	return check_report();
 }

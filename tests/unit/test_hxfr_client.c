@@ -620,6 +620,45 @@ static void test_pipelined_subscription(void)
 	hxfr_client_destroy(c);
 }
 
+/* The input requests queue exactly the codec's bytes, refuse what the codec
+ * refuses, and refuse (without queueing part of it) when the queue is full. */
+static void test_input_requests(void)
+{
+	struct hxfr_client *c = new_client(0, 64);
+	uint8_t want[64];
+	size_t n = 0;
+	CHECK_EQ(hxfr_client_input_key(c, 4, 30, true), 0);
+	n += hxfr_encode_input_key(want + n, sizeof(want) - n, 4, 30, true);
+	CHECK_EQ(hxfr_client_input_abs(c, 4, 10, 20), 0);
+	n += hxfr_encode_input_abs(want + n, sizeof(want) - n, 4, 10, 20);
+	CHECK_EQ(hxfr_client_input_release_all(c, 4), 0);
+	n += hxfr_encode_empty(want + n, sizeof(want) - n, HXFR_INPUT_RELEASE_ALL, 4);
+	CHECK_EQ(hxfr_client_input_button(c, 4, 0x110, false), 0);
+	n += hxfr_encode_input_button(want + n, sizeof(want) - n, 4, 0x110, false);
+	CHECK_EQ(n, 16 + 20 + 12 + 16);
+	CHECK_EQ(hxfr_client_tx(c)->len, n);
+	CHECK_MEM(lc_buf_head(hxfr_client_tx(c)), want, n);
+	CHECK_EQ(hxfr_client_input_key(c, 4, 0, true), -EINVAL);
+	CHECK_EQ(hxfr_client_input_wheel(c, 4, 0, HXFR_WHEEL_MAX + 1), -EINVAL);
+	CHECK_EQ(hxfr_client_input_touch(c, 4, 9, 0, 0, 0), -EINVAL);
+	CHECK_EQ(hxfr_client_resize_req(c, 4, 1, 1), -EINVAL);
+	/* 64 bytes of room, 64 used: a full queue refuses and keeps what it has. */
+	CHECK_EQ(hxfr_client_input_rel(c, 4, 1, 1), -ENOBUFS);
+	CHECK_EQ(hxfr_client_tx(c)->len, n);
+	lc_buf_consume(hxfr_client_tx(c), n);
+	CHECK_EQ(hxfr_client_input_wheel(c, 4, 0, -120), 0);
+	CHECK_EQ(hxfr_client_input_rel(c, 4, -1, 1), 0);
+	CHECK_EQ(hxfr_client_input_touch(c, 4, HXFR_TOUCH_BEGIN, 1, 5, 6), -ENOBUFS);
+	CHECK_EQ(hxfr_client_tx(c)->len, 20 + 20);
+	lc_buf_consume(hxfr_client_tx(c), hxfr_client_tx(c)->len);
+	CHECK_EQ(hxfr_client_input_touch(c, 4, HXFR_TOUCH_BEGIN, 1, 5, 6), 0);
+	CHECK_EQ(hxfr_client_tx(c)->len, 28);
+	lc_buf_consume(hxfr_client_tx(c), hxfr_client_tx(c)->len);
+	CHECK_EQ(hxfr_client_resize_req(c, 4, 1280, 720), 0);
+	CHECK_EQ(hxfr_client_tx(c)->len, 20);
+	hxfr_client_destroy(c);
+}
+
 static void test_requests(void)
 {
 	struct hxfr_client *c = new_client(0, 0);
@@ -683,5 +722,6 @@ int main(void)
 	test_skipped();
 	test_pipelined_subscription();
 	test_requests();
+	test_input_requests();
 	return check_report();
 }

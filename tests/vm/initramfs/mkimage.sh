@@ -22,6 +22,7 @@ modules=(
 	drm drm_kms_helper drm_shmem_helper virtio_dma_buf virtio-gpu
 	qemu_fw_cfg
 	virtio_net
+	virtio_input evdev
 )
 # The fbdev console would probe and light up outputs on its own (and on
 # hotplug); the tests want outputs to stay as the test leaves them.
