@@ -243,6 +243,7 @@ int ll_launch_run(const struct ll_options *o)
 							     o->height, o->ready_timeout_ms);
 	if (!l.lease)
 		goto out;
+	l.lease->info.n_inputs = l.lease->n_inputs; /* the fds move on to the shim */
 	lc_info("lease granted: connector=%s scanout=%d key=%s inputs=%zu after_ms=%lld",
 		l.lease->info.connector,
 		l.lease->info.scanout_id == LL_NO_SCANOUT ? -1 : (int)l.lease->info.scanout_id,

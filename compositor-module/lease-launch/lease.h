@@ -20,6 +20,7 @@ struct ll_lease_info {
 	char connector[64];
 	uint32_t scanout_id; /* LL_NO_SCANOUT when the output has none */
 	char stream_key[65]; /* 64 hex digits, or "" when the broker gives none */
+	size_t n_inputs;     /* input devices the lease brought (ll_lease.inputs) */
 };
 
 /* Answers to ll_lease_auth_magic, in request order. */
