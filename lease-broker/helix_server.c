@@ -296,7 +296,6 @@ static bool client_flush(struct helix_client *c)
 	return true;
 }
 
-
 /* cmd 5: the lease's input devices, their fds with the reply's first byte
  * (helix-lease.md section 4.3). */
 static bool handle_input_devices_req(struct helix_client *c)
