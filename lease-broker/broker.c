@@ -14,6 +14,7 @@
 #include "card.h"
 #include "exporter_link.h"
 #include "hxfr_auth.h"
+#include "input_devices.h"
 #include "log.h"
 #include "output_power.h"
 #include "uevent.h"
@@ -28,6 +29,7 @@ struct lb_broker {
 	struct wl_list leases; /* lb_lease.link */
 	uint32_t next_lease_id;
 	struct lb_uevent *uevent;
+	struct lb_inputs *inputs;
 	struct lb_exporter_link *exporter;
 };
 
@@ -114,6 +116,11 @@ struct wl_list *lb_broker_leases(struct lb_broker *b)
 	return &b->leases;
 }
 
+struct lb_inputs *lb_broker_inputs(struct lb_broker *b)
+{
+	return b->inputs;
+}
+
 bool lb_broker_peer_allowed(struct lb_broker *b, const struct lc_peer *peer)
 {
 	if (peer->uid == 0 || b->cfg->n_allow_uids == 0)
@@ -151,11 +158,24 @@ static void lease_wipe_keys(struct lb_lease *l)
 	explicit_bzero(l->stream_keys, sizeof(l->stream_keys));
 }
 
+/* The lease's input fds die first when it ends, however it ends: the
+ * holder (and whoever it passed them to) keeps no working input. */
+static void lease_revoke_inputs(struct lb_lease *l)
+{
+	if (l->n_inputs == 0)
+		return;
+	lb_inputs_revoke(l->inputs, l->n_inputs);
+	lc_info("lease %u: %zu input device%s revoked", l->id, l->n_inputs,
+		l->n_inputs == 1 ? "" : "s");
+	l->n_inputs = 0;
+}
+
 static void lease_finish(struct lease_impl *li, const char *reason)
 {
 	struct lb_lease *l = &li->pub;
 	if (l->state == LB_LEASE_FINISHED)
 		return;
+	lease_revoke_inputs(l);
 	lease_wipe_keys(l); /* dead: the exporter's copies go at destroy */
 	char outs[256];
 	lease_outputs_str(l, outs, sizeof(outs));
@@ -194,14 +214,19 @@ static void lease_grant(struct lease_impl *li)
 	l->lessee_id = lessee;
 	li->lessee_alive = true;
 	l->state = LB_LEASE_ACTIVE;
+	for (size_t i = 0; i < l->n_outputs; i++)
+		l->n_inputs += lb_inputs_open(b->inputs, l->outputs[i]->name,
+					      l->inputs + l->n_inputs,
+					      LC_LEASE_INPUT_MAX - l->n_inputs);
 	if (li->timer) {
 		wl_event_source_remove(li->timer);
 		li->timer = NULL;
 	}
 	char outs[256];
 	lease_outputs_str(l, outs, sizeof(outs));
-	lc_info("lease %u granted: %s (lessee %u) to %s pid %d uid %u", l->id, outs, lessee, l->via,
-		(int)l->holder.pid, (unsigned)l->holder.uid);
+	lc_info("lease %u granted: %s (lessee %u, %zu input device%s) to %s pid %d uid %u", l->id,
+		outs, lessee, l->n_inputs, l->n_inputs == 1 ? "" : "s", l->via, (int)l->holder.pid,
+		(unsigned)l->holder.uid);
 	lease_emit(li, &l->events.granted, &fd);
 	/* We keep no copy: the holder's close ends the lessee (LEASE=1). */
 	close(fd);
@@ -488,6 +513,7 @@ static void lease_destroy_now(struct lease_impl *li)
 	struct lb_lease *l = &li->pub;
 	struct lb_broker *b = l->broker;
 	wl_signal_emit_mutable(&l->events.destroy, l);
+	lease_revoke_inputs(l);
 	lease_wipe_keys(l);
 	if (li->timer)
 		wl_event_source_remove(li->timer);
@@ -706,6 +732,12 @@ struct lb_broker *lb_broker_create(struct wl_display *display, const struct lb_c
 			 strerror(errno));
 		goto fail;
 	}
+	b->inputs = lb_inputs_create(b->loop);
+	if (!b->inputs) {
+		snprintf(err, err_len, "cannot watch the input devices (udev): %s",
+			 strerror(errno));
+		goto fail;
+	}
 	if (cfg->exporter) {
 		struct hxfr_key key;
 		int r = 0;
@@ -755,6 +787,7 @@ void lb_broker_destroy(struct lb_broker *b)
 	wl_list_for_each (card, &b->cards, link)
 		lb_power_flush(card->power);
 	lb_exporter_link_destroy(b->exporter);
+	lb_inputs_destroy(b->inputs);
 	lb_uevent_destroy(b->uevent);
 	wl_list_for_each_safe (card, ctmp, &b->cards, link) {
 		/* Its exporter requests in flight are gone with the link. */

@@ -17,6 +17,7 @@
 #include <wayland-server-core.h>
 
 #include "hxfr.h"
+#include "lease_input.h"
 #include "sock.h"
 
 #define LB_MAX_LEASE_OUTPUTS 16
@@ -99,10 +100,18 @@ struct lb_lease {
 		uint8_t key[HXFR_STREAM_KEY_LEN];
 	} stream_keys[LB_MAX_LEASE_OUTPUTS];
 	unsigned magic_auths; /* successful lb_lease_auth_magic calls */
+	/* The input devices of the outputs (input_devices.h), opened for this
+	 * lease when it is granted, in output order (keyboard, tablet): the
+	 * broker's copies, valid while ACTIVE; frontends hand them to the
+	 * holder (libwayland and sendmsg copy them) and never close them. The
+	 * broker revokes (EVIOCREVOKE) and closes them when the lease ends. */
+	struct lc_lease_input inputs[LC_LEASE_INPUT_MAX];
+	size_t n_inputs;
 	struct {
 		/* data: int* (the lease fd). The broker closes its copy after
 		 * the signal returns: listeners that hand it on must dup or
-		 * send it during the call (libwayland and sendmsg both copy). */
+		 * send it during the call (libwayland and sendmsg both copy).
+		 * inputs are open by then. */
 		struct wl_signal granted;
 		/* data: const char* reason. After this, only destroy. */
 		struct wl_signal finished;

@@ -2,6 +2,7 @@
 #include "helix_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 
 #define MAX_CLIENTS 512
 #define CLIENT_OUT_MAX (HELIX_LEASE_EXT_HDR_SIZE + HELIX_LEASE_EXT_MAX)
+/* An INPUT_DEVICES body: 32 entries of at most ~150 bytes. */
+#define INPUTS_BODY_MAX 8192
 
 struct lb_helix_server {
 	struct lb_broker *broker;
@@ -36,12 +39,32 @@ struct helix_client {
 	uint8_t in[HELIX_LEASE_REQ_SIZE];
 	size_t in_len;
 	struct lc_buf out; /* extension replies (STATUS, AUTH_MAGIC) */
+	/* An INPUT_DEVICES reply waiting for `out` to drain (its fds must go
+	 * with its first byte, in one sendmsg): copies of the lease's input
+	 * fds (revoked with them). No request is read while it waits, so
+	 * replies stay in order. */
+	struct {
+		uint8_t *msg;
+		size_t len;
+		int fds[LC_LEASE_INPUT_MAX];
+		size_t n_fds;
+	} pending;
 	struct lb_lease *lease;
 	bool lease_replied;
 	uint32_t scanout_reported;
 	struct wl_listener granted;
 	struct wl_listener finished;
 };
+
+static void pending_free(struct helix_client *c)
+{
+	for (size_t i = 0; i < c->pending.n_fds; i++)
+		close(c->pending.fds[i]);
+	c->pending.n_fds = 0;
+	free(c->pending.msg);
+	c->pending.msg = NULL;
+	c->pending.len = 0;
+}
 
 static void client_destroy(struct helix_client *c)
 {
@@ -53,6 +76,7 @@ static void client_destroy(struct helix_client *c)
 	lc_debug("helix: pid %d disconnected", (int)c->peer.pid);
 	wl_event_source_remove(c->src);
 	close(c->fd);
+	pending_free(c);
 	lc_buf_finish(&c->out);
 	wl_list_remove(&c->link);
 	c->server->n_clients--;
@@ -78,7 +102,7 @@ static int send_reply(struct helix_client *c, uint8_t status, uint32_t scanout, 
 	size_t n = helix_lease_resp_encode(buf, sizeof(buf), status, scanout, name);
 	if (n != HELIX_LEASE_RESP_SIZE)
 		return -EINVAL;
-	if (c->out.len > 0 && lc_buf_flush(&c->out, c->fd) != 0)
+	if (c->pending.msg || (c->out.len > 0 && lc_buf_flush(&c->out, c->fd) != 0))
 		return -EAGAIN; /* would reorder replies */
 	ssize_t r = lc_send_with_fd(c->fd, buf, n, fd);
 	if (r < 0)
@@ -192,6 +216,18 @@ static bool handle_status_req(struct helix_client *c)
 	return true;
 }
 
+static bool queue_ext_text(struct helix_client *c, uint8_t status, const char *msg)
+{
+	size_t len = strlen(msg);
+	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
+	helix_lease_ext_hdr_encode(hdr, sizeof(hdr), status, (uint32_t)len);
+	if (lc_buf_append(&c->out, hdr, sizeof(hdr)) < 0 || lc_buf_append(&c->out, msg, len) < 0) {
+		client_fail(c, "reply queue full");
+		return false;
+	}
+	return true;
+}
+
 static const char *errno_name(int e)
 {
 	switch (e) {
@@ -225,18 +261,79 @@ static bool handle_auth_magic_req(struct helix_client *c, uint32_t magic)
 			 LB_MAX_MAGIC_AUTHS);
 	else if (r < 0)
 		snprintf(msg, sizeof(msg), "%s: drmAuthMagic: %s", errno_name(-r), strerror(-r));
-	size_t len = strlen(msg);
-	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
-	helix_lease_ext_hdr_encode(hdr, sizeof(hdr), r == 0 ? HELIX_LEASE_OK : HELIX_LEASE_ERROR,
-				   (uint32_t)len);
 	if (r < 0)
 		lc_info("helix: pid %d uid %u: AUTH_MAGIC refused: %s", (int)c->peer.pid,
 			(unsigned)c->peer.uid, msg);
-	if (lc_buf_append(&c->out, hdr, sizeof(hdr)) < 0 || lc_buf_append(&c->out, msg, len) < 0) {
-		client_fail(c, "reply queue full");
+	return queue_ext_text(c, r == 0 ? HELIX_LEASE_OK : HELIX_LEASE_ERROR, msg);
+}
+
+/* Sends what is queued, in order: `out`, then a waiting INPUT_DEVICES
+ * reply (in one sendmsg with its fds; a rest that did not fit goes to
+ * `out`). false when the client is gone. */
+static bool client_flush(struct helix_client *c)
+{
+	if (c->out.len > 0 && lc_buf_flush(&c->out, c->fd) < 0) {
+		client_destroy(c);
+		return false;
+	}
+	if (c->out.len > 0 || !c->pending.msg)
+		return true;
+	ssize_t r = lc_send_with_fds(c->fd, c->pending.msg, c->pending.len, c->pending.fds,
+				     c->pending.n_fds);
+	if (r == -EAGAIN || r == -EWOULDBLOCK)
+		return true;
+	if (r < 0 || lc_buf_append(&c->out, c->pending.msg + r, c->pending.len - (size_t)r) < 0) {
+		lc_info("helix: pid %d: cannot send the input devices: %s", (int)c->peer.pid,
+			strerror(r < 0 ? (int)-r : ENOBUFS));
+		client_destroy(c);
+		return false;
+	}
+	pending_free(c);
+	if (c->out.len > 0 && lc_buf_flush(&c->out, c->fd) < 0) {
+		client_destroy(c);
 		return false;
 	}
 	return true;
+}
+
+/* cmd 5: the lease's input devices, their fds with the reply's first byte
+ * (helix-lease.md section 4.3). */
+static bool handle_input_devices_req(struct helix_client *c)
+{
+	struct lb_lease *l = c->lease;
+	if (!l || !c->lease_replied || l->state != LB_LEASE_ACTIVE) {
+		lc_info("helix: pid %d uid %u: INPUT_DEVICES refused: no active lease",
+			(int)c->peer.pid, (unsigned)c->peer.uid);
+		return queue_ext_text(c, HELIX_LEASE_ERROR,
+				      "EPERM: no active lease on this connection");
+	}
+	uint8_t *msg = malloc(HELIX_LEASE_EXT_HDR_SIZE + INPUTS_BODY_MAX);
+	size_t body = msg ? helix_lease_inputs_encode((char *)msg + HELIX_LEASE_EXT_HDR_SIZE,
+						      INPUTS_BODY_MAX, l->inputs, l->n_inputs)
+			  : 0;
+	if (body == 0) {
+		free(msg);
+		lc_warn("helix: pid %d: cannot encode the input devices of lease %u",
+			(int)c->peer.pid, l->id);
+		return queue_ext_text(c, HELIX_LEASE_ERROR, "EIO: cannot encode the input devices");
+	}
+	helix_lease_ext_hdr_encode(msg, HELIX_LEASE_EXT_HDR_SIZE, HELIX_LEASE_OK, (uint32_t)body);
+	c->pending.msg = msg;
+	c->pending.len = HELIX_LEASE_EXT_HDR_SIZE + body;
+	for (size_t i = 0; i < l->n_inputs; i++) {
+		int fd = fcntl(l->inputs[i].fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			lc_warn("helix: pid %d: dup of an input fd: %s", (int)c->peer.pid,
+				strerror(errno));
+			pending_free(c);
+			return queue_ext_text(c, HELIX_LEASE_ERROR, "EIO: out of descriptors");
+		}
+		c->pending.fds[c->pending.n_fds++] = fd;
+	}
+	lc_info("helix: pid %d uid %u: %zu input device%s of lease %u handed over",
+		(int)c->peer.pid, (unsigned)c->peer.uid, l->n_inputs, l->n_inputs == 1 ? "" : "s",
+		l->id);
+	return client_flush(c);
 }
 
 /* Returns false when the client is gone. */
@@ -265,6 +362,7 @@ static bool handle_request(struct helix_client *c)
 		break;
 	case HELIX_LEASE_CMD_STATUS: return handle_status_req(c);
 	case HELIX_LEASE_CMD_AUTH_MAGIC: return handle_auth_magic_req(c, req.width);
+	case HELIX_LEASE_CMD_INPUT_DEVICES: return handle_input_devices_req(c);
 	default: client_fail(c, "unknown command %u", req.cmd); return false;
 	}
 	return true;
@@ -273,8 +371,8 @@ static bool handle_request(struct helix_client *c)
 static int handle_client(int fd, uint32_t mask, void *data)
 {
 	struct helix_client *c = data;
-	if (mask & WL_EVENT_READABLE) {
-		for (int rounds = 0; rounds < 64; rounds++) {
+	if ((mask & WL_EVENT_READABLE) && !c->pending.msg) {
+		for (int rounds = 0; rounds < 64 && !c->pending.msg; rounds++) {
 			int rfd = -1;
 			ssize_t n = lc_recv_with_fd(fd, c->in + c->in_len,
 						    sizeof(c->in) - c->in_len, &rfd);
@@ -311,14 +409,12 @@ static int handle_client(int fd, uint32_t mask, void *data)
 		client_destroy(c);
 		return 0;
 	}
-	if (c->out.len > 0) {
-		ssize_t r = lc_buf_flush(&c->out, fd);
-		if (r < 0) {
-			client_destroy(c);
-			return 0;
-		}
-	}
-	wl_event_source_fd_update(c->src, WL_EVENT_READABLE | (c->out.len ? WL_EVENT_WRITABLE : 0));
+	if (!client_flush(c))
+		return 0;
+	/* While an INPUT_DEVICES reply waits, only for the socket to drain. */
+	wl_event_source_fd_update(c->src,
+				  (c->pending.msg ? 0 : WL_EVENT_READABLE) |
+					  (c->out.len || c->pending.msg ? WL_EVENT_WRITABLE : 0));
 	return 0;
 }
 

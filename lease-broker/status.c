@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "broker_core.h"
+#include "helix_lease.h"
+#include "input_devices.h"
 
 struct jbuf {
 	char *s;
@@ -82,9 +84,24 @@ char *lb_status_json(struct lb_broker *b, const struct lc_peer *viewer, size_t *
 				lb_output_state_name(o->state), o->reserved ? "true" : "false",
 				lb_output_is_offerable(o) ? "true" : "false");
 			if (o->lease)
-				jprintf(&j, "%u}", o->lease->id);
+				jprintf(&j, "%u", o->lease->id);
 			else
-				jprintf(&j, "null}");
+				jprintf(&j, "null");
+			/* Its input devices (helix-lease.md 4.3), in hand-out order. */
+			struct lc_lease_input in[LC_LEASE_INPUT_MAX];
+			const char *nodes[LC_LEASE_INPUT_MAX];
+			size_t n = lb_inputs_describe(lb_broker_inputs(b), o->name, in, nodes,
+						      LC_LEASE_INPUT_MAX);
+			jprintf(&j, ",\"inputs\":[");
+			for (size_t i = 0; i < n; i++) {
+				jprintf(&j, "%s{\"kind\":\"%s\",\"uniq\":", i ? "," : "",
+					lc_lease_input_kind_name(in[i].kind));
+				jstr(&j, in[i].uniq);
+				jprintf(&j, ",\"node\":");
+				jstr(&j, nodes[i]);
+				jprintf(&j, "}");
+			}
+			jprintf(&j, "]}");
 		}
 	}
 	jprintf(&j, "],\"leases\":[");
@@ -126,7 +143,9 @@ char *lb_status_json(struct lb_broker *b, const struct lc_peer *viewer, size_t *
 		}
 		jprintf(&j, "}");
 	}
-	jprintf(&j, "]}\n");
+	jprintf(&j, "],\"extensions\":[\"" HELIX_LEASE_EXT_NAME_STATUS
+		    "\",\"" HELIX_LEASE_EXT_NAME_AUTH_MAGIC
+		    "\",\"" HELIX_LEASE_EXT_NAME_INPUT_DEVICES "\"]}\n");
 	if (j.failed) {
 		free(j.s);
 		return NULL;

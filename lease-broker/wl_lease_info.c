@@ -1,6 +1,7 @@
 /* leasecast_lease_v1 server (protocols/leasecast-lease-v1.xml): tells the
  * holder of a wp_drm_lease_v1 the scanout ids and stream keys of its
- * outputs, and authenticates DRM magics for it on the card's master.
+ * outputs, hands it (version 2) the fds of their input devices, and
+ * authenticates DRM magics for it on the card's master.
  *
  * An info object only observes its broker lease (granted, finished and
  * destroy signals); the lease stays owned by wl_lease.c. Each struct is
@@ -16,7 +17,7 @@
 #include "wl_lease.h"
 #include "wl_lease_info.h"
 
-#define LB_LEASECAST_MANAGER_VERSION 1
+#define LB_LEASECAST_MANAGER_VERSION 2
 /* set_requested_size: the same bound as a Helix LEASE request's. */
 #define LB_MAX_REQUESTED_SIZE HELIX_LEASE_MAX_DIM
 
@@ -64,6 +65,17 @@ static void info_send_outputs(struct lb_wl_info *info)
 			info->resource, o->name,
 			o->scanout_id >= 0 ? (uint32_t)o->scanout_id : UINT32_MAX, key);
 		explicit_bzero(key, sizeof(key));
+	}
+	/* Version 1 clients never see them (nor could they decode them). */
+	if (wl_resource_get_version(info->resource) >=
+	    LEASECAST_LEASE_INFO_V1_INPUT_DEVICE_SINCE_VERSION) {
+		for (size_t i = 0; i < l->n_inputs; i++) {
+			const struct lc_lease_input *in = &l->inputs[i];
+			/* libwayland sends a copy of the broker's open file. */
+			leasecast_lease_info_v1_send_input_device(info->resource, in->connector,
+								  in->fd, (uint32_t)in->kind,
+								  in->uniq);
+		}
 	}
 	leasecast_lease_info_v1_send_done(info->resource);
 }

@@ -1,5 +1,7 @@
 /* The Helix lease socket (helix-drm-manager), byte-compatible, plus
  * leasecast's extension commands. A pure codec. See helix-lease.md.
+ * INPUT_DEVICES bodies (and the STATUS "extensions" list) are read with a
+ * small strict JSON reader of its own, bounded in depth and size.
  *
  * Little-endian, packed. A client sends 9-byte requests on a Unix stream
  * socket; a lease reply is 69 bytes with the lease fd attached (SCM_RIGHTS).
@@ -10,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lease_input.h"
 
 #define HELIX_LEASE_REQ_SIZE 9u
 #define HELIX_LEASE_RESP_SIZE 69u
@@ -29,7 +33,15 @@ enum helix_lease_cmd {
 	/* magic in width, height reserved (0); reply: ext header, length 0 on
 	 * success, else a text starting with the errno name */
 	HELIX_LEASE_CMD_AUTH_MAGIC = 4,
+	/* width, height reserved (0, ignored); reply: ext header + JSON body
+	 * (helix_lease_inputs_*) with one SCM_RIGHTS fd per entry, in order */
+	HELIX_LEASE_CMD_INPUT_DEVICES = 5,
 };
+
+/* The name a broker lists in STATUS "extensions" for each command. */
+#define HELIX_LEASE_EXT_NAME_STATUS "status"
+#define HELIX_LEASE_EXT_NAME_AUTH_MAGIC "auth_magic"
+#define HELIX_LEASE_EXT_NAME_INPUT_DEVICES "input_devices"
 
 enum helix_lease_status {
 	HELIX_LEASE_OK = 0,
@@ -43,6 +55,7 @@ enum helix_lease_result {
 	HELIX_LEASE_DECODE_VALUE = -3,  /* a field out of range */
 	HELIX_LEASE_DECODE_NAME = -4,   /* name not NUL-terminated or not printable */
 	HELIX_LEASE_DECODE_STATUS = -5, /* status byte neither 0 nor 1 */
+	HELIX_LEASE_DECODE_BODY = -6,   /* an extension body that is not what the spec says */
 };
 
 struct helix_lease_req {
@@ -74,6 +87,23 @@ size_t helix_lease_resp_encode(uint8_t *buf, size_t cap, uint8_t status, uint32_
 size_t helix_lease_ext_hdr_encode(uint8_t *buf, size_t cap, uint8_t status, uint32_t length);
 enum helix_lease_result helix_lease_ext_hdr_decode(const uint8_t *buf, size_t len, uint8_t *status,
 						   uint32_t *length);
+
+/* INPUT_DEVICES success body, {"input_devices":[{"connector":...,"kind":
+ * ...,"uniq":...},...]}, from in[0..n) (their fds are not looked at). 0 when
+ * it does not fit in cap, n exceeds LC_LEASE_INPUT_MAX, a kind has no name
+ * or a connector or uniq is empty or has a byte the spec does not allow. */
+size_t helix_lease_inputs_encode(char *buf, size_t cap, const struct lc_lease_input *in, size_t n);
+/* Decodes such a body (len bytes, no NUL needed) into out[0..*n), at most
+ * max entries, each fd -1 (the caller pairs them with the reply's
+ * descriptors, in order). Unknown keys are skipped; an unknown kind name
+ * is LC_LEASE_INPUT_UNKNOWN. HELIX_LEASE_DECODE_BODY (with *n 0) for
+ * anything malformed, more than max entries, or values out of the spec. */
+enum helix_lease_result helix_lease_inputs_decode(const char *body, size_t len,
+						  struct lc_lease_input *out, size_t max,
+						  size_t *n);
+/* Does a STATUS body list `name` (HELIX_LEASE_EXT_NAME_*) in its top-level
+ * "extensions" array? false also for a body that is not valid JSON. */
+bool helix_lease_status_has_extension(const char *json, size_t len, const char *name);
 
 const char *helix_lease_result_str(enum helix_lease_result r);
 

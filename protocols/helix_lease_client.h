@@ -1,7 +1,7 @@
 /* The client side of the Helix lease socket (helix-lease.md), over the
  * codec in helix_lease.h: send a request, read a lease reply with its fd
- * (SCM_RIGHTS), read an extension reply. Used by lease-launch, the benches
- * and the test clients.
+ * (SCM_RIGHTS), read an extension reply, and the INPUT_DEVICES reply with
+ * its fds. Used by lease-launch, the benches and the test clients.
  *
  * Blocking and bounded: every call that waits takes an absolute deadline
  * in CLOCK_MONOTONIC milliseconds (lc_now_ms() + timeout). No state: the
@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "helix_lease.h"
+#include "lease_input.h"
 
 enum helix_client_outcome {
 	HELIX_CLIENT_GRANTED = 0,
@@ -48,6 +49,10 @@ int helix_client_send(int sock, uint8_t cmd, uint32_t width, uint32_t height);
  * ones are closed; with fd NULL every one is closed. Returns the bytes
  * read (fewer than len only at EOF), -ETIMEDOUT, or -errno. */
 ssize_t helix_client_recv(int sock, void *buf, size_t len, int *fd, int64_t deadline_ms);
+/* The same keeping up to max descriptors in fds[0..*n) (the caller's, even
+ * on error); any beyond max are closed and the call fails with -EPROTO. */
+ssize_t helix_client_recv_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *n,
+			      int64_t deadline_ms);
 
 /* LEASE (width x height, 0x0: the broker's default) on an open connection.
  * Returns the lease fd (reply->fd) or -1; *reply says what happened. */
@@ -65,6 +70,18 @@ int helix_client_open(const char *path, uint32_t width, uint32_t height, int64_t
  * cut short; -ENOMEM. */
 int helix_client_ext_reply(int sock, int64_t deadline_ms, uint8_t *status, char **body,
 			   uint32_t *len);
+
+/* INPUT_DEVICES (cmd 5) on a connection that holds an active lease; send
+ * it only to a broker whose STATUS lists "input_devices"
+ * (helix_lease_status_has_extension), any other ends the lease. 0 with
+ * out[0..*n) filled, each entry's fd the caller's; entries of a kind this
+ * side does not know and any beyond max are dropped (their fds closed).
+ * Refused: -errno named by the broker's text (-EPERM: no active lease),
+ * the text in err. -EPROTO: no valid reply (bad header or body, fds that
+ * do not pair up with the entries); -EIO: cut short; -errno of the send.
+ * Every fd of a failed call is closed. */
+int helix_client_input_devices(int sock, int64_t deadline_ms, struct lc_lease_input *out,
+			       size_t max, size_t *n, char *err, size_t err_len);
 
 /* The errno an AUTH_MAGIC refusal names ("EPERM: ..."), EIO if unknown. */
 int helix_client_errno_from_text(const char *text, size_t len);

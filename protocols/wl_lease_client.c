@@ -185,6 +185,35 @@ static void info_output(void *data, struct leasecast_lease_info_v1 *obj, const c
 					   .output_scanout = scanout_id});
 }
 
+static void info_input_device(void *data, struct leasecast_lease_info_v1 *obj,
+			      const char *connector, int32_t fd, uint32_t kind, const char *uniq)
+{
+	struct wlc_lease *l = data;
+	struct lc_lease_input e = {.fd = fd, .kind = (int)kind};
+	snprintf(e.connector, sizeof(e.connector), "%s", connector);
+	snprintf(e.uniq, sizeof(e.uniq), "%s", uniq);
+	struct lc_lease_input *kept = &e;
+	if (kind > INT32_MAX || !lc_lease_input_kind_name((int)kind) ||
+	    l->info.n_inputs == LC_LEASE_INPUT_MAX) {
+		/* A kind this side cannot use (the protocol says: ignore it),
+		 * or more than a lease can have. */
+		close(fd);
+		e.fd = -1;
+		e.kind = LC_LEASE_INPUT_UNKNOWN;
+		l->info.inputs_dropped++;
+	} else {
+		kept = &l->info.inputs[l->info.n_inputs++];
+		*kept = e;
+	}
+	emit(l->client, (struct wlc_event){.type = WLC_EV_INFO_INPUT,
+					   .device = l->device,
+					   .lease = l,
+					   .input = kept,
+					   .input_connector = connector,
+					   .input_uniq = uniq,
+					   .input_kind = kind});
+}
+
 static void info_done(void *data, struct leasecast_lease_info_v1 *obj)
 {
 	struct wlc_lease *l = data;
@@ -217,6 +246,7 @@ static void info_magic_result(void *data, struct leasecast_lease_info_v1 *obj, u
 
 static const struct leasecast_lease_info_v1_listener info_listener = {
 	.output = info_output,
+	.input_device = info_input_device,
 	.done = info_done,
 	.finished = info_finished,
 	.magic_result = info_magic_result,
@@ -239,7 +269,10 @@ static void reg_global(void *data, struct wl_registry *reg, uint32_t name, const
 		wp_drm_lease_device_v1_add_listener(dev->obj, &dev_listener, dev);
 	} else if (c->opt.bind_leasecast && !c->manager &&
 		   strcmp(iface, leasecast_lease_manager_v1_interface.name) == 0) {
-		c->manager = wl_registry_bind(reg, name, &leasecast_lease_manager_v1_interface, 1);
+		c->manager_version = version < c->opt.leasecast_version ? version
+									: c->opt.leasecast_version;
+		c->manager = wl_registry_bind(reg, name, &leasecast_lease_manager_v1_interface,
+					      c->manager_version);
 	}
 }
 
@@ -261,6 +294,8 @@ struct wlc *wlc_connect(const char *socket, const struct wlc_options *opt)
 		c->opt.max_devices = 1;
 	if (c->opt.max_devices > WLC_MAX_DEVICES)
 		c->opt.max_devices = WLC_MAX_DEVICES;
+	if (c->opt.leasecast_version == 0 || c->opt.leasecast_version > WLC_LEASECAST_VERSION)
+		c->opt.leasecast_version = WLC_LEASECAST_VERSION;
 	c->display = wl_display_connect(socket);
 	if (!c->display) {
 		int e = errno;
@@ -438,6 +473,15 @@ int wlc_lease_take_fd(struct wlc_lease *l)
 	return fd;
 }
 
+size_t wlc_lease_take_inputs(struct wlc_lease *l, struct lc_lease_input *out, size_t max)
+{
+	size_t n = l->info.n_inputs < max ? l->info.n_inputs : max;
+	memcpy(out, l->info.inputs, n * sizeof(*out));
+	memmove(l->info.inputs, l->info.inputs + n, (l->info.n_inputs - n) * sizeof(*out));
+	l->info.n_inputs -= n;
+	return n;
+}
+
 void wlc_lease_end(struct wlc_lease *l)
 {
 	if (l->obj)
@@ -454,6 +498,7 @@ void wlc_lease_free(struct wlc_lease *l)
 	wlc_lease_end(l);
 	if (l->fd >= 0)
 		close(l->fd);
+	lc_lease_inputs_close(l->info.inputs, l->info.n_inputs);
 	free(l);
 }
 
@@ -472,6 +517,7 @@ const char *wlc_event_name(enum wlc_event_type type)
 		[WLC_EV_LEASE_FD] = "lease_fd",
 		[WLC_EV_FINISHED] = "finished",
 		[WLC_EV_INFO_OUTPUT] = "info.output",
+		[WLC_EV_INFO_INPUT] = "info.input_device",
 		[WLC_EV_INFO_DONE] = "info.done",
 		[WLC_EV_INFO_FINISHED] = "info.finished",
 		[WLC_EV_MAGIC_RESULT] = "magic_result",

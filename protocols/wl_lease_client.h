@@ -1,7 +1,7 @@
 /* The client side of the broker's Wayland frontend: wp_drm_lease_v1, plus
- * leasecast_lease_v1 (leasecast-lease-v1.xml) when the server offers it and
- * the caller asks for it. Used by lease-launch, the benches and the test
- * clients.
+ * leasecast_lease_v1 (leasecast-lease-v1.xml, up to version 2: the lease's
+ * input devices) when the server offers it and the caller asks for it.
+ * Used by lease-launch, the benches and the test clients.
  *
  * One struct wlc is one wl_display connection. It owns the registry, the
  * proxies of the globals it bound, every connector object offered to it
@@ -22,7 +22,11 @@
 #include <stdint.h>
 #include <wayland-client.h>
 
+#include "lease_input.h"
+
 #define WLC_MAX_DEVICES 4
+/* The newest leasecast_lease_manager_v1 this side knows. */
+#define WLC_LEASECAST_VERSION 2
 
 struct wp_drm_lease_device_v1;
 struct wp_drm_lease_connector_v1;
@@ -45,6 +49,7 @@ enum wlc_event_type {
 	WLC_EV_FINISHED,
 	/* leasecast_lease_info_v1 */
 	WLC_EV_INFO_OUTPUT,
+	WLC_EV_INFO_INPUT, /* version 2 */
 	WLC_EV_INFO_DONE,
 	WLC_EV_INFO_FINISHED,
 	WLC_EV_MAGIC_RESULT,
@@ -66,14 +71,22 @@ struct wlc_event {
 	/* WLC_EV_INFO_OUTPUT as sent (the info keeps a bounded copy) */
 	const char *output_connector, *output_key;
 	uint32_t output_scanout;
+	/* WLC_EV_INFO_INPUT: the entry as kept in the info (fd -1 when it was
+	 * dropped: a kind this side does not know, or no room), and as sent */
+	const struct lc_lease_input *input;
+	const char *input_connector, *input_uniq;
+	uint32_t input_kind;
 	/* WLC_EV_MAGIC_RESULT */
 	uint32_t magic;
 	int32_t error;
 };
 
 struct wlc_options {
-	size_t max_devices;    /* devices to bind, in registry order; 0 is 1 (the default card) */
-	bool bind_leasecast;   /* also bind leasecast_lease_manager_v1 when offered */
+	size_t max_devices;  /* devices to bind, in registry order; 0 is 1 (the default card) */
+	bool bind_leasecast; /* also bind leasecast_lease_manager_v1 when offered */
+	/* the highest version of it to bind; 0: WLC_LEASECAST_VERSION (1: the
+	 * server sends no input_device) */
+	uint32_t leasecast_version;
 	bool keep_drm_fd;      /* keep each device's drm_fd (else it is closed at once) */
 	bool drop_withdrawn;   /* destroy a connector object once withdrawn (after the event) */
 	bool release_on_close; /* wlc_destroy sends release before destroying a device */
@@ -106,6 +119,7 @@ struct wlc {
 	struct wlc_device devices[WLC_MAX_DEVICES];
 	size_t n_devices;
 	struct leasecast_lease_manager_v1 *manager; /* NULL: not offered or not asked for */
+	uint32_t manager_version;                   /* as bound */
 	struct wlc_options opt;
 };
 
@@ -119,6 +133,11 @@ struct wlc_lease_info {
 	bool magic_answered; /* the last magic_result, reset by wlc_lease_auth_magic */
 	uint32_t magic;
 	int32_t magic_error;
+	/* input_device events: the entries of known kinds, fds owned here
+	 * until taken (wlc_lease_take_inputs); the others' fds are closed. */
+	struct lc_lease_input inputs[LC_LEASE_INPUT_MAX];
+	size_t n_inputs;
+	unsigned inputs_dropped;
 };
 
 struct wlc_lease {
@@ -173,9 +192,13 @@ int wlc_lease_get_info(struct wlc_lease *l);
 int wlc_lease_auth_magic(struct wlc_lease *l, uint32_t magic);
 /* Takes the lease fd out of l (-1 if none). */
 int wlc_lease_take_fd(struct wlc_lease *l);
+/* Moves up to max input entries (with their fds) into out; returns how
+ * many. What does not fit stays in l (closed by wlc_lease_free). */
+size_t wlc_lease_take_inputs(struct wlc_lease *l, struct lc_lease_input *out, size_t max);
 /* wp_drm_lease_v1.destroy (the server revokes); the fd and the info stay. */
 void wlc_lease_end(struct wlc_lease *l);
-/* The info object, the lease object, the fd, l. NULL is a no-op. */
+/* The info object, the lease object, the fd, the input fds still here, l.
+ * NULL is a no-op. */
 void wlc_lease_free(struct wlc_lease *l);
 
 const char *wlc_event_name(enum wlc_event_type type);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "log.h"
 
 #ifndef LL_DEFAULT_SHIM
@@ -183,9 +184,16 @@ void ll_bus_cleanup(const char *conf_dir)
 	rmdir(conf_dir);
 }
 
-pid_t ll_shim_start(const char *shim, int lease_fd, uid_t uid, const char *card, bool bus_env,
-		    int timeout_ms, int *control_fd)
+/* Where the shim finds its fds: 3, 4, 5, then the input fds. Sources are
+ * first moved at or above this, so that no dup2 onto 3.. clobbers one. */
+#define SHIM_FIRST_INPUT_FD 6
+#define SHIM_SAFE_FD (SHIM_FIRST_INPUT_FD + LC_FDPASS_MAX_FDS + 16)
+
+pid_t ll_shim_start(const char *shim, int lease_fd, const int *input_fds, size_t n_inputs,
+		    uid_t uid, const char *card, bool bus_env, int timeout_ms, int *control_fd)
 {
+	if (n_inputs > LC_FDPASS_MAX_FDS)
+		return -1;
 	int ready[2], control[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return -1;
@@ -198,21 +206,43 @@ pid_t ll_shim_start(const char *shim, int lease_fd, uid_t uid, const char *card,
 	if (child == 0) {
 		ll_child_reset_signals();
 		/* Through free numbers first, so no target clobbers a source. */
-		int a = fcntl(lease_fd, F_DUPFD_CLOEXEC, 10),
-		    b = fcntl(ready[1], F_DUPFD_CLOEXEC, 10),
-		    c = fcntl(control[0], F_DUPFD_CLOEXEC, 10);
+		int a = fcntl(lease_fd, F_DUPFD_CLOEXEC, SHIM_SAFE_FD),
+		    b = fcntl(ready[1], F_DUPFD_CLOEXEC, SHIM_SAFE_FD),
+		    c = fcntl(control[0], F_DUPFD_CLOEXEC, SHIM_SAFE_FD);
+		int in[LC_FDPASS_MAX_FDS];
+		for (size_t i = 0; i < n_inputs; i++)
+			if ((in[i] = fcntl(input_fds[i], F_DUPFD_CLOEXEC, SHIM_SAFE_FD)) < 0)
+				_exit(127);
 		if (a < 0 || b < 0 || c < 0)
 			_exit(127);
 		child_fd(a, 3);
 		child_fd(b, 4);
 		child_fd(c, 5);
+		for (size_t i = 0; i < n_inputs; i++)
+			child_fd(in[i], SHIM_FIRST_INPUT_FD + (int)i);
 		if (bus_env)
 			setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" LL_SYSTEM_BUS_SOCKET, 1);
 		char uid_s[16];
 		snprintf(uid_s, sizeof(uid_s), "%u", (unsigned)uid);
 		const char *level = lc_log_get_level() >= LC_LOG_DEBUG ? "debug" : "info";
-		execl(shim, shim, "--lease-fd", "3", "--ready-fd", "4", "--control-fd", "5",
-		      "--uid", uid_s, "--lease-fd-card", card, "--log-level", level, (char *)NULL);
+		/* --input-fd only when there are input fds: a shim that predates
+		 * it refuses the option, and a lease without devices needs none. */
+		char in_s[LC_FDPASS_MAX_FDS][12];
+		const char *argv[16 + 2 * LC_FDPASS_MAX_FDS];
+		size_t k = 0;
+		const char *fixed[] = {shim,  "--lease-fd",      "3",  "--ready-fd",
+				       "4",   "--control-fd",    "5",  "--uid",
+				       uid_s, "--lease-fd-card", card, "--log-level",
+				       level};
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+			argv[k++] = fixed[i];
+		for (size_t i = 0; i < n_inputs; i++) {
+			snprintf(in_s[i], sizeof(in_s[i]), "%d", SHIM_FIRST_INPUT_FD + (int)i);
+			argv[k++] = "--input-fd";
+			argv[k++] = in_s[i];
+		}
+		argv[k] = NULL;
+		execv(shim, (char *const *)argv);
 		_exit(127);
 	}
 	close(ready[1]);

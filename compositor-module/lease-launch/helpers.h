@@ -5,6 +5,7 @@
 #define LL_HELPERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #define LL_SYSTEM_BUS_SOCKET "/run/dbus/system_bus_socket"
@@ -18,9 +19,11 @@ void ll_bus_cleanup(const char *conf_dir);
 
 /* The shim as fd 3 = lease fd, 4 = ready pipe, 5 = control pipe (read
  * end; lease-launch keeps *control_fd, the write end: closing it tells the
- * shim the lease ended). Returns the pid once READY=1 arrived, or -1. */
-pid_t ll_shim_start(const char *shim, int lease_fd, uid_t uid, const char *card, bool bus_env,
-		    int timeout_ms, int *control_fd);
+ * shim the lease ended), and 6.. = the input fds, one `--input-fd N` each
+ * (given only when there are some). Returns the pid once READY=1 arrived,
+ * or -1. The caller keeps its copies of every fd. */
+pid_t ll_shim_start(const char *shim, int lease_fd, const int *input_fds, size_t n_inputs,
+		    uid_t uid, const char *card, bool bus_env, int timeout_ms, int *control_fd);
 
 /* SIGTERM, then SIGKILL after kill_ms; waits. -1 if pid <= 0. Returns the
  * wait status. */

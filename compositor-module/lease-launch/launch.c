@@ -243,11 +243,15 @@ int ll_launch_run(const struct ll_options *o)
 							     o->height, o->ready_timeout_ms);
 	if (!l.lease)
 		goto out;
-	lc_info("lease granted: connector=%s scanout=%d key=%s after_ms=%lld",
+	l.lease->info.n_inputs = l.lease->n_inputs; /* the fds move on to the shim */
+	lc_info("lease granted: connector=%s scanout=%d key=%s inputs=%zu after_ms=%lld",
 		l.lease->info.connector,
 		l.lease->info.scanout_id == LL_NO_SCANOUT ? -1 : (int)l.lease->info.scanout_id,
-		l.lease->info.stream_key[0] ? "yes" : "none",
+		l.lease->info.stream_key[0] ? "yes" : "none", l.lease->n_inputs,
 		(long long)(realtime_ms() - t_request));
+	for (size_t i = 0; i < l.lease->n_inputs; i++)
+		lc_info("input device: %s %s", lc_lease_input_kind_name(l.lease->inputs[i].kind),
+			l.lease->inputs[i].uniq);
 
 	if (o->private_bus && ll_bus_start(o->bus_policy, o->ready_timeout_ms, &l.bus_pid,
 					   l.bus_conf_dir, sizeof(l.bus_conf_dir)) < 0)
@@ -256,10 +260,17 @@ int ll_launch_run(const struct ll_options *o)
 	char shim_buf[4096];
 	const char *shim = ll_find_shim(o->shim, shim_buf, sizeof(shim_buf));
 	int lease_fd = ll_lease_take_fd(l.lease);
-	l.shim_pid = ll_shim_start(shim, lease_fd, l.session.uid, o->card, o->private_bus,
-				   o->ready_timeout_ms, &l.control_fd);
-	/* From here on only the shim holds the lease fd. */
+	struct lc_lease_input inputs[LC_LEASE_INPUT_MAX];
+	size_t n_inputs = ll_lease_take_inputs(l.lease, inputs);
+	int input_fds[LC_LEASE_INPUT_MAX];
+	for (size_t i = 0; i < n_inputs; i++)
+		input_fds[i] = inputs[i].fd;
+	l.shim_pid = ll_shim_start(shim, lease_fd, input_fds, n_inputs, l.session.uid, o->card,
+				   o->private_bus, o->ready_timeout_ms, &l.control_fd);
+	/* From here on only the shim holds the lease fd and the input fds
+	 * (its TakeDevice hands those to the compositor). */
 	close(lease_fd);
+	lc_lease_inputs_close(inputs, n_inputs);
 	if (l.shim_pid < 0) {
 		l.shim_pid = 0;
 		goto out;

@@ -1,7 +1,9 @@
 /* A lease through the Helix lease socket (cmd 1), the stream key from the
- * leasecast STATUS extension (cmd 3, outputs_detail of our own lease), and
- * drmAuthMagic by the broker (cmd 4). The connection's life is the lease's:
- * EOF from the broker is the revocation. */
+ * leasecast STATUS extension (cmd 3, outputs_detail of our own lease), the
+ * output's input devices (cmd 5, only when STATUS lists it: any command a
+ * broker does not know ends the lease), and drmAuthMagic by the broker
+ * (cmd 4). The connection's life is the lease's: EOF from the broker is
+ * the revocation. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -51,6 +53,20 @@ static void key_from_status(const char *json, const char *connector, char key[65
 	}
 }
 
+static void fetch_inputs(struct helix_lease *l, int64_t deadline)
+{
+	char err[128];
+	size_t n = 0;
+	int r = helix_client_input_devices(l->sock, deadline, l->base.inputs, LC_LEASE_INPUT_MAX,
+					   &n, err, sizeof(err));
+	if (r < 0) {
+		lc_warn("no input devices from the broker: %s", err[0] ? err : strerror(-r));
+		return;
+	}
+	l->base.n_inputs = ll_lease_keep_inputs(l->base.info.connector, l->base.inputs, n);
+}
+
+/* STATUS: the stream key, and whether INPUT_DEVICES may be sent. */
 static void fetch_key(struct helix_lease *l, int64_t deadline)
 {
 	uint8_t status;
@@ -67,11 +83,19 @@ static void fetch_key(struct helix_lease *l, int64_t deadline)
 		lc_warn("STATUS reply cut short: no stream key");
 		return;
 	}
-	if (status == HELIX_LEASE_OK)
+	bool inputs = false;
+	if (status == HELIX_LEASE_OK) {
 		key_from_status(body, l->base.info.connector, l->base.info.stream_key);
+		inputs = helix_lease_status_has_extension(body, len,
+							  HELIX_LEASE_EXT_NAME_INPUT_DEVICES);
+	}
 	if (!l->base.info.stream_key[0])
 		lc_info("the broker's STATUS has no stream key for %s", l->base.info.connector);
 	free(body);
+	if (inputs)
+		fetch_inputs(l, deadline);
+	else
+		lc_info("the broker does not offer INPUT_DEVICES: no input devices");
 }
 
 static int hx_fd(struct ll_lease *base)
@@ -192,6 +216,6 @@ struct ll_lease *ll_lease_helix_acquire(const char *socket, const char *output, 
 		goto fail;
 	return &l->base;
 fail:
-	hx_destroy(&l->base);
+	ll_lease_destroy(&l->base);
 	return NULL;
 }

@@ -1,6 +1,6 @@
 /* A lease through wp_drm_lease_v1 on the broker's Wayland socket, plus
- * leasecast_lease_v1 (stream keys, drmAuthMagic by the broker) when the
- * broker offers it. The connection stays open for the lease's life:
+ * leasecast_lease_v1 (stream keys, drmAuthMagic by the broker, and since
+ * version 2 the output's input devices) when the broker offers it. The connection stays open for the lease's life:
  * wp_drm_lease_v1.finished is the revocation, a lost connection too. */
 #include <errno.h>
 #include <poll.h>
@@ -196,6 +196,14 @@ struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output
 			     info_deadline < deadline ? info_deadline : deadline) < 0 &&
 		    !l->lease->info.finished)
 			lc_warn("no leasecast_lease_info_v1.done from the broker: no stream key");
+		l->base.n_inputs = wlc_lease_take_inputs(l->lease, l->base.inputs,
+							 LC_LEASE_INPUT_MAX);
+		l->base.n_inputs = ll_lease_keep_inputs(l->base.info.connector, l->base.inputs,
+							l->base.n_inputs);
+		if (l->c->manager_version < 2)
+			lc_info("the broker's leasecast_lease_manager_v1 is version %u: no input "
+				"devices",
+				l->c->manager_version);
 	} else {
 		lc_info("the broker has no leasecast_lease_manager_v1: no stream key, no drmAuthMagic help");
 	}
@@ -205,6 +213,6 @@ lost:
 	       wl_display_get_error(l->c->display) ? strerror(wl_display_get_error(l->c->display))
 						   : "timed out or connection lost");
 fail:
-	wl_destroy(&l->base);
+	ll_lease_destroy(&l->base);
 	return NULL;
 }

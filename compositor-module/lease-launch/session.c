@@ -169,6 +169,11 @@ static void child_environment(const struct ll_session *s, const struct ll_option
 	snprintf(num, sizeof(num), "%d",
 		 info->scanout_id == LL_NO_SCANOUT ? -1 : (int)info->scanout_id);
 	setenv("LEASECAST_SCANOUT_ID", num, 1);
+	/* wlroots 0.15 with WLR_LIBINPUT_NO_DEVICES=1 (the default below, for
+	 * a lease without input) leaves libinput's first devices unprocessed
+	 * until one of them sends an event: not with the lease's devices. */
+	if (o->wlroots && info->n_inputs > 0)
+		set_default("WLR_LIBINPUT_NO_DEVICES", "0");
 	if (o->wlroots) {
 		/* virtio-gpu without 3D: no working render node, so no GLES2
 		 * (vm-test-rig.md item 10); dumb buffers through pixman. The

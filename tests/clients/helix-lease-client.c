@@ -14,6 +14,7 @@
 #include "auth_check.h"
 #include "fdpass.h"
 #include "helix_lease_client.h"
+#include "input_check.h"
 #include "kms_check.h"
 #include "sock.h"
 
@@ -33,6 +34,9 @@ static void usage(void)
 		"  status\n"
 		"  keys --status-out F [--hold-file F]  lease; STATUS (with its stream key) to F;\n"
 		"        AUTH_MAGIC checks before, during and after the lease\n"
+		"  input [--hold-file F] [--end release|hangup|close-fd|wait] [--expect-inputs N]\n"
+		"        lease; STATUS; INPUT_DEVICES: fds checked, events printed until F,\n"
+		"        the lease ended, every fd ENODEV\n"
 		"  raw HEXBYTES [--shutdown]\n"
 		"  release SCANOUT_ID\n");
 }
@@ -439,6 +443,120 @@ static int cmd_keys(int argc, char **argv)
 	return 0;
 }
 
+static int input_fail(const char *what)
+{
+	printf("input error msg=\"%s\"\n", what);
+	return 1;
+}
+
+/* The lease's input devices through cmd 5: the right fds, events from the
+ * host until the hold file exists, then the lease ends (--end release,
+ * hangup, close-fd, or wait for the broker to end it) and every fd must
+ * read ENODEV. */
+static int cmd_input(int argc, char **argv)
+{
+	const char *hold_file = NULL, *end = "release";
+	long expect = -1;
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--hold-file") == 0)
+			hold_file = argv[i + 1];
+		else if (strcmp(argv[i], "--end") == 0)
+			end = argv[i + 1];
+		else if (strcmp(argv[i], "--expect-inputs") == 0)
+			expect = atol(argv[i + 1]);
+	}
+	bool release = strcmp(end, "release") == 0, hangup = strcmp(end, "hangup") == 0,
+	     close_fd = strcmp(end, "close-fd") == 0, wait = strcmp(end, "wait") == 0;
+	if (!release && !hangup && !close_fd && !wait) {
+		usage();
+		return 2;
+	}
+	int sock = connect_broker();
+	if (sock < 0)
+		return 1;
+	struct lc_lease_input in[LC_LEASE_INPUT_MAX];
+	size_t n = 0;
+	char err[160];
+	/* Without a lease: refused, the connection stays. */
+	if (helix_client_input_devices(sock, lc_now_ms() + REPLY_TIMEOUT_MS, in, LC_LEASE_INPUT_MAX,
+				       &n, err, sizeof(err)) != -EPERM)
+		return input_fail("INPUT_DEVICES without a lease not refused with EPERM");
+	printf("input ok without-lease=EPERM\n");
+	uint32_t scanout = 0;
+	int lfd = do_lease(sock, 0, 0, &scanout, false);
+	if (lfd < 0)
+		return 1;
+	helix_client_send(sock, HELIX_LEASE_CMD_STATUS, 0, 0);
+	char *json = NULL;
+	uint8_t st;
+	uint32_t len;
+	if (helix_client_ext_reply(sock, lc_now_ms() + REPLY_TIMEOUT_MS, &st, &json, &len) < 0 ||
+	    st != HELIX_LEASE_OK)
+		return input_fail("no STATUS on the lease's connection");
+	bool listed = helix_lease_status_has_extension(json, len,
+						       HELIX_LEASE_EXT_NAME_INPUT_DEVICES);
+	free(json);
+	if (!listed)
+		return input_fail("STATUS does not list input_devices");
+	int r = helix_client_input_devices(sock, lc_now_ms() + REPLY_TIMEOUT_MS, in,
+					   LC_LEASE_INPUT_MAX, &n, err, sizeof(err));
+	if (r < 0) {
+		printf("input error msg=\"INPUT_DEVICES: %s (%s)\"\n", strerror(-r), err);
+		return 1;
+	}
+	char connector[32];
+	snprintf(connector, sizeof(connector), "Virtual-%u", scanout + 1);
+	printf("inputs n=%zu connector=%s scanout=%u\n", n, connector, scanout);
+	if (expect >= 0 && n != (size_t)expect)
+		return input_fail("not the expected number of input devices");
+	if (!input_check_describe(in, n))
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		char want[LC_LEASE_INPUT_UNIQ_LEN];
+		snprintf(want, sizeof(want), "leasecast-%s-%u", i == 0 ? "kbd" : "tab", scanout);
+		if (strcmp(in[i].connector, connector) != 0 || strcmp(in[i].uniq, want) != 0 ||
+		    in[i].kind != (i == 0 ? LC_LEASE_INPUT_KEYBOARD : LC_LEASE_INPUT_TABLET))
+			return input_fail("an input device that is not the leased output's");
+	}
+	/* Asked again: copies of the same open files. */
+	struct lc_lease_input again[LC_LEASE_INPUT_MAX];
+	size_t m = 0;
+	if (helix_client_input_devices(sock, lc_now_ms() + REPLY_TIMEOUT_MS, again,
+				       LC_LEASE_INPUT_MAX, &m, err, sizeof(err)) < 0 ||
+	    m != n)
+		return input_fail("a second INPUT_DEVICES did not give the same devices");
+	lc_lease_inputs_close(again, m);
+	printf("inputs ready\n");
+	if (hold_file && !input_check_watch(in, n, hold_file, 180000))
+		return 1;
+	if (release) {
+		helix_client_send(sock, HELIX_LEASE_CMD_RELEASE, scanout, 0);
+	} else if (hangup) {
+		close(sock);
+		sock = -1;
+	} else if (close_fd) {
+		close(lfd);
+		lfd = -1;
+	}
+	printf("input ok lease ended by %s\n", end);
+	if (!input_check_revoked(in, n, wait ? 120000 : 10000))
+		return 1;
+	if (sock >= 0 && !wait) {
+		/* The connection outlived its lease: cmd 5 is refused now. */
+		if (helix_client_input_devices(sock, lc_now_ms() + REPLY_TIMEOUT_MS, again,
+					       LC_LEASE_INPUT_MAX, &m, err, sizeof(err)) != -EPERM)
+			return input_fail("INPUT_DEVICES after the lease not refused with EPERM");
+		printf("input ok after-lease=EPERM\n");
+	}
+	lc_lease_inputs_close(in, n);
+	if (lfd >= 0)
+		close(lfd);
+	if (sock >= 0)
+		close(sock);
+	printf("input pass\n");
+	return 0;
+}
+
 static int cmd_raw(int argc, char **argv)
 {
 	if (argc < 1) {
@@ -512,6 +630,8 @@ int main(int argc, char **argv)
 		return cmd_status();
 	if (strcmp(cmd, "keys") == 0)
 		return cmd_keys(argc - i, argv + i);
+	if (strcmp(cmd, "input") == 0)
+		return cmd_input(argc - i, argv + i);
 	if (strcmp(cmd, "raw") == 0)
 		return cmd_raw(argc - i, argv + i);
 	if (strcmp(cmd, "release") == 0 && i < argc) {

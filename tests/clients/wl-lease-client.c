@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "auth_check.h"
+#include "input_check.h"
 #include "kms_check.h"
 #include "wl_lease_client.h"
 
@@ -57,6 +58,9 @@ struct options {
 	const char *hold_file;  /* lease-info: hold the lease until it exists */
 	uint32_t width, height; /* --size: set_requested_size before submit */
 	bool size_given;
+	uint32_t leasecast_version; /* --leasecast-version: bind at most this */
+	int expect_inputs;          /* input: -1 any */
+	const char *end;            /* input: destroy (default) or disconnect */
 };
 
 static struct options opt = {
@@ -64,6 +68,7 @@ static struct options opt = {
 	.flips = 3,
 	.hold_ms = 0,
 	.expect_count = -1,
+	.expect_inputs = -1,
 };
 
 static const char *subcommand = "";
@@ -133,6 +138,14 @@ static void on_event(void *data, const struct wlc_event *ev)
 			fail("leasecast output event before lease_fd");
 		if (ev->lease->info.done || ev->lease->info.finished)
 			fail("leasecast output event after done/finished");
+		return;
+	case WLC_EV_INFO_INPUT:
+		if (!ev->lease->granted)
+			fail("leasecast input_device before lease_fd");
+		if (ev->lease->info.done || ev->lease->info.finished)
+			fail("leasecast input_device after done/finished");
+		if (ev->lease->info.n_outputs == 0)
+			fail("leasecast input_device before the output events");
 		return;
 	case WLC_EV_INFO_DONE:
 		if (ev->again)
@@ -240,6 +253,7 @@ static struct client *client_connect(const char *tag)
 	c->tag = tag;
 	struct wlc_options o = {.max_devices = MAX_DEVICES,
 				.bind_leasecast = true,
+				.leasecast_version = opt.leasecast_version,
 				.keep_drm_fd = true,
 				.event = on_event,
 				.data = c};
@@ -1082,6 +1096,92 @@ static int cmd_lease_info(void)
 	return 0;
 }
 
+/* A lease's input devices: the right fds, events from the host, and
+ * ENODEV once the lease ended (destroyed, or the client disconnected). */
+static int cmd_input(void)
+{
+	if (opt.n_names != 1)
+		fail("input needs one connector name");
+	const char *name = opt.names[0];
+	int vnum = 0;
+	if (sscanf(name, "Virtual-%d", &vnum) != 1 || vnum < 1)
+		fail("input: %s is not a Virtual-N connector", name);
+	bool disconnect = opt.end && strcmp(opt.end, "disconnect") == 0;
+	if (opt.end && !disconnect && strcmp(opt.end, "destroy") != 0)
+		fail("--end must be destroy or disconnect");
+	struct client *a = client_connect("A");
+	if (!a->wl->manager)
+		fail("no leasecast_lease_manager_v1 global");
+	struct wlc_connector *conn = need_live(a, 0, name);
+	struct wlc_lease *l = lease_submit(a, 0, &conn, 1);
+	wlc_lease_get_info(l);
+	wl_display_flush(a->wl->display);
+	if (!wait_for(a, pred_info_done, l, opt.timeout_ms))
+		fail("no leasecast done within %d ms", opt.timeout_ms);
+	if (l->info.finished || l->finished)
+		fail("lease refused");
+	struct lc_lease_input in[LC_LEASE_INPUT_MAX];
+	size_t n = wlc_lease_take_inputs(l, in, LC_LEASE_INPUT_MAX);
+	printf("inputs n=%zu version=%u connector=%s dropped=%u\n", n, a->wl->manager_version, name,
+	       l->info.inputs_dropped);
+	if (opt.expect_inputs >= 0 && n != (size_t)opt.expect_inputs)
+		fail("%zu input devices, want %d", n, opt.expect_inputs);
+	if (!input_check_describe(in, n))
+		fail("input fds are not the devices they say");
+	for (size_t i = 0; i < n; i++) {
+		char want[LC_LEASE_INPUT_UNIQ_LEN];
+		snprintf(want, sizeof(want), "leasecast-%s-%d", i == 0 ? "kbd" : "tab", vnum - 1);
+		int kind = i == 0 ? LC_LEASE_INPUT_KEYBOARD : LC_LEASE_INPUT_TABLET;
+		if (strcmp(in[i].connector, name) != 0 || in[i].kind != kind ||
+		    strcmp(in[i].uniq, want) != 0)
+			fail("input %zu is %s %s for %s, want %s for %s", i,
+			     lc_lease_input_kind_name(in[i].kind), in[i].uniq, in[i].connector,
+			     want, name);
+	}
+	if (n)
+		ok("%zu input devices of %s: keyboard then tablet, uniq by scanout %d", n, name,
+		   vnum - 1);
+	printf("inputs ready\n");
+	if (opt.hold_file) {
+		/* The events go to stdout while the broker's socket is served. */
+		int64_t deadline = lc_now_ms() + 180000;
+		while (access(opt.hold_file, F_OK) != 0) {
+			if (lc_now_ms() > deadline)
+				fail("hold file %s never appeared", opt.hold_file);
+			if (!input_check_watch(in, n, NULL, 50))
+				fail("an input fd failed during the lease");
+			dispatch_once(a, 0, false);
+			if (l->info.finished || l->finished)
+				fail("lease ended while held");
+		}
+		if (!input_check_watch(in, n, NULL, 0))
+			fail("an input fd failed during the lease");
+		ok("held until %s", opt.hold_file);
+	}
+	if (disconnect) {
+		wlc_lease_free(l);
+		client_disconnect(a);
+		a = NULL;
+		ok("disconnected from the broker, input fds kept");
+	} else {
+		wlc_lease_end(l);
+		wl_display_flush(a->wl->display);
+		if (!wait_for(a, pred_info_finished, l, opt.timeout_ms))
+			fail("no leasecast finished after the lease was destroyed");
+		ok("lease destroyed, input fds kept");
+	}
+	if (!input_check_revoked(in, n, 10000))
+		fail("input fds still work after the lease");
+	if (n)
+		ok("every input fd reads ENODEV after the lease");
+	lc_lease_inputs_close(in, n);
+	if (a) {
+		wlc_lease_free(l);
+		client_disconnect(a);
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1102,6 +1202,9 @@ static void usage(FILE *f)
 		"  wait-offered NAME...       until all NAMEs are offered\n"
 		"  lease-info NAME [--key-out F] [--hold-file F]  leasecast_lease_v1: stream\n"
 		"                             key of the lease, authenticate_magic, both dead after\n"
+		"  input NAME [--hold-file F] [--end destroy|disconnect] [--expect-inputs N]\n"
+		"             [--leasecast-version V]  the lease's input fds: checked, their\n"
+		"                             events printed until F exists, ENODEV after\n"
 		"--socket defaults to $WAYLAND_DISPLAY (an absolute path works).\n");
 }
 
@@ -1150,6 +1253,12 @@ int main(int argc, char **argv)
 			opt.width = (uint32_t)w;
 			opt.height = (uint32_t)h;
 			opt.size_given = true;
+		} else if (strcmp(a, "--leasecast-version") == 0 && has_arg) {
+			opt.leasecast_version = (uint32_t)parse_num(argv[++i], a);
+		} else if (strcmp(a, "--expect-inputs") == 0 && has_arg) {
+			opt.expect_inputs = (int)parse_num(argv[++i], a);
+		} else if (strcmp(a, "--end") == 0 && has_arg) {
+			opt.end = argv[++i];
 		} else if (strcmp(a, "--expect-count") == 0 && has_arg) {
 			opt.expect_count = (int)parse_num(argv[++i], a);
 		} else if (a[0] == '-') {
@@ -1172,7 +1281,7 @@ int main(int argc, char **argv)
 	signal(SIGALRM, on_alarm);
 	/* Every wait is bounded by timeout_ms; the watchdog bounds the sum. */
 	alarm((unsigned)(opt.timeout_ms / 1000) * 6 + (unsigned)(opt.hold_ms / 1000) + 10 +
-	      (opt.hold_file ? 120 : 0));
+	      (opt.hold_file ? 200 : 0));
 
 	static const struct {
 		const char *name;
@@ -1192,6 +1301,7 @@ int main(int argc, char **argv)
 		{"lease-then-close-fd", cmd_lease_then_close_fd},
 		{"wait-offered", cmd_wait_offered},
 		{"lease-info", cmd_lease_info},
+		{"input", cmd_input},
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(subcommand, cmds[i].name) == 0) {

@@ -1,7 +1,9 @@
 /* libFuzzer target for the Helix lease-socket codec. The input is read as
  * a stream of 9-byte requests (as the broker reads them), as a 69-byte
- * response (as a client does) and as an extension reply header; whatever
- * decodes is re-encoded and must decode to the same thing. */
+ * response (as a client does), as an extension reply header, and as
+ * extension bodies (an INPUT_DEVICES list, a STATUS "extensions" list);
+ * whatever decodes is re-encoded and must decode to the same thing. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,10 +71,54 @@ static void ext_header(const uint8_t *data, size_t size)
 	ASSERT(memcmp(b, data, HELIX_LEASE_EXT_HDR_SIZE) == 0);
 }
 
+static void input_devices(const uint8_t *data, size_t size)
+{
+	struct lc_lease_input in[LC_LEASE_INPUT_MAX];
+	size_t n = 99;
+	/* A small max too, so "more than fits" is reached. */
+	size_t max = size > 0 && data[0] < 4 ? data[0] : LC_LEASE_INPUT_MAX;
+	enum helix_lease_result res = helix_lease_inputs_decode((const char *)data, size, in, max,
+								&n);
+	ASSERT(res == HELIX_LEASE_DECODE_OK || res == HELIX_LEASE_DECODE_BODY);
+	if (res != HELIX_LEASE_DECODE_OK) {
+		ASSERT(n == 0);
+		return;
+	}
+	ASSERT(n <= max);
+	bool known = true;
+	for (size_t i = 0; i < n; i++) {
+		ASSERT(in[i].fd == -1);
+		ASSERT(memchr(in[i].connector, '\0', sizeof(in[i].connector)) != NULL);
+		ASSERT(memchr(in[i].uniq, '\0', sizeof(in[i].uniq)) != NULL);
+		ASSERT(in[i].connector[0] && in[i].uniq[0]);
+		known &= lc_lease_input_kind_name(in[i].kind) != NULL;
+	}
+	static char b[8192];
+	size_t len = helix_lease_inputs_encode(b, sizeof(b), in, n);
+	if (!known) {
+		ASSERT(len == 0);
+		return;
+	}
+	ASSERT(len > 0);
+	struct lc_lease_input again[LC_LEASE_INPUT_MAX];
+	size_t m;
+	ASSERT(helix_lease_inputs_decode(b, len, again, LC_LEASE_INPUT_MAX, &m) ==
+	       HELIX_LEASE_DECODE_OK);
+	ASSERT(m == n);
+	for (size_t i = 0; i < n; i++) {
+		ASSERT(again[i].kind == in[i].kind);
+		ASSERT(strcmp(again[i].connector, in[i].connector) == 0);
+		ASSERT(strcmp(again[i].uniq, in[i].uniq) == 0);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	requests(data, size);
 	response(data, size);
 	ext_header(data, size);
+	input_devices(data, size);
+	(void)helix_lease_status_has_extension((const char *)data, size,
+					       HELIX_LEASE_EXT_NAME_INPUT_DEVICES);
 	return 0;
 }

@@ -103,6 +103,16 @@ LEASE = {
     "resp-ok": struct.pack("<BI", 0, 3) + fixed("Virtual-4", 64),
     "resp-error": struct.pack("<BI", 1, 0) + fixed("no free output", 64),
     "ext-status": struct.pack("<BI", 0, 27) + b'{"outputs":[],"leases":[]}\n',
+    "input-devices-req": struct.pack("<BII", 5, 0, 0),
+    # INPUT_DEVICES bodies (and a STATUS body with its "extensions" list)
+    "inputs-body": b'{"input_devices":[{"connector":"Virtual-4","kind":"keyboard",'
+                   b'"uniq":"leasecast-kbd-3"},{"connector":"Virtual-4","kind":"tablet",'
+                   b'"uniq":"leasecast-tab-3"}]}',
+    "inputs-empty": b'{"input_devices":[]}',
+    "inputs-loose": b' {"v":[1,-2.5e3,true,null,{}],"input_devices":[{"uniq":"u\\u0031",'
+                    b'"kind":"touch","connector":"V-1","x":"\\ud83d\\ude00"}]}\n',
+    "status-extensions": b'{"outputs":[],"leases":[],"extensions":["status","auth_magic",'
+                         b'"input_devices"]}\n',
 }
 
 

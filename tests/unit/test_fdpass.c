@@ -1,5 +1,6 @@
-/* SCM_RIGHTS passing: exactly one descriptor is accepted; anything more
- * is closed and reported, and nothing leaks. */
+/* SCM_RIGHTS passing: exactly one descriptor (or up to the caller's
+ * maximum) is accepted; anything more is closed and reported, and nothing
+ * leaks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -18,7 +19,7 @@ static ssize_t send_many(int sock, int fd, int nfds)
 	char data = 'x';
 	struct iovec iov = {.iov_base = &data, .iov_len = 1};
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 32)];
+		char buf[CMSG_SPACE(sizeof(int) * 64)];
 		struct cmsghdr align;
 	} ctrl;
 	memset(&ctrl, 0, sizeof(ctrl));
@@ -100,6 +101,46 @@ static void test_extra_fds_closed(int nfds)
 	close(sv[1]);
 }
 
+/* Several descriptors in one message, in order, with the data. */
+static void test_many_fds(void)
+{
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	int before = lc_count_open_fds();
+	int src[LC_FDPASS_MAX_FDS];
+	for (int i = 0; i < LC_FDPASS_MAX_FDS; i++)
+		src[i] = open(i % 2 ? "/dev/zero" : "/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK_EQ(lc_send_with_fds(sv[0], "hello", 5, src, 3), 5);
+	CHECK_EQ(lc_send_with_fds(sv[0], "x", 1, src, LC_FDPASS_MAX_FDS), 1);
+	CHECK_EQ(lc_send_with_fds(sv[0], "x", 1, src, LC_FDPASS_MAX_FDS + 1), -EINVAL);
+	CHECK_EQ(lc_send_with_fds(sv[0], "none", 4, NULL, 0), 4);
+
+	int got[LC_FDPASS_MAX_FDS];
+	size_t n = 99;
+	char buf[16];
+	CHECK_EQ(lc_recv_with_fds(sv[1], buf, 5, got, LC_FDPASS_MAX_FDS, &n), 5);
+	CHECK_EQ(n, 3);
+	for (size_t i = 0; i < n && i < 3; i++) {
+		struct stat a, b;
+		CHECK(fstat(src[i], &a) == 0 && fstat(got[i], &b) == 0);
+		CHECK(a.st_rdev == b.st_rdev); /* null, zero, null: in order */
+		CHECK(fcntl(got[i], F_GETFD) & FD_CLOEXEC);
+		close(got[i]);
+	}
+	/* All 32, but the caller takes at most 2: every one is closed. */
+	int mid = lc_count_open_fds();
+	CHECK_EQ(lc_recv_with_fds(sv[1], buf, 1, got, 2, &n), -EPROTO);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(lc_count_open_fds(), mid);
+	CHECK_EQ(lc_recv_with_fds(sv[1], buf, sizeof(buf), got, 2, &n), 4);
+	CHECK_EQ(n, 0);
+	for (int i = 0; i < LC_FDPASS_MAX_FDS; i++)
+		close(src[i]);
+	CHECK_EQ(lc_count_open_fds(), before);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_send_errors(void)
 {
 	int sv[2];
@@ -119,7 +160,9 @@ int main(void)
 	test_one_fd();
 	test_no_fd();
 	test_extra_fds_closed(2);
-	test_extra_fds_closed(20); /* more than fit: MSG_CTRUNC */
+	test_extra_fds_closed(20);
+	test_extra_fds_closed(60); /* more than fit: MSG_CTRUNC */
+	test_many_fds();
 	test_send_errors();
 	return check_report();
 }

@@ -1,5 +1,6 @@
 /* Helix lease-socket codec: byte-exact layouts from helix-interop.md §2 and
  * every decode result. */
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -80,7 +81,7 @@ static void test_req_errors(void)
 	for (size_t n = 0; n < 9; n++)
 		CHECK_EQ(helix_lease_req_decode(b, n, &d), HELIX_LEASE_DECODE_SHORT);
 
-	static const uint8_t cmds[] = {0, 5, 0x7f, 0xff};
+	static const uint8_t cmds[] = {0, 6, 0x7f, 0xff};
 	for (size_t i = 0; i < sizeof(cmds); i++) {
 		b[0] = cmds[i];
 		CHECK_EQ(helix_lease_req_decode(b, 9, &d), HELIX_LEASE_DECODE_CMD);
@@ -212,15 +213,203 @@ static void test_ext_hdr(void)
 		 HELIX_LEASE_DECODE_VALUE);
 }
 
+/* cmd 5: both fields reserved, ignored. */
+static void test_req_input_devices(void)
+{
+	static const uint8_t want[9] = {0x05};
+	uint8_t b[9];
+	struct helix_lease_req r = {.cmd = HELIX_LEASE_CMD_INPUT_DEVICES};
+	CHECK_EQ(helix_lease_req_encode(b, sizeof(b), &r), 9);
+	CHECK_MEM(b, want, 9);
+	uint8_t junk[9] = {0x05, 1, 2, 3, 4, 5, 6, 7, 8};
+	struct helix_lease_req d;
+	CHECK_EQ(helix_lease_req_decode(junk, 9, &d), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(d.cmd, HELIX_LEASE_CMD_INPUT_DEVICES);
+	CHECK_EQ(d.width, 0);
+	CHECK_EQ(d.height, 0);
+}
+
+static struct lc_lease_input entry(const char *conn, int kind, const char *uniq)
+{
+	struct lc_lease_input e = {.fd = 7, .kind = kind};
+	snprintf(e.connector, sizeof(e.connector), "%s", conn);
+	snprintf(e.uniq, sizeof(e.uniq), "%s", uniq);
+	return e;
+}
+
+static void test_inputs_layout(void)
+{
+	struct lc_lease_input in[2] = {
+		entry("Virtual-4", LC_LEASE_INPUT_KEYBOARD, "leasecast-kbd-3"),
+		entry("Virtual-4", LC_LEASE_INPUT_TABLET, "leasecast-tab-3"),
+	};
+	static const char want[] =
+		"{\"input_devices\":[{\"connector\":\"Virtual-4\",\"kind\":\"keyboard\","
+		"\"uniq\":\"leasecast-kbd-3\"},{\"connector\":\"Virtual-4\",\"kind\":\"tablet\","
+		"\"uniq\":\"leasecast-tab-3\"}]}";
+	char b[512];
+	size_t n = helix_lease_inputs_encode(b, sizeof(b), in, 2);
+	CHECK_EQ(n, strlen(want));
+	CHECK_MEM(b, want, strlen(want));
+	/* exactly the room needed, plus snprintf's NUL; one less does not fit */
+	CHECK_EQ(helix_lease_inputs_encode(b, strlen(want) + 1, in, 2), strlen(want));
+	CHECK_EQ(helix_lease_inputs_encode(b, strlen(want), in, 2), 0);
+	CHECK_EQ(helix_lease_inputs_encode(b, sizeof(b), in, 0), strlen("{\"input_devices\":[]}"));
+	CHECK_MEM(b, "{\"input_devices\":[]}", 20);
+
+	struct lc_lease_input out[4];
+	size_t got = 99;
+	CHECK_EQ(helix_lease_inputs_decode(want, strlen(want), out, 4, &got),
+		 HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(got, 2);
+	CHECK_STR(out[0].connector, "Virtual-4");
+	CHECK_EQ(out[0].kind, LC_LEASE_INPUT_KEYBOARD);
+	CHECK_STR(out[0].uniq, "leasecast-kbd-3");
+	CHECK_EQ(out[0].fd, -1);
+	CHECK_EQ(out[1].kind, LC_LEASE_INPUT_TABLET);
+	CHECK_STR(out[1].uniq, "leasecast-tab-3");
+	CHECK_EQ(helix_lease_inputs_decode(b, 20, out, 4, &got), HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(got, 0);
+
+	/* Whitespace, key order, unknown keys of every type, escapes, an
+	 * unknown kind (kept, so the fds still pair up), a trailing newline. */
+	static const char loose[] =
+		" {\"version\": 2, \"note\": \"x\\u00e9\\n\", \"input_devices\" : [\n"
+		"  {\"uniq\": \"leasecast-kbd-\\u0031\", \"extra\": {\"a\": [1, -2.5e3, true, null]},"
+		"   \"kind\": \"keyboard\", \"connector\": \"Virtual-2\"},\n"
+		"  {\"connector\": \"Virtual-2\", \"kind\": \"touchscreen\", \"uniq\": \"lc-touch-1\"}\n"
+		" ], \"more\": [[], {}, \"\\ud83d\\ude00\"]}\n";
+	CHECK_EQ(helix_lease_inputs_decode(loose, strlen(loose), out, 4, &got),
+		 HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(got, 2);
+	CHECK_STR(out[0].uniq, "leasecast-kbd-1");
+	CHECK_STR(out[0].connector, "Virtual-2");
+	CHECK_EQ(out[1].kind, LC_LEASE_INPUT_UNKNOWN);
+	/* ... which the encoder does not send */
+	CHECK_EQ(helix_lease_inputs_encode(b, sizeof(b), out, 2), 0);
+
+	/* Encoder refusals: no name for the kind, bad characters, empty. */
+	struct lc_lease_input bad = entry("Virtual-4", 3, "u");
+	CHECK_EQ(helix_lease_inputs_encode(b, sizeof(b), &bad, 1), 0);
+	bad = entry("Virt ual", LC_LEASE_INPUT_KEYBOARD, "u");
+	CHECK_EQ(helix_lease_inputs_encode(b, sizeof(b), &bad, 1), 0);
+	bad = entry("Virtual-4", LC_LEASE_INPUT_KEYBOARD, "a\"b");
+	CHECK_EQ(helix_lease_inputs_encode(b, sizeof(b), &bad, 1), 0);
+	bad = entry("Virtual-4", LC_LEASE_INPUT_KEYBOARD, "");
+	CHECK_EQ(helix_lease_inputs_encode(b, sizeof(b), &bad, 1), 0);
+	bad = entry("", LC_LEASE_INPUT_KEYBOARD, "u");
+	CHECK_EQ(helix_lease_inputs_encode(b, sizeof(b), &bad, 1), 0);
+	memset(bad.uniq, 'u', sizeof(bad.uniq)); /* not NUL-terminated */
+	snprintf(bad.connector, sizeof(bad.connector), "Virtual-4");
+	CHECK_EQ(helix_lease_inputs_encode(b, sizeof(b), &bad, 1), 0);
+	struct lc_lease_input many[LC_LEASE_INPUT_MAX + 1];
+	for (size_t i = 0; i < LC_LEASE_INPUT_MAX + 1; i++)
+		many[i] = entry("Virtual-16", LC_LEASE_INPUT_TABLET, "leasecast-tab-15");
+	static char big[8192];
+	size_t nb = helix_lease_inputs_encode(big, sizeof(big), many, LC_LEASE_INPUT_MAX);
+	CHECK(nb > 0);
+	CHECK_EQ(helix_lease_inputs_encode(big, sizeof(big), many, LC_LEASE_INPUT_MAX + 1), 0);
+	struct lc_lease_input outs[LC_LEASE_INPUT_MAX];
+	CHECK_EQ(helix_lease_inputs_decode(big, nb, outs, LC_LEASE_INPUT_MAX, &got),
+		 HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(got, LC_LEASE_INPUT_MAX);
+	/* more entries than the caller has room for */
+	CHECK_EQ(helix_lease_inputs_decode(big, nb, outs, LC_LEASE_INPUT_MAX - 1, &got),
+		 HELIX_LEASE_DECODE_BODY);
+	CHECK_EQ(got, 0);
+}
+
+static void test_inputs_malformed(void)
+{
+	static const char *const bad[] = {
+		"",
+		"{}",
+		"[]",
+		"{\"input_devices\":{}}",
+		"{\"input_devices\":[]",   /* truncated */
+		"{\"input_devices\":[]}}", /* trailing garbage */
+		"{\"input_devices\":[]} x",
+		"{\"input_devices\":[],\"input_devices\":[]}", /* twice */
+		"{\"input_devices\":[],}",                     /* trailing comma */
+		"{\"input_devices\":[{}]}",
+		"{\"input_devices\":[{\"connector\":\"V\",\"kind\":\"keyboard\"}]}", /* no uniq */
+		"{\"input_devices\":[{\"connector\":\"V\",\"kind\":\"keyboard\",\"uniq\":\"u\",\"uniq\":\"v\"}]}",
+		"{\"input_devices\":[{\"connector\":\"V\",\"kind\":1,\"uniq\":\"u\"}]}",
+		"{\"input_devices\":[{\"connector\":\"V 1\",\"kind\":\"keyboard\",\"uniq\":\"u\"}]}",
+		"{\"input_devices\":[{\"connector\":\"\",\"kind\":\"keyboard\",\"uniq\":\"u\"}]}",
+		"{\"input_devices\":[{\"connector\":\"V\",\"kind\":\"keyboard\",\"uniq\":\"a\\nb\"}]}",
+		"{\"input_devices\":[{\"connector\":\"V\",\"kind\":\"keyboard\",\"uniq\":\"a\\\"b\"}]}",
+		"{\"input_devices\":[{\"connector\":\"V\",\"kind\":\"keyboard\",\"uniq\":\"\xc3\xa9\"}]}",
+		"{\"input_devices\":[{\"connector\":\"V\",\"kind\":\"keyboard\",\"uniq\":\"u\"},]}",
+		"{\"input_devices\":[],\"x\":tru}",
+		"{\"input_devices\":[],\"x\":01}",
+		"{\"input_devices\":[],\"x\":-}",
+		"{\"input_devices\":[],\"x\":1.}",
+		"{\"input_devices\":[],\"x\":\"\\ud800\"}", /* lone high surrogate */
+		"{\"input_devices\":[],\"x\":\"\\udc00\"}", /* lone low surrogate */
+		"{\"input_devices\":[],\"x\":\"\\u12\"}",
+		"{\"input_devices\":[],\"x\":\"\\q\"}",
+		"{\"input_devices\":[],\"x\":\"a\tb\"}", /* raw control character */
+		"{\"input_devices\":[],\"x\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}", /* too deep */
+		"{\"input_devices\" [] }",
+		"{input_devices:[]}",
+	};
+	struct lc_lease_input out[4];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t got = 99;
+		enum helix_lease_result r = helix_lease_inputs_decode(bad[i], strlen(bad[i]), out,
+								      4, &got);
+		if (r != HELIX_LEASE_DECODE_BODY)
+			fprintf(stderr, "    accepted: %s\n", bad[i]);
+		CHECK_EQ(r, HELIX_LEASE_DECODE_BODY);
+		CHECK_EQ(got, 0);
+	}
+	/* A NUL inside the body, and every truncation of a good one. */
+	static const char good[] =
+		"{\"input_devices\":[{\"connector\":\"V\",\"kind\":\"keyboard\",\"uniq\":\"u\"}]}";
+	char nul[sizeof(good)];
+	memcpy(nul, good, sizeof(good));
+	nul[40] = '\0';
+	size_t got;
+	CHECK_EQ(helix_lease_inputs_decode(nul, sizeof(good) - 1, out, 4, &got),
+		 HELIX_LEASE_DECODE_BODY);
+	for (size_t n = 0; n < sizeof(good) - 1; n++)
+		CHECK_EQ(helix_lease_inputs_decode(good, n, out, 4, &got), HELIX_LEASE_DECODE_BODY);
+	CHECK_EQ(helix_lease_inputs_decode(good, sizeof(good) - 1, out, 4, &got),
+		 HELIX_LEASE_DECODE_OK);
+	CHECK_EQ(got, 1);
+}
+
+static void test_status_extensions(void)
+{
+	static const char st[] =
+		"{\"outputs\":[{\"name\":\"Virtual-2\",\"x\":[1,2]}],\"leases\":[],"
+		"\"extensions\":[\"status\",\"auth_magic\",\"input_devices\"]}\n";
+	size_t n = strlen(st);
+	CHECK(helix_lease_status_has_extension(st, n, HELIX_LEASE_EXT_NAME_INPUT_DEVICES));
+	CHECK(helix_lease_status_has_extension(st, n, HELIX_LEASE_EXT_NAME_STATUS));
+	CHECK(!helix_lease_status_has_extension(st, n, "input"));
+	CHECK(!helix_lease_status_has_extension(st, n - 3, HELIX_LEASE_EXT_NAME_STATUS));
+	static const char old[] = "{\"outputs\":[],\"leases\":[]}\n";
+	CHECK(!helix_lease_status_has_extension(old, strlen(old), HELIX_LEASE_EXT_NAME_STATUS));
+	static const char nested[] = "{\"leases\":[{\"extensions\":[\"input_devices\"]}]}";
+	CHECK(!helix_lease_status_has_extension(nested, strlen(nested), "input_devices"));
+	static const char notarray[] = "{\"extensions\":\"input_devices\"}";
+	CHECK(!helix_lease_status_has_extension(notarray, strlen(notarray), "input_devices"));
+	static const char badtail[] = "{\"extensions\":[\"input_devices\"]";
+	CHECK(!helix_lease_status_has_extension(badtail, strlen(badtail), "input_devices"));
+}
+
 static void test_result_strings(void)
 {
 	static const enum helix_lease_result all[] = {
 		HELIX_LEASE_DECODE_OK,    HELIX_LEASE_DECODE_SHORT, HELIX_LEASE_DECODE_CMD,
 		HELIX_LEASE_DECODE_VALUE, HELIX_LEASE_DECODE_NAME,  HELIX_LEASE_DECODE_STATUS,
+		HELIX_LEASE_DECODE_BODY,
 	};
 	int dup = 0;
-	for (size_t i = 0; i < 6; i++)
-		for (size_t j = i + 1; j < 6; j++)
+	for (size_t i = 0; i < 7; i++)
+		for (size_t j = i + 1; j < 7; j++)
 			dup += strcmp(helix_lease_result_str(all[i]),
 				      helix_lease_result_str(all[j])) == 0;
 	CHECK_EQ(dup, 0);
@@ -232,10 +421,14 @@ int main(void)
 	test_req_default_size();
 	test_req_status();
 	test_req_auth_magic();
+	test_req_input_devices();
 	test_req_errors();
 	test_resp_layout();
 	test_resp_errors();
 	test_ext_hdr();
+	test_inputs_layout();
+	test_inputs_malformed();
+	test_status_extensions();
 	test_result_strings();
 	return check_report();
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -264,6 +265,145 @@ static void test_ext_reply(void)
 	close(sv[1]);
 }
 
+/* The broker's INPUT_DEVICES reply: header (with the fds unless
+ * fds_with_body) and body in one piece each. */
+static void peer_inputs(int sock, uint8_t status, const char *body, const int *fds, size_t n,
+			bool fds_with_body)
+{
+	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
+	size_t len = strlen(body);
+	CHECK_EQ(helix_lease_ext_hdr_encode(hdr, sizeof(hdr), status, (uint32_t)len), sizeof(hdr));
+	CHECK_EQ(lc_send_with_fds(sock, hdr, sizeof(hdr), fds, fds_with_body ? 0 : n), sizeof(hdr));
+	CHECK_EQ(lc_send_with_fds(sock, body, len, fds, fds_with_body ? n : 0), len);
+}
+
+static struct lc_lease_input dev(const char *conn, int kind, const char *uniq)
+{
+	struct lc_lease_input e = {.fd = -1, .kind = kind};
+	snprintf(e.connector, sizeof(e.connector), "%s", conn);
+	snprintf(e.uniq, sizeof(e.uniq), "%s", uniq);
+	return e;
+}
+
+static void test_input_devices(void)
+{
+	int fds_before = lc_count_open_fds();
+	int sv[2];
+	pair(sv);
+	int src[3] = {open("/dev/null", O_RDONLY | O_CLOEXEC),
+		      open("/dev/zero", O_RDONLY | O_CLOEXEC),
+		      open("/dev/full", O_RDONLY | O_CLOEXEC)};
+	struct lc_lease_input want[2] = {
+		dev("Virtual-3", LC_LEASE_INPUT_KEYBOARD, "leasecast-kbd-2"),
+		dev("Virtual-3", LC_LEASE_INPUT_TABLET, "leasecast-tab-2"),
+	};
+	char body[1024];
+	CHECK(helix_lease_inputs_encode(body, sizeof(body), want, 2) > 0);
+	struct lc_lease_input out[LC_LEASE_INPUT_MAX];
+	size_t n = 99;
+	char err[128];
+
+	/* Granted: both, in order, with their fds. */
+	peer_inputs(sv[1], HELIX_LEASE_OK, body, src, 2, false);
+	CHECK_EQ(helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, LC_LEASE_INPUT_MAX, &n,
+					    err, sizeof(err)),
+		 0);
+	peer_expect_req(sv[1], HELIX_LEASE_CMD_INPUT_DEVICES, 0, 0);
+	CHECK_EQ(n, 2);
+	if (n == 2) {
+		CHECK_STR(out[0].connector, "Virtual-3");
+		CHECK_EQ(out[0].kind, LC_LEASE_INPUT_KEYBOARD);
+		CHECK_STR(out[0].uniq, "leasecast-kbd-2");
+		CHECK(same_file(out[0].fd, src[0]));
+		CHECK_EQ(out[1].kind, LC_LEASE_INPUT_TABLET);
+		CHECK(same_file(out[1].fd, src[1]));
+		CHECK(fcntl(out[1].fd, F_GETFD) & FD_CLOEXEC);
+		lc_lease_inputs_close(out, n);
+		CHECK_EQ(out[0].fd, -1);
+	}
+
+	/* A kind this side does not know, and a caller with room for one:
+	 * what is dropped is closed. */
+	const char *three = "{\"input_devices\":[{\"connector\":\"V-1\",\"kind\":\"touch\","
+			    "\"uniq\":\"t\"},{\"connector\":\"V-1\",\"kind\":\"tablet\",\"uniq\":"
+			    "\"a\"},{\"connector\":\"V-1\",\"kind\":\"keyboard\",\"uniq\":\"b\"}]}";
+	int mid = lc_count_open_fds();
+	peer_inputs(sv[1], HELIX_LEASE_OK, three, src, 3, false);
+	CHECK_EQ(
+		helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, 1, &n, err, sizeof(err)),
+		0);
+	CHECK_EQ(n, 1);
+	CHECK_STR(out[0].uniq, "a");
+	CHECK(same_file(out[0].fd, src[1]));
+	lc_lease_inputs_close(out, n);
+	CHECK_EQ(lc_count_open_fds(), mid);
+
+	/* None. */
+	peer_inputs(sv[1], HELIX_LEASE_OK, "{\"input_devices\":[]}", NULL, 0, false);
+	CHECK_EQ(
+		helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, 4, &n, err, sizeof(err)),
+		0);
+	CHECK_EQ(n, 0);
+
+	/* Refused: the errno the text names. */
+	const char *perm = "EPERM: no active lease on this connection";
+	peer_inputs(sv[1], HELIX_LEASE_ERROR, perm, NULL, 0, false);
+	CHECK_EQ(
+		helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, 4, &n, err, sizeof(err)),
+		-EPERM);
+	CHECK_STR(err, perm);
+	CHECK_EQ(n, 0);
+
+	/* Bad replies: every fd that came is closed. */
+	peer_inputs(sv[1], HELIX_LEASE_OK, body, src, 1, false); /* 2 entries, 1 fd */
+	CHECK_EQ(
+		helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, 4, &n, err, sizeof(err)),
+		-EPROTO);
+	peer_inputs(sv[1], HELIX_LEASE_OK, body, src, 3, false); /* 2 entries, 3 fds */
+	CHECK_EQ(
+		helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, 4, &n, err, sizeof(err)),
+		-EPROTO);
+	peer_inputs(sv[1], HELIX_LEASE_OK, body, src, 2, true); /* fds with the body */
+	CHECK_EQ(
+		helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, 4, &n, err, sizeof(err)),
+		-EPROTO);
+	/* (that body was read with its fds, which were closed) */
+	char junk[1024];
+	CHECK_EQ(recv(sv[0], junk, sizeof(junk), MSG_DONTWAIT), -1);
+	peer_inputs(sv[1], HELIX_LEASE_OK, "{\"input_devices\":[{}]}", src, 1, false);
+	CHECK_EQ(
+		helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, 4, &n, err, sizeof(err)),
+		-EPROTO);
+	peer_inputs(sv[1], HELIX_LEASE_ERROR, perm, src, 1, false); /* a refusal with a fd */
+	CHECK_EQ(
+		helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, 4, &n, err, sizeof(err)),
+		-EPROTO);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(lc_count_open_fds(), mid);
+	/* drain the requests the client sent */
+	while (recv(sv[1], junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+
+	/* Nothing before the deadline; then a body cut short by EOF. */
+	int64_t t0 = lc_now_ms();
+	CHECK_EQ(helix_client_input_devices(sv[0], t0 + 100, out, 4, &n, err, sizeof(err)),
+		 -EPROTO);
+	CHECK(lc_now_ms() - t0 >= 100);
+	uint8_t hdr[HELIX_LEASE_EXT_HDR_SIZE];
+	helix_lease_ext_hdr_encode(hdr, sizeof(hdr), HELIX_LEASE_OK, 50);
+	CHECK_EQ(lc_send_with_fds(sv[1], hdr, sizeof(hdr), src, 2), sizeof(hdr));
+	CHECK_EQ(write(sv[1], "{\"in", 4), 4);
+	shutdown(sv[1], SHUT_WR);
+	CHECK_EQ(
+		helix_client_input_devices(sv[0], lc_now_ms() + 2000, out, 4, &n, err, sizeof(err)),
+		-EIO);
+	for (int i = 0; i < 3; i++)
+		close(src[i]);
+	close(sv[0]);
+	close(sv[1]);
+	CHECK_EQ(lc_count_open_fds(), fds_before);
+}
+
 static void test_errno_from_text(void)
 {
 	CHECK_EQ(helix_client_errno_from_text("EINVAL: magic 0", 15), EINVAL);
@@ -353,6 +493,7 @@ int main(void)
 	test_no_reply();
 	test_recv_fds();
 	test_ext_reply();
+	test_input_devices();
 	test_errno_from_text();
 	test_open();
 	return check_report();

@@ -2,8 +2,10 @@
  * own thread): a small wp_drm_lease_v1 + leasecast_lease_v1 server with two
  * outputs that withdraws a leased output from every client, grants with a
  * descriptor, re-offers as new objects after destroy, finishes stale
- * requests and answers authenticate_magic. Checks what the helper tracks,
- * the event order it reports, its waits and deadlines, and teardown. */
+ * requests and answers authenticate_magic, and (to version 2 binders)
+ * sends three input devices, one of a kind the client does not know.
+ * Checks what the helper tracks, the event order it reports, its waits and
+ * deadlines, the input fds it keeps, drops and hands over, and teardown. */
 #include <drm-lease-v1-server-protocol.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wayland-server.h>
 
@@ -135,6 +138,21 @@ static void info_send(struct srv_lease *l)
 	for (size_t i = 0; i < l->n; i++)
 		leasecast_lease_info_v1_send_output(l->info, out_names[l->outputs[i]],
 						    (uint32_t)l->outputs[i], KEY);
+	if (wl_resource_get_version(l->info) >=
+	    LEASECAST_LEASE_INFO_V1_INPUT_DEVICE_SINCE_VERSION) {
+		/* keyboard on /dev/null, tablet on /dev/zero, kind 7 on /dev/full */
+		static const char *const nodes[] = {"/dev/null", "/dev/zero", "/dev/full"};
+		static const uint32_t kinds[] = {1, 2, 7};
+		static const char *const uniqs[] = {"leasecast-kbd-1", "leasecast-tab-1", "x"};
+		for (size_t i = 0; i < l->n; i++) {
+			for (int k = 0; k < 3; k++) {
+				int fd = open(nodes[k], O_RDONLY | O_CLOEXEC);
+				leasecast_lease_info_v1_send_input_device(
+					l->info, out_names[l->outputs[i]], fd, kinds[k], uniqs[k]);
+				close(fd);
+			}
+		}
+	}
 	leasecast_lease_info_v1_send_done(l->info);
 }
 
@@ -299,8 +317,8 @@ static void get_lease_info(struct wl_client *client, struct wl_resource *resourc
 			   struct wl_resource *lease)
 {
 	struct srv_lease *l = wl_resource_get_user_data(lease);
-	struct wl_resource *info = wl_resource_create(client, &leasecast_lease_info_v1_interface, 1,
-						      id);
+	struct wl_resource *info = wl_resource_create(client, &leasecast_lease_info_v1_interface,
+						      wl_resource_get_version(resource), id);
 	wl_resource_set_implementation(info, &info_impl, l, info_gone);
 	l->info = info;
 	if (l->active)
@@ -323,8 +341,8 @@ static const struct leasecast_lease_manager_v1_interface manager_impl = {
 
 static void manager_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *r = wl_resource_create(client, &leasecast_lease_manager_v1_interface, 1,
-						   id);
+	struct wl_resource *r = wl_resource_create(client, &leasecast_lease_manager_v1_interface,
+						   version, id);
 	wl_resource_set_implementation(r, &manager_impl, data, NULL);
 }
 
@@ -363,6 +381,14 @@ static void record(void *data, const struct wlc_event *ev)
 		CHECK_STR(ev->output_connector, "Virtual-2");
 		CHECK_STR(ev->output_key, KEY);
 	}
+	if (ev->type == WLC_EV_INFO_INPUT) {
+		CHECK_STR(ev->input_connector, "Virtual-2");
+		CHECK(ev->input != NULL);
+		if (ev->input_kind == 7) /* dropped: closed, and said so */
+			CHECK(ev->input->fd == -1 && ev->input->kind == LC_LEASE_INPUT_UNKNOWN);
+		else
+			CHECK(ev->input->fd >= 0 && ev->input->kind == (int)ev->input_kind);
+	}
 	if (ev->type == WLC_EV_WITHDRAWN && ev->connector->device->client->opt.drop_withdrawn)
 		CHECK(ev->connector->withdrawn); /* still valid during the event */
 }
@@ -376,6 +402,12 @@ static void expect_types(struct seen *s, size_t from, const enum wlc_event_type 
 				wlc_event_name(s->type[from + i]), wlc_event_name(want[i]));
 		CHECK_EQ(s->type[from + i], want[i]);
 	}
+}
+
+static bool is_node(int fd, const char *path)
+{
+	struct stat a, b;
+	return fd >= 0 && fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_rdev == b.st_rdev;
 }
 
 static bool offered_other_than(struct wlc *c, void *old)
@@ -479,8 +511,8 @@ static void test_lifecycle(const char *name, struct srv *srv)
 	CHECK(l->granted && !l->finished && l->fd >= 0);
 	CHECK_EQ(wlc_wait(a, info_done, l, lc_now_ms() + 2000), 0);
 	static const enum wlc_event_type grant_order[] = {
-		WLC_EV_WITHDRAWN,   WLC_EV_DEVICE_DONE, WLC_EV_LEASE_FD,
-		WLC_EV_INFO_OUTPUT, WLC_EV_INFO_DONE,
+		WLC_EV_WITHDRAWN,  WLC_EV_DEVICE_DONE, WLC_EV_LEASE_FD,   WLC_EV_INFO_OUTPUT,
+		WLC_EV_INFO_INPUT, WLC_EV_INFO_INPUT,  WLC_EV_INFO_INPUT, WLC_EV_INFO_DONE,
 	};
 	expect_types(&sa, mark, grant_order, sizeof(grant_order) / sizeof(grant_order[0]));
 	CHECK(sa.conn[mark] == v2);
@@ -489,6 +521,23 @@ static void test_lifecycle(const char *name, struct srv *srv)
 	CHECK_STR(l->info.connector, "Virtual-2");
 	CHECK_EQ(l->info.scanout_id, 1);
 	CHECK_STR(l->info.key, KEY);
+	/* Version 2: the two known input devices, in order, with their fds. */
+	CHECK_EQ(a->manager_version, 2);
+	CHECK_EQ(l->info.n_inputs, 2);
+	CHECK_EQ(l->info.inputs_dropped, 1);
+	CHECK_STR(l->info.inputs[0].connector, "Virtual-2");
+	CHECK_EQ(l->info.inputs[0].kind, LC_LEASE_INPUT_KEYBOARD);
+	CHECK_STR(l->info.inputs[0].uniq, "leasecast-kbd-1");
+	CHECK(is_node(l->info.inputs[0].fd, "/dev/null"));
+	CHECK_EQ(l->info.inputs[1].kind, LC_LEASE_INPUT_TABLET);
+	CHECK_STR(l->info.inputs[1].uniq, "leasecast-tab-1");
+	CHECK(is_node(l->info.inputs[1].fd, "/dev/zero"));
+	struct lc_lease_input taken[LC_LEASE_INPUT_MAX];
+	CHECK_EQ(wlc_lease_take_inputs(l, taken, 1), 1);
+	CHECK_EQ(taken[0].kind, LC_LEASE_INPUT_KEYBOARD);
+	CHECK_EQ(l->info.n_inputs, 1); /* the tablet stays, freed with l */
+	CHECK_EQ(l->info.inputs[0].kind, LC_LEASE_INPUT_TABLET);
+	lc_lease_inputs_close(taken, 1);
 	CHECK_EQ(wlc_device_count(dev, true), 1);
 	CHECK_EQ(wlc_device_count(dev, false), 2);
 
@@ -552,6 +601,40 @@ static void test_lifecycle(const char *name, struct srv *srv)
 	CHECK_EQ(lc_count_open_fds(), fds_before);
 }
 
+/* A version 1 binder gets no input_device (and a lease of it keeps no fd). */
+static void test_input_v1(const char *name, struct srv *srv)
+{
+	int fds_before = lc_count_open_fds();
+	struct seen s = {0};
+	struct wlc_options o = {
+		.bind_leasecast = true, .leasecast_version = 1, .event = record, .data = &s};
+	struct wlc *c = wlc_connect(name, &o);
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	CHECK(wl_display_roundtrip(c->display) >= 0);
+	CHECK_EQ(c->manager_version, 1);
+	CHECK_EQ(wlc_wait(c, wlc_pred_devices_done, NULL, lc_now_ms() + 2000), 0);
+	struct wlc_connector *v2 = wlc_device_find(&c->devices[0], "Virtual-2");
+	CHECK(v2 != NULL);
+	if (!v2)
+		return;
+	struct wlc_lease *l = wlc_lease_submit(&c->devices[0], wlc_request(&c->devices[0], &v2, 1));
+	CHECK_EQ(wlc_lease_get_info(l), 0);
+	CHECK_EQ(wlc_wait(c, info_done, l, lc_now_ms() + 2000), 0);
+	CHECK_EQ(l->info.n_outputs, 1);
+	CHECK_EQ(l->info.n_inputs, 0);
+	CHECK_EQ(l->info.inputs_dropped, 0);
+	for (size_t i = 0; i < s.n; i++)
+		CHECK(s.type[i] != WLC_EV_INFO_INPUT);
+	wlc_lease_free(l);
+	wlc_destroy(c);
+	int64_t deadline = lc_now_ms() + 2000;
+	while (lc_now_ms() < deadline && lc_count_open_fds() != fds_before)
+		usleep(10000);
+	CHECK_EQ(lc_count_open_fds(), fds_before);
+}
+
 /* released: the helper frees the proxy unless asked to keep it. */
 static void test_released(const char *name, struct srv *srv)
 {
@@ -589,12 +672,13 @@ int main(void)
 	const char *name = wl_display_add_socket_auto(srv.display);
 	CHECK(name != NULL);
 	wl_global_create(srv.display, &wp_drm_lease_device_v1_interface, 1, &srv, device_bind);
-	wl_global_create(srv.display, &leasecast_lease_manager_v1_interface, 1, &srv, manager_bind);
+	wl_global_create(srv.display, &leasecast_lease_manager_v1_interface, 2, &srv, manager_bind);
 	pthread_t t;
 	CHECK_EQ(pthread_create(&t, NULL, serve, &srv), 0);
 	char sock_name[64];
 	snprintf(sock_name, sizeof(sock_name), "%s", name ? name : "");
 	test_lifecycle(sock_name, &srv);
+	test_input_v1(sock_name, &srv);
 	test_released(sock_name, &srv);
 	atomic_store(&srv.stop, true);
 	pthread_join(t, NULL);
