@@ -7,9 +7,6 @@ ll_bin="$LC_BUILD/compositor-module/lease-launch"
 pc_bin="$LC_BUILD/tests/clients/lc-wl-pattern-client"
 ic_bin="$LC_BUILD/tests/clients/lc-wl-input-client"
 input_check="$LC_SRC/tests/vm/scenarios/input-check.py"
-# The lease's input fds: a stand-in opens them (compositor-input-standin.sh,
-# as lease-launch's --shim) until lease-launch passes the broker's.
-COMP_INPUT_STANDIN=${COMP_INPUT_STANDIN:-1}
 comp_user=lcuser
 COMP_WRAP=()  # e.g. a private mount namespace for a second compositor
 COMP_ENTER=() # how to enter it (nsenter) for the client
@@ -42,17 +39,11 @@ comp_launch() {
 	local name="$1" output="$2" log
 	shift 2
 	log="$LC_OUT/ll-$name.log"
-	local standin=()
-	# wlroots 0.15 with WLR_LIBINPUT_NO_DEVICES=1 (lease-launch's default
-	# for a lease without input) leaves libinput's first devices unprocessed
-	# until one of them sends an event: with the lease's devices, not set.
-	[ "$COMP_INPUT_STANDIN" = 1 ] &&
-		standin=(--shim "$LC_SRC/tests/vm/scenarios/compositor-input-standin.sh") &&
-		export WLR_LIBINPUT_NO_DEVICES=0
+	# The lease's input fds come from the broker, through lease-launch, to
+	# the shim (--input-fd), whose TakeDevice hands them to the compositor.
 	lc_signal "launch-$name"
-	lc_bg "ll-$name" "${COMP_WRAP[@]}" env LC_INPUT_STANDIN_LOG="$log" \
-		LC_INPUT_STANDIN_SHIM="$LC_BUILD/compositor-module/leasecast-logind-shim" \
-		"$ll_bin" --output "$output" --user "$comp_user" "${standin[@]}" \
+	lc_bg "ll-$name" "${COMP_WRAP[@]}" \
+		"$ll_bin" --output "$output" --user "$comp_user" \
 		--bus-policy "$LC_SRC/contrib/dbus/leasecast-logind-shim.conf" --log-level debug "$@"
 	LL_PID=$LC_BG_PID
 	lc_wait_for "grep -q 'compositor .* started\|done: exit status' '$log'" 60 || true
