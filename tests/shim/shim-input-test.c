@@ -407,7 +407,7 @@ static void case_fd(struct harness *h, struct dev *devs, int n)
 {
 	int fds[MAX_DEVS];
 	const char *args[2 * MAX_DEVS + 1];
-	char nums[MAX_DEVS][8];
+	char nums[MAX_DEVS][12];
 	for (int i = 0; i < n; i++) {
 		struct dev *d = &devs[i];
 		d->fd = open(d->path, O_RDWR | O_NONBLOCK | O_CLOEXEC); /* as the broker */
