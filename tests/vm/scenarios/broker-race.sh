@@ -27,13 +27,13 @@ starts() {
 	wait_st "len(d['outputs']) == 16 and all(o['Virtual-%d' % i]['offerable'] for i in range(2, 17))" 10
 }
 
-# race PHASE : up to LC_RACE_CYCLES (800) cycles or LC_RACE_SECONDS (60) of
+# race PHASE : up to LC_RACE_CYCLES (400) cycles or LC_RACE_SECONDS (30) of
 # them, whichever ends first, the release->acquire pause swept over 0..2 ms,
 # with the host preempting the vCPU (signals preempt-{start,stop}-PHASE).
 # A slower machine completes fewer cycles in the time: it still passes if
-# every cycle it completed was granted and at least LC_RACE_MIN_CYCLES (150)
+# every cycle it completed was granted and at least LC_RACE_MIN_CYCLES (40)
 # were completed, and then the queue must drain and every output end off.
-race_cycles=${LC_RACE_CYCLES:-800} race_seconds=${LC_RACE_SECONDS:-60} race_min=${LC_RACE_MIN_CYCLES:-150}
+race_cycles=${LC_RACE_CYCLES:-400} race_seconds=${LC_RACE_SECONDS:-30} race_min=${LC_RACE_MIN_CYCLES:-40}
 race() {
 	local rc=0 out i n phase=$1
 	lc_signal "preempt-start-$phase"
