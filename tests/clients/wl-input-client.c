@@ -41,7 +41,6 @@
  * stdout gets "configured WxH", "ready WxH" and "done" lines (for a kiosk
  * compositor's log). Ends when the compositor closes it, on SIGTERM/SIGINT,
  * or --duration-ms after ready. */
-#define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -58,9 +57,8 @@
 #include <xkbcommon/xkbcommon.h>
 
 #include "clock.h"
-#include "xdg-shell-client-protocol.h"
+#include "wl_window.h"
 
-#define N_BUFFERS 2
 #define KEYMAP_MAX (4u << 20) /* a generous bound on a compositor's keymap */
 
 /* Far apart in RGB and in YUV 4:2:0, so a decoded frame tells them apart;
@@ -70,30 +68,14 @@ static const uint32_t palette[] = {0xe02020, 0x20c020, 0x2040e0, 0xe0e020,
 #define N_PALETTE (sizeof(palette) / sizeof(palette[0]))
 #define START_COLOR 0x303030u
 
-struct buffer {
-	struct wl_buffer *wl;
-	uint32_t *px;
-	size_t size;
-	bool busy;
-	uint32_t color; /* what it holds; 0xffffffff: nothing yet */
-};
-
 struct client {
-	struct wl_display *display;
-	struct wl_compositor *compositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm;
+	struct lc_wl_window win;
 	struct wl_seat *seat;
 	uint32_t seat_version;
 	struct wl_keyboard *keyboard;
 	struct wl_pointer *pointer;
 	struct wl_touch *touch;
-	struct wl_output *output;
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
 	struct wl_callback *frame_cb;
-	struct buffer buffers[N_BUFFERS];
 
 	struct xkb_context *xkb;
 	struct xkb_keymap *keymap;
@@ -101,8 +83,7 @@ struct client {
 
 	FILE *out;
 	bool redraw_on_key;
-	int out_w, out_h, conf_w, conf_h, w, h;
-	bool configured, ready, closed;
+	bool ready;
 	unsigned draws;         /* commits so far; the next one is number `draws` */
 	unsigned presses;       /* key presses so far */
 	unsigned color_n;       /* colour changes so far (0: the start colour) */
@@ -162,58 +143,6 @@ static double fx(wl_fixed_t v)
 
 /* ---- drawing ------------------------------------------------------------ */
 
-static void buffer_release(void *data, struct wl_buffer *b)
-{
-	((struct buffer *)data)->busy = false;
-}
-static const struct wl_buffer_listener buffer_listener = {.release = buffer_release};
-
-static void buffers_destroy(struct client *c)
-{
-	for (int i = 0; i < N_BUFFERS; i++) {
-		struct buffer *b = &c->buffers[i];
-		if (b->wl)
-			wl_buffer_destroy(b->wl);
-		if (b->px)
-			munmap(b->px, b->size);
-		*b = (struct buffer){.color = 0xffffffffu};
-	}
-}
-
-static int buffers_create(struct client *c, int w, int h)
-{
-	buffers_destroy(c);
-	size_t stride = (size_t)w * 4, one = stride * (size_t)h;
-	for (int i = 0; i < N_BUFFERS; i++) {
-		struct buffer *b = &c->buffers[i];
-		int fd = memfd_create("lc-wl-input", MFD_CLOEXEC);
-		if (fd < 0 || ftruncate(fd, (off_t)one) < 0) {
-			perror("memfd");
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		b->px = mmap(NULL, one, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (b->px == MAP_FAILED) {
-			perror("mmap");
-			b->px = NULL;
-			close(fd);
-			return -1;
-		}
-		b->size = one;
-		struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, (int32_t)one);
-		b->wl = wl_shm_pool_create_buffer(pool, 0, w, h, (int32_t)stride,
-						  WL_SHM_FORMAT_XRGB8888);
-		wl_shm_pool_destroy(pool);
-		close(fd);
-		wl_buffer_add_listener(b->wl, &buffer_listener, b);
-		b->color = 0xffffffffu;
-	}
-	c->w = w;
-	c->h = h;
-	return 0;
-}
-
 static void frame_done(void *data, struct wl_callback *cb, uint32_t time);
 static const struct wl_callback_listener frame_listener = {.done = frame_done};
 
@@ -226,29 +155,25 @@ static uint32_t color_of(unsigned color_n)
  * c->draws); false when both buffers are still the compositor's. */
 static bool draw(struct client *c, const char *cause, uint32_t key)
 {
-	struct buffer *b = NULL;
-	for (int i = 0; i < N_BUFFERS && !b; i++)
-		if (!c->buffers[i].busy)
-			b = &c->buffers[i];
+	struct lc_wl_window *w = &c->win;
+	struct lc_wl_buffer *b = lc_wl_window_free_buffer(w);
 	if (!b)
 		return false;
 	unsigned n = c->draws++;
 	uint32_t color = color_of(c->color_n);
-	if (b->color != color) {
-		size_t count = (size_t)c->w * (size_t)c->h;
+	if (b->tag != color) {
+		size_t count = (size_t)w->w * (size_t)w->h;
 		for (size_t i = 0; i < count; i++)
 			b->px[i] = color;
-		b->color = color;
+		b->tag = color;
 	}
-	b->busy = true;
-	wl_surface_attach(c->surface, b->wl, 0, 0);
-	wl_surface_damage_buffer(c->surface, 0, 0, c->w, c->h);
+	lc_wl_window_attach(w, b);
 	if (c->frame_cb)
 		wl_callback_destroy(c->frame_cb);
-	c->frame_cb = wl_surface_frame(c->surface);
+	c->frame_cb = wl_surface_frame(w->surface);
 	wl_callback_add_listener(c->frame_cb, &frame_listener, c);
 	c->frame_cb_draw = n;
-	wl_surface_commit(c->surface);
+	wl_surface_commit(w->surface);
 	if (strcmp(cause, "key") == 0)
 		emit(c, "draw",
 		     "\"n\":%u,\"color_n\":%u,\"color\":\"#%06x\",\"cause\":\"key\",\"key\":%u", n,
@@ -268,66 +193,27 @@ static void frame_done(void *data, struct wl_callback *cb, uint32_t time)
 	if (!c->ready) {
 		c->ready = true;
 		c->ready_ms = lc_now_ms();
-		emit(c, "ready", "\"w\":%d,\"h\":%d", c->w, c->h);
-		printf("ready %dx%d\n", c->w, c->h);
+		emit(c, "ready", "\"w\":%d,\"h\":%d", c->win.w, c->win.h);
+		printf("ready %dx%d\n", c->win.w, c->win.h);
 		fflush(stdout);
 	}
 }
 
-/* ---- xdg-shell ------------------------------------------------------------ */
+/* ---- window ------------------------------------------------------------- */
 
-static void wm_ping(void *data, struct xdg_wm_base *wm, uint32_t serial)
-{
-	xdg_wm_base_pong(wm, serial);
-}
-static const struct xdg_wm_base_listener wm_listener = {.ping = wm_ping};
-
-static void xdg_surface_configure(void *data, struct xdg_surface *s, uint32_t serial)
+static void configured(void *data, bool resized)
 {
 	struct client *c = data;
-	xdg_surface_ack_configure(s, serial);
-	int w = c->conf_w > 0 ? c->conf_w : c->out_w, h = c->conf_h > 0 ? c->conf_h : c->out_h;
-	if (w <= 0 || h <= 0) {
-		w = 1920;
-		h = 1080;
-	}
-	if (w > 16384 || h > 16384) {
-		fprintf(stderr, "configured %dx%d: too large\n", w, h);
-		c->closed = true;
+	if (!resized)
 		return;
-	}
-	if (w != c->w || h != c->h) {
-		if (buffers_create(c, w, h) < 0) {
-			c->closed = true;
-			return;
-		}
-		emit(c, "configured", "\"w\":%d,\"h\":%d", w, h);
-		printf("configured %dx%d\n", w, h);
-		fflush(stdout);
-		/* A new size: the current colour again, at it (the new buffers
-		 * are all free). */
-		draw(c, c->configured ? "resize" : "start", 0);
-		c->configured = true;
-	}
+	struct lc_wl_window *w = &c->win;
+	emit(c, "configured", "\"w\":%d,\"h\":%d", w->w, w->h);
+	printf("configured %dx%d\n", w->w, w->h);
+	fflush(stdout);
+	/* A new size: the current colour again, at it (the new buffers are
+	 * all free). */
+	draw(c, w->configured ? "resize" : "start", 0);
 }
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = xdg_surface_configure};
-
-static void toplevel_configure(void *data, struct xdg_toplevel *t, int32_t w, int32_t h,
-			       struct wl_array *states)
-{
-	struct client *c = data;
-	c->conf_w = w;
-	c->conf_h = h;
-}
-static void toplevel_close(void *data, struct xdg_toplevel *t)
-{
-	((struct client *)data)->closed = true;
-}
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = toplevel_configure,
-	.close = toplevel_close,
-};
 
 /* ---- keyboard ------------------------------------------------------------- */
 
@@ -409,7 +295,7 @@ static void kb_key(void *data, struct wl_keyboard *k, uint32_t serial, uint32_t 
 	     key, pressed ? "pressed" : "released", time, serial, sym_esc, esc);
 	if (pressed) {
 		c->presses++;
-		if (c->redraw_on_key && c->configured) {
+		if (c->redraw_on_key && c->win.configured) {
 			c->color_n++;
 			if (!draw(c, "key", key)) {
 				/* At the next buffer release, in the newest colour. */
@@ -595,53 +481,17 @@ static void seat_name(void *data, struct wl_seat *seat, const char *name)
 static const struct wl_seat_listener seat_listener = {.capabilities = seat_capabilities,
 						      .name = seat_name};
 
-static void output_geometry(void *data, struct wl_output *o, int32_t x, int32_t y, int32_t pw,
-			    int32_t ph, int32_t sub, const char *make, const char *model,
-			    int32_t tr)
-{
-}
-static void output_mode(void *data, struct wl_output *o, uint32_t flags, int32_t w, int32_t h,
-			int32_t refresh)
-{
-	struct client *c = data;
-	if (flags & WL_OUTPUT_MODE_CURRENT) {
-		c->out_w = w;
-		c->out_h = h;
-	}
-}
-static void output_done(void *data, struct wl_output *o) {}
-static void output_scale(void *data, struct wl_output *o, int32_t f) {}
-static const struct wl_output_listener output_listener = {
-	.geometry = output_geometry,
-	.mode = output_mode,
-	.done = output_done,
-	.scale = output_scale,
-};
-
 static void reg_global(void *data, struct wl_registry *r, uint32_t name, const char *iface,
 		       uint32_t v)
 {
 	struct client *c = data;
-	if (strcmp(iface, wl_compositor_interface.name) == 0) {
-		c->compositor = wl_registry_bind(r, name, &wl_compositor_interface, v < 4 ? v : 4);
-	} else if (strcmp(iface, wl_shm_interface.name) == 0) {
-		c->shm = wl_registry_bind(r, name, &wl_shm_interface, 1);
-	} else if (strcmp(iface, xdg_wm_base_interface.name) == 0) {
-		c->wm = wl_registry_bind(r, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(c->wm, &wm_listener, c);
-	} else if (strcmp(iface, wl_seat_interface.name) == 0 && !c->seat) {
+	if (strcmp(iface, wl_seat_interface.name) == 0 && !c->seat) {
 		/* v8: axis_value120 (high-resolution wheel) where the compositor has it. */
 		c->seat_version = v < 8 ? v : 8;
 		c->seat = wl_registry_bind(r, name, &wl_seat_interface, c->seat_version);
 		wl_seat_add_listener(c->seat, &seat_listener, c);
-	} else if (strcmp(iface, wl_output_interface.name) == 0 && !c->output) {
-		c->output = wl_registry_bind(r, name, &wl_output_interface, v < 2 ? v : 2);
-		wl_output_add_listener(c->output, &output_listener, c);
 	}
 }
-static void reg_remove(void *data, struct wl_registry *r, uint32_t name) {}
-static const struct wl_registry_listener reg_listener = {.global = reg_global,
-							 .global_remove = reg_remove};
 
 static int usage(void)
 {
@@ -653,6 +503,8 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	struct client c = {0};
+	c.win = (struct lc_wl_window){
+		.data = &c, .global = reg_global, .configured_hook = configured};
 	const char *out_path = NULL, *app_id = "lc-wl-input-client";
 	long duration_ms = 0;
 	for (int i = 1; i < argc; i++) {
@@ -674,8 +526,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--app-id") == 0) {
 			app_id = v;
 		} else if (strcmp(a, "--size") == 0) {
-			if (sscanf(v, "%dx%d", &c.out_w, &c.out_h) != 2 || c.out_w <= 0 ||
-			    c.out_h <= 0)
+			if (sscanf(v, "%dx%d", &c.win.out_w, &c.win.out_h) != 2 ||
+			    c.win.out_w <= 0 || c.win.out_h <= 0)
 				return usage();
 		} else {
 			return usage();
@@ -692,38 +544,21 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	for (int i = 0; i < N_BUFFERS; i++)
-		c.buffers[i].color = 0xffffffffu;
-
 	c.xkb = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
-	c.display = wl_display_connect(NULL);
-	if (!c.display || !c.xkb) {
-		fprintf(stderr, "cannot connect to the compositor: %s\n", strerror(errno));
+	struct lc_wl_window *w = &c.win;
+	if (!c.xkb) {
+		fprintf(stderr, "xkbcommon: no context\n");
 		return 1;
 	}
-	struct wl_registry *reg = wl_display_get_registry(c.display);
-	wl_registry_add_listener(reg, &reg_listener, &c);
-	wl_display_roundtrip(c.display);
-	wl_display_roundtrip(c.display); /* the output's mode, the seat's capabilities */
-	if (!c.compositor || !c.shm || !c.wm) {
-		fprintf(stderr, "the compositor lacks wl_compositor, wl_shm or xdg_wm_base\n");
+	if (lc_wl_window_connect(w) < 0)
 		return 1;
-	}
 	if (!c.seat)
 		emit(&c, "seat", "\"caps\":[],\"version\":0");
-	c.surface = wl_compositor_create_surface(c.compositor);
-	c.xdg_surface = xdg_wm_base_get_xdg_surface(c.wm, c.surface);
-	xdg_surface_add_listener(c.xdg_surface, &xdg_surface_listener, &c);
-	c.toplevel = xdg_surface_get_toplevel(c.xdg_surface);
-	xdg_toplevel_add_listener(c.toplevel, &toplevel_listener, &c);
-	xdg_toplevel_set_title(c.toplevel, "lc-wl-input-client");
-	xdg_toplevel_set_app_id(c.toplevel, app_id);
-	xdg_toplevel_set_fullscreen(c.toplevel, NULL);
-	wl_surface_commit(c.surface);
+	lc_wl_window_show(w, "lc-wl-input-client", app_id);
 
 	int rc = 0;
 	const char *why = "closed";
-	while (!c.closed) {
+	while (!w->closed) {
 		if (stop_signal) {
 			why = "signal";
 			break;
@@ -735,26 +570,7 @@ int main(int argc, char **argv)
 		}
 		if (c.redraw_pending && draw(&c, "key", c.pending_key))
 			c.redraw_pending = false;
-		if (wl_display_flush(c.display) < 0 && errno != EAGAIN) {
-			why = "connection lost";
-			rc = 1;
-			break;
-		}
-		while (wl_display_prepare_read(c.display) != 0)
-			wl_display_dispatch_pending(c.display);
-		struct pollfd p = {.fd = wl_display_get_fd(c.display), .events = POLLIN};
-		int timeout = duration_ms > 0 && c.ready ? 50 : 1000;
-		if (poll(&p, 1, timeout) > 0) {
-			if (wl_display_read_events(c.display) < 0) {
-				why = "connection lost";
-				rc = 1;
-				break;
-			}
-		} else {
-			wl_display_cancel_read(c.display);
-		}
-		if (wl_display_dispatch_pending(c.display) < 0) {
-			why = "connection error";
+		if (lc_wl_window_dispatch(w, duration_ms > 0 && c.ready ? 50 : 1000, &why) < 0) {
 			rc = 1;
 			break;
 		}
@@ -765,10 +581,6 @@ int main(int argc, char **argv)
 
 	if (c.frame_cb)
 		wl_callback_destroy(c.frame_cb);
-	buffers_destroy(&c);
-	xdg_toplevel_destroy(c.toplevel);
-	xdg_surface_destroy(c.xdg_surface);
-	wl_surface_destroy(c.surface);
 	if (c.keyboard)
 		wl_keyboard_destroy(c.keyboard);
 	if (c.pointer)
@@ -777,13 +589,7 @@ int main(int argc, char **argv)
 		wl_touch_destroy(c.touch);
 	if (c.seat)
 		wl_seat_destroy(c.seat);
-	if (c.output)
-		wl_output_destroy(c.output);
-	xdg_wm_base_destroy(c.wm);
-	wl_shm_destroy(c.shm);
-	wl_compositor_destroy(c.compositor);
-	wl_registry_destroy(reg);
-	wl_display_disconnect(c.display);
+	lc_wl_window_finish(w);
 	xkb_state_unref(c.xkb_state);
 	xkb_keymap_unref(c.keymap);
 	xkb_context_unref(c.xkb);
