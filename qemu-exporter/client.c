@@ -10,11 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
+#include "console_input.h"
 #include "control.h"
 #include "frames.h"
 #include "hxfr_auth.h"
 #include "log.h"
+#include "qemu_display.h"
 
 /* The largest message a client may send fits the read buffer exactly. */
 #define IN_MAX (HXFR_HEADER_SIZE + HXFR_MAX_CLIENT_PAYLOAD)
@@ -38,7 +41,21 @@ struct client_req {
 static uint32_t offered_features(const struct qe_client *c)
 {
 	return (c->env->cfg->have_key ? HXFR_FEATURE_CONTROL : 0) | HXFR_FEATURE_STREAM_KEYS |
-	       HXFR_FEATURE_CURSOR;
+	       HXFR_FEATURE_CURSOR | (c->env->input ? HXFR_FEATURE_INPUT : 0);
+}
+
+/* Lets go of everything this connection holds down in the guest: it is
+ * going away, its subscription ends or moves, its key died, or it asked.
+ * The calls belong to console_input, so they go out even when the
+ * connection is gone right after. */
+static void release_input(struct qe_client *c)
+{
+	if (!c->env->input || !qe_input_holds(&c->input))
+		return;
+	lc_debug("connection %" PRIu64 ": releasing what it holds on scanout %" PRIu32, c->id,
+		 c->input.scanout);
+	qe_input_release_all(&c->input, qe_display_generation(c->env->display),
+			     qe_console_input_emit, c->env->input);
 }
 
 /* Control (and with it stream keys) after AUTH, or for everyone when the
@@ -107,6 +124,7 @@ static void start_closing(struct qe_client *c, const char *why)
 		return;
 	lc_info("connection %" PRIu64 " (%s): closing: %s", c->id, c->peer, why);
 	c->closing = true;
+	release_input(c);
 	lc_buf_consume(&c->in, c->in.len);
 	/* No frame after the last word; a half-sent one is finished first, or
 	 * the peer could not parse what follows. */
@@ -239,7 +257,9 @@ static bool handle_subscribe(struct qe_client *c, const struct hxfr_msg *msg, bo
 {
 	uint16_t sid = msg->hdr.session_id;
 	uint32_t scanout = keyed ? msg->u.subscribe_keyed.scanout_id : msg->u.scanout_id;
-	/* A new subscription replaces the old one: its frames stop here. */
+	/* A new subscription replaces the old one: its frames stop here, and
+	 * what it held down is let go (HXFR.md §5.10). */
+	release_input(c);
 	qe_stream_detach(&c->sub);
 	qe_outq_drop(&c->sub.q, QE_BLOB_FRAME);
 	qe_outq_drop(&c->sub.q, QE_BLOB_CURSOR_DEFINE);
@@ -318,6 +338,111 @@ static bool handle_stream_key(struct qe_client *c, const struct hxfr_msg *msg, b
 	return ok || send_error(c, sid, code, text);
 }
 
+/* ERROR 10 for a dropped event, at most once a second (HXFR.md §5.10). */
+static bool input_limited(struct qe_client *c, uint16_t sid, const char *what, const char *why)
+{
+	if (!qe_input_limit_error_due(&c->input, (uint64_t)lc_now_ns()))
+		return true;
+	char text[HXFR_ERROR_MESSAGE_LEN];
+	snprintf(text, sizeof(text),
+		 "%s: %s; events dropped so far: %" PRIu64 " over the rate, %" PRIu64
+		 " while QEMU was busy",
+		 what, why, c->input.n.rate_dropped, c->input.n.busy_dropped);
+	return send_error(c, sid, HXFR_ERR_LIMIT, text);
+}
+
+/* Who may send input, then the rate (RELEASE_ALL is never limited: it
+ * only lets go). false: refused, *ok is whether the connection goes on. */
+static bool input_allowed(struct qe_client *c, const struct hxfr_msg *msg, bool *ok)
+{
+	uint16_t sid = msg->hdr.session_id;
+	const char *what = hxfr_type_name(msg->hdr.type);
+	char text[HXFR_ERROR_MESSAGE_LEN];
+	*ok = true;
+	if (!c->env->input) {
+		snprintf(text, sizeof(text), "%s: this exporter takes no input", what);
+		*ok = send_error(c, sid, HXFR_ERR_UNSUPPORTED, text);
+		return false;
+	}
+	enum qe_input_verdict v = qe_input_rights((c->features & HXFR_FEATURE_INPUT) != 0,
+						  c->sub.stream != NULL, c->sub.keyed,
+						  c->sub.scanout, sid);
+	switch (v) {
+	case QE_INPUT_OK: break;
+	case QE_INPUT_NO_RIGHT:
+		snprintf(text, sizeof(text), "%s: ask for INPUT in HELLO first", what);
+		*ok = send_error(c, sid, HXFR_ERR_UNAUTHENTICATED, text);
+		return false;
+	case QE_INPUT_FORGED:
+		snprintf(text, sizeof(text),
+			 "%s for scanout %u: this connection is subscribed to scanout %" PRIu32,
+			 what, (unsigned)sid, c->sub.scanout);
+		lc_warn("connection %" PRIu64 " (%s): %s", c->id, c->peer, text);
+		*ok = send_error(c, sid, HXFR_ERR_PROTOCOL, text);
+		if (*ok)
+			start_closing(c, "input for another scanout");
+		return false;
+	default:
+		snprintf(text, sizeof(text), "%s: needs a keyed subscription (SUBSCRIBE_KEYED)",
+			 what);
+		*ok = send_error(c, sid, HXFR_ERR_PROTOCOL, text);
+		return false;
+	}
+	if (qe_display_state(c->env->display) != QE_DISPLAY_READY) {
+		snprintf(text, sizeof(text), "%s: QEMU is not connected", what);
+		*ok = send_error(c, sid, HXFR_ERR_BACKEND, text);
+		return false;
+	}
+	if (msg->hdr.type != HXFR_INPUT_RELEASE_ALL &&
+	    !qe_input_take_token(&c->input, (uint64_t)lc_now_ns())) {
+		*ok = input_limited(c, sid, what,
+				    "over the rate limit (2000 events/s, burst 4000)");
+		return false;
+	}
+	return true;
+}
+
+static bool handle_input(struct qe_client *c, const struct hxfr_msg *msg)
+{
+	bool ok;
+	if (!input_allowed(c, msg, &ok))
+		return ok;
+	uint16_t sid = msg->hdr.session_id;
+	const char *what = hxfr_type_name(msg->hdr.type);
+	uint32_t scanout = c->sub.scanout, w, h;
+	qe_stream_size(c->sub.stream, &w, &h);
+	enum qe_input_verdict v = qe_input_handle(
+		&c->input, msg, scanout, qe_display_generation(c->env->display), w, h,
+		qe_display_scanout_touch_slots(c->env->display, scanout), qe_console_input_emit,
+		c->env->input);
+	char text[HXFR_ERROR_MESSAGE_LEN];
+	switch (v) {
+	case QE_INPUT_OK: return true;
+	case QE_INPUT_BUSY:
+		return input_limited(c, sid, what, "QEMU has too many input calls in flight");
+	case QE_INPUT_BAD_CODE:
+		snprintf(text, sizeof(text), "%s: code %u has no QEMU equivalent (skipped)", what,
+			 msg->hdr.type == HXFR_INPUT_TOUCH ? (unsigned)msg->u.input_touch.slot
+							   : (unsigned)msg->u.input_key.code);
+		return send_error(c, sid, HXFR_ERR_BAD_VALUE, text);
+	default:
+		snprintf(text, sizeof(text), "%s: this display does not support it", what);
+		return send_error(c, sid, HXFR_ERR_UNSUPPORTED, text);
+	}
+}
+
+static bool handle_resize(struct qe_client *c, const struct hxfr_msg *msg)
+{
+	bool ok;
+	if (!input_allowed(c, msg, &ok))
+		return ok;
+	struct qe_control_result res;
+	if (qe_control_resize(c->env->ctl, c->id, c->sub.scanout, msg->u.resize.width,
+			      msg->u.resize.height, &res))
+		return true;
+	return send_error(c, msg->hdr.session_id, res.error_code, res.message);
+}
+
 /* Returns false when the connection cannot go on (the caller destroys it). */
 static bool handle_msg(struct qe_client *c, const struct hxfr_msg *msg)
 {
@@ -336,6 +461,14 @@ static bool handle_msg(struct qe_client *c, const struct hxfr_msg *msg)
 	case HXFR_CONFIG_REQ: return handle_subscription_req(c, msg);
 	case HXFR_STREAM_KEY_REQ: return handle_stream_key(c, msg, true);
 	case HXFR_STREAM_KEY_REVOKE: return handle_stream_key(c, msg, false);
+	case HXFR_INPUT_KEY:
+	case HXFR_INPUT_BUTTON:
+	case HXFR_INPUT_ABS:
+	case HXFR_INPUT_REL:
+	case HXFR_INPUT_WHEEL:
+	case HXFR_INPUT_TOUCH:
+	case HXFR_INPUT_RELEASE_ALL: return handle_input(c, msg);
+	case HXFR_RESIZE_REQ: return handle_resize(c, msg);
 	case HXFR_ERROR:
 		/* Never answer an error with an error: two peers could ping-pong. */
 		lc_info("connection %" PRIu64 " (%s): peer reports error %" PRId32 ": %s", c->id,
@@ -556,6 +689,7 @@ struct qe_client *qe_client_create(const struct qe_client_env *env, int fd, uint
 	qe_list_init(&c->reqs);
 	qe_list_init(&c->link);
 	qe_list_init(&c->sub.link);
+	qe_input_init(&c->input);
 	qe_outq_init(&c->sub.q, env->cfg->queue_bytes, env->cfg->queue_frames);
 	c->sub.ops = &sub_ops;
 	int r = sd_event_add_io(env->ev, &c->io, fd, EPOLLIN, client_io, c);
@@ -572,6 +706,7 @@ void qe_client_destroy(struct qe_client *c, const char *why)
 {
 	lc_debug("connection %" PRIu64 " (%s): gone: %s", c->id, c->peer, why);
 	struct qe_list *pos, *tmp;
+	release_input(c);
 	qe_list_for_each_safe(pos, tmp, &c->reqs)
 	{
 		struct client_req *cr = qe_container_of(pos, struct client_req, req.link);

@@ -9,12 +9,15 @@
 #include <systemd/sd-event.h>
 
 #include "hxfr.h"
+#include "input.h"
 #include "list.h"
 #include "netbuf.h"
 #include "stream.h"
 
 struct qe_config;
+struct qe_console_input;
 struct qe_control;
+struct qe_display;
 struct qe_client;
 struct qe_frames;
 
@@ -24,6 +27,8 @@ struct qe_client_env {
 	const struct qe_config *cfg;
 	struct qe_control *ctl;
 	struct qe_frames *frames;
+	struct qe_display *display;     /* for input: QEMU's instance, touch */
+	struct qe_console_input *input; /* where input events go */
 	/* Called from qe_client_destroy, so the owner can unlink and count. */
 	void (*gone)(void *data, struct qe_client *client);
 	void *data;
@@ -39,10 +44,11 @@ struct qe_client {
 	uint8_t nonce[HXFR_NONCE_LEN];
 	bool nonce_valid; /* a HELLO_RESP nonce awaits one AUTH */
 	bool authenticated;
-	uint32_t features; /* asked for in HELLO */
-	bool closing;      /* flushing a last reply, then closing */
-	struct qe_sub sub; /* its subscription (one per connection) */
-	unsigned pending;  /* control requests in flight */
+	uint32_t features;     /* asked for in HELLO */
+	bool closing;          /* flushing a last reply, then closing */
+	struct qe_sub sub;     /* its subscription (one per connection) */
+	struct qe_input input; /* what it pressed, its rate (HXFR.md §5.10) */
+	unsigned pending;      /* control requests in flight */
 	struct qe_list reqs;
 	struct qe_list link; /* server's list */
 };

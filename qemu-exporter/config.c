@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qemu_args.h"
 #include "sock.h"
 
 #ifndef QE_VERSION
@@ -48,8 +49,13 @@ static void usage(FILE *f, const char *prog)
 		"  --max-subscribers-per-scanout N (default 8)\n"
 		"  --subscriber-queue-frames N     frames queued per subscriber before it\n"
 		"                                  skips to the next IDR (default 16)\n"
+		"  --gpu-id ID                     stream the heads of the virtio-gpu with id=ID\n"
+		"                                  (default: the first labelled virtio-*)\n"
 		"  --log-level L                   error, warn, info, debug (default info)\n"
-		"  --help, --version\n",
+		"  --help, --version\n\n"
+		"  --print-qemu-args --gpu-id ID --outputs N [--qemu-version 7.2|10]\n"
+		"                                  print, one a line, the QEMU arguments that\n"
+		"                                  give heads 1..N-1 a keyboard and tablet each\n",
 		prog, HXFR_DEFAULT_PORT, DEFAULT_VAAPI_DEVICE, DEFAULT_BITRATE, DEFAULT_IDR_MS);
 }
 
@@ -72,6 +78,10 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 		OPT_IDR,
 		OPT_MAX_SUBS,
 		OPT_QUEUE_FRAMES,
+		OPT_GPU_ID,
+		OPT_PRINT_ARGS,
+		OPT_OUTPUTS,
+		OPT_QEMU_VERSION,
 		OPT_HELP,
 		OPT_VERSION,
 	};
@@ -92,6 +102,10 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 		{"idr-interval-ms", required_argument, NULL, OPT_IDR},
 		{"max-subscribers-per-scanout", required_argument, NULL, OPT_MAX_SUBS},
 		{"subscriber-queue-frames", required_argument, NULL, OPT_QUEUE_FRAMES},
+		{"gpu-id", required_argument, NULL, OPT_GPU_ID},
+		{"print-qemu-args", no_argument, NULL, OPT_PRINT_ARGS},
+		{"outputs", required_argument, NULL, OPT_OUTPUTS},
+		{"qemu-version", required_argument, NULL, OPT_QEMU_VERSION},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{0},
@@ -111,6 +125,7 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 		.max_subscribers_per_scanout = 8,
 		.queue_bytes = 8u << 20,
 		.queue_frames = 16,
+		.unbound_tablet = true,
 	};
 	snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
 
@@ -218,6 +233,39 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 			}
 			cfg->log_level = (enum lc_log_level)lvl;
 			break;
+		case OPT_GPU_ID:
+			if (!qe_qemu_args_valid_id(optarg)) {
+				fprintf(stderr,
+					"%s: --gpu-id: '%s' is not a QEMU device id (a letter, then "
+					"letters, digits, '-', '.', '_')\n",
+					prog, optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->gpu_id = optarg;
+			break;
+		case OPT_PRINT_ARGS: cfg->print_qemu_args = true; break;
+		case OPT_OUTPUTS:
+			if (lc_parse_ulong(optarg, 2, QE_QEMU_ARGS_MAX_OUTPUTS, &v) < 0) {
+				fprintf(stderr,
+					"%s: --outputs: '%s' is not a number from 2 to %d (the "
+					"GPU's max_outputs)\n",
+					prog, optarg, QE_QEMU_ARGS_MAX_OUTPUTS);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			cfg->outputs = (unsigned)v;
+			break;
+		case OPT_QEMU_VERSION:
+			/* Only the two the project verified (input-and-newer-qemu.md). */
+			if (strcmp(optarg, "7.2") == 0) {
+				cfg->unbound_tablet = true;
+			} else if (strcmp(optarg, "10") == 0 || strcmp(optarg, "10.0") == 0) {
+				cfg->unbound_tablet = false;
+			} else {
+				fprintf(stderr, "%s: --qemu-version: '%s' is not 7.2 or 10\n", prog,
+					optarg);
+				return QE_CONFIG_EXIT_USAGE;
+			}
+			break;
 		case OPT_HELP: usage(stdout, prog); return QE_CONFIG_EXIT_OK;
 		case OPT_VERSION:
 			printf("qemu-frame-exporter %s\n", QE_VERSION);
@@ -235,6 +283,23 @@ enum qe_config_result qe_config_parse(struct qe_config *cfg, int argc, char **ar
 	}
 	if (optind < argc) {
 		fprintf(stderr, "%s: unexpected argument: %s\n", prog, argv[optind]);
+		return QE_CONFIG_EXIT_USAGE;
+	}
+	if (cfg->print_qemu_args) {
+		if (!cfg->gpu_id || !cfg->outputs) {
+			fprintf(stderr, "%s: --print-qemu-args needs --gpu-id ID and --outputs N\n",
+				prog);
+			return QE_CONFIG_EXIT_USAGE;
+		}
+		if (qe_qemu_args_print(stdout, cfg->gpu_id, cfg->outputs, cfg->unbound_tablet) <
+		    0) {
+			fprintf(stderr, "%s: --print-qemu-args: cannot write\n", prog);
+			return QE_CONFIG_EXIT_USAGE;
+		}
+		return QE_CONFIG_EXIT_OK;
+	}
+	if (cfg->outputs) {
+		fprintf(stderr, "%s: --outputs is only for --print-qemu-args\n", prog);
 		return QE_CONFIG_EXIT_USAGE;
 	}
 

@@ -31,6 +31,11 @@ struct qe_config {
 	unsigned max_subscribers_per_scanout;
 	size_t queue_bytes;
 	unsigned queue_frames;
+	const char *gpu_id; /* --gpu-id: the virtio-gpu whose heads are scanouts */
+	/* --print-qemu-args mode */
+	bool print_qemu_args;
+	unsigned outputs;
+	bool unbound_tablet; /* --qemu-version 7.2 (the default) */
 };
 
 enum qe_config_result {

@@ -22,6 +22,7 @@ struct qe_control_op {
 	uint64_t conn_id, generation;
 	uint32_t scanout_id, width, height;
 	bool enable;
+	bool resize; /* RESIZE_REQ: the size changes, not who enabled it */
 	struct qe_list link;
 };
 
@@ -131,13 +132,19 @@ static bool refuse(struct qe_control_result *res, int32_t code, const char *fmt,
 	return false;
 }
 
+static bool validate(struct qe_control *ctl, bool authenticated, bool enable, uint32_t scanout_id,
+		     uint32_t *w, uint32_t *h, struct qe_control_result *res);
+static bool send_ui_info(struct qe_control *ctl, struct qe_control_req *req, uint64_t conn_id,
+			 bool enable, bool resize, uint32_t scanout_id, uint32_t width,
+			 uint32_t height, struct qe_control_result *res);
+
 static void op_done(struct qe_ui_call *call, const sd_bus_error *err)
 {
 	struct qe_control_op *op = qe_container_of(call, struct qe_control_op, call);
 	struct qe_control *ctl = op->ctl;
 	struct qe_control_result res = {.scanout_id = op->scanout_id, .success = !err};
 	snprintf(res.connector, sizeof(res.connector), "Virtual-%" PRIu32, op->scanout_id + 1);
-	const char *what = op->enable ? "ENABLE" : "DISABLE";
+	const char *what = op->resize ? "RESIZE" : op->enable ? "ENABLE" : "DISABLE";
 
 	if (err) {
 		res.error_code = HXFR_ERR_BACKEND;
@@ -145,6 +152,12 @@ static void op_done(struct qe_ui_call *call, const sd_bus_error *err)
 			 err->message ? err->message : err->name);
 		lc_warn("connection %" PRIu64 ": %s scanout %" PRIu32 " failed: %s", op->conn_id,
 			what, op->scanout_id, res.message);
+	} else if (op->resize && op->generation == ctl->generation) {
+		ctl->scanouts[op->scanout_id].width = op->width;
+		ctl->scanouts[op->scanout_id].height = op->height;
+		lc_info("connection %" PRIu64 ": RESIZE_REQ scanout %" PRIu32 " to %" PRIu32
+			"x%" PRIu32 " sent to QEMU",
+			op->conn_id, op->scanout_id, op->width, op->height);
 	} else if (op->generation == ctl->generation) {
 		uint64_t *owner = &ctl->scanouts[op->scanout_id].owner;
 		if (*owner && *owner != op->conn_id)
@@ -175,6 +188,15 @@ bool qe_control_submit(struct qe_control *ctl, struct qe_control_req *req, bool 
 		       struct qe_control_result *res)
 {
 	*res = (struct qe_control_result){.scanout_id = scanout_id};
+	if (!validate(ctl, authenticated, enable, scanout_id, &width, &height, res))
+		return false;
+	return send_ui_info(ctl, req, req->conn_id, enable, false, scanout_id, width, height, res);
+}
+
+static bool validate(struct qe_control *ctl, bool authenticated, bool enable, uint32_t scanout_id,
+		     uint32_t *w, uint32_t *h, struct qe_control_result *res)
+{
+	uint32_t width = *w, height = *h;
 	if (scanout_id < QE_MAX_SCANOUTS)
 		snprintf(res->connector, sizeof(res->connector), "Virtual-%" PRIu32,
 			 scanout_id + 1);
@@ -214,7 +236,16 @@ bool qe_control_submit(struct qe_control *ctl, struct qe_control_req *req, bool 
 		return refuse(res, HXFR_ERR_BAD_SCANOUT,
 			      "%s: no scanout %" PRIu32 " (QEMU has scanouts 0..%u)", what,
 			      scanout_id, count ? count - 1 : 0);
+	*w = width;
+	*h = height;
+	return true;
+}
 
+static bool send_ui_info(struct qe_control *ctl, struct qe_control_req *req, uint64_t conn_id,
+			 bool enable, bool resize, uint32_t scanout_id, uint32_t width,
+			 uint32_t height, struct qe_control_result *res)
+{
+	const char *what = resize ? "RESIZE_REQ" : enable ? "ENABLE_SCANOUT" : "DISABLE_SCANOUT";
 	struct qe_control_op *op = calloc(1, sizeof(*op));
 	if (!op)
 		return refuse(res, HXFR_ERR_LIMIT, "out of memory");
@@ -222,12 +253,13 @@ bool qe_control_submit(struct qe_control *ctl, struct qe_control_req *req, bool 
 		.call.done = op_done,
 		.ctl = ctl,
 		.req = req,
-		.conn_id = req->conn_id,
+		.conn_id = conn_id,
 		.generation = ctl->generation,
 		.scanout_id = scanout_id,
 		.width = width,
 		.height = height,
 		.enable = enable,
+		.resize = resize,
 	};
 	qe_list_init(&op->link);
 	uint16_t width_mm, height_mm;
@@ -250,8 +282,29 @@ bool qe_control_submit(struct qe_control *ctl, struct qe_control_req *req, bool 
 	ctl->scanouts[scanout_id].sent_width_mm = width_mm;
 	ctl->scanouts[scanout_id].sent_height_mm = height_mm;
 	qe_list_insert_tail(&ctl->ops, &op->link);
-	req->op = op;
+	if (req)
+		req->op = op;
+	res->success = true;
 	return true;
+}
+
+bool qe_control_resize(struct qe_control *ctl, uint64_t conn_id, uint32_t scanout_id,
+		       uint32_t width, uint32_t height, struct qe_control_result *res)
+{
+	*res = (struct qe_control_result){.scanout_id = scanout_id};
+	/* The stream key is the right (HXFR.md §5.10): no AUTH here, but only
+	 * a scanout that is on may change size; a resize must never turn on
+	 * an output its manager turned off. */
+	if (scanout_id == 0 || scanout_id >= QE_MAX_SCANOUTS || !ctl->scanouts[scanout_id].owner)
+		return refuse(res, HXFR_ERR_UNSUPPORTED,
+			      "RESIZE_REQ: scanout %" PRIu32 " was not enabled through this "
+			      "exporter",
+			      scanout_id);
+	/* Allowed by §5.10.5, and what keeps every encoder's rows aligned. */
+	width &= ~7u;
+	if (!validate(ctl, true, true, scanout_id, &width, &height, res))
+		return false;
+	return send_ui_info(ctl, NULL, conn_id, true, true, scanout_id, width, height, res);
 }
 
 void qe_control_detach(struct qe_control_req *req)

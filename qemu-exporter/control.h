@@ -41,6 +41,12 @@ void qe_control_destroy(struct qe_control *ctl);
 bool qe_control_submit(struct qe_control *ctl, struct qe_control_req *req, bool authenticated,
 		       bool enable, uint32_t scanout_id, uint32_t width, uint32_t height,
 		       struct qe_control_result *res);
+/* RESIZE_REQ from a keyed subscriber of an enabled scanout: SetUIInfo
+ * with the new size (width rounded down to a multiple of 8), same size
+ * rules as ENABLE. Fire and forget: true when sent (the outcome is only
+ * logged; the picture is the answer), false with *res filled. */
+bool qe_control_resize(struct qe_control *ctl, uint64_t conn_id, uint32_t scanout_id,
+		       uint32_t width, uint32_t height, struct qe_control_result *res);
 /* The requester goes away: its call completes unobserved. */
 void qe_control_detach(struct qe_control_req *req);
 

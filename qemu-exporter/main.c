@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "console_input.h"
 #include "control.h"
 #include "frames.h"
 #include "log.h"
@@ -19,6 +20,7 @@ struct exporter {
 	struct qe_display *display;
 	struct qe_control *control;
 	struct qe_frames *frames;
+	struct qe_console_input *input;
 	char last_status[256];
 };
 
@@ -123,12 +125,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	if ((r = qe_display_create(&e.display, ev, bus_address, display_changed, &e)) < 0) {
+	if ((r = qe_display_create(&e.display, ev, bus_address, cfg.gpu_id, display_changed, &e)) <
+	    0) {
 		lc_err("cannot set up the D-Bus display: %s", strerror(-r));
 		goto out;
 	}
 	e.control = qe_control_create(e.display, cfg.allow_unauthenticated_control);
-	if (!e.control) {
+	e.input = qe_console_input_create(e.display);
+	if (!e.control || !e.input) {
 		lc_err("out of memory");
 		goto out;
 	}
@@ -141,7 +145,8 @@ int main(int argc, char **argv)
 	int listen_fd = -1;
 	if (sd_listen_fds(1) == 1)
 		listen_fd = SD_LISTEN_FDS_START; /* socket activation: systemd chose the address */
-	if ((r = qe_server_create(&server, ev, &cfg, e.control, e.frames, listen_fd)) < 0) {
+	if ((r = qe_server_create(&server, ev, &cfg, e.control, e.frames, e.display, e.input,
+				  listen_fd)) < 0) {
 		lc_err("cannot listen on %s:%u: %s", cfg.listen_host, cfg.listen_port,
 		       strerror(-r));
 		goto out;
@@ -171,6 +176,9 @@ out:
 	qe_frames_destroy(e.frames);
 	qe_control_destroy(e.control);
 	qe_display_destroy(e.display);
+	/* After the display: closing its bus ends the input calls, whose
+	 * records console_input keeps. */
+	qe_console_input_destroy(e.input);
 	sd_event_unref(ev);
 	qe_config_finish(&cfg);
 	return ret;

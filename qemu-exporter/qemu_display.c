@@ -12,6 +12,7 @@
 #define VM_PATH "/org/qemu/Display1/VM"
 #define VM_IFACE "org.qemu.Display1.VM"
 #define CONSOLE_IFACE "org.qemu.Display1.Console"
+#define TOUCH_IFACE "org.qemu.Display1.MultiTouch"
 #define CONSOLE_PATH_FMT "/org/qemu/Display1/Console_%" PRIu32
 /* QEMU answers at once; a call that takes longer means a wedged QEMU, and a
  * broker waiting on it deserves an error rather than D-Bus' 25 s. */
@@ -23,8 +24,10 @@ struct qe_console {
 	uint32_t id;
 	bool loaded;
 	uint32_t head, width, height;
+	uint32_t touch_slots; /* MultiTouch.MaxSlots; 0: no MultiTouch (QEMU < 9) */
 	char label[64], type[32], device[64];
-	sd_bus_slot *slot; /* GetAll in flight */
+	sd_bus_slot *slot;       /* GetAll in flight */
+	sd_bus_slot *touch_slot; /* Get MaxSlots in flight */
 	struct qe_display *display;
 };
 
@@ -42,6 +45,7 @@ struct qe_display {
 	int scanout_console[QE_MAX_SCANOUTS]; /* index into consoles, or -1 */
 	unsigned n_scanouts;
 	bool quiet_reconnect; /* warned once about an unreachable bus */
+	char *gpu_id;         /* --gpu-id, or NULL */
 	void (*changed)(void *data);
 	void *data;
 };
@@ -68,8 +72,10 @@ static void set_state(struct qe_display *d, enum qe_display_state s)
 
 static void drop_instance(struct qe_display *d)
 {
-	for (unsigned i = 0; i < d->n_consoles; i++)
+	for (unsigned i = 0; i < d->n_consoles; i++) {
 		sd_bus_slot_unref(d->consoles[i].slot);
+		sd_bus_slot_unref(d->consoles[i].touch_slot);
+	}
 	free(d->consoles);
 	d->consoles = NULL;
 	d->n_consoles = d->pending = d->n_scanouts = 0;
@@ -147,12 +153,35 @@ static bool is_virtio_gpu(const struct qe_console *c)
 	return strncmp(c->label, "virtio-", 7) == 0;
 }
 
+/* QEMU labels a console by its device's id= when it has one, "ID" for a
+ * single head and "ID.N" for head N of a multi-head device. */
+static bool has_gpu_id(const struct qe_console *c, const char *id)
+{
+	size_t n = strlen(id);
+	return strncmp(c->label, id, n) == 0 && (c->label[n] == '\0' || c->label[n] == '.');
+}
+
 /* Scanout N is the console whose Head is N on one device: the first
  * virtio-gpu device by console id, or failing that the device of the first
  * graphic console (DeviceAddress groups a device's heads). */
 static void map_scanouts(struct qe_display *d)
 {
 	const struct qe_console *dev = NULL;
+	if (d->gpu_id) {
+		/* Named by the operator: that device or none, never a guess. */
+		for (unsigned i = 0; i < d->n_consoles && !dev; i++) {
+			const struct qe_console *c = &d->consoles[i];
+			if (c->loaded && strcmp(c->type, "Graphic") == 0 &&
+			    has_gpu_id(c, d->gpu_id))
+				dev = c;
+		}
+		if (!dev) {
+			d->n_scanouts = 0;
+			lc_warn("QEMU has no graphic console of a device with id %s (--gpu-id)",
+				d->gpu_id);
+			return;
+		}
+	}
 	for (unsigned i = 0; i < d->n_consoles && !dev; i++) {
 		const struct qe_console *c = &d->consoles[i];
 		if (c->loaded && strcmp(c->type, "Graphic") == 0 && is_virtio_gpu(c))
@@ -268,6 +297,25 @@ static int console_props_reply(sd_bus_message *m, void *data, sd_bus_error *ret_
 	return 0;
 }
 
+/* MultiTouch is QEMU 9's; an older QEMU answers UnknownInterface or
+ * UnknownProperty, which means "no touch" and is no failure. */
+static int touch_slots_reply(sd_bus_message *m, void *data, sd_bus_error *ret_error)
+{
+	struct qe_console *c = data;
+	struct qe_display *d = c->display;
+	c->touch_slot = sd_bus_slot_unref(c->touch_slot);
+	uint32_t slots = 0;
+	if (!sd_bus_message_get_error(m) && sd_bus_message_enter_container(m, 'v', "i") >= 0) {
+		int32_t v = 0;
+		if (sd_bus_message_read(m, "i", &v) >= 0 && v > 0)
+			slots = (uint32_t)v;
+	}
+	c->touch_slots = slots;
+	lc_debug("console %" PRIu32 ": %" PRIu32 " touch slots", c->id, slots);
+	console_loaded(d);
+	return 0;
+}
+
 static int console_ids_reply(sd_bus_message *m, void *data, sd_bus_error *ret_error)
 {
 	struct qe_display *d = data;
@@ -314,6 +362,11 @@ static int console_ids_reply(sd_bus_message *m, void *data, sd_bus_error *ret_er
 			lc_warn("QEMU console %" PRIu32 ": cannot ask for properties: %s", c->id,
 				strerror(-r));
 		else
+			d->pending++;
+		r = sd_bus_call_method_async(d->bus, &c->touch_slot, d->owner, path,
+					     "org.freedesktop.DBus.Properties", "Get",
+					     touch_slots_reply, c, "ss", TOUCH_IFACE, "MaxSlots");
+		if (r >= 0)
 			d->pending++;
 	}
 	console_loaded(d);
@@ -458,11 +511,15 @@ static char *address_without_guid(const char *address)
 }
 
 int qe_display_create(struct qe_display **out, sd_event *ev, const char *address,
-		      void (*changed)(void *data), void *data)
+		      const char *gpu_id, void (*changed)(void *data), void *data)
 {
 	struct qe_display *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	if (gpu_id && !(d->gpu_id = strdup(gpu_id))) {
+		free(d);
+		return -ENOMEM;
+	}
 	d->ev = sd_event_ref(ev);
 	d->address = address_without_guid(address);
 	d->changed = changed;
@@ -485,6 +542,7 @@ void qe_display_destroy(struct qe_display *d)
 		return;
 	drop_bus(d);
 	free(d->address);
+	free(d->gpu_id);
 	sd_event_unref(d->ev);
 	free(d);
 }
@@ -583,4 +641,22 @@ int qe_display_console_scanout(const struct qe_display *d, unsigned index)
 		if (d->scanout_console[s] == (int)index)
 			return (int)s;
 	return -1;
+}
+
+int qe_display_scanout_path(const struct qe_display *d, uint32_t scanout, char path[64])
+{
+	if (d->state != QE_DISPLAY_READY)
+		return -ENOTCONN;
+	if (scanout >= d->n_scanouts || d->scanout_console[scanout] < 0)
+		return -ENOENT;
+	snprintf(path, 64, CONSOLE_PATH_FMT, d->consoles[d->scanout_console[scanout]].id);
+	return 0;
+}
+
+unsigned qe_display_scanout_touch_slots(const struct qe_display *d, uint32_t scanout)
+{
+	if (d->state != QE_DISPLAY_READY || scanout >= d->n_scanouts ||
+	    d->scanout_console[scanout] < 0)
+		return 0;
+	return d->consoles[d->scanout_console[scanout]].touch_slots;
 }

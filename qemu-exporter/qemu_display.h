@@ -30,9 +30,11 @@ struct qe_ui_call {
 };
 
 /* changed runs after every state change (and when a new QEMU instance is
- * ready: generation then differs). */
+ * ready: generation then differs). gpu_id (NULL: guess) names the
+ * virtio-gpu device (its id=) whose heads are the scanouts; without it the
+ * first device labelled "virtio-..." is taken, then the first graphic one. */
 int qe_display_create(struct qe_display **out, sd_event *ev, const char *address,
-		      void (*changed)(void *data), void *data);
+		      const char *gpu_id, void (*changed)(void *data), void *data);
 void qe_display_destroy(struct qe_display *d);
 
 enum qe_display_state qe_display_state(const struct qe_display *d);
@@ -62,5 +64,11 @@ int qe_display_set_ui_info_mm(struct qe_display *d, uint32_t scanout, uint32_t w
 			      uint32_t height, uint16_t width_mm, uint16_t height_mm,
 			      struct qe_ui_call *call);
 void qe_ui_call_cancel(struct qe_ui_call *call);
+
+/* The object path of scanout's console (/org/qemu/Display1/Console_N), for
+ * its Keyboard, Mouse and MultiTouch interfaces. -ENOTCONN, -ENOENT. */
+int qe_display_scanout_path(const struct qe_display *d, uint32_t scanout, char path[64]);
+/* MultiTouch.MaxSlots of scanout's console; 0 when it has no MultiTouch. */
+unsigned qe_display_scanout_touch_slots(const struct qe_display *d, uint32_t scanout);
 
 #endif

@@ -117,7 +117,8 @@ static int on_accept(sd_event_source *s, int lfd, uint32_t revents, void *data)
 }
 
 int qe_server_create(struct qe_server **out, sd_event *ev, const struct qe_config *cfg,
-		     struct qe_control *ctl, struct qe_frames *frames, int listen_fd)
+		     struct qe_control *ctl, struct qe_frames *frames, struct qe_display *display,
+		     struct qe_console_input *input, int listen_fd)
 {
 	struct qe_server *srv = calloc(1, sizeof(*srv));
 	if (!srv)
@@ -128,6 +129,8 @@ int qe_server_create(struct qe_server **out, sd_event *ev, const struct qe_confi
 					  .cfg = cfg,
 					  .ctl = ctl,
 					  .frames = frames,
+					  .display = display,
+					  .input = input,
 					  .gone = client_gone,
 					  .data = srv};
 	qe_list_init(&srv->clients);

@@ -466,6 +466,15 @@ uint32_t qe_stream_scanout(const struct qe_stream *st)
 	return st->scanout;
 }
 
+void qe_stream_size(struct qe_stream *st, uint32_t *width, uint32_t *height)
+{
+	pthread_mutex_lock(&st->lock);
+	bool valid = st->fs.valid;
+	*width = valid ? st->fs.width : 0;
+	*height = valid ? st->fs.height : 0;
+	pthread_mutex_unlock(&st->lock);
+}
+
 /* Forgets the held message (lock held); the caller unrefs what this
  * returns after unlocking. */
 static sd_bus_message *take_frame_msg(struct qe_stream *st)

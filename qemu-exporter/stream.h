@@ -59,6 +59,8 @@ int qe_stream_create(struct qe_stream **out, sd_event *ev, uint32_t scanout,
 		     const struct qe_stream_config *cfg);
 void qe_stream_destroy(struct qe_stream *st);
 uint32_t qe_stream_scanout(const struct qe_stream *st);
+/* The picture's size now (what input coordinates mean); 0x0 without one. */
+void qe_stream_size(struct qe_stream *st, uint32_t *width, uint32_t *height);
 
 /* From QEMU's listener (main loop). Pixels are BGRX (pixman x8r8g8b8). */
 int qe_stream_resize(struct qe_stream *st, uint32_t width, uint32_t height);

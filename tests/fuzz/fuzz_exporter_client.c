@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "config.h"
+#include "console_input.h"
 #include "control.h"
 #include "frames.h"
 #include "qemu_display.h"
@@ -33,6 +34,7 @@ static struct qe_config cfg;
 static struct qe_display *display;
 static struct qe_control *ctl;
 static struct qe_frames *frames;
+static struct qe_console_input *input;
 static struct qe_client_env env;
 static uint64_t next_id;
 
@@ -78,11 +80,14 @@ static void setup(void)
 	memset(cfg.key.bytes, 0x5a, cfg.key.len);
 	ASSERT(sd_event_new(&ev) >= 0);
 	ASSERT(qe_display_create(&display, ev, "unix:path=/nonexistent/leasecast-fuzz-bus",
-				 display_changed, NULL) == 0);
+				 NULL, display_changed, NULL) == 0);
 	ctl = qe_control_create(display, false);
 	ASSERT(ctl);
 	ASSERT(qe_frames_create(&frames, ev, display, &cfg, status_changed, NULL) == 0);
-	env = (struct qe_client_env){.ev = ev, .cfg = &cfg, .ctl = ctl, .frames = frames};
+	input = qe_console_input_create(display);
+	ASSERT(input);
+	env = (struct qe_client_env){
+		.ev = ev, .cfg = &cfg, .ctl = ctl, .frames = frames, .display = display, .input = input};
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,6 +8,7 @@ set -u
 CASE=${1:?usage: exporter-test.sh CASE}
 EXPORTER=${LC_EXPORTER:?LC_EXPORTER: path of qemu-frame-exporter}
 PROBE=${LC_PROBE:?LC_PROBE: path of hxfr-probe}
+INPUT_SEND=${LC_INPUT_SEND:-}
 QEMU=${LC_QEMU:-qemu-system-x86_64}
 
 T=$(mktemp -d /tmp/lc-host-exporter.XXXXXX)
@@ -479,6 +480,143 @@ frames-keys)
 	for k in k3 k3b k3c; do
 		! grep -qi "$(cat "$T/$k")" "$T/exporter.log" || fail "a stream key is in the log"
 	done
+	alive
+	stop_exporter
+	;;
+
+input)
+	# Input through the exporter into a real QEMU whose heads each have a
+	# bound keyboard and tablet (the arguments --print-qemu-args gives):
+	# dbus-monitor sees every Keyboard/Mouse call the exporter makes on
+	# each console, in order.
+	[ -x "$INPUT_SEND" ] || fail "LC_INPUT_SEND: path of lc-input-send"
+	make_keys
+	start_bus
+	mapfile -t input_args < <("$EXPORTER" --print-qemu-args --gpu-id video0 --outputs 16) ||
+		fail "--print-qemu-args failed"
+	[ "${#input_args[@]}" = 64 ] || fail "--print-qemu-args gave ${#input_args[@]} arguments, want 64"
+	DBUS_SESSION_BUS_ADDRESS="$BUS_ADDR" "$QEMU" -S -accel tcg -display dbus \
+		-device virtio-gpu-pci,id=video0,max_outputs=16 "${input_args[@]}" \
+		-nodefaults -no-user-config -m 256 >>"$T/qemu.log" 2>&1 &
+	QEMU_PID=$!
+	retry 20 qemu_on_bus || fail "QEMU did not appear on the bus"
+	: >"$T/monitor.log"
+	dbus-monitor --address "$BUS_ADDR" \
+		"type='method_call',interface='org.qemu.Display1.Keyboard'" \
+		"type='method_call',interface='org.qemu.Display1.Mouse'" \
+		"type='method_call',interface='org.qemu.Display1.Console',member='SetUIInfo'" \
+		>>"$T/monitor.log" 2>&1 &
+	MON_PID=$!
+	input_mon_ready() { grep -q NameLost "$T/monitor.log"; }
+	retry 10 input_mon_ready || fail "dbus-monitor did not start"
+	# "Console_N Iface.Member ARGS..." for every call seen.
+	input_calls() {
+		awk '/^method call/ { if (line != "") print line; p = $0; sub(/.*path=/, "", p);
+				sub(/;.*/, "", p); sub(/.*\//, "", p); i = $0;
+				sub(/.*interface=org.qemu.Display1./, "", i); sub(/;.*/, "", i);
+				m = $0; sub(/.*member=/, "", m); line = p " " i "." m; next }
+		     /^ +(uint16|int32|uint32) / { line = line " " $2 }
+		     END { if (line != "") print line }' "$T/monitor.log" |
+			grep -v " Console.SetUIInfo" || true
+	}
+	calls_are() { # EXPECTED-FILE
+		input_calls >"$T/calls.now"
+		cmp -s "$1" "$T/calls.now"
+	}
+	expect_calls() { # what for, then the expected lines on stdin
+		cat >"$T/calls.want"
+		retry 10 calls_are "$T/calls.want" ||
+			{ diff "$T/calls.want" "$T/calls.now"; fail "$1: QEMU did not get exactly these calls"; }
+		log "$1: $(wc -l <"$T/calls.want") calls, as expected"
+	}
+	send() { "$INPUT_SEND" --connect "$ADDR" "$@" >>"$T/input-send.log" 2>&1; }
+
+	start_exporter --control-key "$T/key" --gpu-id video0
+	wait_listeners 1
+	grep -q "scanouts 0..15 on device .* (video0" "$T/exporter.log" ||
+		fail "--gpu-id video0 did not pick the card (log: $(grep 'display ready' "$T/exporter.log"))"
+	probe_key enable 3 1920 1080 1
+	probe_key stream-key 3 "$T/k3"
+	probe_key stream-key 4 "$T/k4"
+
+	# Typed text in order (H is Shift+h), a click, two notches down, and a
+	# key held when the connection ends: released by the exporter. (With
+	# -S no guest driver activates the tablets, so QEMU answers
+	# SetAbsPosition "Mouse is not absolute" here; the call is what counts.
+	# vm-exporter-input checks what the guest gets.)
+	send --scanout 3 --key-file "$T/k3" --expect-no-error --type "Hi" --click 300,400 \
+		--wheel 2 --hold-key 30 || fail "lc-input-send (typing) failed"
+	expect_calls "typing, click, wheel, held key" <<-'EOF2'
+	Console_3 Keyboard.Press 42
+	Console_3 Keyboard.Press 35
+	Console_3 Keyboard.Release 35
+	Console_3 Keyboard.Release 42
+	Console_3 Keyboard.Press 23
+	Console_3 Keyboard.Release 23
+	Console_3 Mouse.SetAbsPosition 300 400
+	Console_3 Mouse.Press 0
+	Console_3 Mouse.Release 0
+	Console_3 Mouse.Press 4
+	Console_3 Mouse.Release 4
+	Console_3 Mouse.Press 4
+	Console_3 Mouse.Release 4
+	Console_3 Keyboard.Press 30
+	Console_3 Keyboard.Release 30
+	EOF2
+	: >"$T/monitor.log"
+
+	# Refusals: no INPUT in HELLO (5); an unknown code (11); touch on QEMU
+	# 7.2 (8); input without a subscription (12); a forged scanout (12,
+	# then closed). None reaches QEMU.
+	send --scanout 3 --key-file "$T/k3" --no-input --expect-error 5 --key 30 ||
+		fail "input without INPUT in HELLO was not refused with ERROR 5"
+	send --scanout 3 --key-file "$T/k3" --expect-error 11 --key 84 ||
+		fail "an unknown key code was not refused with ERROR 11"
+	send --scanout 3 --key-file "$T/k3" --expect-error 8 --touch 0,0,10,10 ||
+		fail "touch on QEMU 7.2 was not refused with ERROR 8"
+	send --scanout 3 --no-subscribe --expect-error 12 --key 30 ||
+		fail "input without a subscription was not refused with ERROR 12"
+	send --scanout 3 --key-file "$T/k3" --session 4 --expect-error 12 --expect-close --key 30 ||
+		fail "input for another scanout was not refused with ERROR 12 and a close"
+	send --scanout 4 --key-file "$T/k3" --key 30 &&
+		fail "scanout 3's key subscribed to scanout 4"
+	# A flood: dropped with ERROR 10 (at most once a second) once the
+	# console's calls in flight or the rate hit their bound; scanout 4's
+	# subscriber is not affected.
+	send --scanout 3 --key-file "$T/k3" --expect-error 10 --flood 20000 ||
+		fail "a flood of 20000 events was not limited with ERROR 10"
+	grep -q '"error_10":1,' "$T/input-send.log" || fail "ERROR 10 more than once a second"
+	: >"$T/monitor.log"
+	send --scanout 4 --key-file "$T/k4" --expect-no-error --key 48 ||
+		fail "scanout 4's input was refused"
+	expect_calls "the other scanout, after the flood" <<-'EOF2'
+	Console_4 Keyboard.Press 48
+	Console_4 Keyboard.Release 48
+	EOF2
+	: >"$T/monitor.log"
+
+	# The key dies while a key is held: ERROR 13, and the key comes up.
+	"$INPUT_SEND" --connect "$ADDR" --scanout 4 --key-file "$T/k4" --linger-ms 0 \
+		--hold-key 97 --sleep 20000 >"$T/held.log" 2>&1 &
+	HELD_PID=$!
+	held_down() { input_calls | grep -qx "Console_4 Keyboard.Press 157"; }
+	retry 10 held_down || fail "the held key never reached QEMU"
+	probe_key revoke 4
+	wait "$HELD_PID"
+	grep -q '"code":13' "$T/held.log" || fail "the holder was not told ERROR 13"
+	expect_calls "released when the key died" <<-'EOF2'
+	Console_4 Keyboard.Press 157
+	Console_4 Keyboard.Release 157
+	EOF2
+
+	# RESIZE_REQ: SetUIInfo on that console (width down to a multiple of 8);
+	# refused for a scanout the exporter did not enable.
+	send --scanout 3 --key-file "$T/k3" --expect-no-error --resize 1283x720 ||
+		fail "RESIZE_REQ was refused"
+	expect_call "Console_3 338 190 0 0 1280 720"
+	probe_key stream-key 5 "$T/k5"
+	send --scanout 5 --key-file "$T/k5" --expect-error 8 --resize 1280x720 ||
+		fail "RESIZE_REQ of a scanout that is off was not refused"
 	alive
 	stop_exporter
 	;;

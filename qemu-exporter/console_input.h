@@ -1,0 +1,39 @@
+/* The D-Bus side of input: one qe_input_event becomes one asynchronous
+ * org.qemu.Display1.Keyboard / Mouse / MultiTouch call on the console of
+ * its scanout, with a bound on the calls in flight per console so a
+ * flooding subscriber cannot queue without end in the exporter or in
+ * QEMU. The calls belong to this module, not to the subscriber that caused
+ * them: a release sent as its connection closes still reaches QEMU.
+ * Created by main.c after the display, destroyed after it (the display's
+ * bus owns the calls' slots, whose teardown lands here). */
+#ifndef QE_CONSOLE_INPUT_H
+#define QE_CONSOLE_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "input.h"
+
+struct qe_display;
+struct qe_console_input;
+
+/* Calls in flight per console before non-release events are dropped. */
+#define QE_CONSOLE_INPUT_MAX_INFLIGHT 64u
+
+struct qe_console_input *qe_console_input_create(struct qe_display *display);
+void qe_console_input_destroy(struct qe_console_input *ci);
+
+/* A qe_input_emit_fn (data = the qe_console_input). False when ev was not
+ * sent: QEMU not connected, no such scanout, or (for an ev that is not a
+ * must) the console's bound reached. */
+bool qe_console_input_emit(void *data, uint32_t scanout, const struct qe_input_event *ev,
+			   bool must);
+
+struct qe_console_input_counters {
+	uint64_t sent, failed_calls, refused_full;
+	unsigned inflight_max;
+};
+void qe_console_input_counters(const struct qe_console_input *ci,
+			       struct qe_console_input_counters *out);
+
+#endif
