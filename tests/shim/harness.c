@@ -137,9 +137,13 @@ static pid_t spawn_shim(struct harness *h, const char *const *args, int lease_fd
 	int nfd = 3;
 	for (int i = 0; i < n_extra && i < HARNESS_MAX_EXTRA_FDS; i++)
 		fds[nfd++] = extra_fds[i];
+	/* Everything out of the way first, the log too: any of them may sit
+	 * where another goes (under flock(1), fd 3 is the lock and the rest
+	 * shift up). */
 	for (int i = 0; i < nfd; i++)
 		if (fds[i] >= 0)
 			fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 40);
+	err_fd = fcntl(err_fd, F_DUPFD_CLOEXEC, 40);
 	for (int i = 0; i < nfd; i++)
 		if (fds[i] >= 0)
 			dup2(fds[i], 3 + i);
