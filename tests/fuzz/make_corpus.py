@@ -232,6 +232,19 @@ HXFR_CLIENT = {
 }
 
 
+# fuzz_exporter_input: byte 0 size and touch slots, byte 1 how often the
+# sink is full, then HXFR input messages (session_id's low bit: scanout).
+INPUT = {
+    "type-and-click": b"\x28\x00" + HXFR["input-key"] + hxfr(0x4a, struct.pack("<HBB", 30, 0, 0), session=3) +
+                      HXFR["input-abs"] + HXFR["input-button"] +
+                      hxfr(0x4b, struct.pack("<HBB", 0x110, 1, 0), session=3),
+    "held-then-move": b"\x00\x03" + HXFR["input-key"] + hxfr(0x4a, struct.pack("<HBB", 48, 1, 0), session=4) +
+                      HXFR["input-wheel"] + hxfr(0x4e, struct.pack("<ii", 60, 12000), session=3),
+    "touch": b"\x29\x00" + hxfr(0x4f, struct.pack("<B3xIii", 0, 2, 10, 20), session=3) +
+             HXFR["input-touch"] + HXFR["input-release-all"] + HXFR["input-rel"],
+}
+
+
 def write(name, seeds):
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
@@ -244,4 +257,5 @@ write("hxfr", HXFR)
 write("helix-lease", LEASE)
 write("exporter-listener", LISTENER)
 write("exporter-client", CLIENT)
+write("exporter-input", INPUT)
 write("hxfr-client", HXFR_CLIENT)

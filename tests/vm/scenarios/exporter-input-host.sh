@@ -43,7 +43,12 @@ rb=$?
 wait "$pf"
 rf=$?
 verdict flood test "$rf" = 0 -a "$rb" = 0
-lc_signal host-input-done
+# The guest checks the click scaled over A's console size, as QEMU sees it.
+prop() { # NAME
+	busctl --address="$LC_DBUS_ADDRESS" get-property org.qemu "/org/qemu/Display1/Console_$sa" \
+		org.qemu.Display1.Console "$1" | awk '{print $2}'
+}
+lc_signal host-input-done "$(prop Width) $(prop Height)"
 send resize --scanout "$sa" --key "$ka" --expect-no-error --resize 1024x768 ||
 	echo "resize-send fail" >>"$res"
 lc_signal resized
