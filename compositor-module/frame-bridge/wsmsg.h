@@ -1,8 +1,9 @@
 /* The bridge's WebSocket messages (big-endian; one message per WebSocket
  * binary message; the first byte is the type). VideoFrame, StreamInit and
  * ping/pong follow Helix's desktop-bridge; the cursor and status messages
- * are leasecast's. The table for viewer authors is in
- * doc/leasecast-frame-bridge.1 (WEBSOCKET MESSAGES). */
+ * are leasecast's. Every WebSocket message, both ways, is specified in
+ * WS.md beside this file (and summed up in doc/leasecast-frame-bridge.1);
+ * the viewer's input messages are decoded by wsinput.c. */
 #ifndef LCB_WSMSG_H
 #define LCB_WSMSG_H
 

@@ -148,6 +148,24 @@ cdp-input)
 		--allow-remote --control-token-file "$tmp/view-token" --view-token-file "$tmp/view-token" \
 		>"$tmp/same.log" 2>&1
 	check "the same token for control and view is refused" grep -q "are the same" "$tmp/same.log"
+	# The defaults: no token on loopback = control; a network address without
+	# a control token = view-only for everyone.
+	rights() { # ARGS... : the bridge's input line, then stops it
+		local log="$tmp/rights.$RANDOM.log" p
+		"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" --www "$LC_WWW" \
+			"$@" >"$log" 2>&1 &
+		p=$!
+		for _ in $(seq 100); do grep -q "viewer at" "$log" && break; sleep 0.1; done
+		kill "$p"
+		wait "$p" 2>/dev/null
+		grep -o "input: .*" "$log"
+	}
+	check "loopback without tokens: viewers control" \
+		test "$(rights --listen "127.0.0.1:$(free_port)")" = "input: every viewer (loopback, no token)"
+	check "a network address without a control token: view-only" \
+		test "$(rights --listen "0.0.0.0:$(free_port)" --allow-remote)" = "input: off, every viewer is view-only"
+	check "--view-only: nobody controls" \
+		test "$(rights --listen "127.0.0.1:$(free_port)" --view-only)" = "input: off, every viewer is view-only"
 	;;
 *)
 	echo "unknown case $case"

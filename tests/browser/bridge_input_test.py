@@ -8,7 +8,7 @@ starts the source and the bridge (control and view token files).
 Checks: a click at page point P (CSS scale != 1) arrives as INPUT_ABS at the
 matching stream pixel (within 1 px), then BUTTON press/release; typed text
 arrives as the right evdev codes, in order, each pressed then released; the
-wheel arrives (down = y > 0); a Resize reaches upstream as RESIZE_REQ; a
+wheel arrives (down = y > 0); a touch arrives as begin/end at the pixel; a Resize reaches upstream as RESIZE_REQ; a
 view-only viewer's input is refused with an InputError and nothing goes
 upstream; a malformed input message gets an InputError and the control
 viewer keeps working; closing the page with a key held sends its release
@@ -144,6 +144,18 @@ def main():
         ev = wait_log(log, n0, lambda e: any(x["type"] == "resize" for x in e), 20, "the resize")
         rs = [(e["width"], e["height"]) for e in ev if e["type"] == "resize"]
         check(rs == [(1000, 700)], "fit to window -> RESIZE_REQ %s (want 1000x700)" % rs)
+
+        # Touch: one finger down and up over the same pixel.
+        pa.enable_touch()
+        n0 = len(events(log))
+        pa.touch("touchStart", [(px, py)])
+        pa.touch("touchEnd", [])
+        ev = wait_log(log, n0, lambda e: any(x["type"] == "touch" and x["kind"] == 2 for x in e),
+                      20, "the touch")
+        tv = [(e["kind"], e["slot"], e["x"], e["y"]) for e in ev if e["type"] == "touch"]
+        check(len(tv) == 2 and tv[0][:2] == (0, 0) and abs(tv[0][2] - tx) <= 1 and
+              abs(tv[0][3] - ty) <= 1 and tv[1][:2] == (2, 0),
+              "a touch arrives as INPUT_TOUCH begin/end in slot 0 at the pixel (%s)" % tv)
 
         # A view-only viewer: its events are refused by the page and, sent
         # anyway as raw Helix messages, by the bridge; nothing goes up.

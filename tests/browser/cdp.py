@@ -18,7 +18,7 @@ Module:
     p.type_text("Hello, world")           # key down/up per character, Shift for capitals
     p.key("Enter") / p.key_down("ShiftLeft") / p.key_up("ShiftLeft")
     p.wheel(x, y, dx=0, dy=120)           # one mouseWheel event, CSS pixels
-    p.touch("touchStart", [(x, y)]) ...   # Input.dispatchTouchEvent
+    p.enable_touch(); p.touch("touchStart", [(x, y)]); p.touch("touchEnd", [])
     p.evaluate("1 + 1")                   # Runtime.evaluate, by value
     b.close()
 
@@ -256,6 +256,11 @@ class Page:
         self.mouse("mouseWheel", x, y, deltaX=dx, deltaY=dy)
 
     # -- touch: points [(x, y), ...]; kind touchStart/touchMove/touchEnd/touchCancel
+    # (touchEnd and touchCancel with the points that remain, usually []).
+    def enable_touch(self, points=5):
+        self.call("Emulation.setTouchEmulationEnabled", {"enabled": True,
+                                                        "maxTouchPoints": points})
+
     def touch(self, kind, points):
         self.call("Input.dispatchTouchEvent",
                   {"type": kind, "touchPoints": [{"x": x, "y": y, "id": i}
