@@ -11,11 +11,14 @@
 #include <unistd.h>
 
 #include "gop.h"
+#include "hxfr.h"
+#include "input.h"
 #include "log.h"
 #include "msg.h"
 #include "rawfd.h"
 #include "sps.h"
 #include "vqueue.h"
+#include "wsinput.h"
 #include "wsmsg.h"
 
 _Static_assert(LCB_PRE >= LWS_PRE, "LCB_PRE must cover libwebsockets' header room");
@@ -29,6 +32,17 @@ _Static_assert(LCB_PRE >= LWS_PRE, "LCB_PRE must cover libwebsockets' header roo
 /* What a viewer may send us in one message (its test report is the largest). */
 #define VIEWER_RX_MAX (64u << 10)
 #define EXIT_REFUSED 2
+/* A viewer is told why its input went nowhere at most this often. */
+#define INPUT_ERROR_GAP_US (1 * LWS_USEC_PER_SEC)
+/* Malformed input messages a viewer may send before it is disconnected:
+ * a correct page sends none, a few may be a bug worth an error message. */
+#define MALFORMED_MAX 64
+
+enum rights {
+	RIGHTS_REFUSED = -1,
+	RIGHTS_VIEW = 0,
+	RIGHTS_CONTROL = 1
+};
 
 struct viewer {
 	struct viewer *prev, *next;
@@ -38,6 +52,10 @@ struct viewer {
 	uint8_t *rx;
 	size_t rx_len;
 	bool rx_binary, rx_overflow;
+	struct lcb_input_viewer in;
+	lws_usec_t last_error_us;
+	unsigned malformed;
+	bool kick; /* close at the next writable */
 };
 
 struct lcb_bridge {
@@ -54,6 +72,7 @@ struct lcb_bridge {
 	bool have_sps;
 	struct lcb_sps_info sps;
 	struct lcb_msg *init, *cursor_image, *cursor_move, *status;
+	struct lcb_input input;
 	bool stop;
 	int exit_code;
 };
@@ -126,6 +145,7 @@ static void update_stream_init(struct lcb_bridge *b, const uint8_t *au, size_t l
 	lc_info("stream: %ux%u %s", s.width, s.height, s.codec);
 	b->sps = s;
 	b->have_sps = true;
+	lcb_input_set_size(&b->input, s.width, s.height);
 	/* Frames of the old size must not be replayed after the new init. */
 	lcb_gop_clear(&b->gop);
 	set_and_broadcast(b, &b->init, m);
@@ -191,7 +211,16 @@ static void on_state(void *data, bool streaming, const char *why)
 	struct lcb_bridge *b = data;
 	if (!streaming)
 		lcb_gop_clear(&b->gop); /* the next subscription starts a new stream */
+	/* A new connection, or none: either way the exporter released what
+	 * the old one held. */
+	lcb_input_upstream_reset(&b->input);
 	set_status(b, streaming ? LCB_WS_STATE_STREAMING : LCB_WS_STATE_WAITING, why);
+}
+
+static void on_tx_room(void *data)
+{
+	struct lcb_bridge *b = data;
+	lcb_input_flush(&b->input);
 }
 
 static void on_refused(void *data, const char *why)
@@ -206,7 +235,29 @@ static void on_refused(void *data, const char *why)
 
 /* ---- viewers ---- */
 
-static void viewer_joined(struct lcb_bridge *b, struct viewer *v, struct lws *wsi)
+static void send_bytes(struct lcb_bridge *b, struct viewer *v, const uint8_t *p, size_t n)
+{
+	struct lcb_msg *m = n ? lcb_msg_new(n) : NULL;
+	if (!m)
+		return;
+	memcpy(m->data, p, n);
+	send_to(b, v, m, false);
+	lcb_msg_unref(m);
+}
+
+static void input_error(struct lcb_bridge *b, struct viewer *v, enum lcb_ws_input_error code,
+			const char *text)
+{
+	lws_usec_t now = lws_now_usecs();
+	if (v->last_error_us && now - v->last_error_us < INPUT_ERROR_GAP_US)
+		return; /* counted, not repeated */
+	v->last_error_us = now;
+	lc_warn("viewer %u: input refused: %s", v->id, text);
+	uint8_t buf[300];
+	send_bytes(b, v, buf, lcb_ws_input_error(buf, sizeof(buf), code, text));
+}
+
+static void viewer_joined(struct lcb_bridge *b, struct viewer *v, struct lws *wsi, bool control)
 {
 	v->wsi = wsi;
 	v->id = ++b->next_viewer_id;
@@ -217,7 +268,12 @@ static void viewer_joined(struct lcb_bridge *b, struct viewer *v, struct lws *ws
 	b->viewers.next->prev = v;
 	b->viewers.next = v;
 	b->n_viewers++;
-	lc_info("viewer %u joined (%u watching)", v->id, b->n_viewers);
+	lcb_input_viewer_join(&b->input, &v->in, control, lws_now_usecs());
+	lc_info("viewer %u joined (%u watching), %s", v->id, b->n_viewers,
+		control ? "may control" : "view only");
+	uint8_t rights[LCB_WS_RIGHTS_SIZE];
+	lcb_ws_rights(rights, control);
+	send_bytes(b, v, rights, sizeof(rights));
 	struct lcb_msg *state[] = {b->status, b->init, b->cursor_image, b->cursor_move};
 	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]); i++)
 		if (state[i])
@@ -237,10 +293,18 @@ static void viewer_left(struct lcb_bridge *b, struct viewer *v)
 	v->next->prev = v->prev;
 	v->next = v->prev = NULL;
 	b->n_viewers--;
+	lcb_input_viewer_leave(&b->input, &v->in);
 	lcb_vqueue_finish(&v->q);
 	free(v->rx);
 	v->rx = NULL;
-	lc_info("viewer %u left (%u watching)", v->id, b->n_viewers);
+	const struct lcb_input_counters *c = &v->in.c;
+	lc_info("viewer %u left (%u watching); input: %llu forwarded, %llu view-only refused, "
+		"%llu rate-limited, %llu dropped (congested), %llu refused, %llu unavailable, "
+		"%u malformed",
+		v->id, b->n_viewers, (unsigned long long)c->forwarded,
+		(unsigned long long)c->view_only, (unsigned long long)c->rate_limited,
+		(unsigned long long)c->busy_dropped, (unsigned long long)c->refused,
+		(unsigned long long)c->unavailable, v->malformed);
 }
 
 static void write_report(struct lcb_bridge *b, struct viewer *v, const char *text, size_t len)
@@ -272,6 +336,38 @@ static void write_report(struct lcb_bridge *b, struct viewer *v, const char *tex
 	free(line);
 }
 
+static void viewer_input(struct lcb_bridge *b, struct viewer *v)
+{
+	struct lcb_wsin m;
+	const char *why = "";
+	enum lcb_wsin_status st = lcb_wsin_decode(v->rx, v->rx_len, &m, &why);
+	if (st != LCB_WSIN_OK) {
+		v->malformed++;
+		char text[200];
+		snprintf(text, sizeof(text), "malformed input message (type 0x%02x, %zu bytes): %s",
+			 v->rx[0], v->rx_len, why);
+		v->last_error_us = 0; /* a malformed message is always answered */
+		input_error(b, v, LCB_WS_IERR_MALFORMED, text);
+		if (v->malformed > MALFORMED_MAX) {
+			lc_warn("viewer %u: over %u malformed input messages: disconnecting", v->id,
+				MALFORMED_MAX);
+			v->kick = true;
+			lws_callback_on_writable(v->wsi);
+		}
+		return;
+	}
+	switch (lcb_input_handle(&b->input, &v->in, &m, lws_now_usecs(), &why)) {
+	case LCB_IN_SENT:
+	case LCB_IN_NOOP:
+	case LCB_IN_OWED: break;
+	case LCB_IN_VIEW_ONLY: input_error(b, v, LCB_WS_IERR_VIEW_ONLY, why); break;
+	case LCB_IN_RATE_LIMITED: input_error(b, v, LCB_WS_IERR_RATE_LIMITED, why); break;
+	case LCB_IN_BUSY: input_error(b, v, LCB_WS_IERR_BUSY, why); break;
+	case LCB_IN_REFUSED: input_error(b, v, LCB_WS_IERR_REFUSED, why); break;
+	case LCB_IN_UNAVAILABLE: input_error(b, v, LCB_WS_IERR_UNAVAILABLE, why); break;
+	}
+}
+
 static void viewer_message(struct lcb_bridge *b, struct viewer *v)
 {
 	if (v->rx_overflow) {
@@ -284,6 +380,10 @@ static void viewer_message(struct lcb_bridge *b, struct viewer *v)
 	}
 	if (v->rx_len == 0)
 		return;
+	if (lcb_wsin_is_input(v->rx[0])) {
+		viewer_input(b, v);
+		return;
+	}
 	switch (v->rx[0]) {
 	case LCB_WS_PING: {
 		if (v->rx_len > 64)
@@ -329,6 +429,12 @@ static int viewer_receive(struct lcb_bridge *b, struct viewer *v, struct lws *ws
 
 static int viewer_writable(struct viewer *v, struct lws *wsi)
 {
+	if (v->kick) {
+		static const char reason[] = "malformed input";
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)reason,
+				 sizeof(reason) - 1);
+		return -1;
+	}
 	struct lcb_qent e;
 	if (!lcb_vqueue_pop(&v->q, &e))
 		return 0;
@@ -349,20 +455,36 @@ static int viewer_writable(struct viewer *v, struct lws *wsi)
 
 /* ---- HTTP and WebSocket callback ---- */
 
-static bool token_ok(struct lcb_bridge *b, struct lws *wsi)
+static bool token_eq(const char *want, const char *got)
 {
-	const char *want = b->cfg.viewer_token;
-	if (!want || !*want)
-		return true;
-	char buf[320];
-	const char *got = lws_get_urlarg_by_name(wsi, "token=", buf, sizeof(buf));
-	if (!got)
+	if (!want || !*want || !got)
 		return false;
+	/* Constant time in the secret's length: no early exit on a mismatch. */
 	size_t wl = strlen(want), gl = strlen(got);
 	unsigned char diff = (unsigned char)(wl != gl);
 	for (size_t i = 0; i < wl; i++)
 		diff |= (unsigned char)(want[i] ^ (i < gl ? got[i] : 0));
 	return diff == 0;
+}
+
+static bool set(const char *t)
+{
+	return t && *t;
+}
+
+/* What the viewer's ?token= gives it (bridge.h). */
+static enum rights rights_of(struct lcb_bridge *b, struct lws *wsi)
+{
+	const struct lcb_bridge_config *c = &b->cfg;
+	char buf[320];
+	const char *got = lws_get_urlarg_by_name(wsi, "token=", buf, sizeof(buf));
+	if (token_eq(c->control_token, got))
+		return RIGHTS_CONTROL;
+	if (token_eq(c->view_token, got) || token_eq(c->viewer_token, got))
+		return RIGHTS_VIEW;
+	if (set(c->control_token) || set(c->view_token) || set(c->viewer_token))
+		return RIGHTS_REFUSED;
+	return c->open_control ? RIGHTS_CONTROL : RIGHTS_VIEW;
 }
 
 static int serve_http(struct lcb_bridge *b, struct lws *wsi, const char *path)
@@ -400,7 +522,7 @@ static int stream_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 	case LWS_CALLBACK_HTTP: return serve_http(b, wsi, in);
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION: return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (!token_ok(b, wsi)) {
+		if (rights_of(b, wsi) == RIGHTS_REFUSED) {
 			lc_warn("viewer refused: wrong or missing token");
 			return 1;
 		}
@@ -409,7 +531,14 @@ static int stream_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 			return 1;
 		}
 		return 0;
-	case LWS_CALLBACK_ESTABLISHED: viewer_joined(b, v, wsi); return v->next ? 0 : -1;
+	case LWS_CALLBACK_ESTABLISHED: {
+		/* The URL is still there; the filter above refused the rest. */
+		enum rights r = rights_of(b, wsi);
+		if (r == RIGHTS_REFUSED)
+			return -1;
+		viewer_joined(b, v, wsi, r == RIGHTS_CONTROL);
+		return v->next ? 0 : -1;
+	}
 	case LWS_CALLBACK_SERVER_WRITEABLE: return v->next ? viewer_writable(v, wsi) : 0;
 	case LWS_CALLBACK_RECEIVE: return v->next ? viewer_receive(b, v, wsi, in, len) : 0;
 	case LWS_CALLBACK_CLOSED: viewer_left(b, v); return 0;
@@ -456,6 +585,7 @@ struct lcb_bridge *lcb_bridge_create(const struct lcb_bridge_config *cfg)
 	b->cfg = *cfg;
 	b->sig_fd = -1;
 	b->viewers.next = b->viewers.prev = &b->viewers;
+	lcb_input_init(&b->input, lcb_upstream_input, NULL); /* data: the upstream, below */
 	if (lcb_gop_init(&b->gop, GOP_MAX_FRAMES, GOP_MAX_BYTES) < 0)
 		goto fail;
 
@@ -512,14 +642,19 @@ struct lcb_bridge *lcb_bridge_create(const struct lcb_bridge_config *cfg)
 		.cursor_move = on_cursor_move,
 		.state = on_state,
 		.refused = on_refused,
+		.tx_room = on_tx_room,
 		.data = b,
 	};
 	b->up = lcb_upstream_create(b->ctx, b->vh, &cfg->upstream, &l);
 	if (!b->up)
 		goto fail;
+	b->input.data = b->up;
 	set_status(b, LCB_WS_STATE_WAITING, "connecting to the exporter");
-	lc_info("viewer at http://%s:%u/ (scanout %u from %s:%u)", cfg->listen_host,
-		cfg->listen_port, cfg->upstream.scanout, cfg->upstream.host, cfg->upstream.port);
+	lc_info("viewer at http://%s:%u/ (scanout %u from %s:%u); input: %s", cfg->listen_host,
+		cfg->listen_port, cfg->upstream.scanout, cfg->upstream.host, cfg->upstream.port,
+		!cfg->upstream.input      ? "off, every viewer is view-only"
+		: set(cfg->control_token) ? "viewers with the control token"
+					  : "every viewer (loopback, no token)");
 	return b;
 fail:
 	lcb_bridge_destroy(b);
@@ -540,6 +675,7 @@ void lcb_bridge_destroy(struct lcb_bridge *b)
 		return;
 	lcb_upstream_destroy(b->up);
 	b->up = NULL;
+	b->input.data = NULL; /* the viewers' leaves below send nothing */
 	/* Closes every wsi: the viewers (CLOSED frees their queues), the signalfd. */
 	if (b->ctx)
 		lws_context_destroy(b->ctx);

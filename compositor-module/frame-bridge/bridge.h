@@ -1,6 +1,8 @@
 /* The frame bridge: one libwebsockets loop that serves the viewer page,
  * fans the upstream H.264 out to WebSocket viewers (per-viewer bounded
- * queues, GOP replay for joiners) and forwards the cursor. */
+ * queues, GOP replay for joiners), forwards the cursor, and takes the
+ * input of viewers allowed to control back up to the exporter (input.h).
+ * A viewer's rights come from the token it presents (?token=). */
 #ifndef LCB_BRIDGE_H
 #define LCB_BRIDGE_H
 
@@ -13,7 +15,14 @@ struct lcb_bridge_config {
 	char listen_host[256];
 	uint16_t listen_port;
 	const char *www_dir;
-	const char *viewer_token; /* NULL or "": none required */
+	/* Tokens; NULL or "": not configured. A viewer presenting the control
+	 * token may control; the view token or the (older, command-line)
+	 * viewer token may only watch. With any token configured one is
+	 * required. With none, everyone may watch, and control too when
+	 * open_control (the bridge listens on loopback only). */
+	const char *viewer_token;
+	const char *control_token, *view_token;
+	bool open_control;
 	unsigned max_viewers;
 	const char *test_report; /* NULL: viewer reports are not written */
 };

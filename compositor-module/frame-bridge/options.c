@@ -18,7 +18,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: leasecast-frame-bridge [--exporter HOST:PORT] [--scanout N]\n"
 		   "         [--key-file FILE | --key HEX | --stream-file FILE]\n"
 		   "         [--listen HOST:PORT] [--allow-remote] [--www DIR]\n"
-		   "         [--viewer-token TOKEN] [--max-viewers N] [--test-report FILE]\n"
+		   "         [--control-token-file FILE] [--view-token-file FILE]\n"
+		   "         [--viewer-token TOKEN] [--view-only] [--max-viewers N]\n"
+		   "         [--test-report FILE]\n"
 		   "         [--log-level error|warn|info|debug]\n");
 }
 
@@ -81,6 +83,33 @@ static int read_stream_file(const char *path, struct lcb_upstream_config *up, bo
 	return 0;
 }
 
+/* A token from its file (LCB_TOKEN_MIN..MAX URL-safe characters). */
+static int read_token(const char *opt, const char *path, char out[LCB_TOKEN_MAX + 1])
+{
+	char text[LCB_TOKEN_MAX + 3];
+	int r = read_small(path, text, sizeof(text));
+	if (r < 0) {
+		fprintf(stderr, "%s %s: %s\n", opt, path, strerror(-r));
+		return -1;
+	}
+	size_t n = strlen(text);
+	if (n > 0 && text[n - 1] == '\n')
+		text[--n] = '\0';
+	bool ok = n >= LCB_TOKEN_MIN && n <= LCB_TOKEN_MAX;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z') ||
+		     (text[i] >= '0' && text[i] <= '9') || strchr("._~-", text[i]);
+	if (!ok) {
+		fprintf(stderr,
+			"%s %s: a token is %d..%d characters of A-Z a-z 0-9 . _ ~ - "
+			"(and one trailing newline)\n",
+			opt, path, LCB_TOKEN_MIN, LCB_TOKEN_MAX);
+		return -1;
+	}
+	memcpy(out, text, n + 1);
+	return 0;
+}
+
 int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -93,6 +122,9 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 		{"allow-remote", no_argument, NULL, 'R'},
 		{"www", required_argument, NULL, 'w'},
 		{"viewer-token", required_argument, NULL, 't'},
+		{"control-token-file", required_argument, NULL, 'C'},
+		{"view-token-file", required_argument, NULL, 'V'},
+		{"view-only", no_argument, NULL, 'O'},
 		{"max-viewers", required_argument, NULL, 'm'},
 		{"test-report", required_argument, NULL, 'T'},
 		{"log-level", required_argument, NULL, 'L'},
@@ -108,7 +140,7 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 	c->listen_port = 8080;
 	c->max_viewers = 8;
 	const char *key_file = NULL, *key_hex = NULL, *stream_file = NULL;
-	bool have_scanout = false, allow_remote = false;
+	bool have_scanout = false, allow_remote = false, view_only = false;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -150,6 +182,15 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 			free(o->viewer_token);
 			o->viewer_token = strdup(optarg);
 			break;
+		case 'C':
+			if (read_token("--control-token-file", optarg, o->control_token) < 0)
+				return -1;
+			break;
+		case 'V':
+			if (read_token("--view-token-file", optarg, o->view_token) < 0)
+				return -1;
+			break;
+		case 'O': view_only = true; break;
 		case 'm':
 			v = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || v == 0 || v > 1000) {
@@ -221,6 +262,25 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 			c->listen_host);
 		return -1;
 	}
+	if (o->control_token[0] &&
+	    (strcmp(o->control_token, o->view_token) == 0 ||
+	     (o->viewer_token && strcmp(o->control_token, o->viewer_token) == 0))) {
+		fprintf(stderr, "the control token and a view token are the same: a share link "
+				"would give control\n");
+		return -1;
+	}
+	if (view_only && o->control_token[0]) {
+		fprintf(stderr, "--view-only and --control-token-file contradict each other\n");
+		return -1;
+	}
+	bool any_token = o->control_token[0] || o->view_token[0] ||
+			 (o->viewer_token && o->viewer_token[0]);
+	/* Without a token, control is open only to who can reach loopback; on
+	 * a network address without a control token nobody controls. */
+	c->open_control = !view_only && !any_token && lc_addr_is_loopback(c->listen_host);
+	c->upstream.input = !view_only && (o->control_token[0] || c->open_control);
+	c->control_token = o->control_token;
+	c->view_token = o->view_token;
 	if (!o->www_dir)
 		o->www_dir = strdup(LCB_DEFAULT_WWW);
 	c->www_dir = o->www_dir;

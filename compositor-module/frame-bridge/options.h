@@ -4,9 +4,15 @@
 
 #include "bridge.h"
 
+/* A token file holds 16..256 characters of [A-Za-z0-9._~-] (they go into
+ * a URL unescaped) and at most one trailing newline. */
+#define LCB_TOKEN_MIN 16
+#define LCB_TOKEN_MAX 256
+
 struct lcb_options {
 	struct lcb_bridge_config bridge;
-	char *www_dir, *viewer_token, *test_report; /* owned */
+	char *www_dir, *viewer_token, *test_report;                           /* owned */
+	char control_token[LCB_TOKEN_MAX + 1], view_token[LCB_TOKEN_MAX + 1]; /* "" if none */
 	int log_level;
 };
 

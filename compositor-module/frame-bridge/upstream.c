@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hxfr_client.h"
+#include "input.h"
 #include "log.h"
 #include "netbuf.h"
 #include "rawfd.h"
@@ -41,6 +42,7 @@ struct lcb_upstream {
 	lws_usec_t backoff_us;
 	lws_usec_t last_keyframe_req;
 	bool destroying;
+	bool input_offered;                    /* HELLO_RESP offered INPUT */
 	char why[HXFR_ERROR_MESSAGE_LEN + 64]; /* why the connection ended */
 };
 
@@ -136,7 +138,11 @@ static void start_connect(lws_sorted_usec_list_t *sul)
  * HELLO, only the key. */
 static int send_subscription(struct lcb_upstream *u)
 {
-	int r = hxfr_client_hello(u->hx, HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR, NULL);
+	uint32_t features = HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR;
+	if (u->cfg.input)
+		features |= HXFR_FEATURE_INPUT;
+	u->input_offered = false;
+	int r = hxfr_client_hello(u->hx, features, NULL);
 	if (r == 0)
 		r = hxfr_client_subscribe_keyed(u->hx, u->cfg.scanout, u->cfg.key);
 	if (r < 0)
@@ -164,6 +170,9 @@ static int handle_msg(struct lcb_upstream *u, const struct hxfr_msg *m)
 	case HXFR_HELLO_RESP:
 		if (!(m->u.hello.features & HXFR_FEATURE_CURSOR))
 			lc_info("exporter does not offer the cursor channel");
+		u->input_offered = (m->u.hello.features & HXFR_FEATURE_INPUT) != 0;
+		if (u->cfg.input && !u->input_offered)
+			lc_warn("exporter does not offer INPUT: viewers can only watch");
 		return 0;
 	case HXFR_SUBSCRIBE_RESP:
 		if (m->u.subscribe_resp.success != 1)
@@ -270,6 +279,8 @@ static int handle(struct lcb_rawfd *r, struct lws *wsi, enum lws_callback_reason
 		}
 		if (left > 0)
 			lws_callback_on_writable(wsi);
+		else if (u->state == UP_STREAMING && u->l.tx_room)
+			u->l.tx_room(u->l.data);
 		return 0;
 	}
 	case LWS_CALLBACK_RAW_CLOSE_FILE: connection_gone(u); return 0;
@@ -317,4 +328,33 @@ void lcb_upstream_request_keyframe(struct lcb_upstream *u)
 	u->last_keyframe_req = now;
 	if (want_write(u, hxfr_client_keyframe_req(u->hx, u->cfg.scanout)) < 0)
 		lc_warn("exporter: cannot queue KEYFRAME_REQ");
+}
+
+int lcb_upstream_input(void *upstream, const struct lcb_hxin *e)
+{
+	struct lcb_upstream *u = upstream;
+	if (!u || u->state != UP_STREAMING || !u->hx)
+		return -ENOTCONN;
+	if (!u->cfg.input || !u->input_offered)
+		return -EOPNOTSUPP;
+	uint32_t s = u->cfg.scanout; /* fixed by --scanout: a viewer never picks one */
+	int r;
+	switch (e->type) {
+	case HXFR_INPUT_KEY: r = hxfr_client_input_key(u->hx, s, e->code, e->down); break;
+	case HXFR_INPUT_BUTTON: r = hxfr_client_input_button(u->hx, s, e->code, e->down); break;
+	case HXFR_INPUT_ABS: r = hxfr_client_input_abs(u->hx, s, e->x, e->y); break;
+	case HXFR_INPUT_REL: r = hxfr_client_input_rel(u->hx, s, e->x, e->y); break;
+	case HXFR_INPUT_WHEEL: r = hxfr_client_input_wheel(u->hx, s, e->x, e->y); break;
+	case HXFR_INPUT_TOUCH:
+		r = hxfr_client_input_touch(u->hx, s, e->kind, e->slot, e->x, e->y);
+		break;
+	case HXFR_INPUT_RELEASE_ALL: r = hxfr_client_input_release_all(u->hx, s); break;
+	case HXFR_RESIZE_REQ:
+		r = hxfr_client_resize_req(u->hx, s, (uint32_t)e->x, (uint32_t)e->y);
+		break;
+	default: return -EINVAL;
+	}
+	if (r == -EINVAL)
+		lc_warn("exporter: an input message HXFR refuses (type 0x%02x): dropped", e->type);
+	return want_write(u, r);
 }

@@ -3,7 +3,9 @@
  * bridge's lws loop. HELLO (STREAM_KEYS|CURSOR) and SUBSCRIBE_KEYED go out
  * together; frames and cursor messages come back. A lost connection is
  * retried with backoff; a refused key is final (retrying the same key
- * cannot succeed) and reported through refused. */
+ * cannot succeed) and reported through refused. With input on, HELLO also
+ * asks for INPUT and the viewers' input goes up the same connection
+ * (HXFR.md §5.10, input.h). */
 #ifndef LCB_UPSTREAM_H
 #define LCB_UPSTREAM_H
 
@@ -18,6 +20,7 @@ struct lcb_upstream_config {
 	uint16_t port;
 	uint32_t scanout;
 	uint8_t key[HXFR_STREAM_KEY_LEN];
+	bool input; /* ask for INPUT in HELLO: some viewer may control */
 };
 
 struct lcb_upstream_listener {
@@ -26,6 +29,8 @@ struct lcb_upstream_listener {
 	void (*cursor_move)(void *data, const struct hxfr_cursor_move *m);
 	void (*state)(void *data, bool streaming, const char *why);
 	void (*refused)(void *data, const char *why);
+	/* The send queue drained (owed input can go now); may be NULL. */
+	void (*tx_room)(void *data);
 	void *data;
 };
 
@@ -38,5 +43,11 @@ void lcb_upstream_destroy(struct lcb_upstream *u);
 /* KEYFRAME_REQ, at most one in flight per 200 ms (the server coalesces
  * them anyway); a no-op while not subscribed. */
 void lcb_upstream_request_keyframe(struct lcb_upstream *u);
+/* One input message for the subscribed scanout (an lcb_input_send_fn):
+ * 0; -ENOBUFS (the send queue is full: try after tx_room); -ENOTCONN (not
+ * streaming); -EOPNOTSUPP (input is off, or the exporter does not offer
+ * INPUT); -EINVAL (a value HXFR refuses). */
+struct lcb_hxin;
+int lcb_upstream_input(void *upstream, const struct lcb_hxin *e);
 
 #endif

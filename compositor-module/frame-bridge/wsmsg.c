@@ -99,3 +99,20 @@ size_t lcb_ws_status(uint8_t *out, size_t cap, enum lcb_ws_state state, const ch
 	memcpy(out + 2, text, n);
 	return 2 + n;
 }
+
+size_t lcb_ws_input_error(uint8_t *out, size_t cap, enum lcb_ws_input_error code, const char *text)
+{
+	size_t n = strlen(text);
+	if (cap < 2 + n)
+		return 0;
+	out[0] = LCB_WS_INPUT_ERROR;
+	out[1] = (uint8_t)code;
+	memcpy(out + 2, text, n);
+	return 2 + n;
+}
+
+void lcb_ws_rights(uint8_t out[LCB_WS_RIGHTS_SIZE], bool control)
+{
+	out[0] = LCB_WS_RIGHTS;
+	out[1] = control ? 1 : 0;
+}

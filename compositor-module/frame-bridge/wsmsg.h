@@ -1,8 +1,9 @@
 /* The bridge's WebSocket messages (big-endian; one message per WebSocket
  * binary message; the first byte is the type). VideoFrame, StreamInit and
  * ping/pong follow Helix's desktop-bridge; the cursor and status messages
- * are leasecast's. The table for viewer authors is in
- * doc/leasecast-frame-bridge.1 (WEBSOCKET MESSAGES). */
+ * are leasecast's. Every WebSocket message, both ways, is specified in
+ * WS.md beside this file (and summed up in doc/leasecast-frame-bridge.1);
+ * the viewer's input messages are decoded by wsinput.c. */
 #ifndef LCB_WSMSG_H
 #define LCB_WSMSG_H
 
@@ -19,6 +20,9 @@ enum lcb_ws_type {
 	LCB_WS_CURSOR_IMAGE = 0x50, /* bridge -> viewer */
 	LCB_WS_CURSOR_MOVE = 0x51,  /* bridge -> viewer */
 	LCB_WS_STATUS = 0x60,       /* bridge -> viewer */
+	/* 0x61 Resize, 0x62 ReleaseAll: viewer -> bridge (wsinput.h) */
+	LCB_WS_INPUT_ERROR = 0x63, /* bridge -> viewer */
+	LCB_WS_RIGHTS = 0x64,      /* bridge -> viewer */
 };
 
 #define LCB_WS_CODEC_H264 0x01
@@ -56,5 +60,22 @@ enum lcb_ws_state {
 	LCB_WS_STATE_STREAMING = 1
 };
 size_t lcb_ws_status(uint8_t *out, size_t cap, enum lcb_ws_state state, const char *text);
+
+/* InputError: u8 type, u8 code, then UTF-8 text: why an input message
+ * of this viewer went nowhere. */
+enum lcb_ws_input_error {
+	LCB_WS_IERR_MALFORMED = 1,
+	LCB_WS_IERR_VIEW_ONLY = 2,
+	LCB_WS_IERR_RATE_LIMITED = 3,
+	LCB_WS_IERR_BUSY = 4,
+	LCB_WS_IERR_REFUSED = 5,
+	LCB_WS_IERR_UNAVAILABLE = 6,
+};
+size_t lcb_ws_input_error(uint8_t *out, size_t cap, enum lcb_ws_input_error code, const char *text);
+
+/* Rights: u8 type, u8 control (1: this viewer's input is taken, 0: view
+ * only). Sent when a viewer joins, before anything else. */
+#define LCB_WS_RIGHTS_SIZE 2u
+void lcb_ws_rights(uint8_t out[LCB_WS_RIGHTS_SIZE], bool control);
 
 #endif

@@ -8,6 +8,8 @@
 #   wrong-key: the bridge reports the refusal and exits 2.
 #   http:      only the two viewer files are served; token and viewer limit;
 #              a non-loopback --listen is refused without --allow-remote.
+#   cdp-input: real browser input through the bridge to the source's input
+#              log (tests/browser/bridge_input_test.py, over CDP).
 set -u
 . "$LC_SRC/tests/bridge/bridge-lib.sh"
 case="$1"
@@ -34,7 +36,8 @@ sport="$(free_port)"
 bport="$(free_port)"
 W=640 H=360 FIRST=1000 COUNT=45
 "$LC_SOURCE" --listen "127.0.0.1:$sport" --key "$key" --scanout 3 --size "${W}x$H" \
-	--first $FIRST --count $COUNT --fps 15 --go-file "$tmp/go" >"$tmp/source.log" 2>&1 &
+	--first $FIRST --count $COUNT --fps 15 --go-file "$tmp/go" --input-log "$tmp/input.jsonl" \
+	>"$tmp/source.log" 2>&1 &
 pids+=($!)
 sleep 0.3
 bridge() { # ARGS... (in the background; BRIDGE_PID)
@@ -122,6 +125,47 @@ http)
 	check "... and says so" grep -q "allow-remote" "$tmp/remote.log"
 	kill -0 "$BRIDGE_PID"
 	check "the bridge survived all that" test $? = 0
+	;;
+cdp-input)
+	printf '%s\n' "$key" >"$tmp/key"
+	ctl="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	view="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	printf '%s\n' "$ctl" >"$tmp/control-token"
+	printf '%s\n' "$view" >"$tmp/view-token"
+	chmod 600 "$tmp/key" "$tmp/control-token" "$tmp/view-token"
+	bridge --key-file "$tmp/key" --control-token-file "$tmp/control-token" \
+		--view-token-file "$tmp/view-token" || { show_logs; exit 1; }
+	check "the bridge asks for input (a control token is configured)" \
+		grep -q "input: viewers with the control token" "$tmp/bridge.log"
+	LC_CHROMIUM="${LC_CHROMIUM:-/usr/bin/chromium}" python3 "$LC_SRC/tests/browser/bridge_input_test.py" \
+		--url "http://127.0.0.1:$bport" --control-token "$ctl" --view-token "$view" \
+		--input-log "$tmp/input.jsonl" --tmp "$tmp" --width $W --height $H
+	check "browser input reaches the exporter as HXFR input" test $? = 0
+	check "the bridge counted the view-only viewer's refusals" \
+		grep -q "input refused: this viewer may watch but not control" "$tmp/bridge.log"
+	check "and the malformed message" grep -q "malformed input message (type 0x10, 3 bytes)" "$tmp/bridge.log"
+	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" --listen 0.0.0.0:1 \
+		--allow-remote --control-token-file "$tmp/view-token" --view-token-file "$tmp/view-token" \
+		>"$tmp/same.log" 2>&1
+	check "the same token for control and view is refused" grep -q "are the same" "$tmp/same.log"
+	# The defaults: no token on loopback = control; a network address without
+	# a control token = view-only for everyone.
+	rights() { # ARGS... : the bridge's input line, then stops it
+		local log="$tmp/rights.$RANDOM.log" p
+		"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" --www "$LC_WWW" \
+			"$@" >"$log" 2>&1 &
+		p=$!
+		for _ in $(seq 100); do grep -q "viewer at" "$log" && break; sleep 0.1; done
+		kill "$p"
+		wait "$p" 2>/dev/null
+		grep -o "input: .*" "$log"
+	}
+	check "loopback without tokens: viewers control" \
+		test "$(rights --listen "127.0.0.1:$(free_port)")" = "input: every viewer (loopback, no token)"
+	check "a network address without a control token: view-only" \
+		test "$(rights --listen "0.0.0.0:$(free_port)" --allow-remote)" = "input: off, every viewer is view-only"
+	check "--view-only: nobody controls" \
+		test "$(rights --listen "127.0.0.1:$(free_port)" --view-only)" = "input: off, every viewer is view-only"
 	;;
 *)
 	echo "unknown case $case"

@@ -7,6 +7,10 @@
  * With --go-file the flips wait until that file exists (the first
  * subscriber gets the first pattern until then).
  * A wrong key gets SUBSCRIBE_RESP 0 + ERROR 9 and the connection closed.
+ * It offers INPUT (HXFR.md §5.10) and, with --input-log FILE, appends every
+ * input message it receives as one JSON line (what the host tests of the
+ * bridge's input check), after checking it is for the subscribed scanout
+ * from a connection that asked for INPUT.
  * Blocking writes and one poll loop: a test tool, not a server. */
 #include <errno.h>
 #include <libyuv/convert.h>
@@ -32,12 +36,13 @@ struct client {
 	int fd;
 	uint8_t in[4096];
 	size_t in_len;
-	bool cursor, subscribed, want_idr;
+	bool cursor, input, subscribed, want_idr;
 	unsigned sent_k; /* the last pattern this subscriber got */
 	bool has_sent;
 };
 
 static uint8_t key[HXFR_STREAM_KEY_LEN];
+static FILE *input_log;
 static unsigned scanout = 1, width = 640, height = 360, first = 100, count = 30, fps = 15;
 
 static void send_all(struct client *c, const void *p, size_t n)
@@ -85,6 +90,52 @@ static void send_cursor(struct client *c)
 	send_all(c, buf, n);
 }
 
+/* One input message as a JSON line; "bad" says why it would be refused. */
+static void log_input(const struct client *c, const struct hxfr_msg *m)
+{
+	if (!input_log)
+		return;
+	const char *bad = !c->input                      ? "no INPUT in HELLO"
+			  : !c->subscribed               ? "not subscribed"
+			  : m->hdr.session_id != scanout ? "wrong scanout"
+							 : NULL;
+	char body[160];
+	switch (m->hdr.type) {
+	case HXFR_INPUT_KEY:
+	case HXFR_INPUT_BUTTON:
+		snprintf(body, sizeof(body), "\"type\":\"%s\",\"code\":%u,\"down\":%d",
+			 m->hdr.type == HXFR_INPUT_KEY ? "key" : "button", m->u.input_key.code,
+			 m->u.input_key.down);
+		break;
+	case HXFR_INPUT_ABS:
+	case HXFR_INPUT_REL:
+	case HXFR_INPUT_WHEEL:
+		snprintf(body, sizeof(body), "\"type\":\"%s\",\"x\":%d,\"y\":%d",
+			 m->hdr.type == HXFR_INPUT_ABS   ? "abs"
+			 : m->hdr.type == HXFR_INPUT_REL ? "rel"
+							 : "wheel",
+			 m->u.input_xy.x, m->u.input_xy.y);
+		break;
+	case HXFR_INPUT_TOUCH:
+		snprintf(body, sizeof(body),
+			 "\"type\":\"touch\",\"kind\":%u,\"slot\":%u,\"x\":%d,\"y\":%d",
+			 m->u.input_touch.kind, m->u.input_touch.slot, m->u.input_touch.x,
+			 m->u.input_touch.y);
+		break;
+	case HXFR_INPUT_RELEASE_ALL:
+		snprintf(body, sizeof(body), "\"type\":\"release_all\"");
+		break;
+	case HXFR_RESIZE_REQ:
+		snprintf(body, sizeof(body), "\"type\":\"resize\",\"width\":%u,\"height\":%u",
+			 m->u.resize.width, m->u.resize.height);
+		break;
+	default: return;
+	}
+	fprintf(input_log, "{%s,\"scanout\":%u,\"t\":%.3f%s%s%s}\n", body, m->hdr.session_id,
+		lc_now_s(), bad ? ",\"bad\":\"" : "", bad ? bad : "", bad ? "\"" : "");
+	fflush(input_log);
+}
+
 static void handle(struct client *c)
 {
 	for (;;) {
@@ -103,8 +154,10 @@ static void handle(struct client *c)
 		if (st == HXFR_OK && m.hdr.type == HXFR_HELLO) {
 			uint8_t nonce[HXFR_NONCE_LEN] = {0};
 			c->cursor = m.u.hello.features & HXFR_FEATURE_CURSOR;
+			c->input = m.u.hello.features & HXFR_FEATURE_INPUT;
 			n = hxfr_encode_hello_resp(out, sizeof(out),
-						   HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR,
+						   HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR |
+							   HXFR_FEATURE_INPUT,
 						   nonce);
 			send_all(c, out, n);
 		} else if (st == HXFR_OK && m.hdr.type == HXFR_SUBSCRIBE_KEYED) {
@@ -128,6 +181,14 @@ static void handle(struct client *c)
 				send_cursor(c);
 		} else if (st == HXFR_OK && m.hdr.type == HXFR_KEYFRAME_REQ) {
 			c->want_idr = true;
+		} else if (st == HXFR_OK && ((m.hdr.type >= HXFR_INPUT_KEY &&
+					      m.hdr.type <= HXFR_INPUT_RELEASE_ALL) ||
+					     m.hdr.type == HXFR_RESIZE_REQ)) {
+			log_input(c, &m);
+		} else if (st != HXFR_OK && input_log) {
+			fprintf(input_log, "{\"type\":\"invalid\",\"msg\":%u,\"status\":%d}\n",
+				m.hdr.type, (int)st);
+			fflush(input_log);
 		}
 		memmove(c->in, c->in + used, c->in_len - used);
 		c->in_len -= used;
@@ -155,10 +216,13 @@ int main(int argc, char **argv)
 			count = (unsigned)atoi(v);
 		else if (!strcmp(a, "--fps"))
 			fps = (unsigned)atoi(v);
+		else if (!strcmp(a, "--input-log") && (input_log = fopen(v, "ae")))
+			continue;
 		else {
 			fprintf(stderr,
 				"usage: lc-hxfr-pattern-source --listen H:P --key HEX [--scanout N]"
-				" [--size WxH] [--first K] [--count N] [--fps F] [--go-file PATH]\n");
+				" [--size WxH] [--first K] [--count N] [--fps F] [--go-file PATH]"
+				" [--input-log FILE]\n");
 			return 2;
 		}
 	}

@@ -1,14 +1,20 @@
 /* Unit tests of the frame bridge's pure parts: the WebSocket message
  * encoders (byte for byte), the SPS parser (hand-made SPSs and a real
- * libx264 stream), the GOP replay buffer and the per-viewer queue. */
+ * libx264 stream), the GOP replay buffer, the per-viewer queue, the
+ * viewers' input messages (decoder) and their translation to HXFR input
+ * (held state across viewers, back-pressure, rights, rate limit). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gop.h"
+#include "hxfr.h"
+#include "input.h"
 #include "h264_encode.h"
 #include "sps.h"
 #include "vqueue.h"
+#include "wsinput.h"
 #include "wsmsg.h"
 
 static int failures;
@@ -55,6 +61,13 @@ static void test_wsmsg(void)
 	uint8_t st[32];
 	n = lcb_ws_status(st, sizeof(st), LCB_WS_STATE_STREAMING, "ok");
 	CHECK(n == 4 && st[0] == 0x60 && st[1] == 1 && memcmp(st + 2, "ok", 2) == 0);
+
+	n = lcb_ws_input_error(st, sizeof(st), LCB_WS_IERR_VIEW_ONLY, "no");
+	CHECK(n == 4 && st[0] == 0x63 && st[1] == 2 && memcmp(st + 2, "no", 2) == 0);
+	CHECK(lcb_ws_input_error(st, 3, LCB_WS_IERR_VIEW_ONLY, "no") == 0);
+	uint8_t rights[LCB_WS_RIGHTS_SIZE];
+	lcb_ws_rights(rights, true);
+	CHECK(rights[0] == 0x64 && rights[1] == 1);
 }
 
 static void test_sps(void)
@@ -212,6 +225,248 @@ static void test_vqueue(void)
 	lcb_msg_unref(k2);
 }
 
+static void test_wsinput(void)
+{
+	struct lcb_wsin m;
+	const char *why = NULL;
+	/* Helix's KeyA down, byte for byte. */
+	static const uint8_t key_a[] = {0x10, 0x00, 0x01, 0x00, 0x00, 0x1e};
+	CHECK(lcb_wsin_decode(key_a, sizeof(key_a), &m, &why) == LCB_WSIN_OK);
+	CHECK(m.kind == LCB_WSIN_KEY && m.u.key.code == 30 && m.u.key.down);
+	CHECK(lcb_wsin_decode(key_a, 5, &m, &why) == LCB_WSIN_E_TRUNCATED && why[0]);
+	uint8_t big[16] = {0};
+	memcpy(big, key_a, sizeof(key_a));
+	CHECK(lcb_wsin_decode(big, 7, &m, &why) == LCB_WSIN_E_OVERSIZE);
+	static const uint8_t keysym[] = {0x10, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x61};
+	CHECK(lcb_wsin_decode(keysym, sizeof(keysym), &m, &why) == LCB_WSIN_E_SUBTYPE);
+	static const uint8_t key0[] = {0x10, 0x00, 0x01, 0x00, 0x00, 0x00};
+	CHECK(lcb_wsin_decode(key0, sizeof(key0), &m, &why) == LCB_WSIN_E_RANGE);
+	static const uint8_t keybig[] = {0x10, 0x00, 0x01, 0x00, 0x03, 0x00};
+	CHECK(lcb_wsin_decode(keybig, sizeof(keybig), &m, &why) == LCB_WSIN_E_RANGE);
+	static const uint8_t keydown2[] = {0x10, 0x00, 0x02, 0x00, 0x00, 0x1e};
+	CHECK(lcb_wsin_decode(keydown2, sizeof(keydown2), &m, &why) == LCB_WSIN_E_RANGE);
+
+	static const uint8_t btn[] = {0x11, 0x02, 0x01, 0x03};
+	CHECK(lcb_wsin_decode(btn, sizeof(btn), &m, &why) == LCB_WSIN_OK);
+	CHECK(m.kind == LCB_WSIN_BUTTON && m.u.button.button == 3 && m.u.button.down);
+	static const uint8_t btn6[] = {0x11, 0x02, 0x01, 0x06};
+	CHECK(lcb_wsin_decode(btn6, sizeof(btn6), &m, &why) == LCB_WSIN_E_RANGE);
+	static const uint8_t msub[] = {0x11, 0x09, 0x01, 0x01};
+	CHECK(lcb_wsin_decode(msub, sizeof(msub), &m, &why) == LCB_WSIN_E_SUBTYPE);
+	CHECK(lcb_wsin_decode(msub, 1, &m, &why) == LCB_WSIN_E_TRUNCATED);
+	/* High-res wheel: f32 LE -120 (down one notch in Helix's sign). */
+	static const uint8_t wheel[] = {0x11, 0x03, 0, 0, 0, 0, 0x00, 0x00, 0xf0, 0xc2};
+	CHECK(lcb_wsin_decode(wheel, sizeof(wheel), &m, &why) == LCB_WSIN_OK);
+	CHECK(m.kind == LCB_WSIN_WHEEL && m.u.wheel.dx == 0.0f && m.u.wheel.dy == -120.0f);
+	static const uint8_t wnan[] = {0x11, 0x03, 0, 0, 0xc0, 0x7f, 0, 0, 0, 0};
+	CHECK(lcb_wsin_decode(wnan, sizeof(wnan), &m, &why) == LCB_WSIN_E_RANGE);
+	static const uint8_t notch[] = {0x11, 0x04, 0x01, 0xff};
+	CHECK(lcb_wsin_decode(notch, sizeof(notch), &m, &why) == LCB_WSIN_OK);
+	CHECK(m.kind == LCB_WSIN_WHEEL_NOTCH && m.u.notch.dx == 1 && m.u.notch.dy == -1);
+
+	static const uint8_t abs[] = {0x12, 0x01, 0x01, 0x2c, 0xff, 0xfe, 0x02, 0x80, 0x01, 0x68};
+	CHECK(lcb_wsin_decode(abs, sizeof(abs), &m, &why) == LCB_WSIN_OK);
+	CHECK(m.kind == LCB_WSIN_ABS && m.u.abs.x == 300 && m.u.abs.y == -2 &&
+	      m.u.abs.ref_w == 640 && m.u.abs.ref_h == 360);
+	static const uint8_t abs0[] = {0x12, 0x01, 0, 0, 0, 0, 0, 0, 0x01, 0x68};
+	CHECK(lcb_wsin_decode(abs0, sizeof(abs0), &m, &why) == LCB_WSIN_E_RANGE);
+	static const uint8_t rel[] = {0x13, 0x00, 0xff, 0xf6, 0x00, 0x05};
+	CHECK(lcb_wsin_decode(rel, sizeof(rel), &m, &why) == LCB_WSIN_OK);
+	CHECK(m.kind == LCB_WSIN_REL && m.u.rel.dx == -10 && m.u.rel.dy == 5);
+	/* Touch id 7 down at (0.5, 0.25). */
+	static const uint8_t touch[] = {0x14, 0x00, 0x07, 0, 0, 0, 0x3f, 0, 0, 0x80, 0x3e};
+	CHECK(lcb_wsin_decode(touch, sizeof(touch), &m, &why) == LCB_WSIN_OK);
+	CHECK(m.kind == LCB_WSIN_TOUCH && m.u.touch.id == 7 && m.u.touch.x == 0.5f &&
+	      m.u.touch.y == 0.25f);
+	static const uint8_t touch4[] = {0x14, 0x04, 0x07, 0, 0, 0, 0x3f, 0, 0, 0x80, 0x3e};
+	CHECK(lcb_wsin_decode(touch4, sizeof(touch4), &m, &why) == LCB_WSIN_E_RANGE);
+	static const uint8_t tinf[] = {0x14, 0x00, 0x07, 0, 0, 0x80, 0x7f, 0, 0, 0x80, 0x3e};
+	CHECK(lcb_wsin_decode(tinf, sizeof(tinf), &m, &why) == LCB_WSIN_E_RANGE);
+
+	static const uint8_t resize[] = {0x61, 0x07, 0x80, 0x04, 0x38};
+	CHECK(lcb_wsin_decode(resize, sizeof(resize), &m, &why) == LCB_WSIN_OK);
+	CHECK(m.kind == LCB_WSIN_RESIZE && m.u.resize.width == 1920 && m.u.resize.height == 1080);
+	static const uint8_t tiny[] = {0x61, 0x00, 0x10, 0x04, 0x38};
+	CHECK(lcb_wsin_decode(tiny, sizeof(tiny), &m, &why) == LCB_WSIN_E_RANGE);
+	static const uint8_t rall[] = {0x62, 0x00};
+	CHECK(lcb_wsin_decode(rall, 1, &m, &why) == LCB_WSIN_OK && m.kind == LCB_WSIN_RELEASE_ALL);
+	CHECK(lcb_wsin_decode(rall, 2, &m, &why) == LCB_WSIN_E_OVERSIZE);
+	static const uint8_t ping[] = {0x40, 0, 0, 0, 0};
+	CHECK(lcb_wsin_decode(ping, sizeof(ping), &m, &why) == LCB_WSIN_NOT_INPUT);
+	CHECK(!lcb_wsin_is_input(0x40) && lcb_wsin_is_input(0x62));
+	CHECK(lcb_wsin_decode(ping, 0, &m, &why) == LCB_WSIN_E_TRUNCATED);
+}
+
+/* What went upstream, and a send queue that can be made full. */
+struct sink {
+	struct lcb_hxin ev[256];
+	size_t n;
+	int fail; /* 0, -ENOBUFS, -ENOTCONN */
+};
+
+static int sink_send(void *data, const struct lcb_hxin *e)
+{
+	struct sink *s = data;
+	if (s->fail)
+		return s->fail;
+	if (s->n < sizeof(s->ev) / sizeof(s->ev[0]))
+		s->ev[s->n++] = *e;
+	return 0;
+}
+
+static struct lcb_wsin key(uint16_t code, bool down)
+{
+	return (struct lcb_wsin){.kind = LCB_WSIN_KEY, .u.key = {.code = code, .down = down}};
+}
+
+static bool is_key(const struct lcb_hxin *e, uint16_t code, bool down)
+{
+	return e->type == HXFR_INPUT_KEY && e->code == code && e->down == down;
+}
+
+static void test_input(void)
+{
+	struct sink s = {0};
+	struct lcb_input in;
+	lcb_input_init(&in, sink_send, &s);
+	struct lcb_input_viewer a, b, w;
+	int64_t t = 1000000;
+	lcb_input_viewer_join(&in, &a, true, t);
+	lcb_input_viewer_join(&in, &b, true, t);
+	lcb_input_viewer_join(&in, &w, false, t);
+	const char *why = NULL;
+
+	/* View-only: refused, nothing upstream. */
+	struct lcb_wsin m = key(30, true);
+	CHECK(lcb_input_handle(&in, &w, &m, t, &why) == LCB_IN_VIEW_ONLY && why[0]);
+	CHECK(s.n == 0 && w.c.view_only == 1);
+
+	/* A and B hold KEY_A: one press upstream, released when both let go. */
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	CHECK(lcb_input_handle(&in, &b, &m, t, NULL) == LCB_IN_NOOP);
+	CHECK(s.n == 1 && is_key(&s.ev[0], 30, true));
+	m = key(30, false);
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	CHECK(s.n == 1);                                              /* B still holds it */
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_NOOP); /* not A's any more */
+	CHECK(lcb_input_handle(&in, &b, &m, t, NULL) == LCB_IN_SENT);
+	CHECK(s.n == 2 && is_key(&s.ev[1], 30, false));
+
+	/* A's leave releases only A's keys; the last control viewer's leave
+	 * sends RELEASE_ALL. */
+	m = key(42, true); /* shift, A */
+	lcb_input_handle(&in, &a, &m, t, NULL);
+	m = key(31, true); /* S, B */
+	lcb_input_handle(&in, &b, &m, t, NULL);
+	s.n = 0;
+	lcb_input_viewer_leave(&in, &a);
+	CHECK(s.n == 1 && is_key(&s.ev[0], 42, false));
+	lcb_input_viewer_leave(&in, &b);
+	CHECK(s.n == 3 && is_key(&s.ev[1], 31, false) && s.ev[2].type == HXFR_INPUT_RELEASE_ALL);
+
+	/* Buttons, wheel, absolute pointer scaled to the picture. */
+	lcb_input_viewer_join(&in, &a, true, t);
+	s.n = 0;
+	m = (struct lcb_wsin){.kind = LCB_WSIN_ABS,
+			      .u.abs = {.x = 300, .y = 100, .ref_w = 640, .ref_h = 360}};
+	CHECK(lcb_input_handle(&in, &a, &m, t, &why) == LCB_IN_REFUSED); /* no size yet */
+	lcb_input_set_size(&in, 1280, 720);
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	CHECK(s.ev[0].type == HXFR_INPUT_ABS && s.ev[0].x == 600 && s.ev[0].y == 200);
+	m.u.abs.x = -5;
+	m.u.abs.y = 4000;
+	lcb_input_handle(&in, &a, &m, t, NULL);
+	CHECK(s.ev[1].x == 0 && s.ev[1].y == 719); /* clamped */
+	m = (struct lcb_wsin){.kind = LCB_WSIN_BUTTON, .u.button = {.button = 3, .down = true}};
+	lcb_input_handle(&in, &a, &m, t, NULL);
+	CHECK(s.ev[2].type == HXFR_INPUT_BUTTON && s.ev[2].code == 0x111 && s.ev[2].down);
+	m = (struct lcb_wsin){.kind = LCB_WSIN_WHEEL, .u.wheel = {.dx = 0, .dy = -120}};
+	lcb_input_handle(&in, &a, &m, t, NULL);
+	CHECK(s.ev[3].type == HXFR_INPUT_WHEEL && s.ev[3].y == 120 && s.ev[3].x == 0);
+	m = (struct lcb_wsin){.kind = LCB_WSIN_WHEEL_NOTCH, .u.notch = {.dx = 0, .dy = 2}};
+	lcb_input_handle(&in, &a, &m, t, NULL);
+	CHECK(s.ev[4].type == HXFR_INPUT_WHEEL && s.ev[4].y == -240);
+
+	/* Back-pressure: motion coalesced, a press dropped, the release owed
+	 * and sent first when there is room; nothing after it overtakes it. */
+	s.n = 0;
+	s.fail = -ENOBUFS;
+	m = (struct lcb_wsin){.kind = LCB_WSIN_BUTTON, .u.button = {.button = 3, .down = false}};
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT); /* owed */
+	m = (struct lcb_wsin){.kind = LCB_WSIN_ABS,
+			      .u.abs = {.x = 10, .y = 10, .ref_w = 1280, .ref_h = 720}};
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_OWED);
+	m.u.abs.x = 20;
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_OWED);
+	m = key(30, true);
+	CHECK(lcb_input_handle(&in, &a, &m, t, &why) == LCB_IN_BUSY && why[0]);
+	m = key(30, false);
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_NOOP); /* the press never went */
+	s.fail = 0;
+	CHECK(lcb_input_flush(&in));
+	CHECK(s.n == 2 && s.ev[0].type == HXFR_INPUT_BUTTON && !s.ev[0].down &&
+	      s.ev[0].code == 0x111 && s.ev[1].type == HXFR_INPUT_ABS && s.ev[1].x == 20);
+
+	/* Touch ids -> slots, 10 at most, ended on leave. */
+	s.n = 0;
+	for (int i = 0; i < 10; i++) {
+		m = (struct lcb_wsin){
+			.kind = LCB_WSIN_TOUCH,
+			.u.touch = {.event = 0, .id = (uint8_t)(100 + i), .x = 0.5f, .y = 0.5f}};
+		CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	}
+	CHECK(s.n == 10 && s.ev[9].slot == 9 && s.ev[9].x == 640 && s.ev[9].y == 360);
+	m.u.touch.id = 200;
+	CHECK(lcb_input_handle(&in, &a, &m, t, &why) == LCB_IN_REFUSED);
+	m = (struct lcb_wsin){.kind = LCB_WSIN_TOUCH, .u.touch = {.event = 1, .id = 201}};
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_REFUSED);
+	m = (struct lcb_wsin){.kind = LCB_WSIN_TOUCH,
+			      .u.touch = {.event = 2, .id = 103, .x = 1.5f}};
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	CHECK(s.ev[10].type == HXFR_INPUT_TOUCH && s.ev[10].kind == HXFR_TOUCH_END &&
+	      s.ev[10].slot == 3 && s.ev[10].x == 1279);
+	s.n = 0;
+	lcb_input_viewer_leave(&in, &a);
+	CHECK(s.n == 10 && s.ev[0].kind == HXFR_TOUCH_CANCEL &&
+	      s.ev[9].type == HXFR_INPUT_RELEASE_ALL);
+
+	/* Rate limit: a burst then refusals; releases still go. */
+	lcb_input_viewer_join(&in, &a, true, t);
+	s.n = 0;
+	m = (struct lcb_wsin){.kind = LCB_WSIN_REL, .u.rel = {.dx = 1, .dy = 0}};
+	int sent = 0, limited = 0;
+	for (int i = 0; i < 3000; i++) {
+		enum lcb_input_result r = lcb_input_handle(&in, &a, &m, t, NULL);
+		sent += r == LCB_IN_SENT;
+		limited += r == LCB_IN_RATE_LIMITED;
+	}
+	CHECK(sent == (int)LCB_INPUT_BURST && limited == 1000);
+	m = key(30, true);
+	CHECK(lcb_input_handle(&in, &a, &m, t + 10000, NULL) == LCB_IN_SENT); /* 10 tokens back */
+	for (int i = 0; i < 20; i++)
+		lcb_input_handle(&in, &a, &m, t + 10000, NULL);
+	m = key(30, false);
+	s.n = 0;
+	CHECK(lcb_input_handle(&in, &a, &m, t + 10000, NULL) == LCB_IN_SENT);
+	CHECK(s.n == 1 && is_key(&s.ev[0], 30, false));
+
+	/* An upstream reset forgets what was held: the exporter released it. */
+	m = key(30, true);
+	lcb_input_handle(&in, &a, &m, t + 20000, NULL);
+	lcb_input_upstream_reset(&in);
+	s.n = 0;
+	m = key(30, false);
+	CHECK(lcb_input_handle(&in, &a, &m, t + 20000, NULL) == LCB_IN_NOOP && s.n == 0);
+	/* No connection: presses are refused as unavailable. */
+	s.fail = -ENOTCONN;
+	m = key(30, true);
+	CHECK(lcb_input_handle(&in, &a, &m, t + 30000, &why) == LCB_IN_UNAVAILABLE);
+	s.fail = 0;
+	lcb_input_viewer_leave(&in, &a);
+	lcb_input_viewer_leave(&in, &w);
+	CHECK(in.n_control == 0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *which = argc > 1 ? argv[1] : "all";
@@ -224,6 +479,10 @@ int main(int argc, char **argv)
 		test_gop();
 	if (all || !strcmp(which, "vqueue"))
 		test_vqueue();
+	if (all || !strcmp(which, "wsinput"))
+		test_wsinput();
+	if (all || !strcmp(which, "input"))
+		test_input();
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);
 	return failures ? 1 : 0;

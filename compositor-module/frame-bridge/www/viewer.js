@@ -2,7 +2,16 @@
 // H.264, big-endian messages, see leasecast-frame-bridge(1)) decoded with
 // WebCodecs and drawn to a canvas; the cursor on an overlay canvas.
 //
-// URL parameters: token=T (the bridge's --viewer-token), hw=no-preference|
+// Input (WS.md beside the bridge's code): when the bridge says this viewer
+// may control (Rights), keys (KeyboardEvent.code -> Linux evdev, one table
+// below), pointer in the stream's pixels whatever the CSS scale, buttons,
+// wheel in 1/120 notches, touch, optional pointer lock (relative motion),
+// ReleaseAll on blur, hide and pagehide, and a debounced "fit to window"
+// Resize. Keys are captured only while the canvas has focus; the
+// browser's own shortcuts (Ctrl+T, Ctrl+W, F5...) stay the browser's unless
+// the "send shortcuts" box is ticked (or URL shortcuts=1).
+//
+// URL parameters: token=T (a control or view token), hw=no-preference|
 // prefer-software|prefer-hardware, and a test mode: report=1 sends one JSON
 // report over the WebSocket once frames=N frames are decoded and none came
 // for settle=MS ms (or after timeout=SEC s): frames decoded, decoder errors,
@@ -11,7 +20,10 @@
 'use strict';
 
 const T_VIDEO = 0x01, T_KEYFRAME_REQ = 0x03, T_STREAM_INIT = 0x30, T_PING = 0x40, T_PONG = 0x41,
-  T_CURSOR_IMAGE = 0x50, T_CURSOR_MOVE = 0x51, T_STATUS = 0x60;
+  T_CURSOR_IMAGE = 0x50, T_CURSOR_MOVE = 0x51, T_STATUS = 0x60, T_INPUT_ERROR = 0x63,
+  T_RIGHTS = 0x64;
+const T_KEY = 0x10, T_MOUSE = 0x11, T_ABS = 0x12, T_REL = 0x13, T_TOUCH = 0x14, T_RESIZE = 0x61,
+  T_RELEASE_ALL = 0x62;
 const FLAG_KEY = 1, FLAG_REPLAY = 2;
 
 const params = new URLSearchParams(location.search);
@@ -34,6 +46,7 @@ const stats = {
   decoderErrors: 0, errors: [], firstChunkType: null, firstChunkReplay: null,
   codec: null, initCodec: null, width: 0, height: 0, configures: 0,
   cursorImages: 0, cursorMoves: 0, status: '', rttMs: null, decodeMs: null,
+  control: null, inputSent: 0, inputErrors: [],
 };
 const startedAt = performance.now();
 let lastOutputAt = 0;
@@ -165,6 +178,13 @@ function onMessage(ev) {
   case T_STATUS:
     stats.status = new TextDecoder().decode(bytes.subarray(2));
     break;
+  case T_RIGHTS:
+    stats.control = bytes[1] === 1;
+    break;
+  case T_INPUT_ERROR:
+    if (stats.inputErrors.length < 16)
+      stats.inputErrors.push({ code: bytes[1], text: new TextDecoder().decode(bytes.subarray(2)) });
+    break;
   }
 }
 
@@ -196,6 +216,7 @@ function connect() {
   ws = new WebSocket(url);
   ws.binaryType = 'arraybuffer';
   ws.onmessage = onMessage;
+  ws.onopen = () => { if (fitBox && fitBox.checked) setTimeout(requestFit, 100); };
   ws.onclose = () => { stats.status = 'disconnected'; needKey = true; setTimeout(connect, 1000); };
 }
 
@@ -208,9 +229,197 @@ setInterval(() => {
   }
   statsEl.textContent = `${stats.width}x${stats.height} ${stats.codec || ''}  ${fps} fps\n` +
     `decode ${stats.decodeMs ?? '-'} ms  rtt ${stats.rttMs ?? '-'} ms\n` +
-    `frames ${stats.framesDecoded}  errors ${stats.decoderErrors}  ${stats.status}`;
+    `frames ${stats.framesDecoded}  errors ${stats.decoderErrors}  ${stats.status}\n` +
+    (stats.control === null ? '' : stats.control ? 'control' : 'view only');
 }, 1000);
 setInterval(maybeReport, 100);
+
+// ---- input ----
+
+// KeyboardEvent.code -> Linux evdev KEY_* (include/uapi/linux/input-event-codes.h).
+const EVDEV = (() => {
+  const m = {
+    Escape: 1, Minus: 12, Equal: 13, Backspace: 14, Tab: 15, BracketLeft: 26, BracketRight: 27,
+    Enter: 28, ControlLeft: 29, Semicolon: 39, Quote: 40, Backquote: 41, ShiftLeft: 42,
+    Backslash: 43, Comma: 51, Period: 52, Slash: 53, ShiftRight: 54, NumpadMultiply: 55,
+    AltLeft: 56, Space: 57, CapsLock: 58, NumLock: 69, ScrollLock: 70, Numpad7: 71, Numpad8: 72,
+    Numpad9: 73, NumpadSubtract: 74, Numpad4: 75, Numpad5: 76, Numpad6: 77, NumpadAdd: 78,
+    Numpad1: 79, Numpad2: 80, Numpad3: 81, Numpad0: 82, NumpadDecimal: 83, IntlBackslash: 86,
+    F11: 87, F12: 88, IntlRo: 89, NumpadEnter: 96, ControlRight: 97, NumpadDivide: 98,
+    PrintScreen: 99, AltRight: 100, Home: 102, ArrowUp: 103, PageUp: 104, ArrowLeft: 105,
+    ArrowRight: 106, End: 107, ArrowDown: 108, PageDown: 109, Insert: 110, Delete: 111,
+    AudioVolumeMute: 113, AudioVolumeDown: 114, AudioVolumeUp: 115, NumpadEqual: 117,
+    Pause: 119, NumpadComma: 121, IntlYen: 124, MetaLeft: 125, MetaRight: 126,
+    ContextMenu: 127, F13: 183, F14: 184, F15: 185, F16: 186, F17: 187, F18: 188, F19: 189,
+    F20: 190, F21: 191, F22: 192, F23: 193, F24: 194,
+  };
+  // Letters and digits by their row on the keyboard, F1..F10.
+  'QWERTYUIOP'.split('').forEach((c, i) => { m['Key' + c] = 16 + i; });
+  'ASDFGHJKL'.split('').forEach((c, i) => { m['Key' + c] = 30 + i; });
+  'ZXCVBNM'.split('').forEach((c, i) => { m['Key' + c] = 44 + i; });
+  '1234567890'.split('').forEach((c, i) => { m['Digit' + c] = 2 + i; });
+  for (let i = 1; i <= 10; i++) m['F' + i] = 58 + i;
+  return m;
+})();
+
+const shortcutsBox = document.getElementById('shortcuts');
+if (shortcutsBox && params.get('shortcuts') === '1') shortcutsBox.checked = true;
+const lockBox = document.getElementById('lock');
+const fitBox = document.getElementById('fit');
+const held = new Set(); // evdev codes this page pressed
+const buttonsHeld = new Set();
+
+function canControl() { return stats.control === true && ws && ws.readyState === WebSocket.OPEN; }
+
+function sendInput(bytes) {
+  if (!canControl()) return false;
+  ws.send(bytes);
+  stats.inputSent++;
+  return true;
+}
+
+function releaseAll() {
+  held.clear();
+  buttonsHeld.clear();
+  if (ws && ws.readyState === WebSocket.OPEN && stats.control) ws.send(new Uint8Array([T_RELEASE_ALL]));
+}
+
+// The browser's own shortcuts stay the browser's unless opted in.
+function isBrowserShortcut(e) {
+  if (shortcutsBox && shortcutsBox.checked) return false;
+  if (e.ctrlKey || e.metaKey) return /^(Key[TWNRLQ]|Tab|PageUp|PageDown)$/.test(e.code);
+  return e.code === 'F5' || e.code === 'F11' || e.code === 'F12';
+}
+
+function onKey(e, down) {
+  const code = EVDEV[e.code];
+  if (code === undefined || !canControl()) return;
+  if (down && isBrowserShortcut(e)) return;
+  e.preventDefault(); // only reached while the canvas has focus (listeners are on it)
+  if (!down && !held.has(code)) return;
+  if (down) held.add(code); else held.delete(code);
+  const b = new Uint8Array(6);
+  b[0] = T_KEY; b[1] = 0; b[2] = down ? 1 : 0;
+  b[3] = (e.shiftKey ? 1 : 0) | (e.ctrlKey ? 2 : 0) | (e.altKey ? 4 : 0) | (e.metaKey ? 8 : 0);
+  b[4] = code >> 8; b[5] = code & 0xff;
+  sendInput(b);
+}
+
+// A page point -> the stream pixel under it, whatever the CSS scale.
+function streamPoint(clientX, clientY) {
+  const r = video.getBoundingClientRect();
+  const w = video.width, h = video.height;
+  const x = Math.floor((clientX - r.left) / r.width * w);
+  const y = Math.floor((clientY - r.top) / r.height * h);
+  return [Math.max(0, Math.min(w - 1, x)), Math.max(0, Math.min(h - 1, y)), w, h];
+}
+
+function sendAbs(clientX, clientY) {
+  const [x, y, w, h] = streamPoint(clientX, clientY);
+  const b = new DataView(new ArrayBuffer(10));
+  b.setUint8(0, T_ABS); b.setUint8(1, 1);
+  b.setInt16(2, x); b.setInt16(4, y); b.setInt16(6, w); b.setInt16(8, h);
+  sendInput(b.buffer);
+}
+
+function sendRel(dx, dy) {
+  const b = new DataView(new ArrayBuffer(6));
+  b.setUint8(0, T_REL); b.setUint8(1, 0);
+  b.setInt16(2, Math.max(-32768, Math.min(32767, Math.round(dx))));
+  b.setInt16(4, Math.max(-32768, Math.min(32767, Math.round(dy))));
+  sendInput(b.buffer);
+}
+
+// DOM buttons 0 left, 1 middle, 2 right, 3 back, 4 forward -> Helix's 1..5.
+const HELIX_BUTTON = [1, 2, 3, 4, 5];
+
+function onPointerButton(e, down) {
+  if (e.pointerType === 'touch' || !canControl()) return;
+  const btn = HELIX_BUTTON[e.button];
+  if (btn === undefined) return;
+  e.preventDefault();
+  if (down) video.focus();
+  if (!locked()) sendAbs(e.clientX, e.clientY);
+  if (!down && !buttonsHeld.has(btn)) return;
+  if (down) buttonsHeld.add(btn); else buttonsHeld.delete(btn);
+  sendInput(new Uint8Array([T_MOUSE, 2, down ? 1 : 0, btn]));
+}
+
+function locked() { return document.pointerLockElement === video; }
+
+function onPointerMove(e) {
+  if (e.pointerType === 'touch' || !canControl()) return;
+  if (locked()) sendRel(e.movementX, e.movementY);
+  else sendAbs(e.clientX, e.clientY);
+}
+
+// Wheel: pixels are 1/120 notch each (a line 40 px, a page the page's
+// height); Helix's sign, y > 0 up.
+function onWheel(e) {
+  if (!canControl()) return;
+  e.preventDefault();
+  const k = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? window.innerHeight : 1;
+  const clamp = v => Math.max(-12000, Math.min(12000, v));
+  const b = new DataView(new ArrayBuffer(10));
+  b.setUint8(0, T_MOUSE); b.setUint8(1, 3);
+  b.setFloat32(2, clamp(e.deltaX * k), true);
+  b.setFloat32(6, clamp(-e.deltaY * k), true);
+  sendInput(b.buffer);
+}
+
+function onTouch(e, event) {
+  if (!canControl()) return;
+  e.preventDefault();
+  const r = video.getBoundingClientRect();
+  for (const t of e.changedTouches) {
+    const b = new DataView(new ArrayBuffer(11));
+    b.setUint8(0, T_TOUCH); b.setUint8(1, event); b.setUint8(2, t.identifier & 0xff);
+    b.setFloat32(3, (t.clientX - r.left) / r.width, true);
+    b.setFloat32(7, (t.clientY - r.top) / r.height, true);
+    sendInput(b.buffer);
+  }
+}
+
+// "Fit to window": ask for the output to be the size of the page, in device
+// pixels, once the window stops changing for 500 ms.
+let fitTimer = null, lastFit = '';
+function requestFit() {
+  if (!fitBox || !fitBox.checked || !canControl()) return;
+  clearTimeout(fitTimer);
+  fitTimer = setTimeout(() => {
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(64, Math.min(8192, Math.round(window.innerWidth * dpr) & ~7));
+    const h = Math.max(64, Math.min(8192, Math.round(window.innerHeight * dpr)));
+    if (w + 'x' + h === lastFit) return;
+    lastFit = w + 'x' + h;
+    const b = new DataView(new ArrayBuffer(5));
+    b.setUint8(0, T_RESIZE); b.setUint16(1, w); b.setUint16(3, h);
+    sendInput(b.buffer);
+  }, 500);
+}
+
+video.tabIndex = 0;
+video.addEventListener('keydown', e => onKey(e, true));
+video.addEventListener('keyup', e => onKey(e, false));
+video.addEventListener('pointerdown', e => onPointerButton(e, true));
+video.addEventListener('pointerup', e => onPointerButton(e, false));
+video.addEventListener('pointermove', onPointerMove);
+video.addEventListener('contextmenu', e => { if (canControl()) e.preventDefault(); });
+video.addEventListener('wheel', onWheel, { passive: false });
+video.addEventListener('touchstart', e => onTouch(e, 0), { passive: false });
+video.addEventListener('touchmove', e => onTouch(e, 1), { passive: false });
+video.addEventListener('touchend', e => onTouch(e, 2), { passive: false });
+video.addEventListener('touchcancel', e => onTouch(e, 3), { passive: false });
+video.addEventListener('click', () => { if (lockBox && lockBox.checked && !locked()) video.requestPointerLock(); });
+video.addEventListener('blur', releaseAll);
+window.addEventListener('blur', releaseAll);
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') releaseAll(); });
+window.addEventListener('pagehide', releaseAll);
+window.addEventListener('resize', requestFit);
+if (fitBox) {
+  if (params.get('fit') === '1') fitBox.checked = true;
+  fitBox.addEventListener('change', () => { lastFit = ''; requestFit(); });
+}
 
 if (typeof VideoDecoder === 'undefined') {
   stats.errors.push('no WebCodecs VideoDecoder in this browser');
