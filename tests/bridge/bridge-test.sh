@@ -144,6 +144,11 @@ cdp-input)
 	check "the bridge counted the view-only viewer's refusals" \
 		grep -q "input refused: this viewer may watch but not control" "$tmp/bridge.log"
 	check "and the malformed message" grep -q "malformed input message (type 0x10, 3 bytes)" "$tmp/bridge.log"
+	check "the bridge logged the view-only viewer's counts when it left" \
+		grep -Eq "left .*input: 0 forwarded, [1-9][0-9]* view-only refused" "$tmp/bridge.log"
+	kill "$BRIDGE_PID"
+	wait "$BRIDGE_PID"
+	check "the bridge stops cleanly on SIGTERM after all that" test $? = 0
 	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" --listen 0.0.0.0:1 \
 		--allow-remote --control-token-file "$tmp/view-token" --view-token-file "$tmp/view-token" \
 		>"$tmp/same.log" 2>&1
