@@ -144,6 +144,7 @@ cdp-input)
 	check "the bridge counted the view-only viewer's refusals" \
 		grep -q "input refused: this viewer may watch but not control" "$tmp/bridge.log"
 	check "and the malformed message" grep -q "malformed input message (type 0x10, 3 bytes)" "$tmp/bridge.log"
+	check "the flood is logged" grep -q "over 64 malformed input messages: disconnecting" "$tmp/bridge.log"
 	check "the bridge logged the view-only viewer's counts when it left" \
 		grep -Eq "left .*input: 0 forwarded, [1-9][0-9]* view-only refused" "$tmp/bridge.log"
 	kill "$BRIDGE_PID"
@@ -153,6 +154,10 @@ cdp-input)
 		--allow-remote --control-token-file "$tmp/view-token" --view-token-file "$tmp/view-token" \
 		>"$tmp/same.log" 2>&1
 	check "the same token for control and view is refused" grep -q "are the same" "$tmp/same.log"
+	printf 'short\n' >"$tmp/short-token"
+	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" \
+		--control-token-file "$tmp/short-token" >"$tmp/short.log" 2>&1
+	check "a token file of 5 characters is refused" grep -q "a token is 16..256 characters" "$tmp/short.log"
 	# The defaults: no token on loopback = control; a network address without
 	# a control token = view-only for everyone.
 	rights() { # ARGS... : the bridge's input line, then stops it
