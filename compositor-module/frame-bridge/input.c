@@ -68,7 +68,7 @@ static bool owed(struct lcb_input *in, const struct lcb_hxin *e)
 	if (r == -ENOBUFS)
 		return false;
 	if (r < 0 && r != -EINVAL)
-		clear_held(in); /* no connection: nothing is held upstream */
+		lcb_input_upstream_reset(in); /* no connection: nothing is held upstream */
 	return true;
 }
 

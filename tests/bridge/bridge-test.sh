@@ -144,28 +144,45 @@ cdp-input)
 	check "the bridge counted the view-only viewer's refusals" \
 		grep -q "input refused: this viewer may watch but not control" "$tmp/bridge.log"
 	check "and the malformed message" grep -q "malformed input message (type 0x10, 3 bytes)" "$tmp/bridge.log"
+	check "the flood is logged" grep -q "over 64 malformed input messages: disconnecting" "$tmp/bridge.log"
+	check "the bridge logged the view-only viewer's counts when it left" \
+		grep -Eq "left .*input: 0 forwarded, [1-9][0-9]* view-only refused" "$tmp/bridge.log"
+	kill "$BRIDGE_PID"
+	wait "$BRIDGE_PID"
+	check "the bridge stops cleanly on SIGTERM after all that" test $? = 0
 	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" --listen 0.0.0.0:1 \
 		--allow-remote --control-token-file "$tmp/view-token" --view-token-file "$tmp/view-token" \
 		>"$tmp/same.log" 2>&1
 	check "the same token for control and view is refused" grep -q "are the same" "$tmp/same.log"
+	printf 'short\n' >"$tmp/short-token"
+	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" \
+		--control-token-file "$tmp/short-token" >"$tmp/short.log" 2>&1
+	check "a token file of 5 characters is refused" grep -q "a token is 16..256 characters" "$tmp/short.log"
 	# The defaults: no token on loopback = control; a network address without
 	# a control token = view-only for everyone.
-	rights() { # ARGS... : the bridge's input line, then stops it
-		local log="$tmp/rights.$RANDOM.log" p
+	# Each prints its input line and whether its HELLO asked for INPUT (0x8).
+	hellos() { grep -c '"type":"hello"' "$tmp/input.jsonl"; }
+	rights() { # ARGS... : "INPUT-LINE|ask" or "INPUT-LINE|no" once its HELLO came
+		local log="$tmp/rights.$RANDOM.log" p n
+		n="$(hellos)"
 		"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" --www "$LC_WWW" \
 			"$@" >"$log" 2>&1 &
 		p=$!
-		for _ in $(seq 100); do grep -q "viewer at" "$log" && break; sleep 0.1; done
+		# Its HELLO reaches the source within ms; 10 s is the ceiling.
+		for _ in $(seq 100); do [ "$(hellos)" -gt "$n" ] && break; sleep 0.1; done
 		kill "$p"
 		wait "$p" 2>/dev/null
-		grep -o "input: .*" "$log"
+		printf '%s|%s\n' "$(grep -o "input: .*" "$log")" "$(python3 -c '
+import json, sys
+h = [json.loads(l) for l in open(sys.argv[1]) if "\"hello\"" in l][int(sys.argv[2]):]
+print("none" if not h else "ask" if h[-1]["features"] & 8 else "no")' "$tmp/input.jsonl" "$n")"
 	}
-	check "loopback without tokens: viewers control" \
-		test "$(rights --listen "127.0.0.1:$(free_port)")" = "input: every viewer (loopback, no token)"
-	check "a network address without a control token: view-only" \
-		test "$(rights --listen "0.0.0.0:$(free_port)" --allow-remote)" = "input: off, every viewer is view-only"
-	check "--view-only: nobody controls" \
-		test "$(rights --listen "127.0.0.1:$(free_port)" --view-only)" = "input: off, every viewer is view-only"
+	check "loopback without tokens: viewers control, INPUT asked for" \
+		test "$(rights --listen "127.0.0.1:$(free_port)")" = "input: every viewer (loopback, no token)|ask"
+	check "a network address without a control token: view-only, no INPUT in HELLO" \
+		test "$(rights --listen "0.0.0.0:$(free_port)" --allow-remote)" = "input: off, every viewer is view-only|no"
+	check "--view-only: nobody controls, no INPUT in HELLO" \
+		test "$(rights --listen "127.0.0.1:$(free_port)" --view-only)" = "input: off, every viewer is view-only|no"
 	;;
 *)
 	echo "unknown case $case"

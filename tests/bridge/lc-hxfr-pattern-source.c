@@ -8,7 +8,7 @@
  * subscriber gets the first pattern until then).
  * A wrong key gets SUBSCRIBE_RESP 0 + ERROR 9 and the connection closed.
  * It offers INPUT (HXFR.md §5.10) and, with --input-log FILE, appends every
- * input message it receives as one JSON line (what the host tests of the
+ * HELLO's features and every input message it receives as one JSON line (what the host tests of the
  * bridge's input check), after checking it is for the subscribed scanout
  * from a connection that asked for INPUT.
  * Blocking writes and one poll loop: a test tool, not a server. */
@@ -155,6 +155,11 @@ static void handle(struct client *c)
 			uint8_t nonce[HXFR_NONCE_LEN] = {0};
 			c->cursor = m.u.hello.features & HXFR_FEATURE_CURSOR;
 			c->input = m.u.hello.features & HXFR_FEATURE_INPUT;
+			if (input_log) { /* which features a bridge asked for */
+				fprintf(input_log, "{\"type\":\"hello\",\"features\":%u}\n",
+					m.u.hello.features);
+				fflush(input_log);
+			}
 			n = hxfr_encode_hello_resp(out, sizeof(out),
 						   HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR |
 							   HXFR_FEATURE_INPUT,

@@ -11,7 +11,7 @@ arrives as the right evdev codes, in order, each pressed then released; the
 wheel arrives (down = y > 0); a touch arrives as begin/end at the pixel; a Resize reaches upstream as RESIZE_REQ; a
 view-only viewer's input is refused with an InputError and nothing goes
 upstream; a malformed input message gets an InputError and the control
-viewer keeps working; closing the page with a key held sends its release
+viewer keeps working, and a flood of them disconnects only the sender; closing the page with a key held sends its release
 (or RELEASE_ALL)."""
 import argparse
 import json
@@ -192,6 +192,18 @@ def main():
         check(keys_of(ev) == expected_keys("ok"), "viewer A still types (%s)" % keys_of(ev))
         check(pa.evaluate("ws.readyState") == 1 and pb.evaluate("ws.readyState") == 1,
               "both viewers still connected")
+
+        # A flood of malformed messages: B is disconnected, A is not.
+        pb.evaluate("for (let i = 0; i < 80; i++) ws.send(new Uint8Array([0x11]))")
+        gone = pb.wait_for("(ws.readyState === 3 || stats.status === 'disconnected') && "
+                           "stats.status", 20, "viewer B disconnected after 64 malformed messages")
+        check(gone == "disconnected",
+              "a viewer sending over 64 malformed messages is disconnected (%s)" % gone)
+        n0 = len(events(log))
+        pa.type_text("ok")
+        ev = wait_log(log, n0, lambda e: len(keys_of(e)) >= 4, 20, "A's keys after B's flood")
+        check(keys_of(ev) == expected_keys("ok") and pa.evaluate("ws.readyState") == 1,
+              "viewer A is unaffected (%s)" % keys_of(ev))
 
         # A key held when the page closes: released upstream.
         n0 = len(events(log))

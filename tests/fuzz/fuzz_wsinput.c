@@ -3,7 +3,8 @@
  * them. The input is a sequence of records: u8 control, u8 length, then
  * that many bytes, one WebSocket message. The control byte picks the
  * viewer (one of three: two with control, one view-only), whether the
- * upstream queue is full (-ENOBUFS) or gone, and lets a viewer leave and
+ * upstream queue is full (-ENOBUFS) or gone (with or without the bridge's
+ * reset), and lets a viewer leave and
  * come back. Checked: the decoder never reads past the message and accepts
  * only the exact size of each type; what goes upstream is always valid for
  * the HXFR encoder; the per-key counts equal the viewers holding the key;
@@ -103,7 +104,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(msg, data + off, len);
 		off += len;
 		t += (ctl & 0x30) * 1000;
-		s.fail = (ctl & 0xc0) == 0x40 ? -ENOBUFS : (ctl & 0xc0) == 0x80 ? -ENOTCONN : 0;
+		/* 0x40 full; 0x80 gone, with the reset the bridge does then; 0xc0
+		 * gone before the bridge heard of it. */
+		s.fail = (ctl & 0xc0) == 0x40 ? -ENOBUFS : (ctl & 0x80) ? -ENOTCONN : 0;
 		if ((ctl & 0xc0) == 0x80)
 			lcb_input_upstream_reset(&in);
 		struct lcb_input_viewer *who = &v[(ctl & 3) % 3];

@@ -296,6 +296,9 @@ function onKey(e, down) {
   if (code === undefined || !canControl()) return;
   if (down && isBrowserShortcut(e)) return;
   e.preventDefault(); // only reached while the canvas has focus (listeners are on it)
+  // The guest's compositor repeats a held key itself; the browser's
+  // repeats on top would double it.
+  if (down && e.repeat) return;
   if (!down && !held.has(code)) return;
   if (down) held.add(code); else held.delete(code);
   const b = new Uint8Array(6);
