@@ -294,7 +294,10 @@ comp_input_test() {
 	# once the compositor has the window where it told the client it is
 	# (Mutter under TCG puts a new window full screen seconds after its
 	# first frame; events before that land at the old place).
-	local seen="" pos t0
+	# Then it holds a key down and closes the viewer once the client has
+	# seen the press (input-held-NAME / input-held-ok-NAME): the release
+	# must come from the bridge.
+	local seen="" pos t0 held held_seen=""
 	t0=$(date +%s)
 	while [ ! -e "$LC_OUT/.signal-input-sent-$name" ]; do
 		pos=$(lc_signal_content "input-pointer-$name" 2>/dev/null)
@@ -303,6 +306,12 @@ comp_input_test() {
 			# shellcheck disable=SC2086
 			python3 "$input_check" pointer "$COMP_INPUT_EVENTS" $pos 2 &&
 				lc_signal "input-pointer-ok-$name" "$pos"
+		fi
+		held=$(lc_signal_content "input-held-$name" 2>/dev/null)
+		if [ -n "$held" ] && [ "$held" != "$held_seen" ] &&
+			python3 "$input_check" pressed "$COMP_INPUT_EVENTS" "$held" 2; then
+			held_seen=$held
+			lc_signal "input-held-ok-$name" "$held"
 		fi
 		[ $(($(date +%s) - t0)) -lt 300 ] || { echo "the host hook sent no input within 300 s"; return 1; }
 		sleep 0.1
@@ -313,71 +322,10 @@ comp_input_test() {
 	return $rc
 }
 
-# Host: QEMU key numbers (xtkbd set 1) of the keys typed; for these keys
-# they equal the evdev codes the guest sees.
-declare -A comp_qnum=([q]=16 [w]=17 [e]=18 [r]=19 [t]=20 [y]=21 [u]=22 [i]=23 [o]=24 [p]=25
-	[a]=30 [s]=31 [d]=32 [f]=33 [g]=34 [h]=35 [j]=36 [k]=37 [l]=38 [z]=44 [x]=45 [c]=46 [v]=47
-	[b]=48 [n]=49 [m]=50 [1]=2 [2]=3 [3]=4 [4]=5 [5]=6 [6]=7 [7]=8 [8]=9 [9]=10 [0]=11
-	[' ']=57 [',']=51 ['.']=52 ['-']=12)
-comp__qemu() { # CONSOLE IFACE.METHOD ARGS... : a call on QEMU's console, waited for
-	dbus-send --bus="$LC_DBUS_ADDRESS" --print-reply --dest=org.qemu \
-		"/org/qemu/Display1/Console_$1" "org.qemu.Display1.$2" "${@:3}" >/dev/null
-}
-comp__qemu_prop() { # CONSOLE IFACE PROP : the value of a property
-	dbus-send --bus="$LC_DBUS_ADDRESS" --print-reply --dest=org.qemu "/org/qemu/Display1/Console_$1" \
-		org.freedesktop.DBus.Properties.Get "string:org.qemu.Display1.$2" "string:$3" |
-		sed -n 's/.*variant *[a-z0-9]* //p'
-}
-
-# Host: comp_host_input NAME : once the guest's client is ready (signal
-# input-ready-NAME, the scanout), types a text (Shift for capitals and
-# "!"), moves the absolute pointer to a point and clicks, then turns the
-# wheel 3 notches down and 2 up, each call into QEMU's D-Bus console of
-# that scanout (Keyboard.Press/Release, Mouse.SetAbsPosition/Press/Release:
-# button 4 is wheel-down, 3 wheel-up), in order; then signals
-# input-sent-NAME with what it sent, for input-check.py. Before the click
-# it moves the pointer until the guest's client has seen it where it was
-# put (signals input-pointer-NAME "I X Y W H" / input-pointer-ok-NAME).
+# Host: comp_host_input NAME [--other-scanout S] : once the guest's client
+# is ready, types, clicks, scrolls and holds a key in the viewer page of a
+# bridge for that scanout, in headless Chromium (browser-input.py, which
+# says how), then signals input-sent-NAME with what it sent.
 comp_host_input() {
-	local name="$1" s text="Hello, leasecast 42!" ch lower code keys="" i w h x y abs
-	lc_wait_signal "input-ready-$name" 900 || { echo "$name: the guest's input client never got ready"; return 1; }
-	s=$(lc_signal_content "input-ready-$name")
-	w=$(comp__qemu_prop "$s" Console Width) h=$(comp__qemu_prop "$s" Console Height)
-	abs=$(comp__qemu_prop "$s" Mouse IsAbsolute)
-	echo "$name: console $s is ${w}x$h, mouse absolute: $abs"
-	for ((i = 0; i < ${#text}; i++)); do
-		ch=${text:i:1}
-		lower=${ch,,}
-		if [ "$ch" = '!' ]; then lower=1; fi
-		code=${comp_qnum[$lower]:?no key for \'$ch\'}
-		if [ "$ch" != "$lower" ] || [ "$ch" = '!' ]; then
-			comp__qemu "$s" Keyboard.Press uint32:42 || return 1
-			keys+="[42,\"\"],"
-		fi
-		comp__qemu "$s" Keyboard.Press "uint32:$code" && comp__qemu "$s" Keyboard.Release "uint32:$code" || return 1
-		keys+="[$code,\"$ch\"],"
-		if [ "$ch" != "$lower" ] || [ "$ch" = '!' ]; then
-			comp__qemu "$s" Keyboard.Release uint32:42 || return 1
-		fi
-	done
-	# Points off the centre and off any exact fraction of the size; moved
-	# to in turn (the kernel drops a repeated position) until the guest
-	# says its client saw the pointer there (comp_input_test), at most 60
-	# times; then the click, where the pointer is.
-	local pts=("$((w * 613 / 1920)) $((h * 401 / 1080))" "$((w * 1307 / 1920)) $((h * 683 / 1080))") seen=""
-	for ((i = 0; i < 60; i++)); do
-		read -r x y <<<"${pts[i % 2]}"
-		comp__qemu "$s" Mouse.SetAbsPosition "uint32:$x" "uint32:$y" || return 1
-		lc_signal "input-pointer-$name" "$i $x $y $w $h"
-		if lc_wait_for "[ \"\$(lc_signal_content input-pointer-ok-$name 2>/dev/null)\" = '$i $x $y $w $h' ]" 4; then
-			seen=$((i + 1))
-			break
-		fi
-	done
-	echo "$name: pointer seen where it was put after ${seen:-no (60)} moves"
-	comp__qemu "$s" Mouse.Press uint32:0 && comp__qemu "$s" Mouse.Release uint32:0 || return 1
-	for i in 1 2 3; do comp__qemu "$s" Mouse.Press uint32:4 && comp__qemu "$s" Mouse.Release uint32:4 || return 1; done
-	for i in 1 2; do comp__qemu "$s" Mouse.Press uint32:3 && comp__qemu "$s" Mouse.Release uint32:3 || return 1; done
-	lc_signal "input-sent-$name" "{\"keys\":[${keys%,}],\"text\":\"$text\",\"click\":[$x,$y],\"console\":[$w,$h],\"down\":3,\"up\":2}"
-	echo "$name: typed \"$text\", clicked ($x, $y), wheel 3 down 2 up on console $s"
+	python3 "$LC_SRC/tests/vm/scenarios/browser-input.py" "$@"
 }

@@ -3,7 +3,8 @@
 # key lease-launch got from the broker, then judges the decoded stream:
 # the compositor's own picture (not black) and the client's patterns.
 # Then, for each input:NAME argument, the input the guest asks for
-# (comp_host_input: keys, a click, the wheel into QEMU's console).
+# (comp_host_input: keys, a click, the wheel, a held key, typed in the
+# viewer page in headless Chromium).
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
 res="$LC_OUT/host-results.txt"
@@ -56,6 +57,8 @@ for arg in "$@"; do
 		echo "$name-patterns pass" >>"$res" || echo "$name-patterns fail" >>"$res"
 done
 lc_signal host-done
+other=()
+if [ ${#inputs[@]} -gt 1 ]; then other=(--other-scanout auto); fi # vm-compositor-two
 for name in "${inputs[@]}"; do
-	comp_host_input "$name"
+	comp_host_input "$name" "${other[@]}"
 done

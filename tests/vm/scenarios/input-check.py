@@ -7,16 +7,21 @@
   input-check.py pointer EVENTS I X Y W H SECS
       waits (at most SECS) until the client's last pointer position is the
       surface point matching console point X,Y of a WxH console (1 px).
+  input-check.py pressed EVENTS CODE SECS
+      waits (at most SECS) until the client has seen key CODE pressed and
+      not released since.
   input-check.py verify EVENTS EXPECT SECS [--redraw]
       EXPECT is the host's record (comp_host_input in compositor-lib.sh):
       {"keys": [[code, text], ...] (presses in order), "text": ...,
-       "click": [x, y], "console": [w, h], "down": N, "up": M}.
+       "click": [x, y], "console": [w, h], "down": N, "up": M,
+       "host_checks": {name: bool}}.
       Waits (at most SECS) until everything expected has arrived, then
       checks: the key presses in order, each released, their text
       concatenated equal to "text"; a left click (BTN_LEFT pressed and
       released) at the surface point matching the console point (within
       one pixel); N wheel notches down then M up (vertical axis events:
-      positive is down); with --redraw, a repaint for every key press.
+      positive is down); every host check true; with --redraw, a repaint
+      for every key press.
 Prints what it found; exit 0 when all holds, 1 otherwise.
 """
 import json
@@ -96,6 +101,10 @@ def verify(evs, exp, redraw):
         ok = False
         report.setdefault("failures", []).append(what)
 
+    failed = [k for k, v in exp.get("host_checks", {}).items() if not v]
+    report["host_checks"] = exp.get("host_checks", {})
+    if failed:
+        fail(f"host checks failed: {failed}")
     bad = [e for e in evs if e["ev"] == "unparsable"]
     if bad:
         fail(f"unparsable lines: {bad[:2]}")
@@ -185,6 +194,19 @@ def main():
             time.sleep(0.1)
         print(f"pointer {'at' if ok else 'not at'} ({x * w / cw:.2f}, {y * h / ch:.2f}): last {pos}")
         return 0 if ok else 1
+    if len(sys.argv) >= 5 and sys.argv[1] == "pressed":
+        path, code = sys.argv[2], int(sys.argv[3])
+        end = time.monotonic() + float(sys.argv[4])
+        while True:
+            down = None
+            for e in events(path):
+                if e["ev"] == "key" and e["code"] == code:
+                    down = e["state"] == "pressed"
+            if down or time.monotonic() >= end:
+                break
+            time.sleep(0.1)
+        print(f"key {code} {'down' if down else 'not down'}")
+        return 0 if down else 1
     if len(sys.argv) >= 5 and sys.argv[1] == "verify":
         path, exp_path, secs = sys.argv[2], sys.argv[3], float(sys.argv[4])
         redraw = "--redraw" in sys.argv[5:]
