@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <systemd/sd-bus.h>
 
@@ -16,8 +17,18 @@
 /* QEMU answers input at once; longer means it is wedged. */
 #define CALL_TIMEOUT_USEC (5 * 1000 * 1000ull)
 
+/* Events of one console waiting for their turn, oldest first. */
+struct pending_queue {
+	struct qe_input_event ev[QE_CONSOLE_INPUT_QUEUE];
+	unsigned head, len;
+	uint64_t last_key_usec; /* CLOCK_MONOTONIC of its last key call; 0 none */
+};
+
 struct qe_console_input {
 	struct qe_display *display;
+	sd_event *loop;
+	sd_event_source *timer;      /* the next queued key's turn; off while no queue waits */
+	struct pending_queue *queue; /* QE_MAX_SCANOUTS of them */
 	unsigned inflight[QE_MAX_SCANOUTS];
 	uint64_t generation; /* of the last call: errors are logged once per QEMU */
 	bool warned[QE_MAX_SCANOUTS];
@@ -31,16 +42,28 @@ struct call {
 	const char *method;
 };
 
-struct qe_console_input *qe_console_input_create(struct qe_display *display)
+struct qe_console_input *qe_console_input_create(struct qe_display *display, sd_event *loop)
 {
 	struct qe_console_input *ci = calloc(1, sizeof(*ci));
-	if (ci)
-		ci->display = display;
+	if (!ci)
+		return NULL;
+	ci->queue = calloc(QE_MAX_SCANOUTS, sizeof(*ci->queue));
+	if (!ci->queue) {
+		free(ci);
+		return NULL;
+	}
+	ci->display = display;
+	ci->loop = sd_event_ref(loop);
 	return ci;
 }
 
 void qe_console_input_destroy(struct qe_console_input *ci)
 {
+	if (!ci)
+		return;
+	sd_event_source_disable_unref(ci->timer);
+	sd_event_unref(ci->loop);
+	free(ci->queue);
 	free(ci);
 }
 
@@ -70,9 +93,10 @@ static void call_gone(void *data)
 	free(call);
 }
 
-bool qe_console_input_emit(void *data, uint32_t scanout, const struct qe_input_event *ev, bool must)
+/* One D-Bus call for ev, now. */
+static bool send_call(struct qe_console_input *ci, uint32_t scanout,
+		      const struct qe_input_event *ev, bool must)
 {
-	struct qe_console_input *ci = data;
 	char path[64];
 	if (scanout >= QE_MAX_SCANOUTS || qe_display_scanout_path(ci->display, scanout, path) < 0)
 		return false;
@@ -154,6 +178,110 @@ bool qe_console_input_emit(void *data, uint32_t scanout, const struct qe_input_e
 	if (ci->inflight[scanout] > ci->n.inflight_max)
 		ci->n.inflight_max = ci->inflight[scanout];
 	ci->n.sent++;
+	return true;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static bool key_due(const struct pending_queue *q, uint64_t now)
+{
+	return q->last_key_usec == 0 || now - q->last_key_usec >= QE_CONSOLE_INPUT_KEY_GAP_USEC;
+}
+
+static int timer_fired(sd_event_source *s, uint64_t usec, void *data);
+
+/* Sends what is due of every queue, in order; re-arms the timer for the
+ * next key's turn while any queue waits. */
+static void drain(struct qe_console_input *ci)
+{
+	uint64_t now = now_usec(), next = 0;
+	for (uint32_t so = 0; so < QE_MAX_SCANOUTS; so++) {
+		struct pending_queue *q = &ci->queue[so];
+		while (q->len > 0) {
+			const struct qe_input_event *ev = &q->ev[q->head];
+			if (ev->call == QE_CALL_KEY && !key_due(q, now))
+				break;
+			if (qe_display_scanout_path(ci->display, so, (char[64]){0}) < 0) {
+				q->len = 0; /* QEMU or the console is gone: nothing to wait for */
+				break;
+			}
+			/* Accepted when queued: sent past the in-flight bound too (a
+			 * call that fails is counted there, and gone). */
+			send_call(ci, so, ev, true);
+			if (ev->call == QE_CALL_KEY)
+				q->last_key_usec = now;
+			q->head = (q->head + 1) % QE_CONSOLE_INPUT_QUEUE;
+			q->len--;
+		}
+		if (q->len > 0) {
+			uint64_t due = q->last_key_usec + QE_CONSOLE_INPUT_KEY_GAP_USEC;
+			if (next == 0 || due < next)
+				next = due;
+		}
+	}
+	if (next == 0) {
+		if (ci->timer)
+			sd_event_source_set_enabled(ci->timer, SD_EVENT_OFF);
+		return;
+	}
+	int r = ci->timer ? sd_event_source_set_time(ci->timer, next)
+			  : sd_event_add_time(ci->loop, &ci->timer, CLOCK_MONOTONIC, next, 1000,
+					      timer_fired, ci);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(ci->timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		lc_warn("input: cannot arm the key pacing timer: %s", strerror(-r));
+}
+
+static int timer_fired(sd_event_source *s, uint64_t usec, void *data)
+{
+	drain(data);
+	return 0;
+}
+
+/* Key events go to QEMU at most one per QE_CONSOLE_INPUT_KEY_GAP_USEC per
+ * console, and everything after a waiting key waits behind it, so the
+ * order across keyboard and pointer holds (Shift, then the click). */
+bool qe_console_input_emit(void *data, uint32_t scanout, const struct qe_input_event *ev, bool must)
+{
+	struct qe_console_input *ci = data;
+	if (scanout >= QE_MAX_SCANOUTS)
+		return false;
+	struct pending_queue *q = &ci->queue[scanout];
+	uint64_t now = now_usec();
+	if (q->len == 0 && (ev->call != QE_CALL_KEY || key_due(q, now))) {
+		bool sent = send_call(ci, scanout, ev, must);
+		if (sent && ev->call == QE_CALL_KEY)
+			q->last_key_usec = now;
+		return sent;
+	}
+	if (qe_display_scanout_path(ci->display, scanout, (char[64]){0}) < 0)
+		return false;
+	/* A newer absolute position replaces a waiting one at the tail. */
+	if (ev->call == QE_CALL_ABS && q->len > 0) {
+		struct qe_input_event *tail =
+			&q->ev[(q->head + q->len - 1) % QE_CONSOLE_INPUT_QUEUE];
+		if (tail->call == QE_CALL_ABS) {
+			*tail = *ev;
+			return true;
+		}
+	}
+	/* Half the queue is for presses and motion; the rest keeps room for
+	 * the releases of what was pressed. */
+	if (q->len >= (must ? QE_CONSOLE_INPUT_QUEUE : QE_CONSOLE_INPUT_QUEUE / 2)) {
+		ci->n.refused_full++;
+		return false;
+	}
+	q->ev[(q->head + q->len) % QE_CONSOLE_INPUT_QUEUE] = *ev;
+	q->len++;
+	if (q->len > ci->n.queued_max)
+		ci->n.queued_max = q->len;
+	drain(ci);
 	return true;
 }
 

@@ -4,6 +4,14 @@
  * flooding subscriber cannot queue without end in the exporter or in
  * QEMU. The calls belong to this module, not to the subscriber that caused
  * them: a release sent as its connection closes still reaches QEMU.
+ *
+ * Keys are paced: at most one key call per QE_CONSOLE_INPUT_KEY_GAP_USEC
+ * per console, later events of that console queued behind them (bounded).
+ * A burst (the browser types a whole word in a millisecond) would
+ * otherwise overflow the guest's evdev client buffer (64 events for a
+ * keyboard) whenever the compositor is slow to read, and evdev then drops
+ * the lot (SYN_DROPPED): keys lost, as seen with cage under TCG. QEMU's own
+ * VNC server paces keys for the same reason (key-delay-ms).
  * Created by main.c after the display, destroyed after it (the display's
  * bus owns the calls' slots, whose teardown lands here). */
 #ifndef QE_CONSOLE_INPUT_H
@@ -11,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 #include "input.h"
 
@@ -19,8 +28,12 @@ struct qe_console_input;
 
 /* Calls in flight per console before non-release events are dropped. */
 #define QE_CONSOLE_INPUT_MAX_INFLIGHT 64u
+/* Events waiting per console (half of them for presses and motion). */
+#define QE_CONSOLE_INPUT_QUEUE 512u
+/* The gap between two key calls on one console. */
+#define QE_CONSOLE_INPUT_KEY_GAP_USEC 10000u
 
-struct qe_console_input *qe_console_input_create(struct qe_display *display);
+struct qe_console_input *qe_console_input_create(struct qe_display *display, sd_event *loop);
 void qe_console_input_destroy(struct qe_console_input *ci);
 
 /* A qe_input_emit_fn (data = the qe_console_input). False when ev was not
@@ -31,7 +44,7 @@ bool qe_console_input_emit(void *data, uint32_t scanout, const struct qe_input_e
 
 struct qe_console_input_counters {
 	uint64_t sent, failed_calls, refused_full;
-	unsigned inflight_max;
+	unsigned inflight_max, queued_max;
 };
 void qe_console_input_counters(const struct qe_console_input *ci,
 			       struct qe_console_input_counters *out);

@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	e.control = qe_control_create(e.display, cfg.allow_unauthenticated_control);
-	e.input = qe_console_input_create(e.display);
+	e.input = qe_console_input_create(e.display, ev);
 	if (!e.control || !e.input) {
 		lc_err("out of memory");
 		goto out;

@@ -84,7 +84,7 @@ static void setup(void)
 	ctl = qe_control_create(display, false);
 	ASSERT(ctl);
 	ASSERT(qe_frames_create(&frames, ev, display, &cfg, status_changed, NULL) == 0);
-	input = qe_console_input_create(display);
+	input = qe_console_input_create(display, ev);
 	ASSERT(input);
 	env = (struct qe_client_env){
 		.ev = ev, .cfg = &cfg, .ctl = ctl, .frames = frames, .display = display, .input = input};
