@@ -2,8 +2,10 @@
 # with scripts/demo-host.sh as the host hook). Shows, step by step, what
 # leasecast does: the broker becomes the card's only DRM master; an
 # unprivileged user's unmodified sway is started on a leased output that
-# the broker turns on through the exporter on the host; two Wayland clients
-# draw on that desktop; the host streams it into a browser page. When the
+# the broker turns on through the exporter on the host, with the output's
+# keyboard and tablet; a terminal (foot) and two Wayland clients are on that
+# desktop; the host streams it into a browser page, from which a command is
+# typed into the terminal and runs here. When the
 # host says so (after its screenshot, or when the person watching is done)
 # sway is stopped and the output is given back and turned off.
 #
@@ -92,6 +94,19 @@ swaymsg_user() {
 	setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups env XDG_RUNTIME_DIR="$COMP_RT" \
 		SWAYSOCK="$(ls "$COMP_RT"/sway-ipc.*.sock 2>/dev/null | head -1)" swaymsg "$@"
 }
+say "a terminal on the desktop (foot, as $comp_user), to be typed into from the browser page"
+mkdir -p /tmp/lc-demo-home && chown "$comp_user" /tmp/lc-demo-home
+rm -f /tmp/lc-demo-typed
+lc_bg foot setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups env XDG_RUNTIME_DIR="/run/user/$COMP_UID" \
+	WAYLAND_DISPLAY="$COMP_DISPLAY" HOME=/tmp/lc-demo-home SHELL=/bin/bash PS1='demo$ ' \
+	foot --app-id leasecast-terminal --font 'DejaVu Sans Mono:size=14' bash --norc -i
+FOOT_PID=$LC_BG_PID
+lc_wait_for "swaymsg_user -t get_tree 2>/dev/null | grep -q leasecast-terminal || ! kill -0 $FOOT_PID 2>/dev/null" 60 &&
+	kill -0 "$FOOT_PID" 2>/dev/null || fail "foot did not show a window (log: $LC_OUT/foot.log)"
+echo "   foot is up (tiled, under the two windows below)"
+# What is typed in the page runs here: the host waits for this signal.
+( lc_wait_for "[ -e /tmp/lc-demo-typed ]" 86400 && lc_signal demo-typed "/tmp/lc-demo-typed made by $(stat -c %U /tmp/lc-demo-typed)" ) &
+
 say "two Wayland clients on the desktop (tests/clients/wl-pattern-client, as $comp_user), placed with swaymsg"
 for c in a:4660:96:150 b:22136:940:480; do
 	IFS=: read -r n k x y <<<"$c"
@@ -145,5 +160,6 @@ kill -TERM "$broker_pid"
 wait "$broker_pid" 2>/dev/null
 echo
 lc_case desktop-shown-in-browser test "$verdict" = pass
+lc_case typed-in-browser-ran-in-terminal test -e /tmp/lc-demo-typed
 lc_case demo-complete true
 lc_finish

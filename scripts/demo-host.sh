@@ -4,12 +4,14 @@
 # viewer page in headless Chromium, and once the page has decoded frames
 # saves a screenshot of it to $LC_OUT/viewer.png and checks that it shows
 # the desktop (sway's blue background, the windows' black and white, a
-# variety of colours), not a blank or black page.
+# variety of colours), not a blank or black page. Then uses the desktop
+# from the page: clicks into its terminal and types a command, which the
+# guest must see run (screenshot: $LC_OUT/viewer-typed.png).
 #
 # LC_DEMO_HOLD=1: then keeps the bridge running until scripts/demo.sh
 # signals demo-release (the person pressed Enter); otherwise releases the
 # guest itself. LC_DEMO_PORT: the port to try first (8080).
-# Exits 0 only when the screenshot shows the desktop.
+# Exits 0 only when the screenshot shows the desktop and the typed command ran.
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/frames-lib.sh"
 . "$LC_SRC/tests/bridge/bridge-lib.sh"
@@ -17,7 +19,11 @@
 hold=${LC_DEMO_HOLD:-0}
 bridge_bin="$LC_BUILD/compositor-module/leasecast-frame-bridge"
 www="$LC_SRC/compositor-module/frame-bridge/www"
-png="$LC_OUT/viewer.png"
+png="$LC_OUT/viewer.png" png_typed="$LC_OUT/viewer-typed.png"
+# Typed into the desktop's terminal from the page; the guest reports the
+# file it makes (signal demo-typed).
+typed="echo hello from the browser; touch /tmp/lc-demo-typed
+"
 say() { printf '\n== %s\n' "$*"; }
 
 bridge='' verdict=fail
@@ -60,92 +66,14 @@ grep -q 'subscribed to scanout' "$LC_OUT/bridge.log" || { sed 's/^/   /' "$LC_OU
 url_public="http://127.0.0.1:$port/"
 echo "   open $url_public in a browser"
 
-say "host: headless Chromium on the viewer page; screenshot once it has decoded frames -> $png"
-rm -f "$png"
+say "host: headless Chromium on the viewer page; screenshot once it has decoded frames -> $png;" \
+	"then a click into the terminal and a command typed in the page, as a person would"
+rm -f "$png" "$png_typed"
 rm -rf "$LC_TMP/chrome-profile"
-mkdir -p "$LC_TMP/chrome-profile"
-# DevTools over a pipe (fds 3 and 4, NUL-terminated JSON): wait for decoded
-# frames in the page, then capture it. The flags are bridge-lib.sh's.
-python3 - "${url_public}?hw=prefer-software" "$png" "$LC_TMP/chrome-profile" "$LC_OUT/chrome.log" \
-	"${LC_CHROMIUM:-/usr/bin/chromium}" <<'PY'
-import base64, json, os, subprocess, sys, time
-url, png, profile, log, chromium = sys.argv[1:6]
-to_chrome_r, to_chrome_w = os.pipe()
-from_chrome_r, from_chrome_w = os.pipe()
-def child_fds():
-    a, b = os.dup(to_chrome_r), os.dup(from_chrome_w)
-    os.dup2(a, 3)
-    os.dup2(b, 4)
-args = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required", "--hide-scrollbars",
-        "--window-size=1600,900", "--remote-debugging-pipe", "--user-data-dir=" + profile, url]
-proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                        preexec_fn=child_fds, pass_fds=(3, 4), start_new_session=True)
-os.close(to_chrome_r)
-os.close(from_chrome_w)
-buf, next_id = b"", 0
-def call(method, session=None, **params):
-    global buf, next_id
-    next_id += 1
-    msg = {"id": next_id, "method": method, "params": params}
-    if session:
-        msg["sessionId"] = session
-    os.write(to_chrome_w, json.dumps(msg).encode() + b"\0")
-    while True:
-        while b"\0" not in buf:
-            chunk = os.read(from_chrome_r, 1 << 20)
-            if not chunk:
-                raise SystemExit("chromium closed the DevTools pipe (log: %s)" % log)
-            buf += chunk
-        line, buf = buf.split(b"\0", 1)
-        r = json.loads(line)
-        if r.get("id") == next_id:
-            if "error" in r:
-                raise SystemExit("%s: %s" % (method, r["error"]))
-            return r["result"]
-try:
-    deadline = time.time() + 60
-    page = None
-    while page is None and time.time() < deadline:
-        page = next((t for t in call("Target.getTargets")["targetInfos"] if t["type"] == "page"), None)
-        time.sleep(0.2)
-    if page is None:
-        raise SystemExit("no page in chromium")
-    s = call("Target.attachToTarget", targetId=page["targetId"], flatten=True)["sessionId"]
-    # The window's size less its (headless) frame would crop the canvas:
-    # a viewport of exactly the canvas's 16:9.
-    call("Emulation.setDeviceMetricsOverride", s, width=1600, height=900, deviceScaleFactor=1, mobile=False)
-    stats = {}
-    # Frames come on every change (the bar's clock ticks each second): a
-    # few decoded, then a moment for the canvas to show the newest one.
-    while time.time() < deadline:
-        r = call("Runtime.evaluate", s, returnByValue=True,
-                 expression="typeof stats === 'undefined' ? null : stats")["result"].get("value")
-        stats = r or {}
-        if stats.get("framesDecoded", 0) >= 3:
-            break
-        time.sleep(0.5)
-    print("   viewer: %s frames decoded, %sx%s %s, decoder errors %s%s" % (
-        stats.get("framesDecoded"), stats.get("width"), stats.get("height"), stats.get("codec"),
-        stats.get("decoderErrors"), (" " + "; ".join(stats["errors"])) if stats.get("errors") else ""))
-    if stats.get("framesDecoded", 0) < 3:
-        raise SystemExit("the viewer decoded no frames within 60 s")
-    time.sleep(1.5)
-    data = call("Page.captureScreenshot", s, format="png")["data"]
-    with open(png, "wb") as f:
-        f.write(base64.b64decode(data))
-    try:
-        call("Browser.close")
-    except SystemExit:
-        pass
-finally:
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-        proc.wait()
-PY
+python3 "$LC_SRC/scripts/demo-view.py" "${url_public}?hw=prefer-software" "$png" "$LC_TMP/chrome-profile" \
+	"$LC_OUT/chrome.log" --type "$typed" --click 1700,300 --typed-png "$png_typed" \
+	--wait-file "$LC_OUT/.signal-demo-typed" || { echo "   the viewer page step failed (log: $LC_OUT/chrome.log)"; exit 1; }
+echo "   the guest ran the command typed in the page ($(lc_signal_content demo-typed)); screenshot: $png_typed"
 [ -s "$png" ] || { echo "   no screenshot"; exit 1; }
 
 say "host: checking $png"
