@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "hxfr_json.h"
 #include "hxfr.h"
 #include "hxfr_sync.h"
 #include "parse.h"
@@ -92,20 +93,6 @@ static void usage(FILE *f)
 		   "         ACTION...   (see the top of tests/host/lc-input-send.c)\n");
 }
 
-static void print_error(const struct hxfr_msg *m)
-{
-	char clean[HXFR_ERROR_MESSAGE_LEN];
-	size_t j = 0;
-	for (size_t i = 0; m->u.error.message[i] && j + 1 < sizeof(clean); i++) {
-		char ch = m->u.error.message[i];
-		clean[j++] = (ch < 0x20 || ch == '"' || ch == '\\') ? '_' : ch;
-	}
-	clean[j] = '\0';
-	printf("{\"event\":\"error\",\"code\":%d,\"session\":%u,\"message\":\"%s\"}\n",
-	       m->u.error.code, m->hdr.session_id, clean);
-	fflush(stdout);
-}
-
 /* Reads what the server sent for up to ms (0: only what is there). */
 static void drain(struct run *r, int ms)
 {
@@ -132,7 +119,7 @@ static void drain(struct run *r, int ms)
 			if (code >= 0 && code < 16)
 				r->errors[code]++;
 			r->errors_total++;
-			print_error(&m);
+			hxfr_json_print_error(&m);
 		} else if (m.hdr.type == HXFR_FRAME_RESPONSE) {
 			r->frames++;
 		}
@@ -468,7 +455,7 @@ int main(int argc, char **argv)
 				got = true;
 				ok = m.u.subscribe_resp.success;
 			} else if (m.hdr.type == HXFR_ERROR) {
-				print_error(&m);
+				hxfr_json_print_error(&m);
 			}
 		}
 		printf("{\"event\":\"subscribed\",\"scanout\":%u,\"success\":%s}\n", o.scanout,

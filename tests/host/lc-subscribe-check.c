@@ -49,6 +49,7 @@
 
 #include "clock.h"
 #include "h264_decode.h"
+#include "hxfr_json.h"
 #include "hxfr.h"
 #include "hxfr_auth.h"
 #include "hxfr_sync.h"
@@ -158,21 +159,6 @@ static int conn_next(struct hxfr_sync *c, struct hxfr_msg *msg, double deadline)
 	}
 }
 
-static void print_error_msg(const struct hxfr_msg *m)
-{
-	/* The message text comes from the peer: print it without quotes or
-	 * control characters so the line stays valid JSON. */
-	char clean[HXFR_ERROR_MESSAGE_LEN];
-	size_t j = 0;
-	for (size_t i = 0; m->u.error.message[i] && j + 1 < sizeof(clean); i++) {
-		char ch = m->u.error.message[i];
-		clean[j++] = (ch < 0x20 || ch == '"' || ch == '\\') ? '_' : ch;
-	}
-	clean[j] = '\0';
-	printf("{\"event\":\"error\",\"code\":%d,\"session\":%u,\"message\":\"%s\"}\n",
-	       m->u.error.code, m->hdr.session_id, clean);
-}
-
 /* Waits for a message of the given type; ERRORs on the way are printed. */
 static int expect_type(struct hxfr_sync *c, struct hxfr_msg *m, uint8_t type)
 {
@@ -184,7 +170,7 @@ static int expect_type(struct hxfr_sync *c, struct hxfr_msg *m, uint8_t type)
 		if (m->hdr.type == type)
 			return 0;
 		if (m->hdr.type == HXFR_ERROR)
-			print_error_msg(m);
+			hxfr_json_print_error(m);
 	}
 }
 
@@ -666,7 +652,7 @@ static int cmd_watch(const struct options *o)
 			if (r < 0)
 				break;
 			if (m.hdr.type == HXFR_ERROR) {
-				print_error_msg(&m);
+				hxfr_json_print_error(&m);
 				got_err9 |= m.u.error.code == HXFR_ERR_AUTH_FAILED;
 			}
 			frames |= m.hdr.type == HXFR_FRAME_RESPONSE;
@@ -682,7 +668,7 @@ static int cmd_watch(const struct options *o)
 	if (!ok) {
 		r = conn_next(&c, &m, lc_now_s() + 1);
 		if (r > 0 && m.hdr.type == HXFR_ERROR)
-			print_error_msg(&m);
+			hxfr_json_print_error(&m);
 		printf("{\"event\":\"summary\",\"subscribed\":false,\"pass\":false}\n");
 		pass = false;
 		goto out;
@@ -707,7 +693,7 @@ static int cmd_watch(const struct options *o)
 			}
 			got += m.hdr.type == HXFR_FRAME_RESPONSE;
 			if (m.hdr.type == HXFR_ERROR)
-				print_error_msg(&m);
+				hxfr_json_print_error(&m);
 		}
 		printf("{\"event\":\"summary\",\"check\":\"stop-reading\",\"held_s\":%.1f,"
 		       "\"frames\":%u,\"bytes_in\":%llu,\"closed_by_server\":%s,\"pass\":true}\n",
@@ -773,7 +759,7 @@ static int cmd_watch(const struct options *o)
 				done = true;
 			break;
 		case HXFR_ERROR:
-			print_error_msg(&m);
+			hxfr_json_print_error(&m);
 			revoked |= m.u.error.code == HXFR_ERR_KEY_REVOKED;
 			break;
 		case HXFR_CURSOR_DEFINE:
