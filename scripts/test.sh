@@ -88,7 +88,8 @@ run_build asan build-asan \
 	"ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" \
 	-DCMAKE_BUILD_TYPE=Debug -DLC_SANITIZE=ON -- -LE "fuzz|bench|heavy"
 
-run_build fuzz build-fuzz "CC=clang" -DCMAKE_BUILD_TYPE=Debug -DLC_FUZZ=ON -DLC_VM_TESTS=OFF -- -L fuzz
+# The fuzzers are independent and each takes one core for LC_FUZZ_TIME.
+run_build fuzz build-fuzz "CC=clang" -DCMAKE_BUILD_TYPE=Debug -DLC_FUZZ=ON -DLC_VM_TESTS=OFF -- -L fuzz -j"$jobs"
 
 stop_hogs
 echo "== summary (LC_TEST_HOG=$hogs, $jobs cores, load average now $(cut -d' ' -f1-3 /proc/loadavg)) =="
