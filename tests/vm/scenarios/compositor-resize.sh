@@ -13,7 +13,7 @@
 # compositor does by itself is recorded (LC-LOG resize-NAME ...): one that
 # keeps its mode (sway: wlroots 0.15 keeps the current mode on a hotplug of
 # a connector that stays connected) is nudged through its IPC (sway:
-# `swaymsg output CONNECTOR mode WxH`, see sway_nudge). The host
+# `swaymsg output CONNECTOR mode --custom WxH`, see sway_nudge). The host
 # judges the stream (lc-subscribe-check: frames at 1280x720 after the
 # resize, no decode error) and the page (a new StreamInit, the decoder
 # reconfigured, every frame after it decoded, none of the wrong size).
@@ -100,12 +100,15 @@ compositor_follows() {
 }
 
 # sway keeps its mode: set the connector's preferred one through its IPC.
+# As a custom mode: wlroots 0.15 keeps the mode list it read at start (no
+# uevent re-read it), and sway 1.7 replaces a mode not in that list by the
+# stale preferred one ("Configured mode ... not available").
 sway_nudge() {
 	local sock
 	sock=$(ls "$COMP_RT"/sway-ipc.*.sock 2>/dev/null | head -1)
 	[ -S "$sock" ] || { echo "no sway IPC socket in $COMP_RT"; return 1; }
 	setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups \
-		env SWAYSOCK="$sock" swaymsg output "$CONN" mode "$(preferred)" || return 1
+		env SWAYSOCK="$sock" swaymsg output "$CONN" mode --custom "$(preferred)" || return 1
 	setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups \
 		env SWAYSOCK="$sock" swaymsg -t get_outputs | grep -E 'Output|Current mode' | head -4
 }

@@ -87,10 +87,12 @@ verdict("page-new-stream-init",
            before["configures"], s.get("configures"), s.get("canvas")))
 inflight = s.get("chunksSinceConfigure", 0) - s.get("framesSinceConfigure", 0)
 verdict("page-clean-after-resize",
-        s.get("decoderErrors", 1) == 0 and s.get("wrongSizeFrames", 1) == 0
+        s.get("configures", 0) > before["configures"] and s.get("width") == w1
+        and s.get("decoderErrors", 1) == 0 and s.get("wrongSizeFrames", 1) == 0
         and s.get("framesSinceConfigure", 0) >= MIN_FRAMES and 0 <= inflight <= 2
         and s.get("skippedChunks", 1) == before["skippedChunks"],
-        "decoder errors %s %s, wrong-size frames %s, %s of %s chunks since the reconfigure decoded,"
+        "reconfigured for %sx%s: %s, decoder errors %s %s, wrong-size frames %s, %s of %s chunks since the reconfigure decoded,"
         " skipped chunks %s -> %s"
-        % (s.get("decoderErrors"), s.get("errors"), s.get("wrongSizeFrames"), s.get("framesSinceConfigure"),
+        % (s.get("width"), s.get("height"), s.get("configures", 0) > before["configures"],
+           s.get("decoderErrors"), s.get("errors"), s.get("wrongSizeFrames"), s.get("framesSinceConfigure"),
            s.get("chunksSinceConfigure"), before["skippedChunks"], s.get("skippedChunks")))
