@@ -108,7 +108,7 @@ sway_nudge() {
 	sock=$(ls "$COMP_RT"/sway-ipc.*.sock 2>/dev/null | head -1)
 	[ -S "$sock" ] || { echo "no sway IPC socket in $COMP_RT"; return 1; }
 	setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups \
-		env SWAYSOCK="$sock" swaymsg output "$CONN" mode --custom "$(preferred)" || return 1
+		env SWAYSOCK="$sock" swaymsg -- output "$CONN" mode --custom "$(preferred)" || return 1
 	setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups \
 		env SWAYSOCK="$sock" swaymsg -t get_outputs | grep -E 'Output|Current mode' | head -4
 }
