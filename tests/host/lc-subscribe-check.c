@@ -2,7 +2,9 @@
  * streams. It subscribes to one scanout with a stream key, decodes every
  * FRAME_RESPONSE with libavcodec, finds the test patterns that
  * lc-pattern-flip shows in the guest (patterns.h), and prints JSON lines:
- * one per event and a final {"event":"summary",...,"pass":...}.
+ * one per event and a final {"event":"summary",...,"pass":...}. A "frame"
+ * event carries the size ("w", "h") of the last picture decoded (a resize
+ * shows as a change of size at an IDR).
  *
  *   lc-subscribe-check key --scanout N --control-key FILE [--enable WxH]
  *       obtains a fresh stream key (HELLO, AUTH, STREAM_KEY_REQ) and prints
@@ -524,10 +526,10 @@ static void handle_frame(struct watch *w, const struct hxfr_msg *m)
 		w->unknown_frames++;
 	if (!o->quiet_frames)
 		printf("{\"event\":\"frame\",\"n\":%u,\"t_ms\":%.1f,\"bytes\":%zu,\"keyframe\":%s,\"idr\":%s,"
-		       "\"pictures\":%u,\"pattern\":%d,\"psnr\":%.2f,\"pts_ns\":%lld}\n",
+		       "\"pictures\":%u,\"pattern\":%d,\"psnr\":%.2f,\"pts_ns\":%lld,\"w\":%d,\"h\":%d}\n",
 		       w->frames, (t - w->t_sub) * 1e3, total, f->keyframe ? "true" : "false",
 		       idr ? "true" : "false", w->pictures_this_au, w->last_pic_pattern,
-		       w->last_pic_psnr, (long long)f->pts_ns);
+		       w->last_pic_psnr, (long long)f->pts_ns, w->width, w->height);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -47,6 +47,11 @@ const stats = {
   codec: null, initCodec: null, width: 0, height: 0, configures: 0,
   cursorImages: 0, cursorMoves: 0, status: '', rttMs: null, decodeMs: null,
   control: null, inputSent: 0, inputErrors: [],
+  // A size change (a Resize honoured, the guest's mode set): StreamInits
+  // seen, and since the decoder was last configured the chunks given to
+  // it, the frames it gave back and those not of the configured size
+  // (which a clean reconfigure never shows).
+  streamInits: 0, chunksSinceConfigure: 0, framesSinceConfigure: 0, wrongSizeFrames: 0,
 };
 const startedAt = performance.now();
 let lastOutputAt = 0;
@@ -77,9 +82,11 @@ function onDecoded(frame) {
     stats.decodeMs = Math.round((performance.now() - t0) * 10) / 10;
     sentAt.delete(frame.timestamp);
   }
+  if (frame.displayWidth !== decoderW || frame.displayHeight !== decoderH) stats.wrongSizeFrames++;
   vctx.drawImage(frame, 0, 0, video.width, video.height);
   frame.close();
   stats.framesDecoded++;
+  stats.framesSinceConfigure++;
   fpsCount++;
   lastOutputAt = performance.now();
 }
@@ -99,6 +106,7 @@ function configure(codec, w, h) {
     hardwareAcceleration: hw });
   decoderCodec = codec; decoderW = w; decoderH = h;
   stats.codec = codec; stats.configures++;
+  stats.chunksSinceConfigure = stats.framesSinceConfigure = 0;
   if (video.width !== w || video.height !== h) {
     video.width = cursorCanvas.width = w;
     video.height = cursorCanvas.height = h;
@@ -128,6 +136,7 @@ function onVideo(dv, bytes) {
     needKey = false;
   }
   if (needKey || !decoder) { stats.skippedChunks++; return; }
+  stats.chunksSinceConfigure++;
   sentAt.set(pts, performance.now());
   if (sentAt.size > 256) sentAt.delete(sentAt.keys().next().value);
   try {
@@ -156,6 +165,10 @@ function onMessage(ev) {
     const n = bytes[6];
     stats.initCodec = new TextDecoder().decode(bytes.subarray(7, 7 + n));
     stats.width = dv.getUint16(2); stats.height = dv.getUint16(4);
+    stats.streamInits++;
+    // The bridge sends a new StreamInit only when the size or profile
+    // changes, right before the new size's first keyframe, which
+    // reconfigures the decoder and the canvases (onVideo/configure).
     break;
   }
   case T_PONG:

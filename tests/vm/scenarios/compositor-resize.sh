@@ -1,0 +1,151 @@
+# vm-compositor-resize: a viewer's "fit to window" resizes the desktop.
+# For each compositor named in LC_RESIZE_COMPOSITORS (default: sway; cage
+# and mutter are written but not yet run here; a wrapper scenario that sets
+# the variable and sources this file picks others; the host hook takes the
+# same names), in turn, on its own lease at 1920x1080: the pattern client runs
+# full-screen (cage's app; a client of sway and Mutter); the host hook
+# (compositor-resize-host.sh) starts the frame bridge and headless Chromium
+# on the viewer page (control), which asks for 1280x720 (a WS Resize ->
+# RESIZE_REQ -> the exporter's SetUIInfo). Here: the connector's preferred
+# mode becomes 1280x720 (after a probe: the kernel does not re-read the
+# modes on virtio-gpu's display change, see preferred_follows), then the compositor's output follows, seen by
+# the client as a new full-screen configure of 1280x720. What each
+# compositor does by itself is recorded (LC-LOG resize-NAME ...): one that
+# keeps its mode (sway: wlroots 0.15 keeps the current mode on a hotplug of
+# a connector that stays connected) is nudged through its IPC (sway:
+# `swaymsg output CONNECTOR mode --custom WxH`, see sway_nudge). The host
+# judges the stream (lc-subscribe-check: frames at 1280x720 after the
+# resize, no decode error) and the page (a new StreamInit, the decoder
+# reconfigured, every frame after it decoded, none of the wrong size).
+. "$LC_SRC/tests/vm/lib.sh"
+. "$LC_SRC/tests/vm/scenarios/broker-lib.sh"
+. "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
+
+[ -n "${LC_EXPORTER_ADDR:-}" ] || { echo "needs the exporter"; exit 1; }
+read -r -a NAMES <<<"${LC_RESIZE_COMPOSITORS:-sway}"
+NEW_W=1280 NEW_H=720
+WLR=(--wlroots --authmagic-lib "$LC_BUILD/compositor-module/libleasecast-authmagic.so")
+APP_ENV=()
+ldd "$pc_bin" | grep -q libasan && APP_ENV=(env -u LD_PRELOAD)
+comp_sway_config /tmp/lc-sway.conf
+
+# The client's output: cage's app writes to cage's stdout (lease-launch's
+# log), the others' to their own.
+client_log() { if [ "$1" = cage ]; then echo "$LC_OUT/ll-cage.log"; else echo "$LC_OUT/client-$1.log"; fi; }
+
+launch() { # NAME
+	local name="$1"
+	case "$name" in
+	sway) comp_launch sway any --helix-socket "$helix_sock" --size 1920x1080 "${WLR[@]}" \
+		-- sway -d -c /tmp/lc-sway.conf ;;
+	cage) comp_launch cage any --helix-socket "$helix_sock" --size 1920x1080 "${WLR[@]}" \
+		-- cage -- "${APP_ENV[@]}" "$pc_bin" --first 300 --count 4 --interval-ms 700 ;;
+	mutter) comp_launch mutter any --helix-socket "$helix_sock" --size 1920x1080 --kill-grace-ms 60000 \
+		-- mutter --wayland --display-server --no-x11 ;;
+	esac || return 1
+	CONN=$(sed -n 's/^connector=//p' "$COMP_RT/leasecast-stream")
+	[ -n "$COMP_KEY" ] && [ -n "$CONN" ] || { echo "no key or connector from lease-launch"; return 1; }
+	echo "$name on $CONN (scanout $COMP_SCANOUT)"
+	if [ "$name" != cage ]; then
+		comp_wait_socket "$name" 200 || return 1
+		comp_client "$name" "$COMP_DISPLAY" 300 700 || return 1
+	fi
+	lc_wait_for "grep -q '^shown' '$(client_log "$name")' || ! kill -0 $LL_PID 2>/dev/null" 200
+	grep -E '^configured|^shown' "$(client_log "$name")" | head -3
+	grep -q "^shown 30[0-3] size=1920x1080" "$(client_log "$name")"
+}
+
+preferred() { head -1 "/sys/class/drm/card0-$CONN/modes"; }
+client_configured() { grep -q "^configured ${NEW_W}x$NEW_H" "$(client_log "$1")"; }
+
+# The page's Resize reached the guest: the connector's preferred mode.
+preferred_follows() {
+	local name="$1" t0
+	lc_wait_signal "resize-sent-$name" 300 || { echo "the host never sent the resize"; return 1; }
+	t0=$(date +%s%N)
+	if lc_wait_for "[ \"\$(preferred)\" = ${NEW_W}x$NEW_H ]" 10; then
+		echo "card0-$CONN: preferred mode ${NEW_W}x$NEW_H $(lc_ms_since "$t0") ms after the page's resize"
+		return 0
+	fi
+	# virtio-gpu's display-change interrupt re-reads the display info but
+	# only re-detects the connector's status (drm_helper_hpd_irq_event):
+	# the mode list is refreshed by the next probe, here sysfs "detect".
+	echo "card0-$CONN: not re-probed by the kernel within 10 s (modes: $(head -3 "/sys/class/drm/card0-$CONN/modes" | tr '\n' ' ')); probing"
+	lc_log "resize-$name kernel-did-not-reprobe"
+	lc_wait_for "lc_connector_probe $CONN; [ \"\$(preferred)\" = ${NEW_W}x$NEW_H ]" 30 ||
+		{ echo "card0-$CONN modes: $(tr '\n' ' ' <"/sys/class/drm/card0-$CONN/modes")"; return 1; }
+	echo "card0-$CONN: preferred mode ${NEW_W}x$NEW_H after a probe, $(lc_ms_since "$t0") ms after the page's resize"
+}
+
+# The compositor's output follows: the full-screen client is configured at
+# the new size (by the compositor itself, or after lease-launch's nudge).
+compositor_follows() {
+	local name="$1" t0
+	t0=$(date +%s%N)
+	if lc_wait_for "client_configured $name" 20; then
+		echo "$name: client configured ${NEW_W}x$NEW_H $(lc_ms_since "$t0") ms after the new preferred mode"
+		grep -E 'preferred mode|follow' "$LC_OUT/ll-$name.log" | tail -3
+		lc_log "resize-$name followed"
+		return 0
+	fi
+	echo "$name: the client is still at: $(grep '^configured' "$(client_log "$name")" | tail -1)"
+	grep -E 'preferred mode|follow|mode' "$LC_OUT/ll-$name.log" | tail -5
+	lc_log "resize-$name did-not-follow"
+	[ "$name" = sway ] || return 1
+	sway_nudge || return 1
+	t0=$(date +%s%N)
+	lc_wait_for "client_configured $name" 60 || return 1
+	echo "$name: client configured ${NEW_W}x$NEW_H $(lc_ms_since "$t0") ms after the nudge"
+	lc_log "resize-$name followed-after-nudge"
+}
+
+# sway keeps its mode: set the connector's preferred one through its IPC.
+# As a custom mode: wlroots 0.15 keeps the mode list it read at start (no
+# uevent re-read it), and sway 1.7 replaces a mode not in that list by the
+# stale preferred one ("Configured mode ... not available").
+sway_nudge() {
+	local sock
+	sock=$(ls "$COMP_RT"/sway-ipc.*.sock 2>/dev/null | head -1)
+	[ -S "$sock" ] || { echo "no sway IPC socket in $COMP_RT"; return 1; }
+	setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups \
+		env SWAYSOCK="$sock" swaymsg -- output "$CONN" mode --custom "$(preferred)" || return 1
+	setpriv --reuid="$comp_user" --regid="$comp_user" --init-groups \
+		env SWAYSOCK="$sock" swaymsg -t get_outputs | grep -E 'Output|Current mode' | head -4
+}
+
+stop() { # NAME
+	local name="$1" rc
+	if [ "$name" = cage ]; then # cage 0.1.4 aborts on SIGTERM; it ends with its app
+		pkill -TERM -u "$comp_user" -f "$pc_bin"
+	else
+		kill -TERM "$CLIENT_PID" 2>/dev/null
+		kill -TERM "$LL_PID"
+	fi
+	lc_wait_for "! kill -0 $LL_PID 2>/dev/null" 90
+	wait "$LL_PID"
+	rc=$?
+	echo "lease-launch exited $rc"
+	output_returns "$CONN" 20 off
+}
+
+lc_case user comp_setup_user || { lc_finish; exit 1; }
+lc_case broker-starts start_broker --exporter "$LC_EXPORTER_ADDR" --control-key "$LC_CONTROL_KEY" || { lc_finish; exit 1; }
+for name in "${NAMES[@]}"; do
+	command -v "$name" >/dev/null || { echo "$name is not installed"; lc_case "$name-installed" false; continue; }
+	if ! lc_case "$name-up-at-1920x1080" launch "$name"; then
+		lc_signal "up-$name" "fail"
+		kill -TERM "$LL_PID" 2>/dev/null
+		continue
+	fi
+	lc_signal "up-$name" "$COMP_SCANOUT $COMP_KEY"
+	lc_case "$name-preferred-mode-follows" preferred_follows "$name"
+	lc_case "$name-output-follows" compositor_follows "$name"
+	lc_signal "guest-resized-$name"
+	lc_wait_signal "host-done-$name" 300 || echo "the host hook never finished with $name"
+	cat "$LC_OUT/host-results.txt" 2>/dev/null
+	for c in stream-at-new-size page-new-stream-init page-clean-after-resize; do
+		lc_case "$name-$c" comp_host_case "$name-$c"
+	done
+	lc_case "$name-stops" stop "$name"
+done
+lc_finish
