@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "gop.h"
 #include "hxfr.h"
 #include "input.h"
@@ -386,13 +387,15 @@ static void viewer_message(struct lcb_bridge *b, struct viewer *v)
 	}
 	switch (v->rx[0]) {
 	case LCB_WS_PING: {
-		if (v->rx_len > 64)
+		if (v->rx_len > LCB_WS_PING_MAX)
 			break;
-		struct lcb_msg *m = lcb_msg_new(v->rx_len);
+		struct lcb_msg *m = lcb_msg_new(v->rx_len + 8);
 		if (!m)
 			break;
-		memcpy(m->data, v->rx, v->rx_len);
-		m->data[0] = LCB_WS_PONG;
+		/* Stamped here, as late as the bridge can: the page takes the
+		 * min-RTT sample, whose stamp is nearest the round trip's middle. */
+		lcb_ws_pong(m->data, v->rx_len + 8, v->rx, v->rx_len,
+			    (uint64_t)(lc_now_ns() / 1000));
 		send_to(b, v, m, false);
 		lcb_msg_unref(m);
 		break;

@@ -111,6 +111,16 @@ size_t lcb_ws_input_error(uint8_t *out, size_t cap, enum lcb_ws_input_error code
 	return 2 + n;
 }
 
+size_t lcb_ws_pong(uint8_t *out, size_t cap, const uint8_t *ping, size_t ping_len, uint64_t now_us)
+{
+	if (ping_len == 0 || ping_len > LCB_WS_PING_MAX || cap < ping_len + 8)
+		return 0;
+	memcpy(out, ping, ping_len);
+	out[0] = LCB_WS_PONG;
+	be64(out + ping_len, now_us);
+	return ping_len + 8;
+}
+
 void lcb_ws_rights(uint8_t out[LCB_WS_RIGHTS_SIZE], bool control)
 {
 	out[0] = LCB_WS_RIGHTS;

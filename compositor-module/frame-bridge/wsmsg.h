@@ -73,6 +73,16 @@ enum lcb_ws_input_error {
 };
 size_t lcb_ws_input_error(uint8_t *out, size_t cap, enum lcb_ws_input_error code, const char *text);
 
+/* Pong: the viewer's Ping (u8 type, up to LCB_WS_PING_MAX - 1 bytes) echoed
+ * with the type changed, then u64 the bridge's CLOCK_MONOTONIC in µs when
+ * it answered: the clock VideoFrame pts are in, so a page can map pts into
+ * its own time (the bench's clock sync; Helix's client reads only its
+ * echoed timestamp). Returns the size, 0 if the ping is empty, too long or
+ * cap too small. */
+#define LCB_WS_PING_MAX 64u
+#define LCB_WS_PONG_MAX (LCB_WS_PING_MAX + 8u)
+size_t lcb_ws_pong(uint8_t *out, size_t cap, const uint8_t *ping, size_t ping_len, uint64_t now_us);
+
 /* Rights: u8 type, u8 control (1: this viewer's input is taken, 0: view
  * only). Sent when a viewer joins, before anything else. */
 #define LCB_WS_RIGHTS_SIZE 2u

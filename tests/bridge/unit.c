@@ -68,6 +68,17 @@ static void test_wsmsg(void)
 	uint8_t rights[LCB_WS_RIGHTS_SIZE];
 	lcb_ws_rights(rights, true);
 	CHECK(rights[0] == 0x64 && rights[1] == 1);
+
+	/* Pong: the ping echoed (type changed), then the bridge's clock. */
+	uint8_t ping[LCB_WS_PING_MAX + 1] = {0x40, 0xaa, 0xbb};
+	uint8_t pong[LCB_WS_PONG_MAX + 1];
+	n = lcb_ws_pong(pong, sizeof(pong), ping, 3, 0x0102030405060708ull);
+	static const uint8_t want_p[] = {0x41, 0xaa, 0xbb, 1, 2, 3, 4, 5, 6, 7, 8};
+	CHECK(n == sizeof(want_p) && memcmp(pong, want_p, n) == 0);
+	CHECK(lcb_ws_pong(pong, 10, ping, 3, 1) == 0);                             /* no room */
+	CHECK(lcb_ws_pong(pong, sizeof(pong), ping, 0, 1) == 0);                   /* empty */
+	CHECK(lcb_ws_pong(pong, sizeof(pong), ping, LCB_WS_PING_MAX + 1, 1) == 0); /* too long */
+	CHECK(lcb_ws_pong(pong, sizeof(pong), ping, LCB_WS_PING_MAX, 1) == LCB_WS_PONG_MAX);
 }
 
 static void test_sps(void)

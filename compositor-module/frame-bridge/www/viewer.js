@@ -16,7 +16,8 @@
 // report over the WebSocket once frames=N frames are decoded and none came
 // for settle=MS ms (or after timeout=SEC s): frames decoded, decoder errors,
 // the first chunk's type, the codec string and the canvas colours at
-// points=x,y;x,y;... (stream pixels).
+// points=x,y;x,y;... (stream pixels). bench=photon: the input-to-photon
+// bench (its section near the end says what it measures).
 'use strict';
 
 const T_VIDEO = 0x01, T_KEYFRAME_REQ = 0x03, T_STREAM_INIT = 0x30, T_PING = 0x40, T_PONG = 0x41,
@@ -84,6 +85,7 @@ function onDecoded(frame) {
   }
   if (frame.displayWidth !== decoderW || frame.displayHeight !== decoderH) stats.wrongSizeFrames++;
   vctx.drawImage(frame, 0, 0, video.width, video.height);
+  if (bench) bench.onFrame(frame); // the bench section, below
   frame.close();
   stats.framesDecoded++;
   stats.framesSinceConfigure++;
@@ -173,6 +175,8 @@ function onMessage(ev) {
   }
   case T_PONG:
     if (bytes.length >= 9) stats.rttMs = Math.round((performance.now() - dv.getFloat64(1)) * 10) / 10;
+    if (bench && bytes.length === 17) // + the bridge's CLOCK_MONOTONIC µs (WS.md)
+      bench.onPong(dv.getFloat64(1), performance.now(), dv.getUint32(9) * 4294967296 + dv.getUint32(13));
     break;
   case T_CURSOR_IMAGE: {
     const w = dv.getUint16(1), h = dv.getUint16(3);
@@ -435,6 +439,119 @@ window.addEventListener('resize', requestFit);
 if (fitBox) {
   if (params.get('fit') === '1') fitBox.checked = true;
   fitBox.addEventListener('change', () => { lastFit = ''; requestFit(); });
+}
+
+// ---- bench: input-to-photon (bench/RESULTS.md, tests/vm/scenarios/bench-photon.py) ----
+// ?bench=photon: the page measures, for presses=N key presses (key=CODE,
+// default KeyA), the time from its own keydown (dispatched on the canvas,
+// so through onKey and the WebSocket like a typed key) to the first decoded
+// frame whose colour at the sample point (x=,y= fractions of the picture,
+// default 0.37, 0.41) changed: the guest's client repaints on each press.
+// The frame's pts (the bridge's host CLOCK_MONOTONIC µs of the damage,
+// WS.md) is mapped into page time with a clock sync on Ping/Pong (the
+// min-RTT sample of 20, before and after the run), which splits each press
+// into page->damage-on-host and host->decoded-in-page. window.benchPhoton
+// holds the state; benchPhoton.run() starts the presses (the host driver
+// calls it through CDP), benchPhoton.sync() a clock sync alone and
+// benchPhoton.waitChange() the next colour change (for a baseline whose
+// presses come from elsewhere: every change is kept in benchPhoton.changes).
+let bench = null;
+if (params.get('bench') === 'photon') {
+  const presses = Number(params.get('presses') || 300);
+  const keyCode = params.get('key') || 'KeyA';
+  const fx = Number(params.get('x') || 0.37), fy = Number(params.get('y') || 0.41);
+  const pressTimeoutMs = Number(params.get('press_timeout') || 3000);
+  const oc = new OffscreenCanvas(4, 4);
+  const octx = oc.getContext('2d', { willReadFrequently: true });
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  let last = null; // the previous frame's colour
+  let pongs = null; // samples while a sync runs
+  bench = {
+    state: 'idle', changes: [], frames: 0, syncs: [], result: null, error: null,
+    // A colour change between two decoded frames: H.264 keeps a flat
+    // colour within a few levels, the palette's neighbours differ by 144+.
+    onFrame(frame) {
+      const w = frame.displayWidth, h = frame.displayHeight;
+      octx.drawImage(frame, Math.floor(w * fx), Math.floor(h * fy), 4, 4, 0, 0, 4, 4);
+      const d = octx.getImageData(0, 0, 4, 4).data;
+      const c = [0, 0, 0];
+      for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) c[k] += d[i + k] / 16;
+      this.frames++;
+      if (last && Math.abs(c[0] - last[0]) + Math.abs(c[1] - last[1]) + Math.abs(c[2] - last[2]) > 80)
+        this.changes.push({ t_ms: performance.now(), pts_us: frame.timestamp, rgb: c.map(Math.round) });
+      last = c;
+    },
+    onPong(sentMs, nowMs, hostUs) {
+      if (pongs) pongs.push({ rtt_ms: nowMs - sentMs, off_ms: (sentMs + nowMs) / 2 - hostUs / 1000 });
+    },
+    // page time = host CLOCK_MONOTONIC ms + off_ms, from the quickest of n
+    // round trips (its host stamp is nearest the middle).
+    async sync(n = 20) {
+      pongs = [];
+      for (let i = 0; i < n; i++) {
+        const p = new DataView(new ArrayBuffer(9));
+        p.setUint8(0, T_PING); p.setFloat64(1, performance.now());
+        ws.send(p.buffer);
+        await sleep(25);
+      }
+      await sleep(200);
+      const got = pongs;
+      pongs = null;
+      if (got.length === 0) throw new Error('no Pong with the bridge clock (an older bridge?)');
+      got.sort((a, b) => a.rtt_ms - b.rtt_ms);
+      const s = { n: got.length, rtt_ms: got[0].rtt_ms, off_ms: got[0].off_ms,
+        rtt_p50_ms: got[got.length >> 1].rtt_ms };
+      this.syncs.push(s);
+      return s;
+    },
+    // Resolves with changes[n] once there is one, null after ms: the
+    // host's baseline waits in one call, without polling the page.
+    async waitChange(n, ms) {
+      const t0 = performance.now();
+      while (this.changes.length <= n && performance.now() - t0 < ms) await sleep(1);
+      return this.changes.length > n ? this.changes[n] : null;
+    },
+    key(down) {
+      video.dispatchEvent(new KeyboardEvent(down ? 'keydown' : 'keyup',
+        { code: keyCode, bubbles: true, cancelable: true }));
+    },
+    async run() {
+      try {
+        this.state = 'sync';
+        const s0 = await this.sync();
+        this.state = 'run';
+        const out = [];
+        let misses = 0;
+        for (let i = 0; i < presses; i++) {
+          const before = this.changes.length, sent = stats.inputSent;
+          const t0 = performance.now();
+          this.key(true);
+          if (stats.inputSent !== sent + 1) throw new Error('the press was not sent (no control right?)');
+          // Released once the change is seen (as the host's baseline does):
+          // a release on its way while the guest repaints would load the
+          // one TCG vCPU inside the measured time.
+          const c = await this.waitChange(before, pressTimeoutMs);
+          this.key(false);
+          if (!c) {
+            misses++;
+            await sleep(500); // a late change must not count for the next press
+            continue;
+          }
+          out.push({ t0_ms: t0, t2_ms: c.t_ms, pts_us: c.pts_us });
+          await sleep(30 + Math.random() * 90);
+        }
+        const s1 = await this.sync();
+        this.result = { presses, misses, samples: out, sync_before: s0, sync_after: s1,
+          frames: this.frames, width: stats.width, height: stats.height,
+          userAgent: navigator.userAgent };
+        this.state = 'done';
+      } catch (e) {
+        this.error = String(e && e.message || e);
+        this.state = 'failed';
+      }
+    },
+  };
+  window.benchPhoton = bench;
 }
 
 if (typeof VideoDecoder === 'undefined') {
