@@ -33,60 +33,19 @@ client must have counted) and a verdict line in host-results.txt."""
 import json
 import os
 import random
-import secrets
-import socket
 import subprocess
 import sys
 import time
 
-SRC, BUILD, OUT, TMP = (os.environ[k] for k in ("LC_SRC", "LC_BUILD", "LC_OUT", "LC_TMP"))
-sys.path.insert(0, os.path.join(SRC, "tests", "browser"))
+sys.path.insert(0, os.path.join(os.environ["LC_SRC"], "tests", "browser"))
+sys.path.insert(0, os.path.join(os.environ["LC_SRC"], "tests", "vm"))
 import cdp  # noqa: E402
+from rig_host import (CHROMIUM, OUT, TMP, log, secret_file, signal, start_bridge,  # noqa: E402
+                      stop, stream_key, wait_signal)
 
-BRIDGE = os.path.join(BUILD, "compositor-module", "leasecast-frame-bridge")
-WWW = os.path.join(SRC, "compositor-module", "frame-bridge", "www")
-EXPORTER = "127.0.0.1:%s" % os.environ["LC_EXPORTER_PORT"]
-CHROMIUM = os.environ.get("LC_CHROMIUM", "/usr/bin/chromium")
 PRESSES = int(os.environ.get("LC_BENCH_PRESSES", "300"))
 KEY_A = 30  # evdev KEY_A = QEMU's key number (xtkbd set 1) for this key
 PRESS_TIMEOUT_S = 3.0
-
-
-def log(*a):
-    print(*a, flush=True)
-
-
-def signal(name, content=""):
-    path = os.path.join(OUT, ".signal-" + name)
-    with open(path + ".tmp", "w") as f:
-        f.write(content + "\n")
-    os.replace(path + ".tmp", path)
-
-
-def signal_content(name):
-    try:
-        with open(os.path.join(OUT, ".signal-" + name)) as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        return None
-
-
-def wait_signal(name, secs):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        v = signal_content(name)
-        if v is not None:
-            return v
-        time.sleep(0.1)
-    raise SystemExit("waited %.0f s for the guest's signal %s" % (secs, name))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def pct(xs, p):
@@ -142,35 +101,15 @@ def main():
     if scanout == "none":  # the guest's client never got ready
         res.write("%s-photon fail\n" % name)
         raise SystemExit("%s: the guest has no client to press keys for" % name)
-    v = (signal_content("leased-" + name) or "").split()
-    key = v[1] if len(v) == 2 and v[0] == scanout and v[1] != "none" else None
-    if key is None:
-        key = subprocess.run([os.path.join(BUILD, "tests", "host", "lc-subscribe-check"), "key",
-                              "--connect", EXPORTER, "--control-key",
-                              os.path.join(TMP, "control-key"), "--scanout", scanout],
-                             check=True, capture_output=True, text=True).stdout.strip()
     key_path = os.path.join(TMP, "stream-key-" + name)
     tok_path = os.path.join(TMP, "control-token-" + name)
-    for path, val in ((key_path, key), (tok_path, secrets.token_urlsafe(24))):
-        with open(path, "w") as f:
-            f.write(val + "\n")
-        os.chmod(path, 0o600)
-    token = open(tok_path).read().strip()
-    port = free_port()
-    blog = os.path.join(OUT, "bridge-%s.log" % name)
-    bridge = subprocess.Popen([BRIDGE, "--exporter", EXPORTER, "--scanout", scanout, "--key-file",
-                               key_path, "--listen", "127.0.0.1:%d" % port, "--www", WWW,
-                               "--control-token-file", tok_path],
-                              stdout=open(blog, "w"), stderr=subprocess.STDOUT)
-    b = None
+    secret_file(key_path, stream_key(scanout))
+    token = secret_file(tok_path)
+    b = bridge = None
     sent = 0
     ok = False
     try:
-        end = time.monotonic() + 60
-        while "subscribed to scanout" not in open(blog, errors="replace").read():
-            if time.monotonic() > end:
-                raise SystemExit("%s: waited 60 s for the bridge's subscription (%s)" % (name, blog))
-            time.sleep(0.1)
+        bridge, port = start_bridge(name, scanout, key_path, "--control-token-file", tok_path)
         b = cdp.Browser(CHROMIUM, os.path.join(TMP, "chrome-" + name),
                         os.path.join(OUT, "chrome-%s.log" % name))
         p = b.page()
@@ -239,11 +178,8 @@ def main():
     finally:
         if b is not None:
             b.close()
-        bridge.terminate()
-        try:
-            bridge.wait(10)
-        except subprocess.TimeoutExpired:
-            bridge.kill()
+        if bridge is not None:
+            stop(bridge)
         res.write("%s-photon %s\n" % (name, "pass" if ok else "fail"))
         res.close()
         signal("bench-done-" + name, str(sent))

@@ -33,21 +33,18 @@ Then signals input-sent-NAME with the record: {"keys", "text", "click",
 guest's verdict. Logs: $LC_OUT/bridge-NAME*.log, chrome-NAME*.log."""
 import json
 import os
-import secrets
 import signal as signal_mod
-import socket
 import subprocess
 import sys
 import time
 
-SRC, BUILD, OUT, TMP = (os.environ[k] for k in ("LC_SRC", "LC_BUILD", "LC_OUT", "LC_TMP"))
-sys.path.insert(0, os.path.join(SRC, "tests", "browser"))
+sys.path.insert(0, os.path.join(os.environ["LC_SRC"], "tests", "browser"))
+sys.path.insert(0, os.path.join(os.environ["LC_SRC"], "tests", "vm"))
 import cdp  # noqa: E402
+from rig_host import (BRIDGE, CHROMIUM, EXPORTER, OUT, TMP, WWW, free_port,  # noqa: E402
+                      leased_signals, log, secret_file, signal, signal_content, start_bridge,
+                      stop, stream_key, wait_signal)
 
-BRIDGE = os.path.join(BUILD, "compositor-module", "leasecast-frame-bridge")
-WWW = os.path.join(SRC, "compositor-module", "frame-bridge", "www")
-EXPORTER = "127.0.0.1:%s" % os.environ["LC_EXPORTER_PORT"]
-CHROMIUM = os.environ.get("LC_CHROMIUM", "/usr/bin/chromium")
 TEXT = "Hello, leasecast 42!"
 HELD = ("KeyQ", 16)  # the key held when the browser closes
 # evdev codes (input-event-codes.h) of what TEXT types; Shift is 42.
@@ -57,72 +54,6 @@ EVDEV.update(zip("zxcvbnm", range(44, 51)))
 EVDEV.update(zip("1234567890", range(2, 12)))
 EVDEV.update({" ": 57, ",": 51, ".": 52, "-": 12, "!": 2})
 SHIFT = 42
-
-
-def log(*a):
-    print(*a, flush=True)
-
-
-def signal(name, content=""):
-    path = os.path.join(OUT, ".signal-" + name)
-    with open(path + ".tmp", "w") as f:
-        f.write(content + "\n")
-    os.replace(path + ".tmp", path)
-
-
-def signal_content(name):
-    try:
-        with open(os.path.join(OUT, ".signal-" + name)) as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        return None
-
-
-def wait_signal(name, secs):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        v = signal_content(name)
-        if v is not None:
-            return v
-        time.sleep(0.1)
-    raise SystemExit("waited %.0f s for the guest's signal %s" % (secs, name))
-
-
-def leased_signals():
-    """(mtime, scanout, key) of every leased-* signal, oldest first."""
-    out = []
-    for f in os.listdir(OUT):
-        if f.startswith(".signal-leased-") and ".tmp" not in f:
-            v = (signal_content(f[len(".signal-"):]) or "").split()
-            if len(v) == 2:
-                out.append((os.stat(os.path.join(OUT, f)).st_mtime, v[0], v[1]))
-    return sorted(out)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def token_file(path):
-    tok = secrets.token_urlsafe(24)
-    with open(path, "w") as f:
-        f.write(tok + "\n")
-    os.chmod(path, 0o600)
-    return tok
-
-
-def wait_log(path, needle, secs, what):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        if os.path.exists(path) and needle in open(path, errors="replace").read():
-            return True
-        time.sleep(0.1)
-    log("waited %.0f s for %s (%r in %s)" % (secs, what, needle, path))
-    return False
 
 
 def expected_keys(text):
@@ -150,25 +81,11 @@ def main():
     name = sys.argv[1]
     other = sys.argv[sys.argv.index("--other-scanout") + 1] if "--other-scanout" in sys.argv else None
     scanout = wait_signal("input-ready-" + name, 900)
-    # The key lease-launch got for that scanout (signal leased-NAME "S KEY"
-    # of the compositor holding it: the newest such signal, an earlier
-    # compositor's lease and key being over), else a fresh one from the
-    # exporter.
-    key = None
-    for s in leased_signals():
-        if s[1] == scanout:
-            key = s[2] if s[2] != "none" else None
-    if key is None:
-        key = subprocess.run([os.path.join(BUILD, "tests", "host", "lc-subscribe-check"), "key",
-                              "--connect", EXPORTER, "--control-key",
-                              os.path.join(TMP, "control-key"), "--scanout", scanout],
-                             check=True, capture_output=True, text=True).stdout.strip()
     key_path = os.path.join(TMP, "stream-key-" + name)
-    with open(key_path, "w") as f:
-        f.write(key + "\n")
-    os.chmod(key_path, 0o600)
-    control = token_file(os.path.join(TMP, "control-token-" + name))
-    view = token_file(os.path.join(TMP, "view-token-" + name))
+    secret_file(key_path, stream_key(scanout))
+    control_path = os.path.join(TMP, "control-token-" + name)
+    view_path = os.path.join(TMP, "view-token-" + name)
+    control, view = secret_file(control_path), secret_file(view_path)
     checks = {}
 
     if other == "auto":  # another tenant's leased scanout
@@ -186,18 +103,10 @@ def main():
                                            "exporter refused the stream key" in r.stderr + r.stdout)
         log("%s: a bridge for scanout %s with this key: status %d" % (name, other, r.returncode))
 
-    port = free_port()
-    blog = os.path.join(OUT, "bridge-%s.log" % name)
-    bridge = subprocess.Popen([BRIDGE, "--exporter", EXPORTER, "--scanout", scanout,
-                               "--key-file", key_path, "--listen", "127.0.0.1:%d" % port,
-                               "--www", WWW, "--control-token-file",
-                               os.path.join(TMP, "control-token-" + name), "--view-token-file",
-                               os.path.join(TMP, "view-token-" + name)],
-                              stdout=open(blog, "w"), stderr=subprocess.STDOUT)
+    bridge, port = start_bridge(name, scanout, key_path, "--control-token-file", control_path,
+                                "--view-token-file", view_path)
     b = None
     try:
-        if not wait_log(blog, "subscribed to scanout", 60, "the bridge's subscription"):
-            raise SystemExit("%s: the bridge did not subscribe" % name)
         base = "http://127.0.0.1:%d/" % port
         b = cdp.Browser(CHROMIUM, os.path.join(TMP, "chrome-" + name),
                         os.path.join(OUT, "chrome-%s.log" % name))
@@ -283,11 +192,7 @@ def main():
     finally:
         if b is not None:
             b.close()
-        bridge.terminate()
-        try:
-            bridge.wait(10)
-        except subprocess.TimeoutExpired:
-            bridge.kill()
+        stop(bridge)
 
 
 if __name__ == "__main__":
