@@ -89,26 +89,26 @@ void lcb_ws_cursor_move(uint8_t out[LCB_WS_CURSOR_MOVE_SIZE], int32_t x, int32_t
 	out[9] = visible ? 1 : 0;
 }
 
-size_t lcb_ws_status(uint8_t *out, size_t cap, enum lcb_ws_state state, const char *text)
+/* u8 type, u8 value, then the text's bytes (no NUL): Status and InputError. */
+static size_t byte_and_text(uint8_t *out, size_t cap, uint8_t type, uint8_t value, const char *text)
 {
 	size_t n = strlen(text);
 	if (cap < 2 + n)
 		return 0;
-	out[0] = LCB_WS_STATUS;
-	out[1] = (uint8_t)state;
+	out[0] = type;
+	out[1] = value;
 	memcpy(out + 2, text, n);
 	return 2 + n;
 }
 
+size_t lcb_ws_status(uint8_t *out, size_t cap, enum lcb_ws_state state, const char *text)
+{
+	return byte_and_text(out, cap, LCB_WS_STATUS, (uint8_t)state, text);
+}
+
 size_t lcb_ws_input_error(uint8_t *out, size_t cap, enum lcb_ws_input_error code, const char *text)
 {
-	size_t n = strlen(text);
-	if (cap < 2 + n)
-		return 0;
-	out[0] = LCB_WS_INPUT_ERROR;
-	out[1] = (uint8_t)code;
-	memcpy(out + 2, text, n);
-	return 2 + n;
+	return byte_and_text(out, cap, LCB_WS_INPUT_ERROR, (uint8_t)code, text);
 }
 
 size_t lcb_ws_pong(uint8_t *out, size_t cap, const uint8_t *ping, size_t ping_len, uint64_t now_us)

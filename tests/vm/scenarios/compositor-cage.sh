@@ -12,8 +12,9 @@
 # does the app's exit (cage exits with it) and a SIGTERM (on which cage
 # 0.1.4 aborts: see sigterm_aborts_cage); a lease ended by the broker (its
 # shutdown) ends cage and lease-launch: that last cage's app is the input
-# client, and the host hook types, clicks and scrolls into QEMU's console
-# of the leased scanout first (the output's virtio keyboard and tablet
+# client, and the host hook types, clicks and scrolls in the viewer page
+# of the leased scanout first (headless Chromium, the bridge, the exporter;
+# browser-input.py) (the output's virtio keyboard and tablet
 # reach cage's libinput through the shim's TakeDevice, --input-fd).
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/broker-lib.sh"

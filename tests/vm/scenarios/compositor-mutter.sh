@@ -5,8 +5,8 @@
 # black), then a client's known patterns full-screen. Then: kill -9 of
 # Mutter gives the output back and lease-launch exits 137; a lease ended
 # by the broker (its shutdown) ends Mutter and lease-launch. Input: the
-# host hook types, clicks and scrolls into QEMU's console of the leased
-# scanout; Mutter's libinput gets the output's virtio keyboard and tablet
+# host hook types, clicks and scrolls in the viewer page of the leased
+# scanout (headless Chromium, the bridge, the exporter; browser-input.py); Mutter's libinput gets the output's virtio keyboard and tablet
 # from the shim's TakeDevice (--input-fd), and an input client reports
 # every event.
 . "$LC_SRC/tests/vm/lib.sh"

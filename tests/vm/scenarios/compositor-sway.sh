@@ -9,8 +9,8 @@
 # the output; the stream key comes from STATUS); vm-compositor-two covers
 # sway over wp_drm_lease_v1. The host hook decodes the leased scanout's
 # stream: sway's background, then the client's patterns. Then input: the
-# host hook types, clicks and scrolls into QEMU's D-Bus console of the
-# leased scanout; the output's virtio keyboard and tablet reach sway's
+# host hook types, clicks and scrolls in the viewer page of the leased
+# scanout (headless Chromium, the bridge, the exporter; browser-input.py); the output's virtio keyboard and tablet reach sway's
 # libinput through the shim's TakeDevice (--input-fd) and an input client
 # reports every event (text in order, the click at its point, the wheel).
 # First, the shim's --input-fd test on real virtio-input devices (those of
