@@ -42,7 +42,7 @@ finish() {
 trap finish EXIT
 
 port_free() { [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "$LC_SRC/tests/lc-free-port"; }  # below the ephemeral range: see the script
 
 say "host: waiting for the guest's desktop (scanout id and stream key in $LC_OUT)"
 lc_wait_for "[ -e '$LC_OUT/.signal-desktop-up' ] || [ -e '$LC_OUT/.signal-demo-failed' ]" 150

@@ -29,7 +29,7 @@ check() { # WHAT CMD...
 	shift
 	if "$@"; then echo "PASS $what"; else echo "FAIL $what"; fail=1; fi
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "$LC_SRC/tests/lc-free-port"; }  # below the ephemeral range: see the script
 
 key="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 sport="$(free_port)"

@@ -42,9 +42,8 @@ fail() {
 	exit 1
 }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# Below the ephemeral range, so no outgoing connection takes it first.
+free_port() { "$(dirname "${BASH_SOURCE[0]}")/../lc-free-port"; }
 
 # Retries a command until it succeeds or SECONDS pass.
 retry() {

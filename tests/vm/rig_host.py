@@ -5,7 +5,6 @@ tenant's stream key, and a leasecast-frame-bridge on loopback for a
 scanout. Used by browser-input.py and bench-photon.py."""
 import os
 import secrets
-import socket
 import subprocess
 import time
 
@@ -73,11 +72,10 @@ def stream_key(scanout):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback port below the ephemeral range (tests/lc-free-port says
+    why not port 0)."""
+    return int(subprocess.run([os.path.join(SRC, "tests", "lc-free-port")], check=True,
+                              capture_output=True, text=True).stdout)
 
 
 def secret_file(path, value=None):

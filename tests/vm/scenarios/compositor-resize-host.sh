@@ -11,7 +11,7 @@ res="$LC_OUT/host-results.txt"
 : >"$res"
 bridge_bin="$LC_BUILD/compositor-module/leasecast-frame-bridge"
 www="$LC_SRC/compositor-module/frame-bridge/www"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "$LC_SRC/tests/lc-free-port"; }  # below the ephemeral range: see the script
 
 stream_verdict() { # NAME
 	python3 - "$LC_OUT/sub-$1.jsonl" <<'PY'
