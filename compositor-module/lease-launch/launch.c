@@ -2,6 +2,7 @@
 #include "launch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "helpers.h"
 #include "lease.h"
 #include "log.h"
+#include "mode_watch.h"
 #include "session.h"
 
 struct launch {
@@ -24,6 +26,11 @@ struct launch {
 	struct ll_authmagic_server authmagic;
 	bool authmagic_on;
 	pid_t bus_pid, shim_pid, comp_pid;
+	/* --on-preferred-mode: one command at a time; a change seen while it
+	 * runs starts it again once it is done (with the newest mode). */
+	struct ll_mode_watch modes;
+	pid_t mode_cmd_pid;
+	bool mode_cmd_due;
 	char bus_conf_dir[64];
 	int control_fd; /* write end of the shim's control pipe */
 	int sig_fd;
@@ -71,6 +78,13 @@ static void reap(struct launch *l)
 			/* Without it the session is dead: end the compositor. */
 			if (l->comp_pid > 0 && !l->term_at && !l->term_sent)
 				l->term_at = lc_now_ms();
+		} else if (pid == l->mode_cmd_pid) {
+			l->mode_cmd_pid = 0;
+			if (exit_code(status) != 0)
+				lc_warn("--on-preferred-mode's command exited with status %d",
+					exit_code(status));
+			else
+				lc_info("--on-preferred-mode's command done");
 		} else if (pid == l->bus_pid) {
 			l->bus_pid = 0;
 			lc_warn("the private system bus exited (status %d)", exit_code(status));
@@ -88,6 +102,8 @@ static void lease_ended(struct launch *l)
 		return;
 	l->lease_ended = true;
 	lc_info("lease ended: telling the session, the compositor has %d ms", l->o->term_grace_ms);
+	ll_mode_watch_finish(&l->modes);
+	l->mode_cmd_due = false;
 	if (l->control_fd >= 0) {
 		close(l->control_fd);
 		l->control_fd = -1;
@@ -140,11 +156,48 @@ static void timers(struct launch *l)
 	}
 }
 
+/* The preferred mode changed: tell the compositor through the user's
+ * command (sway has IPC for it; others may have nothing). */
+static void run_mode_command(struct launch *l)
+{
+	if (l->mode_cmd_pid > 0 || l->comp_pid <= 0 || l->lease_ended)
+		return;
+	l->mode_cmd_due = false;
+	char width[48], height[48], pid[48], mode[64];
+	snprintf(width, sizeof(width), "LEASECAST_MODE_WIDTH=%u", l->modes.width);
+	snprintf(height, sizeof(height), "LEASECAST_MODE_HEIGHT=%u", l->modes.height);
+	snprintf(mode, sizeof(mode), "LEASECAST_MODE=%ux%u", l->modes.width, l->modes.height);
+	snprintf(pid, sizeof(pid), "LEASECAST_COMPOSITOR_PID=%d", (int)l->comp_pid);
+	char *env[] = {width, height, mode, pid, NULL};
+	char *argv[] = {"/bin/sh", "-c", (char *)l->o->on_preferred_mode, NULL};
+	l->mode_cmd_pid = ll_session_spawn(&l->session, l->o, &l->lease->info, l->o->private_bus,
+					   argv, env);
+	if (l->mode_cmd_pid < 0) {
+		lc_err("--on-preferred-mode: fork: %s", strerror(errno));
+		l->mode_cmd_pid = 0;
+		return;
+	}
+	lc_info("--on-preferred-mode for %ux%u (pid %d)", l->modes.width, l->modes.height,
+		(int)l->mode_cmd_pid);
+}
+
+static void watch_modes(struct launch *l)
+{
+	if (l->modes.fd < 0)
+		return;
+	if (ll_mode_watch_probe(&l->modes, lc_now_ms()))
+		l->mode_cmd_due = true;
+	if (l->mode_cmd_due)
+		run_mode_command(l);
+}
+
 static int next_timeout(const struct launch *l)
 {
 	int64_t t = lc_now_ms(), next = -1;
 	if (l->term_at)
 		next = l->term_at;
+	if (l->modes.fd >= 0 && (next < 0 || l->modes.next_at < next))
+		next = l->modes.next_at;
 	if (l->kill_at && (next < 0 || l->kill_at < next))
 		next = l->kill_at;
 	if (next < 0)
@@ -180,6 +233,7 @@ static void loop(struct launch *l)
 				ll_authmagic_server_dispatch(&l->authmagic, p + am_i, n - am_i);
 		}
 		timers(l);
+		watch_modes(l);
 	}
 }
 
@@ -199,6 +253,10 @@ static void teardown(struct launch *l)
 	if (l->control_fd >= 0)
 		close(l->control_fd);
 	l->control_fd = -1;
+	if (l->mode_cmd_pid > 0)
+		ll_stop_process(l->mode_cmd_pid, 3000);
+	l->mode_cmd_pid = 0;
+	ll_mode_watch_finish(&l->modes);
 	/* The shim holds the only lease fd left: once it is gone and the
 	 * lease object released, the broker takes the output back. */
 	ll_stop_process(l->shim_pid, 3000);
@@ -215,7 +273,7 @@ static void teardown(struct launch *l)
 
 int ll_launch_run(const struct ll_options *o)
 {
-	struct launch l = {.o = o, .control_fd = -1, .sig_fd = -1};
+	struct launch l = {.o = o, .control_fd = -1, .sig_fd = -1, .modes = {.fd = -1}};
 	int rc = 1;
 	if (ll_session_init(&l.session, o->user) < 0)
 		return 1;
@@ -260,6 +318,22 @@ int ll_launch_run(const struct ll_options *o)
 	char shim_buf[4096];
 	const char *shim = ll_find_shim(o->shim, shim_buf, sizeof(shim_buf));
 	int lease_fd = ll_lease_take_fd(l.lease);
+	if (o->on_preferred_mode) {
+		/* Our own copy, for the probes (mode_watch.h); closed when the
+		 * lease ends, like the shim's. */
+		int copy = fcntl(lease_fd, F_DUPFD_CLOEXEC, 3);
+		int r = copy < 0 ? -errno
+				 : ll_mode_watch_init(&l.modes, copy, l.lease->info.connector,
+						      o->mode_probe_ms);
+		if (r < 0) {
+			lc_err("--on-preferred-mode: cannot watch %s on the lease: %s",
+			       l.lease->info.connector, strerror(-r));
+			close(lease_fd);
+			goto out;
+		}
+		lc_info("watching %s's preferred mode (%ux%u now) every %d ms",
+			l.lease->info.connector, l.modes.width, l.modes.height, o->mode_probe_ms);
+	}
 	struct lc_lease_input inputs[LC_LEASE_INPUT_MAX];
 	size_t n_inputs = ll_lease_take_inputs(l.lease, inputs);
 	int input_fds[LC_LEASE_INPUT_MAX];
@@ -289,7 +363,7 @@ int ll_launch_run(const struct ll_options *o)
 		}
 		l.authmagic_on = true;
 	}
-	l.comp_pid = ll_session_spawn(&l.session, o, &l.lease->info, o->private_bus);
+	l.comp_pid = ll_session_spawn(&l.session, o, &l.lease->info, o->private_bus, o->argv, NULL);
 	if (l.comp_pid < 0) {
 		lc_err("fork: %s", strerror(errno));
 		l.comp_pid = 0;

@@ -35,6 +35,11 @@ static const char usage[] =
 	"  --ready-timeout-ms N    bound for the lease, the bus and the shim each (15000)\n"
 	"  --term-grace-ms N       after a revoke, SIGTERM the compositor after N ms (3000)\n"
 	"  --kill-grace-ms N       after SIGTERM, SIGKILL after N ms (5000)\n"
+	"  --on-preferred-mode CMD when the leased connector's preferred mode changes (a viewer's\n"
+	"                          resize), run sh -c CMD as the compositor's user with\n"
+	"                          LEASECAST_MODE=WxH (and _WIDTH, _HEIGHT), LEASECAST_CONNECTOR\n"
+	"                          and LEASECAST_COMPOSITOR_PID set\n"
+	"  --mode-probe-ms N       probe the connector for that every N ms (1000)\n"
 	"  --log-level L           error, warn, info or debug (info)\n";
 
 enum {
@@ -53,6 +58,8 @@ enum {
 	OPT_TERM,
 	OPT_KILL,
 	OPT_LOG_LEVEL,
+	OPT_ON_MODE,
+	OPT_MODE_PROBE,
 	OPT_HELP,
 };
 
@@ -72,6 +79,8 @@ static const struct option long_options[] = {
 	{"term-grace-ms", required_argument, NULL, OPT_TERM},
 	{"kill-grace-ms", required_argument, NULL, OPT_KILL},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"on-preferred-mode", required_argument, NULL, OPT_ON_MODE},
+	{"mode-probe-ms", required_argument, NULL, OPT_MODE_PROBE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{0},
 };
@@ -114,6 +123,7 @@ int ll_options_parse(struct ll_options *o, int argc, char **argv)
 		.term_grace_ms = 3000,
 		.kill_grace_ms = 5000,
 		.log_level = LC_LOG_INFO,
+		.mode_probe_ms = 1000,
 	};
 	int c;
 	/* "+": stop at the first non-option, the compositor's argv is its own. */
@@ -148,6 +158,14 @@ int ll_options_parse(struct ll_options *o, int argc, char **argv)
 			}
 			break;
 		}
+		case OPT_ON_MODE: o->on_preferred_mode = optarg; break;
+		case OPT_MODE_PROBE:
+			if (parse_ms(optarg, &o->mode_probe_ms) < 0 || o->mode_probe_ms < 50) {
+				fprintf(stderr, "lease-launch: bad --mode-probe-ms '%s' (at least 50)\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case OPT_LOG_LEVEL:
 			o->log_level = lc_log_level_from_string(optarg);
 			if (o->log_level < 0) {

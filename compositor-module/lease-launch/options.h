@@ -21,6 +21,10 @@ struct ll_options {
 	int term_grace_ms;    /* after a revoke: SIGTERM the compositor after this */
 	int kill_grace_ms;    /* after SIGTERM: SIGKILL after this */
 	int log_level;
+	/* set: run `sh -c CMD` as the compositor's user whenever the leased
+	 * connector's preferred mode changes (mode_watch.h) */
+	const char *on_preferred_mode;
+	int mode_probe_ms; /* how often the connector is probed for it */
 	char **argv; /* COMPOSITOR ARGS..., NULL-terminated */
 };
 

@@ -192,7 +192,8 @@ static void child_environment(const struct ll_session *s, const struct ll_option
 }
 
 pid_t ll_session_spawn(const struct ll_session *s, const struct ll_options *o,
-		       const struct ll_lease_info *info, bool private_bus)
+		       const struct ll_lease_info *info, bool private_bus, char *const *argv,
+		       char *const *env)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -203,6 +204,8 @@ pid_t ll_session_spawn(const struct ll_session *s, const struct ll_options *o,
 	 * its process group is what teardown sweeps. */
 	setsid();
 	child_environment(s, o, info, private_bus);
+	for (size_t i = 0; env && env[i]; i++)
+		putenv(env[i]);
 	if (getuid() == 0 || geteuid() == 0) {
 		if (initgroups(s->user, s->gid) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
 		    setresuid(s->uid, s->uid, s->uid) < 0) {
@@ -222,7 +225,7 @@ pid_t ll_session_spawn(const struct ll_session *s, const struct ll_options *o,
 		_exit(127);
 	if (chdir(s->home) < 0 && chdir("/") < 0)
 		_exit(127);
-	execvp(o->argv[0], o->argv);
-	fprintf(stderr, "lease-launch: cannot run %s: %s\n", o->argv[0], strerror(errno));
+	execvp(argv[0], argv);
+	fprintf(stderr, "lease-launch: cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }

@@ -28,8 +28,11 @@ int ll_session_write_files(struct ll_session *s, const struct ll_lease_info *inf
 /* Removes what write_files (and the runtime dir, if it created it) made. */
 void ll_session_cleanup(struct ll_session *s);
 
-/* Forks and execs the compositor as the session's user. -1 on failure. */
+/* Forks and execs ARGV (the compositor, or --on-preferred-mode's command)
+ * as the session's user, in the compositor's environment plus ENV
+ * ("NAME=VALUE"..., NULL-terminated; may be NULL). -1 on failure. */
 pid_t ll_session_spawn(const struct ll_session *s, const struct ll_options *o,
-		       const struct ll_lease_info *info, bool private_bus);
+		       const struct ll_lease_info *info, bool private_bus, char *const *argv,
+		       char *const *env);
 
 #endif
