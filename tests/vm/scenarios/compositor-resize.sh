@@ -80,7 +80,12 @@ preferred_follows() {
 	# the mode list is refreshed by the next full probe. lease-launch's
 	# --on-preferred-mode (sway here) is that probe; without it, sysfs
 	# "detect" stands in, to see what the compositor does with the mode.
-	[ "$name" != sway ] || { echo "lease-launch's probe did not find ${NEW_W}x$NEW_H within 10 s"; grep 'preferred' "$LC_OUT/ll-$name.log"; return 1; }
+	if [ "$name" = sway ]; then # lease-launch probes: no sysfs probe here
+		lc_wait_for "[ \"\$(preferred)\" = ${NEW_W}x$NEW_H ]" 110 && { echo "card0-$CONN: preferred mode ${NEW_W}x$NEW_H $(lc_ms_since "$t0") ms after the page's resize"; return 0; }
+		echo "lease-launch's probe did not find ${NEW_W}x$NEW_H within 120 s"
+		grep 'preferred' "$LC_OUT/ll-$name.log"
+		return 1
+	fi
 	echo "card0-$CONN: not re-probed by the kernel within 10 s (modes: $(head -3 "/sys/class/drm/card0-$CONN/modes" | tr '\n' ' ')); probing"
 	lc_log "resize-$name kernel-did-not-reprobe"
 	lc_wait_for "lc_connector_probe $CONN; [ \"\$(preferred)\" = ${NEW_W}x$NEW_H ]" 30 ||
