@@ -82,8 +82,12 @@ chmod 0644 "$conf" /tmp/lc-demo-status.sh
 
 say "lease-launch --wlroots -- sway, as $comp_user: the broker picks an output that is off, asks the exporter to turn it on (1920x1080) and leases it"
 t0=$(date +%s%N)
+# "Fit to window" in the page: lease-launch tells sway the new preferred
+# mode through its IPC (doc/lease-launch.1, TESTED COMPOSITORS).
+sway_follow='SWAYSOCK="$XDG_RUNTIME_DIR/sway-ipc.$(id -u).$LEASECAST_COMPOSITOR_PID.sock" swaymsg -- output "$LEASECAST_CONNECTOR" mode --custom "$LEASECAST_MODE"'
 step comp_launch sway any --helix-socket "$helix_sock" --size 1920x1080 --wlroots \
 	--authmagic-lib "$LC_BUILD/compositor-module/libleasecast-authmagic.so" \
+	--on-preferred-mode "$sway_follow" \
 	-- sway -c "$conf" || fail "lease-launch did not start sway (log: $LC_OUT/ll-sway.log)"
 SWAY_CONN=$(sed -n 's/^connector=//p' "$COMP_RT/leasecast-stream")
 echo "   leased $SWAY_CONN = QEMU scanout $COMP_SCANOUT; stream key from the broker: $([ -n "$COMP_KEY" ] && echo yes || echo no)"

@@ -261,6 +261,8 @@ pid_t ll_shim_start(const char *shim, int lease_fd, const int *input_fds, size_t
 		ll_stop_process(child, 1000);
 		return -1;
 	}
+	/* Lines to the shim ("resume") must never block the launcher's loop. */
+	fcntl(control[1], F_SETFL, O_NONBLOCK);
 	*control_fd = control[1];
 	lc_info("logind shim ready (pid %d)", (int)child);
 	return child;

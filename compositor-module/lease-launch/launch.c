@@ -181,12 +181,32 @@ static void run_mode_command(struct launch *l)
 		(int)l->mode_cmd_pid);
 }
 
+/* --resume-on-preferred-mode: the shim cycles the session's Active (see
+ * shim_cycle_active), after which Mutter re-reads KMS and configures the
+ * new preferred mode. */
+static void ask_shim_resume(struct launch *l)
+{
+	static const char line[] = "resume\n";
+	if (l->control_fd < 0 || l->lease_ended || l->comp_pid <= 0)
+		return;
+	/* A pipe write this short is atomic; a full pipe (the shim stuck)
+	 * loses one nudge, never blocks the launcher. */
+	if (write(l->control_fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1)
+		lc_warn("--resume-on-preferred-mode: cannot tell the shim: %s", strerror(errno));
+	else
+		lc_info("--resume-on-preferred-mode for %ux%u: the session resumes", l->modes.width,
+			l->modes.height);
+}
+
 static void watch_modes(struct launch *l)
 {
 	if (l->modes.fd < 0)
 		return;
-	if (ll_mode_watch_probe(&l->modes, lc_now_ms()))
-		l->mode_cmd_due = true;
+	if (ll_mode_watch_probe(&l->modes, lc_now_ms())) {
+		if (l->o->resume_on_preferred_mode)
+			ask_shim_resume(l);
+		l->mode_cmd_due = l->o->on_preferred_mode != NULL;
+	}
 	if (l->mode_cmd_due)
 		run_mode_command(l);
 }
@@ -287,6 +307,9 @@ int ll_launch_run(const struct ll_options *o)
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* A write to a shim that just died is EPIPE, not our death; children
+	 * get every signal back to default (ll_child_reset_signals). */
+	signal(SIGPIPE, SIG_IGN);
 	l.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (l.sig_fd < 0) {
 		lc_err("signalfd: %s", strerror(errno));
@@ -318,7 +341,7 @@ int ll_launch_run(const struct ll_options *o)
 	char shim_buf[4096];
 	const char *shim = ll_find_shim(o->shim, shim_buf, sizeof(shim_buf));
 	int lease_fd = ll_lease_take_fd(l.lease);
-	if (o->on_preferred_mode) {
+	if (o->on_preferred_mode || o->resume_on_preferred_mode) {
 		/* Our own copy, for the probes (mode_watch.h); closed when the
 		 * lease ends, like the shim's. */
 		int copy = fcntl(lease_fd, F_DUPFD_CLOEXEC, 3);
@@ -326,8 +349,8 @@ int ll_launch_run(const struct ll_options *o)
 				 : ll_mode_watch_init(&l.modes, copy, l.lease->info.connector,
 						      o->mode_probe_ms);
 		if (r < 0) {
-			lc_err("--on-preferred-mode: cannot watch %s on the lease: %s",
-			       l.lease->info.connector, strerror(-r));
+			lc_err("cannot watch %s on the lease: %s", l.lease->info.connector,
+			       strerror(-r));
 			close(lease_fd);
 			goto out;
 		}

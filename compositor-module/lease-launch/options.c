@@ -39,7 +39,10 @@ static const char usage[] =
 	"                          resize), run sh -c CMD as the compositor's user with\n"
 	"                          LEASECAST_MODE=WxH (and _WIDTH, _HEIGHT), LEASECAST_CONNECTOR\n"
 	"                          and LEASECAST_COMPOSITOR_PID set\n"
-	"  --mode-probe-ms N       probe the connector for that every N ms (1000)\n"
+	"  --resume-on-preferred-mode\n"
+	"                          on such a change, make the session inactive and active\n"
+	"                          again, as a VT switch does: Mutter re-reads its outputs\n"
+	"  --mode-probe-ms N       probe the connector for those every N ms (1000)\n"
 	"  --log-level L           error, warn, info or debug (info)\n";
 
 enum {
@@ -60,6 +63,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_ON_MODE,
 	OPT_MODE_PROBE,
+	OPT_RESUME_ON_MODE,
 	OPT_HELP,
 };
 
@@ -81,6 +85,7 @@ static const struct option long_options[] = {
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"on-preferred-mode", required_argument, NULL, OPT_ON_MODE},
 	{"mode-probe-ms", required_argument, NULL, OPT_MODE_PROBE},
+	{"resume-on-preferred-mode", no_argument, NULL, OPT_RESUME_ON_MODE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{0},
 };
@@ -159,9 +164,11 @@ int ll_options_parse(struct ll_options *o, int argc, char **argv)
 			break;
 		}
 		case OPT_ON_MODE: o->on_preferred_mode = optarg; break;
+		case OPT_RESUME_ON_MODE: o->resume_on_preferred_mode = true; break;
 		case OPT_MODE_PROBE:
 			if (parse_ms(optarg, &o->mode_probe_ms) < 0 || o->mode_probe_ms < 50) {
-				fprintf(stderr, "lease-launch: bad --mode-probe-ms '%s' (at least 50)\n",
+				fprintf(stderr,
+					"lease-launch: bad --mode-probe-ms '%s' (at least 50)\n",
 					optarg);
 				return -1;
 			}

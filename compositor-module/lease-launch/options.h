@@ -24,8 +24,9 @@ struct ll_options {
 	/* set: run `sh -c CMD` as the compositor's user whenever the leased
 	 * connector's preferred mode changes (mode_watch.h) */
 	const char *on_preferred_mode;
-	int mode_probe_ms; /* how often the connector is probed for it */
-	char **argv; /* COMPOSITOR ARGS..., NULL-terminated */
+	bool resume_on_preferred_mode; /* and have the shim cycle Active */
+	int mode_probe_ms;             /* how often the connector is probed for it */
+	char **argv;                   /* COMPOSITOR ARGS..., NULL-terminated */
 };
 
 /* 0: run; 1: exit 0 (--help); -1: bad usage (message printed). */

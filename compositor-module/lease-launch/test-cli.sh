@@ -26,6 +26,8 @@ expect bad-size 2 "bad --size" "$ll" --size 10x -- touch "$marker"
 expect bad-size-zero 2 "bad --size" "$ll" --size 0x100 -- touch "$marker"
 expect bad-number 2 "bad number" "$ll" --ready-timeout-ms -5 -- touch "$marker"
 expect bad-mode-probe 2 "bad --mode-probe-ms" "$ll" --mode-probe-ms 10 --on-preferred-mode true -- touch "$marker"
+expect bad-mode-probe-resume 2 "bad --mode-probe-ms" "$ll" --resume-on-preferred-mode --mode-probe-ms 49 -- touch "$marker"
+expect help-resume 0 "resume-on-preferred-mode" "$ll" --help
 expect bad-log-level 2 "bad --log-level" "$ll" --log-level loud -- touch "$marker"
 expect unknown-option 2 "usage" "$ll" --frobnicate -- touch "$marker"
 expect help 0 "usage: lease-launch" "$ll" --help

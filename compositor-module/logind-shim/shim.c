@@ -56,6 +56,18 @@ void shim_release_controller(struct shim *shim)
 	}
 }
 
+/* Active, and what follows from it: the seat's ActiveSession, the user's
+ * State. */
+static void emit_active(struct shim *shim)
+{
+	bus_emit_properties_changed(shim, shim->session_path, &session_interface,
+				    (const char *const[]){"Active", "State", NULL});
+	bus_emit_properties_changed(shim, shim->seat_path, &seat_interface,
+				    (const char *const[]){"ActiveSession", NULL});
+	bus_emit_properties_changed(shim, shim->user_path, &user_interface,
+				    (const char *const[]){"State", NULL});
+}
+
 static void send_pause_device(struct shim *shim, unsigned major, unsigned minor, const char *type)
 {
 	DBusMessage *sig = dbus_message_new_signal(shim->session_path,
@@ -91,12 +103,7 @@ void shim_lease_revoked(struct shim *shim, const char *why)
 			devices_remove(&shim->devices, dev);
 		}
 	}
-	bus_emit_properties_changed(shim, shim->session_path, &session_interface,
-				    (const char *const[]){"Active", "State", NULL});
-	bus_emit_properties_changed(shim, shim->seat_path, &seat_interface,
-				    (const char *const[]){"ActiveSession", NULL});
-	bus_emit_properties_changed(shim, shim->user_path, &user_interface,
-				    (const char *const[]){"State", NULL});
+	emit_active(shim);
 	files_write(shim);
 	if (shim->lease_fd >= 0) {
 		close(shim->lease_fd);
@@ -110,6 +117,21 @@ void shim_lease_revoked(struct shim *shim, const char *why)
 		return;
 	}
 	shim->exit_deadline_ms = (uint64_t)lc_now_ms() + (uint64_t)shim->opt.grace_ms;
+}
+
+void shim_cycle_active(struct shim *shim)
+{
+	if (shim->revoked || !shim->active) {
+		lc_info("resume asked for while the session is %s: ignored", shim_state(shim));
+		return;
+	}
+	lc_info("session %s: inactive and active again (the outputs changed)",
+		shim->opt.session_id);
+	shim->active = false;
+	emit_active(shim);
+	shim->active = true;
+	emit_active(shim);
+	files_write(shim);
 }
 
 static void on_signal(void *data, int fd, short revents)
@@ -126,6 +148,8 @@ static void control_line(struct shim *shim, const char *line)
 {
 	if (strcmp(line, "revoked") == 0)
 		shim_lease_revoked(shim, "the launcher says revoked");
+	else if (strcmp(line, "resume") == 0)
+		shim_cycle_active(shim);
 	else if (*line)
 		lc_warn("control fd: unknown line '%.40s' ignored", line);
 }

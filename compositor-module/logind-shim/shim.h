@@ -67,6 +67,14 @@ const char *shim_state(const struct shim *shim);
  * the compositor lets go (or after --grace-ms). */
 void shim_lease_revoked(struct shim *shim, const char *why);
 
+/* The session goes inactive and at once active again, as a VT switch away
+ * and back looks to the compositor: compositors re-read their outputs on
+ * resume (Mutter: a full KMS re-read and a new monitor configuration), the
+ * only re-read a lessee gets when no udev event reaches it. No PauseDevice:
+ * a lessee cannot drop master, and the input devices are the broker's open
+ * files, not the shim's to revoke. Ignored unless active. */
+void shim_cycle_active(struct shim *shim);
+
 /* Drops the controller and frees its devices without signals (systemd's
  * session_release_controller(s, false)); reverts SetType. */
 void shim_release_controller(struct shim *shim);

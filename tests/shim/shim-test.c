@@ -482,27 +482,129 @@ static bool got_properties_changed(struct signal_log *log)
 	return false;
 }
 
-/* Checks that a PropertiesChanged carries Active=false in its changed dict. */
-static bool active_false_in_changed(sd_bus_message *m)
+/* The Active value a session PropertiesChanged carries in its changed
+ * dict: 0 or 1, or -1 when it carries none. */
+static int active_in_changed(sd_bus_message *m)
 {
 	const char *iface;
-	bool found = false;
+	int found = -1;
 	sd_bus_message_rewind(m, 1);
 	if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, SESSION_IF) != 0 ||
 	    sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
-		return false;
+		return -1;
 	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
 		const char *name;
 		sd_bus_message_read(m, "s", &name);
 		if (strcmp(name, "Active") == 0) {
 			int v = -1;
-			found = sd_bus_message_read(m, "v", "b", &v) > 0 && v == 0;
+			if (sd_bus_message_read(m, "v", "b", &v) > 0)
+				found = v != 0;
 		} else {
 			sd_bus_message_skip(m, "v");
 		}
 		sd_bus_message_exit_container(m);
 	}
 	return found;
+}
+
+static bool active_false_in_changed(sd_bus_message *m)
+{
+	return active_in_changed(m) == 0;
+}
+
+/* The Active values of the session's PropertiesChanged in log, in order,
+ * as a string of '0' and '1'. */
+static void active_history(struct signal_log *log, char *out, size_t size)
+{
+	size_t n = 0;
+	for (int i = 0; i < log->n && n + 1 < size; i++) {
+		sd_bus_message *m = log->msg[i];
+		if (!sd_bus_message_is_signal(m, PROPS, "PropertiesChanged") ||
+		    strcmp(sd_bus_message_get_path(m), SESSION_PATH) != 0)
+			continue;
+		int v = active_in_changed(m);
+		if (v >= 0)
+			out[n++] = (char)('0' + v);
+	}
+	out[n] = '\0';
+}
+
+static bool got_inactive_then_active(struct signal_log *log)
+{
+	char h[CLIENT_MAX_SIGNALS + 1];
+	active_history(log, h, sizeof(h));
+	return strlen(h) >= 2;
+}
+
+static bool login1_gone(struct signal_log *log)
+{
+	for (int i = 0; i < log->n; i++)
+		if (sd_bus_message_is_signal(log->msg[i], "org.freedesktop.DBus",
+					     "NameOwnerChanged"))
+			return true;
+	return false;
+}
+
+/* "resume" on the control fd (lease-launch --resume-on-preferred-mode):
+ * the session goes inactive and active again, as after a VT switch away
+ * and back, with no PauseDevice (the card and the input devices stay the
+ * compositor's); ignored once the lease has ended. */
+static void test_resume(struct harness *h)
+{
+	sd_bus *a = client_connect(h->address);
+	CHECK(a);
+	if (!a)
+		return;
+	struct signal_log log = {0};
+	CHECK(client_watch(a, &log,
+			   "type='signal',sender='" L1 "',interface='" SESSION_IF
+			   "',member='PauseDevice'") >= 0);
+	CHECK(client_watch(a, &log,
+			   "type='signal',sender='" L1 "',interface='" PROPS
+			   "',member='PropertiesChanged',path='" SESSION_PATH "'") >= 0);
+	CALL_OK(a, SESSION_PATH, SESSION_IF, "TakeControl", "b", 0);
+	int fd = take_card(h, a);
+
+	/* Split across writes, as a pipe may deliver it. */
+	CHECK(write(h->control_w, "res", 3) == 3);
+	usleep(50000);
+	CHECK(write(h->control_w, "ume\n", 4) == 4);
+	CHECK(client_wait(a, &log, got_inactive_then_active, 10000));
+	char hist[CLIENT_MAX_SIGNALS + 1];
+	active_history(&log, hist, sizeof(hist));
+	CHECK_STR(hist, "01");
+	for (int i = 0; i < log.n; i++)
+		CHECK(!sd_bus_message_is_signal(log.msg[i], SESSION_IF, "PauseDevice"));
+	CHECK(get_bool(a, SESSION_PATH, SESSION_IF, "Active"));
+	char *state = get_string(a, SESSION_PATH, SESSION_IF, "State");
+	CHECK_STR(state, "active");
+	free(state);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/systemd/sessions/c1", h->run);
+	CHECK(harness_file_contains(path, "\nACTIVE=1\n"));
+	/* The controller keeps its card: taken, so a second take is refused. */
+	CALL_ERR(a, "org.freedesktop.login1.DeviceIsTaken", SESSION_PATH, SESSION_IF, "TakeDevice",
+		 "uu", 226, 0);
+	CHECK(fd >= 0 && fcntl(fd, F_GETFD) >= 0);
+
+	/* After the lease's end a resume changes nothing: the last Active the
+	 * controller sees is false, up to the shim's exit. */
+	signal_log_clear(&log);
+	CHECK(client_watch(a, &log,
+			   "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',"
+			   "arg0='" L1 "'") >= 0);
+	CHECK(write(h->control_w, "revoked\nresume\n", 15) == 15);
+	CHECK(client_wait(a, &log, got_pause_and_inactive, 10000));
+	CALL_OK(a, SESSION_PATH, SESSION_IF, "ReleaseControl", "");
+	CHECK_EQ(harness_wait_shim(h, 10000), 0);
+	CHECK(client_wait(a, &log, login1_gone, 10000));
+	active_history(&log, hist, sizeof(hist));
+	CHECK_STR(hist, "0");
+	CHECK(harness_file_contains(h->shim_log, "resume asked for while the session is closing"));
+	if (fd >= 0)
+		close(fd);
+	signal_log_clear(&log);
+	sd_bus_flush_close_unref(a);
 }
 
 static int test_revoke(struct harness *h, const char *how)
@@ -756,6 +858,10 @@ int main(int argc, char *argv[])
 		if (with_shim(&h, NULL) == 0)
 			test_revoke(&h, strcmp(which, "revoke") == 0 ? "eof" : "line");
 		check_files_gone(&h);
+		harness_stop(&h);
+	} else if (strcmp(which, "resume") == 0) {
+		if (with_shim(&h, NULL) == 0)
+			test_resume(&h);
 		harness_stop(&h);
 	} else if (strcmp(which, "revoke-grace") == 0) {
 		/* A compositor that never lets go: the shim still exits. */
