@@ -580,6 +580,24 @@ int lb_lease_auth_magic(struct lb_lease *l, uint32_t magic)
 	return 0;
 }
 
+int lb_card_release_scanout(struct lb_card *card, int scanout, const struct lc_peer *by)
+{
+	struct lb_output *o;
+	wl_list_for_each (o, &card->outputs, link) {
+		if (o->scanout_id != scanout || !o->lease || o->lease->state == LB_LEASE_FINISHED)
+			continue;
+		struct lb_lease *l = o->lease;
+		if (by->uid != 0 && by->uid != l->holder.uid)
+			return -EPERM;
+		char why[96];
+		snprintf(why, sizeof(why), "released by pid %d uid %u", (int)by->pid,
+			 (unsigned)by->uid);
+		lease_finish(impl(l), why); /* its frontend destroys it on `finished` */
+		return 0;
+	}
+	return -ENOENT;
+}
+
 void lb_lease_stream_key_hex(const struct lb_lease *l, size_t i,
 			     char out[HXFR_STREAM_KEY_HEX_LEN + 1])
 {

@@ -146,6 +146,12 @@ void lb_lease_destroy(struct lb_lease *lease);
  * ACTIVE or the broker runs with --no-auth-magic, -EINVAL for magic 0,
  * -EDQUOT after LB_MAX_MAGIC_AUTHS, else drmAuthMagic's -errno. */
 int lb_lease_auth_magic(struct lb_lease *lease, uint32_t magic);
+/* Ends the lease (pending or active) that holds the output with exporter
+ * scanout id SCANOUT, on behalf of BY, who need not be its holder: Helix's
+ * ReleaseLease names the scanout on a new connection. Only root and the
+ * holder's uid may. 0 (the holder's frontend gets `finished`), -ENOENT (no
+ * lease holds it), -EPERM (another user's lease: untouched). */
+int lb_card_release_scanout(struct lb_card *card, int scanout, const struct lc_peer *by);
 /* The stream key of output i as 64 hex digits, or "" (no key, or the
  * lease is not ACTIVE). */
 void lb_lease_stream_key_hex(const struct lb_lease *lease, size_t i,

@@ -336,6 +336,29 @@ static bool handle_input_devices_req(struct helix_client *c)
 	return client_flush(c);
 }
 
+/* RELEASE of a scanout this connection does not hold: Helix's Go client
+ * (ReleaseLease) sends it on a new connection. Honoured for the holder's
+ * uid and root, as the broker core checks; another user's attempt is
+ * refused and ends the connection (no lease of theirs is touched). */
+static bool handle_release_other(struct helix_client *c, uint32_t scanout)
+{
+	struct lb_card *card = lb_broker_default_card(c->server->broker);
+	int r = scanout > INT32_MAX || !card
+			? -ENOENT
+			: lb_card_release_scanout(card, (int)scanout, &c->peer);
+	if (r == 0) {
+		lc_info("helix: pid %d uid %u released scanout %u", (int)c->peer.pid,
+			(unsigned)c->peer.uid, scanout);
+	} else if (r == -EPERM) {
+		client_fail(c, "release of scanout %u refused: another user's lease", scanout);
+		return false;
+	} else {
+		lc_info("helix: pid %d uid %u: release of scanout %u, which no lease holds; ignored",
+			(int)c->peer.pid, (unsigned)c->peer.uid, scanout);
+	}
+	return true;
+}
+
 /* Returns false when the client is gone. */
 static bool handle_request(struct helix_client *c)
 {
@@ -355,11 +378,9 @@ static bool handle_request(struct helix_client *c)
 		if (c->lease && (!c->lease_replied || req.width == c->scanout_reported)) {
 			lc_info("helix: pid %d releases its lease", (int)c->peer.pid);
 			client_drop_lease(c);
-		} else {
-			lc_warn("helix: pid %d: release of scanout %u it does not hold; ignored",
-				(int)c->peer.pid, req.width);
+			break;
 		}
-		break;
+		return handle_release_other(c, req.width);
 	case HELIX_LEASE_CMD_STATUS: return handle_status_req(c);
 	case HELIX_LEASE_CMD_AUTH_MAGIC: return handle_auth_magic_req(c, req.width);
 	case HELIX_LEASE_CMD_INPUT_DEVICES: return handle_input_devices_req(c);

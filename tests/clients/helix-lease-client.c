@@ -37,6 +37,7 @@ static void usage(void)
 		"  input [--hold-file F] [--end release|hangup|close-fd|wait] [--expect-inputs N]\n"
 		"        lease; STATUS; INPUT_DEVICES: fds checked, events printed until F,\n"
 		"        the lease ended, every fd ENODEV\n"
+		"  release N  RELEASE of scanout N on a new connection, as Helix's ReleaseLease\n"
 		"  raw HEXBYTES [--shutdown]\n"
 		"  release SCANOUT_ID\n");
 }

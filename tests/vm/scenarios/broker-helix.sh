@@ -34,6 +34,40 @@ lease_turns_on() {
 	[ "$(sysfs_status Virtual-2)" = disconnected ] || { echo "still connected after release"; return 1; }
 }
 
+# Helix's ReleaseLease: RELEASE of scanout N on a new connection. Another
+# user's is refused (the connection closed, the lease untouched); root's
+# and the holder's own uid's end the lease, and the output goes off.
+release_other_connection() {
+	local gid scanout rc=0 nobody
+	gid="$(getent group video | cut -d: -f3)"
+	[ -n "$gid" ] || { echo "no video group"; return 1; }
+	nobody=(setpriv --reuid=65534 --regid="$gid" --clear-groups)
+	holder_start relroot --expect-revoked-ms 120000 || return 1
+	scanout="$(sed -n 's/^lease ok scanout=\([0-9]*\).*/\1/p' "$LC_OUT/relroot.log")"
+	"${nobody[@]}" "$hc_bin" --socket "$helix_sock" release "$scanout"
+	lc_wait_for "grep -q 'release of scanout $scanout refused: another user' '$LC_OUT/broker.log'" 30 ||
+		{ echo "the broker never refused nobody's release"; rc=1; }
+	st "len(L) == 1 and L[0]['state'] == 'active'" || { echo "nobody's release touched root's lease"; rc=1; }
+	grep -q '^revoked' "$LC_OUT/relroot.log" && { echo "revoked by nobody's release"; rc=1; }
+	hc release "$scanout" || rc=1
+	wait "$HOLDER_PID" || { echo "root's release did not revoke the holder's lease"; rc=1; }
+	cat "$LC_OUT/relroot.log"
+	output_returns "$HOLDER_CONN" 10 off || rc=1
+	# A non-root holder, released by its own uid from another process.
+	"${nobody[@]}" "$hc_bin" --socket "$helix_sock" lease --expect-revoked-ms 120000 \
+		>"$LC_OUT/relnobody.log" 2>&1 </dev/null &
+	HOLDER_PID=$!
+	lc_wait_for "grep -q '^lease ' '$LC_OUT/relnobody.log' || ! kill -0 $HOLDER_PID 2>/dev/null" 60
+	scanout="$(sed -n 's/^lease ok scanout=\([0-9]*\).*/\1/p' "$LC_OUT/relnobody.log")"
+	[ -n "$scanout" ] || { echo "nobody got no lease"; cat "$LC_OUT/relnobody.log"; return 1; }
+	"${nobody[@]}" "$hc_bin" --socket "$helix_sock" release "$scanout" || rc=1
+	wait "$HOLDER_PID" || { echo "the holder's own uid's release did not revoke it"; rc=1; }
+	cat "$LC_OUT/relnobody.log"
+	grep -E "released scanout|release of scanout" "$LC_OUT/broker.log" | tail -3
+	wait_st "len(L) == 0" 30 || rc=1
+	return "$rc"
+}
+
 # 15 leases at once (every output but the reserved one), the 16th refused.
 fifteen_leases() {
 	local out rc=0
@@ -83,6 +117,7 @@ lc_case hangup-revokes hangup_case off
 lc_case lessee-fd-close-ends-lease close_fd_case off
 lc_case kill9-ends-lease kill9_case off
 lc_case release-cmd release_case off
+lc_case release-from-other-connection release_other_connection
 lc_case fifteen-leases-16th-refused fifteen_leases
 lc_case malformed-input malformed_input
 lc_case nonroot-quota-and-status nonroot
