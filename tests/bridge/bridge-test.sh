@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The frame bridge on the host, end to end with a real browser:
+# The frame bridge on the host, end to end:
 # lc-hxfr-pattern-source (HXFR, x264, known patterns) -> leasecast-frame-bridge
-# -> the viewer page in headless Chromium (WebCodecs), which reports back.
+# -> the viewer page in headless Chromium (WebCodecs), which reports back, or
+# (resize) lc-bridge-viewer, which logs every message and decodes the frames.
 #   browser:   viewer 1 watches the flips and holds the last pattern; viewer 2
 #              joins on the static screen and starts on a keyframe (GOP
 #              replay + a fresh IDR); the cursor arrives.
@@ -10,6 +11,14 @@
 #              a non-loopback --listen is refused without --allow-remote.
 #   cdp-input: real browser input through the bridge to the source's input
 #              log (tests/browser/bridge_input_test.py, over CDP).
+#   resize:    no browser: lc-bridge-viewer is every viewer. The source's
+#              screen changes size mid-flips (--resize-after); the two
+#              viewers connected then get the new StreamInit before any
+#              frame of the new size, no frame of the old size after it, and
+#              a keyframe first; a viewer joining later gets only the new
+#              StreamInit and a GOP replay from a keyframe of the new size
+#              (tests/bridge/resize-check.py); input is scaled and clamped to
+#              the size of the moment.
 set -u
 . "$LC_SRC/tests/bridge/bridge-lib.sh"
 case="$1"
@@ -35,9 +44,12 @@ key="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 sport="$(free_port)"
 bport="$(free_port)"
 W=640 H=360 FIRST=1000 COUNT=45
+W2=800 H2=450 SWITCH_AFTER=15 # resize: the screen is W2xH2 from pattern FIRST+15 on
+extra=()
+[ "$case" = resize ] && extra=(--resize-after "$SWITCH_AFTER" --to "${W2}x$H2")
 "$LC_SOURCE" --listen "127.0.0.1:$sport" --key "$key" --scanout 3 --size "${W}x$H" \
 	--first $FIRST --count $COUNT --fps 15 --go-file "$tmp/go" --input-log "$tmp/input.jsonl" \
-	>"$tmp/source.log" 2>&1 &
+	"${extra[@]}" >"$tmp/source.log" 2>&1 &
 pids+=($!)
 sleep 0.3
 bridge() { # ARGS... (in the background; BRIDGE_PID)
@@ -53,6 +65,13 @@ bridge() { # ARGS... (in the background; BRIDGE_PID)
 show_logs() {
 	echo "--- bridge.log"; tail -40 "$tmp/bridge.log"
 	echo "--- source.log"; tail -10 "$tmp/source.log"
+}
+wait_until() { # SECS WHAT CMD... : polls CMD; says what it gave up on
+	local secs="$1" what="$2" i
+	shift 2
+	for ((i = 0; i < secs * 5; i++)); do "$@" && return 0; sleep 0.2; done
+	echo "gave up after $secs s waiting for $what"
+	return 1
 }
 
 case "$case" in
@@ -183,6 +202,89 @@ print("none" if not h else "ask" if h[-1]["features"] & 8 else "no")' "$tmp/inpu
 		test "$(rights --listen "0.0.0.0:$(free_port)" --allow-remote)" = "input: off, every viewer is view-only|no"
 	check "--view-only: nobody controls, no INPUT in HELLO" \
 		test "$(rights --listen "127.0.0.1:$(free_port)" --view-only)" = "input: off, every viewer is view-only|no"
+	;;
+resize)
+	bridge --key "$key" || { show_logs; exit 1; }
+	# Each viewer: lc-bridge-viewer logging to NAME.jsonl, commands from NAME.cmd.
+	viewer() { # NAME
+		: >"$tmp/$1.cmd"
+		"$LC_VIEWER" --connect "127.0.0.1:$bport" --log "$tmp/$1.jsonl" \
+			--commands "$tmp/$1.cmd" --max-seconds 280 2>"$tmp/$1.err" &
+		pids+=($!)
+		eval "${1}_pid=$!"
+	}
+	has() { python3 "$LC_SRC/tests/bridge/resize-check.py" has "$@"; }
+	abs() { # NAME X Y REF_W REF_H : an Absolute pointer message (WS.md)
+		printf 'send 1200%04x%04x%04x%04x\n' "$2" "$3" "$4" "$5" >>"$tmp/$1.cmd"
+	}
+	touch_at() { # NAME EVENT ID X Y : a Touch message, x and y fractions (f32 LE)
+		python3 -c 'import struct, sys
+print("send " + struct.pack("<BBBff", 0x14, int(sys.argv[1]), int(sys.argv[2]),
+      float(sys.argv[3]), float(sys.argv[4])).hex())' "${@:2}" >>"$tmp/$1.cmd"
+	}
+	inputs() { # the source's positions so far: "abs:X,Y touch:X,Y ..."
+		python3 -c 'import json, sys
+print(" ".join("%s:%d,%d" % (e["type"], e["x"], e["y"]) for e in map(json.loads, open(sys.argv[1]))
+      if e["type"] in ("abs", "touch")))' "$tmp/input.jsonl"
+	}
+	n_inputs() { [ "$(inputs | wc -w)" -ge "$1" ]; }
+	switch=$((FIRST + SWITCH_AFTER)) last=$((FIRST + COUNT - 1))
+	# After a wait gave up the rest of the script would only wait again:
+	# the checks below then say what the viewers did get.
+	waiting=1
+	step() { # SECS WHAT CMD... : wait_until, a failure when it gives up
+		[ "$waiting" = 1 ] || return 1
+		wait_until "$@" && return 0
+		echo "FAIL waiting for $2 (the checks below say what came)"
+		waiting=0 fail=1
+		return 1
+	}
+	viewer a1
+	viewer a2
+	# A viewer decodes its first picture within ms here; the ceilings are
+	# for a machine many times slower.
+	for v in a1 a2; do
+		step 60 "viewer $v to decode a ${W}x$H picture" has "$tmp/$v.jsonl" "${W}x$H"
+	done
+	# Input at the first size: scaled from the page's reference, clamped.
+	abs a1 320 180 $W $H
+	abs a1 5000 5000 $W $H
+	step 30 "the source to log 2 pointer positions" n_inputs 2
+	touch "$tmp/go" # the flips: FIRST.. at WxH, from $switch on at W2xH2, then $last held
+	for v in a1 a2; do
+		step 120 "viewer $v to decode pattern $last at ${W2}x$H2" \
+			has "$tmp/$v.jsonl" "${W2}x$H2" $last
+	done
+	viewer b
+	step 60 "the late viewer to decode pattern $last at ${W2}x$H2" \
+		has "$tmp/b.jsonl" "${W2}x$H2" $last
+	# Input at the new size: the page's old reference now maps onto the new
+	# picture; clamped to the new size; touch fractions of the new size.
+	abs a1 320 180 $W $H
+	abs a1 5000 5000 $W2 $H2
+	touch_at b 0 1 0.5 0.25
+	touch_at b 2 1 1.5 1.5
+	step 30 "the source to log 6 pointer positions" n_inputs 6
+	for v in a1 a2 b; do
+		p="${v}_pid"
+		kill "${!p}"
+		wait "${!p}"
+		check "viewer $v stopped cleanly" test $? = 0
+	done
+	check "the bridge logged the new size" grep -q "stream: ${W2}x$H2 " "$tmp/bridge.log"
+	for v in a1 a2; do
+		check "viewer $v: the change, clean" python3 "$LC_SRC/tests/bridge/resize-check.py" \
+			live "$tmp/$v.jsonl" "${W}x$H" "${W2}x$H2" $switch $last
+	done
+	check "viewer b (joined after the change): the new size only" \
+		python3 "$LC_SRC/tests/bridge/resize-check.py" late "$tmp/b.jsonl" "${W}x$H" \
+		"${W2}x$H2" $switch $last
+	want="abs:320,180 abs:$((W - 1)),$((H - 1)) abs:400,225 abs:$((W2 - 1)),$((H2 - 1))"
+	want="$want touch:400,112 touch:$((W2 - 1)),$((H2 - 1))"
+	got="$(inputs)"
+	check "input scaled and clamped to the size of the moment (want $want, got $got)" \
+		test "$got" = "$want"
+	check "no input the source would refuse" test "$(grep -c '"bad"' "$tmp/input.jsonl")" = 0
 	;;
 *)
 	echo "unknown case $case"

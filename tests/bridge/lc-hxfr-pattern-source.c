@@ -6,6 +6,9 @@
  * KEYFRAME_REQ makes it send again (an IDR), like a static screen.
  * With --go-file the flips wait until that file exists (the first
  * subscriber gets the first pattern until then).
+ * With --resize-after N --to WxH the screen changes size when it shows
+ * pattern FIRST+N: from then on the encoder is a new one at WxH (an IDR
+ * with a new SPS), as the exporter's is when the guest's mode changes.
  * A wrong key gets SUBSCRIBE_RESP 0 + ERROR 9 and the connection closed.
  * It offers INPUT (HXFR.md §5.10) and, with --input-log FILE, appends every
  * HELLO's features and every input message it receives as one JSON line (what the host tests of the
@@ -44,6 +47,40 @@ struct client {
 static uint8_t key[HXFR_STREAM_KEY_LEN];
 static FILE *input_log;
 static unsigned scanout = 1, width = 640, height = 360, first = 100, count = 30, fps = 15;
+
+/* What encodes the screen at its current size. */
+struct screen {
+	unsigned width, height;
+	struct h264_encoder *enc;
+	struct pattern_checker *pc;
+	uint8_t *y, *u, *v;
+	size_t ys, cs;
+};
+
+static void screen_free(struct screen *s)
+{
+	h264_encoder_destroy(s->enc);
+	pattern_checker_destroy(s->pc);
+	free(s->y);
+	free(s->u);
+	free(s->v);
+	*s = (struct screen){0};
+}
+
+static int screen_init(struct screen *s, unsigned w, unsigned h)
+{
+	*s = (struct screen){.width = w, .height = h, .ys = w, .cs = (w + 1) / 2};
+	size_t ch = (h + 1) / 2;
+	s->enc = h264_encoder_create((int)w, (int)h, (int)fps, 23, 0, 1);
+	s->pc = pattern_checker_create((int)w, (int)h);
+	s->y = malloc(s->ys * h);
+	s->u = malloc(s->cs * ch);
+	s->v = malloc(s->cs * ch);
+	if (s->enc && s->pc && s->y && s->u && s->v)
+		return 0;
+	screen_free(s);
+	return -1;
+}
 
 static void send_all(struct client *c, const void *p, size_t n)
 {
@@ -203,6 +240,8 @@ static void handle(struct client *c)
 int main(int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:0", *go_file = NULL;
+	long resize_after = -1; /* no resize */
+	unsigned to_w = 0, to_h = 0;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *a = argv[i], *v = argv[i + 1];
 		if (!strcmp(a, "--listen"))
@@ -223,13 +262,24 @@ int main(int argc, char **argv)
 			fps = (unsigned)atoi(v);
 		else if (!strcmp(a, "--input-log") && (input_log = fopen(v, "ae")))
 			continue;
+		else if (!strcmp(a, "--resize-after") && (resize_after = atol(v)) >= 0)
+			continue;
+		else if (!strcmp(a, "--to") && sscanf(v, "%ux%u", &to_w, &to_h) == 2)
+			continue;
 		else {
 			fprintf(stderr,
 				"usage: lc-hxfr-pattern-source --listen H:P --key HEX [--scanout N]"
 				" [--size WxH] [--first K] [--count N] [--fps F] [--go-file PATH]"
-				" [--input-log FILE]\n");
+				" [--input-log FILE] [--resize-after N --to WxH]\n"
+				"  --resize-after N --to WxH: the screen becomes WxH when it shows"
+				" pattern K+N\n"
+				"    (a new encoder: an IDR with a new SPS), and stays so\n");
 			return 2;
 		}
+	}
+	if ((resize_after >= 0) != (to_w > 0)) {
+		fprintf(stderr, "lc-hxfr-pattern-source: --resize-after and --to go together\n");
+		return 2;
 	}
 	char host[64];
 	uint16_t port;
@@ -240,13 +290,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "listen %s: %s\n", listen, strerror(-lfd));
 		return 1;
 	}
-	struct h264_encoder *enc = h264_encoder_create((int)width, (int)height, (int)fps, 23, 0, 1);
-	struct pattern_checker *pc = pattern_checker_create((int)width, (int)height);
-	size_t ys = width, cs = (width + 1) / 2;
-	uint8_t *y = malloc(ys * height), *u = malloc(cs * ((height + 1) / 2)),
-		*v = malloc(cs * ((height + 1) / 2));
-	if (!enc || !pc || !y || !u || !v)
+	struct screen scr;
+	if (screen_init(&scr, width, height) < 0)
 		return 1;
+	bool resized = false;
 	struct client cl[MAX_CLIENTS];
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		cl[i].fd = -1;
@@ -293,6 +340,21 @@ int main(int argc, char **argv)
 			unsigned step = (unsigned)((lc_now_s() - start) * fps);
 			shown = first + (step < count ? step : count - 1);
 		}
+		if (!resized && resize_after >= 0 && shown >= first + (unsigned long)resize_after) {
+			/* Like the exporter on a mode change: the old encoder's
+			 * stream ends, a new one starts at the new size. */
+			screen_free(&scr);
+			if (screen_init(&scr, to_w, to_h) < 0) {
+				fprintf(stderr, "source: cannot encode at %ux%u\n", to_w, to_h);
+				return 1;
+			}
+			resized = true;
+			fprintf(stderr, "source: the screen is %ux%u from pattern %u on\n", to_w,
+				to_h, shown);
+			/* The new size's picture goes to everyone at once. */
+			for (int i = 0; i < MAX_CLIENTS; i++)
+				cl[i].has_sent = false;
+		}
 		bool need = false, idr = false;
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &cl[i];
@@ -305,14 +367,14 @@ int main(int argc, char **argv)
 		}
 		if (!need)
 			continue;
-		const uint32_t *argb = pattern_checker_reference(pc, shown);
-		ARGBToI420((const uint8_t *)argb, (int)width * 4, y, (int)ys, u, (int)cs, v,
-			   (int)cs, (int)width, (int)height);
+		const uint32_t *argb = pattern_checker_reference(scr.pc, shown);
+		ARGBToI420((const uint8_t *)argb, (int)scr.width * 4, scr.y, (int)scr.ys, scr.u,
+			   (int)scr.cs, scr.v, (int)scr.cs, (int)scr.width, (int)scr.height);
 		const uint8_t *au;
 		size_t au_len;
 		bool is_key;
-		if (h264_encoder_encode(enc, y, (int)ys, u, (int)cs, v, (int)cs, idr, &au, &au_len,
-					&is_key) < 0 ||
+		if (h264_encoder_encode(scr.enc, scr.y, (int)scr.ys, scr.u, (int)scr.cs, scr.v,
+					(int)scr.cs, idr, &au, &au_len, &is_key) < 0 ||
 		    au_len == 0)
 			continue;
 		uint8_t prefix[HXFR_FRAME_PREFIX_SIZE];

@@ -2,7 +2,8 @@
  * encoders (byte for byte), the SPS parser (hand-made SPSs and a real
  * libx264 stream), the GOP replay buffer, the per-viewer queue, the
  * viewers' input messages (decoder) and their translation to HXFR input
- * (held state across viewers, back-pressure, rights, rate limit). */
+ * (held state across viewers, back-pressure, rights, rate limit, a change
+ * of the picture's size). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,6 +479,71 @@ static void test_input(void)
 	CHECK(in.n_control == 0);
 }
 
+static struct lcb_wsin abs_at(int16_t x, int16_t y, int16_t ref_w, int16_t ref_h)
+{
+	return (struct lcb_wsin){.kind = LCB_WSIN_ABS,
+				 .u.abs = {.x = x, .y = y, .ref_w = ref_w, .ref_h = ref_h}};
+}
+
+static struct lcb_wsin touch_at(uint8_t event, uint8_t id, float x, float y)
+{
+	return (struct lcb_wsin){.kind = LCB_WSIN_TOUCH,
+				 .u.touch = {.event = event, .id = id, .x = x, .y = y}};
+}
+
+/* The stream changes size (the bridge calls lcb_input_set_size at the new
+ * size's keyframe, before the StreamInit goes out): every position after
+ * it is of the new picture, whatever reference the page still uses, and a
+ * touch point held across the change goes on in the same slot.
+ * bridge-resize checks the same through the bridge. */
+static void test_input_resize(void)
+{
+	struct sink s = {0};
+	struct lcb_input in;
+	lcb_input_init(&in, sink_send, &s);
+	struct lcb_input_viewer a;
+	int64_t t = 1000000;
+	lcb_input_viewer_join(&in, &a, true, t);
+	lcb_input_set_size(&in, 1280, 720);
+	struct lcb_wsin m = abs_at(640, 360, 1280, 720);
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	m = touch_at(LCB_WSIN_TOUCH_DOWN, 5, 0.5f, 0.5f);
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	CHECK(s.n == 2 && s.ev[0].x == 640 && s.ev[0].y == 360 && s.ev[1].slot == 0 &&
+	      s.ev[1].x == 640 && s.ev[1].y == 360);
+
+	lcb_input_set_size(&in, 640, 360); /* smaller */
+	s.n = 0;
+	m = abs_at(640, 360, 1280, 720); /* a page still on the old size */
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	m = abs_at(1000, 700, 640, 360); /* the old size's pixels, the new reference */
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	m = abs_at(4095, 4095, 4096, 4096); /* Helix's client */
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	m = touch_at(LCB_WSIN_TOUCH_MOVE, 5, 0.75f, 0.75f);
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	m = touch_at(LCB_WSIN_TOUCH_UP, 5, 1.0f, 1.0f);
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	CHECK(s.n == 5);
+	CHECK(s.ev[0].type == HXFR_INPUT_ABS && s.ev[0].x == 320 && s.ev[0].y == 180);
+	CHECK(s.ev[1].x == 639 && s.ev[1].y == 359);
+	CHECK(s.ev[2].x == 639 && s.ev[2].y == 359);
+	CHECK(s.ev[3].type == HXFR_INPUT_TOUCH && s.ev[3].kind == HXFR_TOUCH_UPDATE &&
+	      s.ev[3].slot == 0 && s.ev[3].x == 480 && s.ev[3].y == 270);
+	CHECK(s.ev[4].kind == HXFR_TOUCH_END && s.ev[4].slot == 0 && s.ev[4].x == 639 &&
+	      s.ev[4].y == 359);
+
+	lcb_input_set_size(&in, 1920, 1080); /* and larger */
+	s.n = 0;
+	m = abs_at(1000, 700, 640, 360);
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	m = abs_at(1919, 1079, 1920, 1080);
+	CHECK(lcb_input_handle(&in, &a, &m, t, NULL) == LCB_IN_SENT);
+	CHECK(s.n == 2 && s.ev[0].x == 1919 && s.ev[0].y == 1079 && s.ev[1].x == 1919 &&
+	      s.ev[1].y == 1079);
+	lcb_input_viewer_leave(&in, &a);
+}
+
 int main(int argc, char **argv)
 {
 	const char *which = argc > 1 ? argv[1] : "all";
@@ -494,6 +560,8 @@ int main(int argc, char **argv)
 		test_wsinput();
 	if (all || !strcmp(which, "input"))
 		test_input();
+	if (all || !strcmp(which, "input-resize"))
+		test_input_resize();
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);
 	return failures ? 1 : 0;
