@@ -32,6 +32,10 @@ static const char usage[] =
 	"  --no-display-pacing      send display changes without waiting for the guest\n"
 	"                           to show the previous one (diagnostics: exercises the\n"
 	"                           lost-display-event recovery)\n"
+	"  --cdi-spec PATH          write a CDI spec ("
+	"leasecast.io/display"
+	") for the first card\n"
+	"                           there at start, remove it at exit (e.g. /run/cdi/leasecast.json)\n"
 	"  --log-level L            error|warn|info|debug (default info)\n"
 	"  --status                 print a running broker's outputs and leases as JSON\n";
 
@@ -53,6 +57,7 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 		OPT_NO_AUTH_MAGIC,
 		OPT_NO_PACING,
 		OPT_LOG,
+		OPT_CDI,
 		OPT_STATUS,
 		OPT_HELP,
 	};
@@ -72,6 +77,7 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 		{"no-auth-magic", no_argument, NULL, OPT_NO_AUTH_MAGIC},
 		{"no-display-pacing", no_argument, NULL, OPT_NO_PACING},
 		{"log-level", required_argument, NULL, OPT_LOG},
+		{"cdi-spec", required_argument, NULL, OPT_CDI},
 		{"status", no_argument, NULL, OPT_STATUS},
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
@@ -182,6 +188,14 @@ int lb_config_parse(struct lb_config *cfg, int argc, char **argv)
 			break;
 		}
 		case OPT_STATUS: cfg->status = true; break;
+		case OPT_CDI:
+			if (optarg[0] != '/') {
+				fprintf(stderr,
+					"drm-lease-broker: --cdi-spec wants an absolute path\n");
+				return -1;
+			}
+			cfg->cdi_spec = optarg;
+			break;
 		case OPT_HELP: fputs(usage, stdout); return 1;
 		default: fputs(usage, stderr); return -1;
 		}

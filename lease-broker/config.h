@@ -31,8 +31,9 @@ struct lb_config {
 	size_t n_allow_uids;
 	unsigned max_leases_per_uid; /* 0: unlimited */
 	unsigned enable_timeout_ms;
-	bool auth_magic;     /* false: --no-auth-magic */
-	bool display_pacing; /* false: --no-display-pacing (diagnostics) */
+	bool auth_magic;      /* false: --no-auth-magic */
+	bool display_pacing;  /* false: --no-display-pacing (diagnostics) */
+	const char *cdi_spec; /* --cdi-spec PATH, or NULL */
 	int log_level;
 	bool status; /* --status: query a running broker */
 };

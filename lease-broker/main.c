@@ -6,14 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
 
 #include "broker_core.h"
+#include "cdi.h"
 #include "config.h"
 #include "helix_lease.h"
 #include "helix_server.h"
+#include "input_devices.h"
 #include "log.h"
 #include "sock.h"
 #include "wl_lease.h"
@@ -66,6 +69,34 @@ out:
 	free(text);
 	close(fd);
 	return ret;
+}
+
+/* The broker's CDI spec (cdi.h) for its first card, with the input nodes
+ * of its leasable outputs as names only. */
+static int write_cdi_spec(struct lb_broker *b, const struct lb_config *cfg, gid_t gid)
+{
+	struct lb_card *card = lb_broker_default_card(b);
+	if (!card)
+		return -ENODEV;
+	struct lb_cdi_node nodes[2 * 64];
+	size_t n = 0;
+	struct lb_output *o;
+	wl_list_for_each (o, &card->outputs, link) {
+		if (o->reserved)
+			continue;
+		struct lc_lease_input in[LC_LEASE_INPUT_MAX];
+		const char *paths[LC_LEASE_INPUT_MAX];
+		size_t k = lb_inputs_describe(lb_broker_inputs(b), o->name, in, paths,
+					      LC_LEASE_INPUT_MAX);
+		for (size_t i = 0; i < k && n < sizeof(nodes) / sizeof(nodes[0]); i++) {
+			struct stat st;
+			if (stat(paths[i], &st) < 0 || !S_ISCHR(st.st_mode))
+				continue;
+			nodes[n++] = (struct lb_cdi_node){paths[i], major(st.st_rdev),
+							  minor(st.st_rdev)};
+		}
+	}
+	return lb_cdi_spec_write(cfg->cdi_spec, card, cfg, gid, nodes, n);
 }
 
 /* The socket's directory is where containers bind-mount it from. */
@@ -123,6 +154,7 @@ int main(int argc, char **argv)
 
 	int ret = 1;
 	int helix_lock = -1, wl_lock = -1, helix_fd = -1;
+	bool cdi_written = false;
 	struct lb_broker *broker = NULL;
 	struct lb_helix_server *helix = NULL;
 	struct lb_wl_lease_manager *wl_mgr = NULL;
@@ -178,6 +210,15 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (cfg.cdi_spec) {
+		int cr = write_cdi_spec(broker, &cfg, gid);
+		if (cr < 0) {
+			lc_err("cannot write the CDI spec %s: %s", cfg.cdi_spec, strerror(-cr));
+			goto out;
+		}
+		cdi_written = true;
+		lc_info("CDI spec %s: " LB_CDI_KIND "=any and one device per output", cfg.cdi_spec);
+	}
 	lc_info("ready: helix %s, wayland %s, exporter %s", cfg.helix_socket,
 		cfg.wayland_socket ? cfg.wayland_socket : "off",
 		cfg.exporter ? cfg.exporter : "none");
@@ -186,6 +227,9 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	ret = 0;
 out:
+	/* Gone with the broker: a container started now would wait on nothing. */
+	if (cdi_written && unlink(cfg.cdi_spec) < 0)
+		lc_warn("cannot remove the CDI spec %s: %s", cfg.cdi_spec, strerror(errno));
 	lb_helix_server_destroy(helix);
 	wl_display_destroy_clients(display);
 	lb_wl_lease_info_manager_destroy(wl_info);

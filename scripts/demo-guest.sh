@@ -110,6 +110,28 @@ lc_wait_for "swaymsg_user -t get_tree 2>/dev/null | grep -q leasecast-terminal |
 echo "   foot is up (tiled, under the two windows below)"
 # What is typed in the page runs here: the host waits for this signal.
 ( lc_wait_for "[ -e /tmp/lc-demo-typed ]" 86400 && lc_signal demo-typed "/tmp/lc-demo-typed made by $(stat -c %U /tmp/lc-demo-typed)" ) &
+# Which window has the keyboard, as sway says on each change (signal
+# demo-focus: its app_id): the page types only once its click has focused
+# the terminal, as a person looks before typing. sway's window events, not
+# polling: one process for the whole run.
+swaymsg_user -m -r -t subscribe '["window"]' 2>/dev/null | python3 -c '
+import json, os, sys
+out = os.environ["LC_OUT"] + "/.signal-demo-focus"
+dec, buf = json.JSONDecoder(), ""
+for line in sys.stdin:
+    buf += line
+    while buf.strip():
+        try:
+            ev, end = dec.raw_decode(buf.lstrip())
+        except ValueError:
+            break
+        buf = buf.lstrip()[end:]
+        if ev.get("change") == "focus":
+            c = ev.get("container") or {}
+            with open(out + ".tmp", "w") as f:
+                f.write("%s\n" % (c.get("app_id") or c.get("name") or ""))
+            os.rename(out + ".tmp", out)
+' &
 
 say "two Wayland clients on the desktop (tests/clients/wl-pattern-client, as $comp_user), placed with swaymsg"
 for c in a:4660:96:150 b:22136:940:480; do
@@ -164,6 +186,10 @@ kill -TERM "$broker_pid"
 wait "$broker_pid" 2>/dev/null
 echo
 lc_case desktop-shown-in-browser test "$verdict" = pass
+if [ ! -e /tmp/lc-demo-typed ]; then
+	echo "   /tmp has no lc-demo-typed; what it has of lc-demo*: $(ls -d /tmp/lc-demo* 2>/dev/null | tr '\n' ' ')"
+	echo "   focused window (sway): $(lc_signal_content demo-focus 2>/dev/null || echo unknown)"
+fi
 lc_case typed-in-browser-ran-in-terminal test -e /tmp/lc-demo-typed
 lc_case demo-complete true
 lc_finish

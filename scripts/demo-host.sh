@@ -72,6 +72,7 @@ rm -f "$png" "$png_typed"
 rm -rf "$LC_TMP/chrome-profile"
 python3 "$LC_SRC/scripts/demo-view.py" "${url_public}?hw=prefer-software" "$png" "$LC_TMP/chrome-profile" \
 	"$LC_OUT/chrome.log" --type "$typed" --click 1700,300 --typed-png "$png_typed" \
+	--focus-file "$LC_OUT/.signal-demo-focus" --focus-want leasecast-terminal \
 	--wait-file "$LC_OUT/.signal-demo-typed" || { echo "   the viewer page step failed (log: $LC_OUT/chrome.log)"; exit 1; }
 echo "   the guest ran the command typed in the page ($(lc_signal_content demo-typed)); screenshot: $png_typed"
 [ -s "$png" ] || { echo "   no screenshot"; exit 1; }

@@ -43,7 +43,9 @@ static const char usage[] =
 	"                          on such a change, make the session inactive and active\n"
 	"                          again, as a VT switch does: Mutter re-reads its outputs\n"
 	"  --mode-probe-ms N       probe the connector for those every N ms (1000)\n"
-	"  --log-level L           error, warn, info or debug (info)\n";
+	"  --log-level L           error, warn, info or debug (info)\n"
+	"environment (a container's, from drm-lease-broker's CDI spec; options win):\n"
+	"  LEASECAST_WAYLAND_SOCKET, LEASECAST_CARD, LEASECAST_OUTPUT (a name, or any)\n";
 
 enum {
 	OPT_WAYLAND = 256,
@@ -130,6 +132,17 @@ int ll_options_parse(struct ll_options *o, int argc, char **argv)
 		.log_level = LC_LOG_INFO,
 		.mode_probe_ms = 1000,
 	};
+	/* Defaults from the environment a container gets from the broker's CDI
+	 * spec (drm-lease-broker --cdi-spec); options still win. */
+	const char *env = getenv("LEASECAST_WAYLAND_SOCKET");
+	if (env && *env)
+		o->wayland_socket = env;
+	env = getenv("LEASECAST_CARD");
+	if (env && *env)
+		o->card = env;
+	env = getenv("LEASECAST_OUTPUT");
+	if (env && *env && strcmp(env, "any") != 0)
+		o->output = env;
 	int c;
 	/* "+": stop at the first non-option, the compositor's argv is its own. */
 	while ((c = getopt_long(argc, argv, "+h", long_options, NULL)) != -1) {

@@ -33,6 +33,12 @@ expect unknown-option 2 "usage" "$ll" --frobnicate -- touch "$marker"
 expect help 0 "usage: lease-launch" "$ll" --help
 expect no-wayland-broker 1 "cannot connect to the broker's Wayland socket $tmp/none" \
 	"$ll" --wayland-socket "$tmp/none" --no-private-bus -- touch "$marker"
+# The CDI spec's variables are defaults; options win.
+expect env-wayland-socket 1 "cannot connect to the broker's Wayland socket $tmp/from-env" \
+	env LEASECAST_WAYLAND_SOCKET="$tmp/from-env" "$ll" --no-private-bus -- touch "$marker"
+expect env-option-wins 1 "cannot connect to the broker's Wayland socket $tmp/from-option" \
+	env LEASECAST_WAYLAND_SOCKET="$tmp/from-env" "$ll" --wayland-socket "$tmp/from-option" \
+	--no-private-bus -- touch "$marker"
 expect no-helix-broker 1 "cannot connect to the Helix socket $tmp/none" \
 	"$ll" --helix-socket "$tmp/none" --no-private-bus -- touch "$marker"
 expect unknown-user 1 "unknown user" "$ll" --user no-such-user-lc --no-private-bus -- touch "$marker"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -118,6 +119,70 @@ static int write_input(struct shim *shim, const struct shim_input *in)
 	return r < 0 ? r : write_file(shim, "udev/tags/seat", dev, "");
 }
 
+/* The kernel's name of a char device ("input/event3"), from sysfs. */
+static int devname_of(unsigned major, unsigned minor, char *out, size_t size)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/uevent", major, minor);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "DEVNAME=", 8) != 0)
+			continue;
+		/* a kernel name, but never a way out of the dev root */
+		if (strstr(line + 8, "..") || line[8] == '/' || !line[8])
+			return -EINVAL;
+		snprintf(out, size, "%s", line + 8);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* An input device's node, where a container has none (its /dev has only
+ * what the runtime put there: never /dev/input). The compositor's seat
+ * library stats the path libinput gives it for the device number it asks
+ * TakeDevice for (libseat, Mutter's device pool) and never opens it: the
+ * fd comes from TakeDevice. So the node is made mode 0000, root's, and
+ * nobody opens it (in a container the device cgroup refuses it anyway). A
+ * node that exists is left alone. */
+static int make_input_node(struct shim *shim, const struct shim_input *in)
+{
+	char name[64], path[SHIM_PATH_MAX], dir[SHIM_PATH_MAX];
+	int r = devname_of(in->major, in->minor, name, sizeof(name));
+	if (r < 0) {
+		lc_warn("no kernel name for input %u:%u (%s): no device node made", in->major,
+			in->minor, strerror(-r));
+		return 0;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s", shim->opt.dev_root, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	struct stat st;
+	if (lstat(path, &st) == 0)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	if ((r = make_dirs(&shim->files, dir)) < 0)
+		return 0; /* logged; as for mknod below */
+	if (mknod(path, S_IFCHR | 0000, makedev(in->major, in->minor)) < 0) {
+		/* Not fatal: in a container without CAP_MKNOD (podman's
+		 * default) the runtime gives the node (drm-lease-broker's CDI
+		 * spec lists it, name only); without one the compositor says
+		 * it cannot open the device. */
+		lc_warn("cannot make the node %s of input %u:%u: %s", path, in->major, in->minor,
+			strerror(errno));
+		return 0;
+	}
+	lc_info("made %s (%u:%u, mode 0000) for the compositor's seat library", path, in->major,
+		in->minor);
+	return remember(shim->files.created, &shim->files.n_created, SHIM_FILES_MAX, path);
+}
+
 int files_write(struct shim *shim)
 {
 	const struct shim_options *o = &shim->opt;
@@ -191,9 +256,12 @@ int files_write(struct shim *shim)
 		if ((r = write_file(shim, sub, dev, "")) < 0)
 			return r;
 	}
-	for (int i = 0; i < shim->inputs.n; i++)
+	for (int i = 0; i < shim->inputs.n; i++) {
 		if ((r = write_input(shim, &shim->inputs.in[i])) < 0)
 			return r;
+		if ((r = make_input_node(shim, &shim->inputs.in[i])) < 0)
+			return r;
+	}
 	return 0;
 }
 

@@ -1,15 +1,17 @@
 /* What sd-login and libudev read instead of asking logind/udevd:
  * /run/systemd/{sessions,users,seats}/ and /run/udev/{data,tags}/ entries
- * for the session, its card and its input devices. Written atomically,
- * removed at exit. */
+ * for the session, its card and its input devices, and, where there is
+ * none (a container), each input device's node under /dev (mode 0000:
+ * only stat'ed, see make_input_node). Written atomically, removed at
+ * exit. */
 #ifndef SHIM_FILES_H
 #define SHIM_FILES_H
 
 #include "options.h"
 
 /* Three sd-login files, a data and two tag files for the card, a data and
- * a tag file per input device. */
-#define SHIM_FILES_MAX (8 + 2 * SHIM_MAX_INPUT_FDS)
+ * a tag file and a node per input device. */
+#define SHIM_FILES_MAX (8 + 3 * SHIM_MAX_INPUT_FDS)
 #define SHIM_DIRS_MAX 16
 
 struct shim;

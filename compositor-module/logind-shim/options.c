@@ -24,6 +24,7 @@ static const char usage[] =
 	"  --input-fd N              inherited evdev fd TakeDevice hands out as it is (repeatable)\n"
 	"  --input-allow MAJ:MIN|event*|eventN   input device TakeDevice may open (repeatable)\n"
 	"  --runtime-root DIR        where systemd/ and udev/ files are written (/run)\n"
+	"  --dev-root DIR            where a missing input device node is made (/dev)\n"
 	"  --bus-address ADDR        bus to serve (default: the system bus)\n"
 	"  --ready-fd N              write READY=1 there once the name is owned\n"
 	"  --control-fd N            EOF or a \"revoked\" line: the lease ended; a \"resume\"\n"
@@ -44,6 +45,7 @@ enum {
 	OPT_INPUT_FD,
 	OPT_INPUT_ALLOW,
 	OPT_RUNTIME_ROOT,
+	OPT_DEV_ROOT,
 	OPT_BUS_ADDRESS,
 	OPT_READY_FD,
 	OPT_CONTROL_FD,
@@ -65,6 +67,7 @@ static const struct option long_options[] = {
 	{"input-fd", required_argument, NULL, OPT_INPUT_FD},
 	{"input-allow", required_argument, NULL, OPT_INPUT_ALLOW},
 	{"runtime-root", required_argument, NULL, OPT_RUNTIME_ROOT},
+	{"dev-root", required_argument, NULL, OPT_DEV_ROOT},
 	{"bus-address", required_argument, NULL, OPT_BUS_ADDRESS},
 	{"ready-fd", required_argument, NULL, OPT_READY_FD},
 	{"control-fd", required_argument, NULL, OPT_CONTROL_FD},
@@ -173,6 +176,7 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 		.seat_id = "seat0",
 		.session_type = "wayland",
 		.runtime_root = "/run",
+		.dev_root = "/dev",
 		.ready_fd = -1,
 		.control_fd = -1,
 		.log_level = LC_LOG_INFO,
@@ -251,6 +255,12 @@ int shim_options_parse(struct shim_options *opt, int argc, char *argv[])
 				return bad(name, optarg,
 					   "must be an absolute path (at most 200 bytes)");
 			opt->runtime_root = optarg;
+			break;
+		case OPT_DEV_ROOT:
+			if (optarg[0] != '/' || strlen(optarg) > 200)
+				return bad(name, optarg,
+					   "must be an absolute path (at most 200 bytes)");
+			opt->dev_root = optarg;
 			break;
 		case OPT_BUS_ADDRESS: opt->bus_address = optarg; break;
 		case OPT_READY_FD:

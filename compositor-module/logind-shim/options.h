@@ -29,6 +29,7 @@ struct shim_options {
 	int input_fds[SHIM_MAX_INPUT_FDS]; /* inherited evdev fds (--input-fd) */
 	int n_input_fds;
 	const char *runtime_root;
+	const char *dev_root;    /* where missing input nodes are made (/dev) */
 	const char *bus_address; /* NULL: the system bus */
 	int ready_fd;
 	int control_fd;

@@ -286,8 +286,12 @@ class Page:
         self.key_down(code)
         self.key_up(code)
 
-    def type_text(self, text):
-        for ch in text:
+    def type_text(self, text, gap_s=0.0):
+        """Each character pressed and released; GAP_S between characters
+        (a person's pace, not a burst)."""
+        for i, ch in enumerate(text):
+            if i and gap_s:
+                time.sleep(gap_s)
             code, key, vk, shift = _key_for_char(ch)
             mods = 8 if shift else 0
             if shift:

@@ -406,7 +406,7 @@ static bool got_input_pause(struct signal_log *log)
 static void case_fd(struct harness *h, struct dev *devs, int n)
 {
 	int fds[MAX_DEVS];
-	const char *args[2 * MAX_DEVS + 1];
+	const char *args[2 * MAX_DEVS + 3];
 	char nums[MAX_DEVS][12];
 	for (int i = 0; i < n; i++) {
 		struct dev *d = &devs[i];
@@ -426,10 +426,26 @@ static void case_fd(struct harness *h, struct dev *devs, int n)
 		printf("device %s (%u:%u) as %s, shim fd %d\n", d->path, d->major, d->minor,
 		       d->kind, 6 + i);
 	}
-	args[2 * n] = NULL;
+	/* A /dev without the nodes, as a container's: the shim makes them. */
+	char dev_root[160];
+	snprintf(dev_root, sizeof(dev_root), "%s/dev", h->dir);
+	args[2 * n] = "--dev-root";
+	args[2 * n + 1] = dev_root;
+	args[2 * n + 2] = NULL;
 	if (harness_start_shim_fds(h, args, fds, n) < 0) {
 		CHECK(!"the shim starts with --input-fd");
 		return;
+	}
+	/* Each device's node, named as the kernel names it, mode 0000 (only
+	 * stat'ed by libseat / Mutter for the number TakeDevice wants). */
+	char node[n > 0 ? n : 1][256];
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		snprintf(node[i], sizeof(node[i]), "%s/input/%s", dev_root,
+			 strrchr(devs[i].path, '/') + 1);
+		CHECK(lstat(node[i], &st) == 0 && S_ISCHR(st.st_mode) &&
+		      (st.st_mode & 07777) == 0 &&
+		      st.st_rdev == makedev(devs[i].major, devs[i].minor));
 	}
 
 	/* The udev database entries libinput reads. */
@@ -561,6 +577,9 @@ static void case_fd(struct harness *h, struct dev *devs, int n)
 	}
 	snprintf(p, sizeof(p), "%s/udev", h->run);
 	CHECK(!harness_path_exists(p));
+	for (int i = 0; i < n; i++)
+		CHECK(!harness_path_exists(node[i]));
+	CHECK(!harness_path_exists(dev_root)); /* and the directories it made */
 	/* The shim kept no copy: the compositor's fds of the other devices
 	 * are the only ones left with the broker's. */
 	for (int i = 1; i < n; i++)
