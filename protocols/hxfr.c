@@ -114,6 +114,7 @@ static long fixed_payload_size(uint8_t type)
 	case HXFR_FRAME_RESPONSE:
 	case HXFR_CURSOR_DEFINE: return -1;
 	case HXFR_KEYFRAME_REQ:
+	case HXFR_REFRESH_REQ:
 	case HXFR_INPUT_RELEASE_ALL:
 	case HXFR_PING:
 	case HXFR_PONG: return 0;
@@ -297,6 +298,7 @@ static enum hxfr_status decode_payload(const uint8_t *p, uint32_t size, struct h
 	switch (m->hdr.type) {
 	case HXFR_FRAME_RESPONSE: return decode_frame(p, size, &m->u.frame);
 	case HXFR_KEYFRAME_REQ:
+	case HXFR_REFRESH_REQ:
 	case HXFR_INPUT_RELEASE_ALL:
 	case HXFR_PING:
 	case HXFR_PONG: return HXFR_OK;
@@ -454,6 +456,7 @@ const char *hxfr_type_name(uint8_t type)
 	case HXFR_INPUT_TOUCH: return "INPUT_TOUCH";
 	case HXFR_INPUT_RELEASE_ALL: return "INPUT_RELEASE_ALL";
 	case HXFR_RESIZE_REQ: return "RESIZE_REQ";
+	case HXFR_REFRESH_REQ: return "REFRESH_REQ";
 	case HXFR_ERROR: return "ERROR";
 	default: return "UNKNOWN";
 	}

@@ -64,6 +64,8 @@ enum hxfr_type {
 	HXFR_INPUT_TOUCH = 0x4f,
 	HXFR_INPUT_RELEASE_ALL = 0x50,
 	HXFR_RESIZE_REQ = 0x51,
+	/* a new frame of the unchanged picture, subscriber -> server (§4.2.1) */
+	HXFR_REFRESH_REQ = 0x52,
 	HXFR_ERROR = 0xff,
 };
 
@@ -230,6 +232,7 @@ struct hxfr_msg {
 #define HXFR_FEATURE_STREAM_KEYS 0x2u /* STREAM_KEY_REQ/REVOKE, SUBSCRIBE_KEYED */
 #define HXFR_FEATURE_CURSOR 0x4u      /* CURSOR_DEFINE/MOVE to this subscriber */
 #define HXFR_FEATURE_INPUT 0x8u       /* INPUT_*, RESIZE_REQ from this subscriber */
+#define HXFR_FEATURE_REFRESH 0x10u    /* the server honours REFRESH_REQ */
 
 /* Decodes the header at buf. HXFR_NEED_MORE if len < 12; HXFR_E_MAGIC;
  * HXFR_E_OVERSIZE if payload_size > max_payload. Type is not checked. */
@@ -298,8 +301,8 @@ size_t hxfr_encode_cursor_move(uint8_t *buf, size_t cap, uint16_t scanout_id, in
 
 /* Input and size (HXFR.md §5.10); session_id = the subscribed scanout.
  * Each returns 0, like every encoder, for a value no receiver accepts (a
- * code, down, kind, slot or size out of range). INPUT_RELEASE_ALL has no
- * payload: hxfr_encode_empty. */
+ * code, down, kind, slot or size out of range). INPUT_RELEASE_ALL (like
+ * KEYFRAME_REQ and REFRESH_REQ) has no payload: hxfr_encode_empty. */
 size_t hxfr_encode_input_key(uint8_t *buf, size_t cap, uint16_t scanout_id, uint16_t code,
 			     bool down);
 size_t hxfr_encode_input_button(uint8_t *buf, size_t cap, uint16_t scanout_id, uint16_t code,

@@ -307,6 +307,13 @@ int hxfr_client_keyframe_req(struct hxfr_client *c, uint32_t scanout_id)
 		     hxfr_encode_empty(buf, sizeof(buf), HXFR_KEYFRAME_REQ, (uint16_t)scanout_id));
 }
 
+int hxfr_client_refresh_req(struct hxfr_client *c, uint32_t scanout_id)
+{
+	uint8_t buf[REQUEST_MAX];
+	return queue(c, buf,
+		     hxfr_encode_empty(buf, sizeof(buf), HXFR_REFRESH_REQ, (uint16_t)scanout_id));
+}
+
 int hxfr_client_input_key(struct hxfr_client *c, uint32_t scanout_id, uint16_t code, bool down)
 {
 	uint8_t buf[REQUEST_MAX];

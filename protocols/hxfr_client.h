@@ -103,6 +103,13 @@ int hxfr_client_subscribe(struct hxfr_client *c, uint32_t scanout_id);
 int hxfr_client_subscribe_keyed(struct hxfr_client *c, uint32_t scanout_id,
 				const uint8_t key[HXFR_STREAM_KEY_LEN]);
 int hxfr_client_keyframe_req(struct hxfr_client *c, uint32_t scanout_id);
+/* REFRESH_REQ (HXFR.md §4.2.1): a new, non-IDR frame of the unchanged
+ * picture, for a viewer that needs a frame now and then on a static screen.
+ * Only a server whose HELLO_RESP offered HXFR_FEATURE_REFRESH knows it
+ * (hxfr_client_offered); against any other, KEYFRAME_REQ is the fallback
+ * (an older leasecast server answers REFRESH_REQ with ERROR 2, Helix's
+ * QEMU skips it silently). */
+int hxfr_client_refresh_req(struct hxfr_client *c, uint32_t scanout_id);
 /* Input and size for the subscribed scanout (HXFR.md §5.10; the server
  * needs HXFR_FEATURE_INPUT asked for in HELLO). -EINVAL for a value the
  * codec refuses, -ENOBUFS when the send queue is full (nothing queued: the

@@ -41,7 +41,8 @@ struct client_req {
 static uint32_t offered_features(const struct qe_client *c)
 {
 	return (c->env->cfg->have_key ? HXFR_FEATURE_CONTROL : 0) | HXFR_FEATURE_STREAM_KEYS |
-	       HXFR_FEATURE_CURSOR | (c->env->input ? HXFR_FEATURE_INPUT : 0);
+	       HXFR_FEATURE_CURSOR | (c->env->input ? HXFR_FEATURE_INPUT : 0) |
+	       HXFR_FEATURE_REFRESH;
 }
 
 /* Lets go of everything this connection holds down in the guest: it is
@@ -298,6 +299,21 @@ static bool handle_subscription_req(struct qe_client *c, const struct hxfr_msg *
 		qe_stream_request_idr(c->sub.stream);
 		return true;
 	}
+	if (msg->hdr.type == HXFR_REFRESH_REQ) {
+		/* No answer, and no IDR: the next frame, a P-frame of the same
+		 * picture unless the screen changes meanwhile, is the answer
+		 * (HXFR.md §4.2.1). Like KEYFRAME_REQ it needs no HELLO. */
+		static const char *const what_done[] = {
+			[QE_REFRESH_QUEUED] = "encoding the picture again",
+			[QE_REFRESH_PENDING] = "a frame is coming anyway",
+			[QE_REFRESH_RECENT] = "a frame was encoded less than 250 ms ago",
+			[QE_REFRESH_NO_PICTURE] = "no picture yet",
+		};
+		enum qe_refresh r = qe_stream_request_refresh(c->sub.stream);
+		lc_debug("connection %" PRIu64 ": REFRESH_REQ for scanout %" PRIu32 ": %s", c->id,
+			 qe_stream_scanout(c->sub.stream), what_done[r]);
+		return true;
+	}
 	struct hxfr_config_req applied;
 	qe_stream_configure(c->sub.stream, &msg->u.config, &applied);
 	uint8_t buf[REPLY_MAX];
@@ -458,6 +474,7 @@ static bool handle_msg(struct qe_client *c, const struct hxfr_msg *msg)
 	case HXFR_SUBSCRIBE: return handle_subscribe(c, msg, false);
 	case HXFR_SUBSCRIBE_KEYED: return handle_subscribe(c, msg, true);
 	case HXFR_KEYFRAME_REQ:
+	case HXFR_REFRESH_REQ:
 	case HXFR_CONFIG_REQ: return handle_subscription_req(c, msg);
 	case HXFR_STREAM_KEY_REQ: return handle_stream_key(c, msg, true);
 	case HXFR_STREAM_KEY_REVOKE: return handle_stream_key(c, msg, false);

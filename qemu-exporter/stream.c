@@ -23,11 +23,17 @@
 #define DEFAULT_FPS 60
 #define MIN_BITRATE 100000u
 #define MAX_BITRATE 200000000u
+/* REFRESH_REQ is a no-op when a frame was encoded this recently (HXFR.md
+ * §4.2.1): that frame is on its way to whoever asked, and it bounds what
+ * any number of asking subscribers can cost to 4 encodes a second. */
+#define REFRESH_MIN_GAP_NS (250 * 1000000LL)
 
 /* What a stream did; cumulative, differences give a period's figures. */
 struct counters {
 	uint64_t updates; /* pictures and rectangles from QEMU */
 	uint64_t encoded, idrs;
+	uint64_t refresh_reqs; /* REFRESH_REQs received */
+	uint64_t refreshes;    /* frames encoded only because of them */
 	uint64_t convert_ns, encode_ns;
 	uint64_t in_bytes;        /* pixel bytes that came through the D-Bus socket */
 	uint64_t copied_bytes;    /* pixel bytes the exporter copied into its picture */
@@ -54,6 +60,9 @@ struct qe_stream {
 	pthread_cond_t cond;
 	pthread_t thread;
 	bool running, stop, idr_req, ring_dropped;
+	/* REFRESH_REQ: encode the unchanged picture once more, as a P-frame. */
+	bool refresh_req;
+	int64_t last_encode_ns; /* when the last encode began (0: none yet) */
 	struct qe_framestore fs;
 	/* When set, the picture is these pixels (a whole frame of fs's size,
 	 * in a Scanout message) and fs.pixels is stale. The message is ref'd
@@ -162,14 +171,15 @@ static void *encoder_main(void *data)
 	pthread_mutex_lock(&st->lock);
 	for (;;) {
 		while (!st->stop &&
-		       !(st->fs.valid && (st->idr_req || st->fs.damage.x0 < st->fs.damage.x1) &&
+		       !(st->fs.valid &&
+			 (st->idr_req || st->refresh_req || st->fs.damage.x0 < st->fs.damage.x1) &&
 			 !(broken && broken_resizes == st->fs.resizes)))
 			pthread_cond_wait(&st->cond, &st->lock);
 		if (st->stop)
 			break;
 		broken = false;
-		bool idr = st->idr_req;
-		st->idr_req = false;
+		bool idr = st->idr_req, refresh = st->refresh_req;
+		st->idr_req = st->refresh_req = false;
 		uint32_t w = st->fs.width & ~1u, h = st->fs.height & ~1u;
 		if (!enc || w != st->enc_width || h != st->enc_height || gen != st->config_gen) {
 			/* A resize or a new configuration: a new encoder, whose first
@@ -200,11 +210,21 @@ static void *encoder_main(void *data)
 			st->idr_req = false;
 		}
 		int64_t t0 = lc_now_ns();
-		if (st->cfg->idr_interval_ms &&
+		st->last_encode_ns = t0;
+		/* The periodic IDR waits for a change: a refresh of a static
+		 * screen (the keepalive of a viewer) stays a tiny all-skip
+		 * P-frame instead of a whole picture every few seconds. */
+		bool changed = st->fs.damage.x0 < st->fs.damage.x1;
+		if (changed && st->cfg->idr_interval_ms &&
 		    t0 - last_idr >= (int64_t)st->cfg->idr_interval_ms * 1000000)
 			idr = true;
+		/* Nothing to convert: the input picture is still the last one
+		 * converted, and the encoder codes it against its own
+		 * reconstruction of it. */
+		bool refresh_only = refresh && !idr && !changed;
 		/* pts is when the newest change in the picture reached us (a
-		 * picture with no change, an IDR on request, is stamped now). */
+		 * picture with no change, an IDR on request or a refresh, is
+		 * stamped now). */
 		int64_t damage_ns = st->damage_first_ns;
 		int64_t pts = st->damage_last_ns ? st->damage_last_ns : t0;
 		st->damage_first_ns = st->damage_last_ns = 0;
@@ -273,6 +293,7 @@ static void *encoder_main(void *data)
 			st->n.idrs++;
 			read_sps(au, au_len, &st->profile, &st->level);
 		}
+		st->n.refreshes += refresh_only;
 		if (b) {
 			ring_push(st, b);
 			uint64_t one = 1;
@@ -403,6 +424,8 @@ static struct counters counters_since(struct qe_stream *st, const struct counter
 		.updates = c.updates - then->updates,
 		.encoded = c.encoded - then->encoded,
 		.idrs = c.idrs - then->idrs,
+		.refresh_reqs = c.refresh_reqs - then->refresh_reqs,
+		.refreshes = c.refreshes - then->refreshes,
 		.convert_ns = c.convert_ns - then->convert_ns,
 		.encode_ns = c.encode_ns - then->encode_ns,
 		.in_bytes = c.in_bytes - then->in_bytes,
@@ -427,10 +450,10 @@ static void stop_encoder(struct qe_stream *st)
 	struct counters d = counters_since(st, &st->at_start);
 	if (d.encoded)
 		lc_info("scanout %" PRIu32 ": encoder stopped: %" PRIu64 " pictures in, %" PRIu64
-			" encoded (%" PRIu64
-			" IDR), mean convert %.2f ms, encode %.2f ms, %.1f KiB "
+			" encoded (%" PRIu64 " IDR, %" PRIu64 " refresh for %" PRIu64
+			" REFRESH_REQ), mean convert %.2f ms, encode %.2f ms, %.1f KiB "
 			"per frame; process CPU %.0f ms (%.2f ms per picture in, %.2f per frame out)",
-			st->scanout, d.updates, d.encoded, d.idrs,
+			st->scanout, d.updates, d.encoded, d.idrs, d.refreshes, d.refresh_reqs,
 			(double)d.convert_ns / (double)d.encoded / 1e6,
 			(double)d.encode_ns / (double)d.encoded / 1e6,
 			(double)d.au_bytes / (double)d.encoded / 1024.0, cpu_ms,
@@ -662,6 +685,8 @@ int qe_stream_attach(struct qe_stream *st, struct qe_sub *sub)
 		st->stop = false;
 		/* Stamps left from the last subscription are nobody's latency. */
 		st->damage_first_ns = st->damage_last_ns = 0;
+		st->refresh_req = false;
+		st->last_encode_ns = 0;
 		st->cpu_start_ns = process_cpu_ns();
 		st->at_start = counters_since(st, &(struct counters){0});
 		int r = pthread_create(&st->thread, NULL, encoder_main, st);
@@ -712,6 +737,25 @@ void qe_stream_request_idr(struct qe_stream *st)
 	st->idr_req = true;
 	pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->lock);
+}
+
+enum qe_refresh qe_stream_request_refresh(struct qe_stream *st)
+{
+	enum qe_refresh r = QE_REFRESH_QUEUED;
+	pthread_mutex_lock(&st->lock);
+	st->n.refresh_reqs++;
+	if (!st->running || !st->fs.valid)
+		r = QE_REFRESH_NO_PICTURE;
+	else if (st->idr_req || st->refresh_req || st->fs.damage.x0 < st->fs.damage.x1)
+		r = QE_REFRESH_PENDING; /* that encode's frame is the new frame */
+	else if (st->last_encode_ns && lc_now_ns() - st->last_encode_ns < REFRESH_MIN_GAP_NS)
+		r = QE_REFRESH_RECENT;
+	if (r == QE_REFRESH_QUEUED) {
+		st->refresh_req = true;
+		pthread_cond_signal(&st->cond);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return r;
 }
 
 void qe_stream_sub_drained(struct qe_sub *sub)
@@ -789,7 +833,7 @@ void qe_stream_frame_sent(struct qe_stream *st, int64_t damage_ns)
 bool qe_stream_report_stats(struct qe_stream *st, char *buf, size_t size)
 {
 	struct counters d = counters_since(st, &st->at_report);
-	if (!d.updates && !d.encoded && !st->sent_frames)
+	if (!d.updates && !d.encoded && !st->sent_frames && !d.refresh_reqs)
 		return false;
 	int64_t t = lc_now_ns();
 	const struct lc_hist *h = &st->damage_to_socket;
@@ -797,16 +841,17 @@ bool qe_stream_report_stats(struct qe_stream *st, char *buf, size_t size)
 	snprintf(buf, size,
 		 "{\"scanout\":%" PRIu32 ",\"secs\":%.3f,\"subscribers\":%u,"
 		 "\"updates\":%" PRIu64 ",\"encoded\":%" PRIu64 ",\"idr\":%" PRIu64
-		 ",\"sent_frames\":%" PRIu64 ",\"in_bytes\":%" PRIu64 ",\"copied_bytes\":%" PRIu64
+		 ",\"refresh\":%" PRIu64 ",\"refresh_req\":%" PRIu64 ",\"sent_frames\":%" PRIu64
+		 ",\"in_bytes\":%" PRIu64 ",\"copied_bytes\":%" PRIu64
 		 ",\"converted_bytes\":%" PRIu64 ",\"au_bytes\":%" PRIu64
 		 ",\"convert_ms_mean\":%.3f,\"encode_ms_mean\":%.3f,"
 		 "\"damage_to_socket_ms\":{\"n\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,"
 		 "\"max\":%.3f}}",
 		 st->scanout, (double)(t - st->report_ns) / 1e9, st->n_subs, d.updates, d.encoded,
-		 d.idrs, st->sent_frames, d.in_bytes, d.copied_bytes, d.converted_bytes, d.au_bytes,
-		 (double)d.convert_ns * per / 1e6, (double)d.encode_ns * per / 1e6, h->count,
-		 (double)lc_hist_quantile(h, 0.5) / 1e6, (double)lc_hist_quantile(h, 0.99) / 1e6,
-		 (double)h->max / 1e6);
+		 d.idrs, d.refreshes, d.refresh_reqs, st->sent_frames, d.in_bytes, d.copied_bytes,
+		 d.converted_bytes, d.au_bytes, (double)d.convert_ns * per / 1e6,
+		 (double)d.encode_ns * per / 1e6, h->count, (double)lc_hist_quantile(h, 0.5) / 1e6,
+		 (double)lc_hist_quantile(h, 0.99) / 1e6, (double)h->max / 1e6);
 	st->at_report = counters_since(st, &(struct counters){0});
 	st->report_ns = t;
 	st->sent_frames = 0;

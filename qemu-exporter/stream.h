@@ -86,6 +86,16 @@ void qe_stream_detach(struct qe_sub *sub);
 unsigned qe_stream_subscriber_count(const struct qe_stream *st);
 /* Makes the next access unit an IDR (even on a static screen). */
 void qe_stream_request_idr(struct qe_stream *st);
+/* REFRESH_REQ (HXFR.md §4.2.1): encodes the current picture once more as
+ * an ordinary (non-IDR) frame for every subscriber, even on a static
+ * screen, unless a frame is already coming. Says what it did. */
+enum qe_refresh {
+	QE_REFRESH_QUEUED,     /* the encoder will encode it */
+	QE_REFRESH_PENDING,    /* an encode is pending anyway: its frame answers */
+	QE_REFRESH_RECENT,     /* a frame was encoded less than 250 ms ago */
+	QE_REFRESH_NO_PICTURE, /* nothing to show yet: no encode */
+};
+enum qe_refresh qe_stream_request_refresh(struct qe_stream *st);
 /* A sub that lost frames to a full queue and has not asked for its IDR
  * yet: its owner calls qe_stream_sub_drained once the queue is empty and
  * the socket writable again (it caught up), even if nothing else is sent. */
@@ -100,7 +110,8 @@ void qe_stream_sub_drained(struct qe_sub *sub);
 void qe_stream_configure(struct qe_stream *st, const struct hxfr_config_req *req,
 			 struct hxfr_config_req *applied);
 /* A subscriber's socket took a whole frame whose oldest change reached
- * the exporter at damage_ns (0: no change, an IDR on request). */
+ * the exporter at damage_ns (0: no change, an IDR on request or a
+ * refresh). */
 void qe_stream_frame_sent(struct qe_stream *st, int64_t damage_ns);
 /* What the stream did since its last report, as one JSON object in buf
  * (counts, bytes received, copied, converted and produced, damage-to-

@@ -17,6 +17,7 @@ static size_t reencode(const struct hxfr_msg *m, uint8_t *b, size_t cap)
 	const struct hxfr_header *h = &m->hdr;
 	switch (h->type) {
 	case HXFR_KEYFRAME_REQ:
+	case HXFR_REFRESH_REQ:
 	case HXFR_INPUT_RELEASE_ALL:
 	case HXFR_PING:
 	case HXFR_PONG: return hxfr_encode_empty(b, cap, h->type, h->session_id);

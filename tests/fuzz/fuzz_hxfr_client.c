@@ -45,17 +45,9 @@ struct run {
 
 /* Types only a client sends (HXFR.md §3): never delivered to one. */
 static const uint8_t TO_SERVER[] = {
-	HXFR_KEYFRAME_REQ,
-	HXFR_CONFIG_REQ,
-	HXFR_PING,
-	HXFR_ENABLE_SCANOUT,
-	HXFR_DISABLE_SCANOUT,
-	HXFR_SUBSCRIBE,
-	HXFR_HELLO,
-	HXFR_AUTH,
-	HXFR_STREAM_KEY_REQ,
-	HXFR_STREAM_KEY_REVOKE,
-	HXFR_SUBSCRIBE_KEYED,
+	HXFR_KEYFRAME_REQ,   HXFR_REFRESH_REQ,     HXFR_CONFIG_REQ,        HXFR_PING,
+	HXFR_ENABLE_SCANOUT, HXFR_DISABLE_SCANOUT, HXFR_SUBSCRIBE,         HXFR_HELLO,
+	HXFR_AUTH,           HXFR_STREAM_KEY_REQ,  HXFR_STREAM_KEY_REVOKE, HXFR_SUBSCRIBE_KEYED,
 };
 
 static const struct hxfr_key KEY = {.bytes = "fuzz-key-fuzz-key-fuzz!", .len = 23};

@@ -36,6 +36,9 @@ AU = bytes.fromhex("00000001674d0028") + bytes.fromhex("0000000168ee3c80") + \
 HXFR = {
     "ping": hxfr(0x10, session=3),
     "keyframe-req": hxfr(0x03, session=2),
+    # REFRESH_REQ (HXFR.md 4.2.1): no payload; with one it is a size error
+    "refresh-req": hxfr(0x52, session=2),
+    "refresh-req-sized": hxfr(0x52, b"\x01\x02", session=2),
     "enable": hxfr(0x20, struct.pack("<IIII", 3, 1920, 1080, 60)),
     "disable": hxfr(0x21, struct.pack("<I", 3)),
     "scanout-resp": hxfr(0x22, struct.pack("<II", 3, 1) + fixed("Virtual-4", 64)),
@@ -82,7 +85,7 @@ HXFR = {
     # then what it receives
     "subscriber-session": hxfr(0x40, b"LCST" + struct.pack("<HHII", 1, 0, 6, 0)) +
                           hxfr(0x47, struct.pack("<I", 3) + KEY, session=3) +
-                          hxfr(0x03, session=3) +
+                          hxfr(0x03, session=3) + hxfr(0x52, session=3) +
                           hxfr(0x31, struct.pack("<II", 3, 1), session=3) +
                           cursor_define(3, 2, 2, 0, 0) +
                           hxfr(0x49, struct.pack("<iiI", 5, 6, 1), session=3) +
@@ -178,6 +181,11 @@ CLIENT = {
     "subscriber": b"\x04" + HXFR["hello"] + HXFR["subscribe"] + HXFR["keyframe-req"] +
                   HXFR["config-req"],
     "subscriber-keyed": b"\x00" + HXFR["subscribe-keyed"],
+    # refresh before and after a subscription (ERROR 12, then a request),
+    # a burst, and one with a payload (ERROR 3)
+    "subscriber-refresh": b"\x04" + hxfr(0x40, b"LCST" + struct.pack("<HHII", 1, 0, 0x10, 0)) +
+                          HXFR["refresh-req"] + HXFR["subscribe"] + HXFR["refresh-req"] +
+                          HXFR["refresh-req"] + HXFR["refresh-req-sized"] + HXFR["ping"],
     "control-open": b"\x02" + HXFR["enable"] + HXFR["disable"] + HXFR["stream-key-req"] +
                     HXFR["stream-key-revoke"],
     "skippable-then-ping": b"\x00" + HXFR["session"],
@@ -201,7 +209,7 @@ def client_seed(opts, features, cut, *msgs):
     return bytes([opts, features, cut]) + b"".join(msgs)
 
 
-HELLO_RESP_ALL = hxfr(0x41, b"LCST" + struct.pack("<HHII", 1, 0, 7, 0) + bytes(range(32)))
+HELLO_RESP_ALL = hxfr(0x41, b"LCST" + struct.pack("<HHII", 1, 0, 0x1f, 0) + bytes(range(32)))
 HXFR_CLIENT = {
     "subscriber": client_seed(0x01, 6, 7, HELLO_RESP_ALL, HXFR["subscribe-resp"],
                               cursor_define(2, 2, 2, 1, 1),

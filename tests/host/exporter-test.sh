@@ -9,6 +9,7 @@ CASE=${1:?usage: exporter-test.sh CASE}
 EXPORTER=${LC_EXPORTER:?LC_EXPORTER: path of qemu-frame-exporter}
 PROBE=${LC_PROBE:?LC_PROBE: path of hxfr-probe}
 INPUT_SEND=${LC_INPUT_SEND:-}
+SUBSCRIBE_CHECK=${LC_SUBSCRIBE_CHECK:-}
 QEMU=${LC_QEMU:-qemu-system-x86_64}
 
 T=$(mktemp -d /tmp/lc-host-exporter.XXXXXX)
@@ -479,6 +480,34 @@ frames-keys)
 	for k in k3 k3b k3c; do
 		! grep -qi "$(cat "$T/$k")" "$T/exporter.log" || fail "a stream key is in the log"
 	done
+	alive
+	stop_exporter
+	;;
+
+frames-refresh)
+	# REFRESH_REQ (HXFR.md §4.2.1) on QEMU's static placeholder (-S: no
+	# guest draws): lc-subscribe-check waits for the screen to be static,
+	# sees nothing come unasked, then twice a burst of 3 REFRESH_REQs
+	# answered by exactly one P-frame that decodes to the very same
+	# picture with a later pts.
+	[ -x "$SUBSCRIBE_CHECK" ] || fail "LC_SUBSCRIBE_CHECK: path of lc-subscribe-check"
+	make_keys
+	start_bus
+	start_qemu
+	start_exporter --control-key "$T/key"
+	wait_listeners 1
+	probe_key stream-key 3 "$T/k3"
+	"$SUBSCRIBE_CHECK" refresh --connect "$ADDR" --scanout 3 --key-file "$T/k3" \
+		--rounds 2 --burst 3 >"$T/refresh.log" 2>&1 ||
+		{ cat "$T/refresh.log"; fail "REFRESH_REQ: $(sed -n 's/.*"failed":"\([^"]*\)".*/\1/p' "$T/refresh.log")"; }
+	log "$(grep '"summary"' "$T/refresh.log")"
+	# The exporter counted them: 3 frames (the join IDR and 2 refreshes)
+	# for 6 requests, and no other IDR (the periodic one waits for a
+	# change). The line comes when the subscriber has gone.
+	stats_line() { grep -q "scanout 3: encoder stopped: .* 3 encoded (1 IDR, 2 refresh for 6 REFRESH_REQ)" "$T/exporter.log"; }
+	retry 10 stats_line ||
+		fail "the exporter's figures are not 3 encoded, 1 IDR, 2 refresh for 6 REFRESH_REQ: $(grep 'scanout 3: encoder stopped' "$T/exporter.log")"
+	log "$(grep 'scanout 3: encoder stopped' "$T/exporter.log")"
 	alive
 	stop_exporter
 	;;

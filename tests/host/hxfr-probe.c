@@ -216,6 +216,10 @@ static int cmd_ping_hello(void)
 	ping(&c, 0x1234, "PING 0x1234");
 	ping(&c, 0xbeef, "PING 0xbeef");
 	hello(&c);
+	/* A client falls back to KEYFRAME_REQ without this bit (§5.6). */
+	if (!(hxfr_client_offered(c.client) & HXFR_FEATURE_REFRESH))
+		fail("HELLO_RESP does not offer REFRESH (features 0x%x)",
+		     hxfr_client_offered(c.client));
 	/* The machine takes a HELLO_RESP only with its whole 48 bytes. */
 	const uint8_t *nonce = hxfr_client_nonce(c.client);
 	if (!nonce)
@@ -397,6 +401,11 @@ static void abuse_one(int kind, bool verbose)
 		expect_error(&c, HXFR_ERR_UNAUTHENTICATED, "SUBSCRIBE without a key");
 		send_req(&c, hxfr_client_keyframe_req(c.client, 2));
 		expect_error(&c, HXFR_ERR_PROTOCOL, "KEYFRAME_REQ without a subscription");
+		send_req(&c, hxfr_client_refresh_req(c.client, 2));
+		expect_error(&c, HXFR_ERR_PROTOCOL, "REFRESH_REQ without a subscription");
+		send_raw_header(&c, HXFR_MAGIC, HXFR_REFRESH_REQ, 2, 2);
+		send_raw(&c, junk, 2);
+		expect_error(&c, HXFR_ERR_BAD_SIZE, "REFRESH_REQ with 2 payload bytes");
 		{
 			struct hxfr_config_req cr = {.bitrate_bps = 1000000};
 			send_req(&c, hxfr_client_config_req(c.client, 2, &cr));

@@ -31,11 +31,31 @@
  * once the last position is in. --expect-no-cursor fails on any cursor
  * message (a subscriber without --cursor, or of another scanout).
  *
+ * REFRESH_REQ (HXFR.md §4.2.1):
+ *   lc-subscribe-check refresh --scanout N (--key HEX | --key-file FILE)
+ *       [--quiet-ms MS] [--static-within SEC] [--observe-ms MS] [--rounds K]
+ *       [--burst B] [--refresh-within-ms MS]
+ *   says HELLO(features REFRESH) (HELLO_RESP must offer it), subscribes,
+ *   and waits (at most --static-within, default 60 s) until the screen is
+ *   static: no frame for --quiet-ms (default 1000). Then K times (default
+ *   2): nothing may come for --observe-ms (default 1500) without a
+ *   request; then B REFRESH_REQs at once (default 3) must bring exactly one
+ *   frame (waited for up to --refresh-within-ms, default 10000), which is
+ *   not an IDR, decodes to one picture that is the previous one (over every
+ *   Y, U and V sample, a PSNR of at least --same-psnr, default 45 dB: the
+ *   encoder may refine a few blocks of its reconstruction towards the
+ *   unchanged source, by a level or two; any other picture is far below),
+ *   and has a pts above the previous frame's,
+ *   not before the request and not after its arrival (the server's pts is
+ *   CLOCK_MONOTONIC on this host). A last --observe-ms window after the
+ *   last refresh frame must be empty too (B requests, one frame).
+ *
  * Exit status: 0 when every requested check held, 1 when one did not, 2 on
  * bad usage. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libavutil/log.h>
+#include <math.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -77,6 +97,9 @@ struct options {
 	uint32_t want_w, want_h;
 	bool cursor, expect_no_cursor;
 	long expect_cursor; /* -1: no cursor check */
+	/* refresh */
+	long quiet_ms, observe_ms, rounds, burst, refresh_within_ms;
+	double static_within_s, same_psnr;
 };
 
 static void usage(void)
@@ -90,7 +113,11 @@ static void usage(void)
 		"           [--size WxH] [--expect-no-frames-for SEC] [--keyframe-req]\n"
 		"           [--stop-reading] [--stall-ms MS [--resume-within-ms MS]] [--expect-refused]\n"
 		"           [--quiet-frames] [--dump-dir DIR]\n"
-		"           [--cursor [--expect-cursor N]] [--expect-no-cursor]\n");
+		"           [--cursor [--expect-cursor N]] [--expect-no-cursor]\n"
+		"       lc-subscribe-check refresh --scanout N (--key HEX | --key-file FILE)\n"
+		"           [--connect HOST:PORT] [--quiet-ms MS] [--static-within SEC]\n"
+		"           [--observe-ms MS] [--rounds K] [--burst B] [--refresh-within-ms MS]\n"
+		"           [--same-psnr DB]\n");
 }
 
 /* A socket like a remote subscriber's: an Ethernet-sized MSS (on loopback
@@ -565,9 +592,9 @@ static void touch(const char *path)
 	}
 }
 
-static int cmd_watch(const struct options *o)
+/* The stream key from --key or --key-file; -1 (said why) when unusable. */
+static int read_stream_key(const struct options *o, uint8_t key[HXFR_STREAM_KEY_LEN])
 {
-	uint8_t key[HXFR_STREAM_KEY_LEN];
 	char hex[HXFR_STREAM_KEY_HEX_LEN + 2] = "";
 	if (o->key_file) {
 		FILE *f = fopen(o->key_file, "r");
@@ -575,7 +602,7 @@ static int cmd_watch(const struct options *o)
 			fprintf(stderr, "lc-subscribe-check: cannot read %s\n", o->key_file);
 			if (f)
 				fclose(f);
-			return 2;
+			return -1;
 		}
 		fclose(f);
 		hex[strcspn(hex, "\r\n")] = '\0';
@@ -585,8 +612,16 @@ static int cmd_watch(const struct options *o)
 	if (hxfr_stream_key_from_hex(hex, key) < 0 || hxfr_stream_key_is_zero(key)) {
 		fprintf(stderr,
 			"lc-subscribe-check: the key must be 64 hex digits, not all zero\n");
-		return 2;
+		return -1;
 	}
+	return 0;
+}
+
+static int cmd_watch(const struct options *o)
+{
+	uint8_t key[HXFR_STREAM_KEY_LEN];
+	if (read_stream_key(o, key) < 0)
+		return 2;
 	struct watch w = {.o = o,
 			  .last_pattern = -1,
 			  .first_pattern_seen = -1,
@@ -879,6 +914,324 @@ out:
 	return pass ? 0 : 1;
 }
 
+/* refresh: a decoded picture kept to compare the next one with. */
+struct kept_picture {
+	int width, height;
+	uint8_t *planes[3];
+	int widths[3], heights[3];
+	unsigned count; /* pictures the last access unit yielded */
+};
+
+static void kept_free(struct kept_picture *k)
+{
+	for (int i = 0; i < 3; i++)
+		free(k->planes[i]);
+	*k = (struct kept_picture){0};
+}
+
+static void keep_picture(const struct h264_picture *p, void *data)
+{
+	struct kept_picture *k = data;
+	kept_free(k);
+	k->count = 1;
+	k->width = p->width;
+	k->height = p->height;
+	const uint8_t *src[3] = {p->y, p->u, p->v};
+	int strides[3] = {p->y_stride, p->u_stride, p->v_stride};
+	for (int i = 0; i < 3; i++) {
+		/* 4:2:0: chroma planes are half the size, rounded up. */
+		k->widths[i] = i ? (p->width + 1) / 2 : p->width;
+		k->heights[i] = i ? (p->height + 1) / 2 : p->height;
+		k->planes[i] = malloc((size_t)k->widths[i] * (size_t)k->heights[i]);
+		if (!k->planes[i]) {
+			kept_free(k);
+			return;
+		}
+		for (int y = 0; y < k->heights[i]; y++)
+			memcpy(k->planes[i] + (size_t)y * (size_t)k->widths[i],
+			       src[i] + (size_t)y * (size_t)strides[i], (size_t)k->widths[i]);
+	}
+}
+
+/* How far b is from a over every Y, U and V sample: the samples that
+ * differ, the largest difference, and the PSNR (1e9 when identical);
+ * false when there is nothing to compare (no picture, another size). */
+static bool compare_pictures(const struct kept_picture *a, const struct kept_picture *b,
+			     uint64_t *differing, int *max_diff, double *psnr)
+{
+	*differing = 0;
+	*max_diff = 0;
+	*psnr = 0;
+	if (!a->planes[0] || !b->planes[0] || a->width != b->width || a->height != b->height)
+		return false;
+	uint64_t sq = 0, total = 0;
+	for (int i = 0; i < 3; i++) {
+		size_t n = (size_t)a->widths[i] * (size_t)a->heights[i];
+		for (size_t j = 0; j < n; j++) {
+			int d = abs((int)a->planes[i][j] - (int)b->planes[i][j]);
+			*differing += d != 0;
+			sq += (uint64_t)(d * d);
+			if (d > *max_diff)
+				*max_diff = d;
+		}
+		total += n;
+	}
+	*psnr = sq ? 10.0 * log10(255.0 * 255.0 * (double)total / (double)sq) : 1e9;
+	return true;
+}
+
+/* One frame, decoded into *into (its pictures counted in into->count). */
+struct refresh_frame {
+	int64_t pts_ns, recv_ns;
+	bool keyflag, idr;
+	size_t bytes;
+	int decode_errors;
+};
+
+static void decode_frame(struct h264_decoder *dec, const struct hxfr_frame *f,
+			 struct kept_picture *into, struct refresh_frame *out)
+{
+	*out = (struct refresh_frame){
+		.pts_ns = f->pts_ns, .recv_ns = lc_now_ns(), .keyflag = f->keyframe};
+	into->count = 0;
+	const uint8_t *p = f->nals;
+	size_t left = f->nals_len;
+	unsigned pictures = 0;
+	for (uint32_t i = 0; i < f->nal_count && left >= 4; i++) {
+		uint32_t sz = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			      (uint32_t)p[3] << 24;
+		bool sp = false;
+		out->idr |= h264_au_is_idr(p + 4, sz, &sp);
+		char err[160] = "";
+		into->count = 0;
+		if (h264_decoder_decode(dec, p + 4, sz, keep_picture, into, err, sizeof(err)) < 0) {
+			out->decode_errors++;
+			printf("{\"event\":\"decode-error\",\"message\":\"%s\"}\n", err);
+		}
+		pictures += into->count;
+		out->bytes += sz;
+		p += 4 + sz;
+		left -= 4 + (size_t)sz;
+	}
+	into->count = pictures;
+}
+
+/* Frames until the deadline. 1: a frame in *m; 0: the deadline passed;
+ * -1: the connection ended or the stream broke (said why). Other messages
+ * (an ERROR, cursor) are printed and passed over. */
+static int next_frame(struct hxfr_sync *c, struct hxfr_msg *m, double deadline)
+{
+	for (;;) {
+		int r = conn_next(c, m, deadline);
+		if (r == -ETIMEDOUT)
+			return 0;
+		if (r <= 0) {
+			printf("{\"event\":\"connection-lost\",\"message\":\"%s\"}\n",
+			       r == 0 ? "the server closed" : strerror(-r));
+			return -1;
+		}
+		if (m->hdr.type == HXFR_FRAME_RESPONSE)
+			return 1;
+		if (m->hdr.type == HXFR_ERROR)
+			hxfr_json_print_error(m);
+		else
+			printf("{\"event\":\"other\",\"type\":\"%s\"}\n",
+			       hxfr_type_name(m->hdr.type));
+	}
+}
+
+static int cmd_refresh(const struct options *o)
+{
+	uint8_t key[HXFR_STREAM_KEY_LEN];
+	if (read_stream_key(o, key) < 0)
+		return 2;
+	struct h264_decoder *dec = h264_decoder_create();
+	struct kept_picture prev = {0}, cur = {0};
+	struct hxfr_sync c = {.fd = -1};
+	struct hxfr_msg m;
+	const char *why = NULL; /* the first check that failed */
+	char why_buf[256];
+	unsigned frames = 0, refreshes = 0, silent_frames = 0;
+	int64_t last_pts = 0;
+	size_t refresh_bytes_max = 0;
+	double max_refresh_ms = 0;
+	int r;
+	if (!dec) {
+		why = "no h264 decoder";
+		goto out;
+	}
+	if ((r = conn_open(&c, o, 0)) < 0) {
+		snprintf(why_buf, sizeof(why_buf), "connect: %s", strerror(-r));
+		why = why_buf;
+		goto out;
+	}
+	if (hxfr_sync_handshake(&c, HXFR_FEATURE_REFRESH, NULL, REPLY_TIMEOUT_MS) < 0) {
+		why = "no HELLO_RESP";
+		goto out;
+	}
+	if (!(hxfr_client_offered(c.client) & HXFR_FEATURE_REFRESH)) {
+		snprintf(why_buf, sizeof(why_buf), "HELLO_RESP does not offer REFRESH (0x%x)",
+			 hxfr_client_offered(c.client));
+		why = why_buf;
+		goto out;
+	}
+	double t_sub = lc_now_s();
+	if (send_req(&c, hxfr_client_subscribe_keyed(c.client, o->scanout, key)) < 0 ||
+	    expect_type(&c, &m, HXFR_SUBSCRIBE_RESP) < 0 || !m.u.subscribe_resp.success) {
+		why = "not subscribed";
+		goto out;
+	}
+	/* Static: --quiet-ms without a frame, the first one being the join IDR. */
+	double static_deadline = t_sub + o->static_within_s, t_last = t_sub;
+	for (;;) {
+		double now = lc_now_s(), quiet_end = t_last + (double)o->quiet_ms / 1e3;
+		if (frames > 0 && now >= quiet_end)
+			break;
+		if (now >= static_deadline) {
+			snprintf(
+				why_buf, sizeof(why_buf),
+				"the screen never went static: %u frames in %.1f s, the last %.0f ms "
+				"ago (waited for %ld ms without a frame)",
+				frames, now - t_sub, (now - t_last) * 1e3, o->quiet_ms);
+			why = why_buf;
+			goto out;
+		}
+		double until = frames > 0 && quiet_end < static_deadline ? quiet_end
+									 : static_deadline;
+		if ((r = next_frame(&c, &m, until)) < 0) {
+			why = "the connection ended before the screen went static";
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		struct refresh_frame f;
+		decode_frame(dec, &m.u.frame, &cur, &f);
+		if (frames == 0 && !(f.idr && f.keyflag)) {
+			why = "the first frame is not an IDR";
+			goto out;
+		}
+		if (f.decode_errors || cur.count != 1 || f.pts_ns <= last_pts) {
+			why = "a frame before the screen went static did not decode, or its pts "
+			      "did not rise";
+			goto out;
+		}
+		frames++;
+		last_pts = f.pts_ns;
+		t_last = lc_now_s();
+		kept_free(&prev);
+		prev = cur;
+		cur = (struct kept_picture){0};
+	}
+	printf("{\"event\":\"static\",\"frames\":%u,\"t_ms\":%.1f,\"w\":%d,\"h\":%d}\n", frames,
+	       (lc_now_s() - t_sub) * 1e3, prev.width, prev.height);
+	for (long round = 0; round <= o->rounds; round++) {
+		/* Nothing without a request: the bounded window a static screen
+		 * must keep silent (before each burst, and after the last
+		 * refresh frame: B requests, one frame). */
+		double window_end = lc_now_s() + (double)o->observe_ms / 1e3;
+		while ((r = next_frame(&c, &m, window_end)) == 1) {
+			silent_frames++;
+			printf("{\"event\":\"unasked-frame\",\"round\":%ld,\"keyframe\":%s,"
+			       "\"pts_ns\":%lld}\n",
+			       round, m.u.frame.keyframe ? "true" : "false",
+			       (long long)m.u.frame.pts_ns);
+		}
+		if (r < 0) {
+			why = "the connection ended in a window without requests";
+			goto out;
+		}
+		if (silent_frames) {
+			snprintf(why_buf, sizeof(why_buf),
+				 "%u frame(s) came on a static screen within %ld ms %s",
+				 silent_frames, o->observe_ms,
+				 round == 0 ? "without a REFRESH_REQ"
+					    : "after a refresh frame (one burst, several frames?)");
+			why = why_buf;
+			goto out;
+		}
+		if (round == o->rounds)
+			break;
+		int64_t t_req_ns = lc_now_ns();
+		for (long i = 0; i < o->burst; i++)
+			if (hxfr_client_refresh_req(c.client, o->scanout) < 0) {
+				why = "cannot queue REFRESH_REQ";
+				goto out;
+			}
+		if (hxfr_sync_flush(&c, REPLY_TIMEOUT_MS) < 0) {
+			why = "cannot send REFRESH_REQ";
+			goto out;
+		}
+		double t_req = lc_now_s();
+		if ((r = next_frame(&c, &m, t_req + (double)o->refresh_within_ms / 1e3)) <= 0) {
+			snprintf(why_buf, sizeof(why_buf),
+				 "round %ld: no frame within %ld ms of %ld REFRESH_REQ(s)%s", round,
+				 o->refresh_within_ms, o->burst,
+				 r < 0 ? " (the connection ended)" : "");
+			why = why_buf;
+			goto out;
+		}
+		struct refresh_frame f;
+		decode_frame(dec, &m.u.frame, &cur, &f);
+		double ms = (lc_now_s() - t_req) * 1e3;
+		uint64_t differing = 0;
+		int max_diff = 0;
+		double psnr = 0;
+		/* The same picture: the encoder codes the unchanged input against
+		 * its reconstruction of it, so it may refine a few blocks towards
+		 * the source (libx264 does, once, by a level or two); any other
+		 * picture, or a decode from a broken reference, is far below. */
+		bool same = cur.count == 1 &&
+			    compare_pictures(&prev, &cur, &differing, &max_diff, &psnr) &&
+			    psnr >= o->same_psnr;
+		printf("{\"event\":\"refresh-frame\",\"round\":%ld,\"ms\":%.1f,\"bytes\":%zu,"
+		       "\"keyframe\":%s,\"idr\":%s,\"pictures\":%u,\"decode_errors\":%d,"
+		       "\"differing_samples\":%llu,\"max_diff\":%d,\"psnr\":%.2f,\"pts_ns\":%lld,"
+		       "\"previous_pts_ns\":%lld,\"request_ns\":%lld,\"received_ns\":%lld}\n",
+		       round, ms, f.bytes, f.keyflag ? "true" : "false", f.idr ? "true" : "false",
+		       cur.count, f.decode_errors, (unsigned long long)differing, max_diff,
+		       psnr > 999 ? 999.0 : psnr, (long long)f.pts_ns, (long long)last_pts,
+		       (long long)t_req_ns, (long long)f.recv_ns);
+		const char *bad = f.keyflag || f.idr                  ? "it is an IDR"
+				  : f.decode_errors || cur.count != 1 ? "it does not decode to one "
+									"picture"
+				  : !same                ? "its picture differs from the "
+							   "previous one"
+				  : f.pts_ns <= last_pts ? "its pts is not above the "
+							   "previous frame's"
+				  : f.pts_ns < t_req_ns || f.pts_ns > f.recv_ns
+					  ? "its pts is not between the request and its arrival"
+					  : NULL;
+		if (bad) {
+			snprintf(why_buf, sizeof(why_buf),
+				 "round %ld: the refresh frame is wrong: %s", round, bad);
+			why = why_buf;
+			goto out;
+		}
+		refreshes++;
+		frames++;
+		last_pts = f.pts_ns;
+		if (f.bytes > refresh_bytes_max)
+			refresh_bytes_max = f.bytes;
+		if (ms > max_refresh_ms)
+			max_refresh_ms = ms;
+		kept_free(&prev);
+		prev = cur;
+		cur = (struct kept_picture){0};
+	}
+out:
+	printf("{\"event\":\"summary\",\"check\":\"refresh\",\"scanout\":%u,\"frames\":%u,"
+	       "\"refresh_frames\":%u,\"rounds\":%ld,\"burst\":%ld,\"refresh_bytes_max\":%zu,"
+	       "\"refresh_ms_max\":%.1f,\"w\":%d,\"h\":%d,\"failed\":\"%s\",\"pass\":%s}\n",
+	       o->scanout, frames, refreshes, o->rounds, o->burst, refresh_bytes_max,
+	       max_refresh_ms, prev.width, prev.height, why ? why : "", why ? "false" : "true");
+	fflush(stdout);
+	hxfr_sync_close(&c);
+	h264_decoder_destroy(dec);
+	kept_free(&prev);
+	kept_free(&cur);
+	return why ? 1 : 0;
+}
+
 static int parse_size(const char *s, uint32_t *w, uint32_t *h)
 {
 	char x;
@@ -893,7 +1246,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			      .min_psnr = 35.0,
 			      .scanout = UINT32_MAX,
 			      .resume_within_ms = 1000,
-			      .expect_cursor = -1};
+			      .expect_cursor = -1,
+			      .quiet_ms = 1000,
+			      .static_within_s = 60,
+			      .observe_ms = 1500,
+			      .rounds = 2,
+			      .burst = 3,
+			      .refresh_within_ms = 10000,
+			      .same_psnr = 45};
 	snprintf(o->host, sizeof(o->host), "127.0.0.1");
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -958,6 +1318,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->resume_within_ms = strtol(v, NULL, 0);
 		} else if (strcmp(a, "--expect-cursor") == 0) {
 			o->expect_cursor = strtol(v, NULL, 0);
+		} else if (strcmp(a, "--same-psnr") == 0) {
+			o->same_psnr = strtod(v, NULL);
+		} else if (strcmp(a, "--quiet-ms") == 0) {
+			o->quiet_ms = strtol(v, NULL, 0);
+		} else if (strcmp(a, "--static-within") == 0) {
+			o->static_within_s = strtod(v, NULL);
+		} else if (strcmp(a, "--observe-ms") == 0) {
+			o->observe_ms = strtol(v, NULL, 0);
+		} else if (strcmp(a, "--rounds") == 0) {
+			o->rounds = strtol(v, NULL, 0);
+		} else if (strcmp(a, "--burst") == 0) {
+			o->burst = strtol(v, NULL, 0);
+		} else if (strcmp(a, "--refresh-within-ms") == 0) {
+			o->refresh_within_ms = strtol(v, NULL, 0);
 		} else if (strcmp(a, "--expect-no-frames-for") == 0) {
 			o->no_frames_s = strtod(v, NULL);
 		} else {
@@ -966,6 +1340,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->stall_ms < 0 || o->stall_ms > 600000 || o->resume_within_ms <= 0 ||
 	    (o->stall_ms > 0 && (o->stop_reading || o->keyframe_req || o->no_frames_s > 0)))
+		return -1;
+	/* A window shorter than the server's 250 ms refresh gap would let the
+	 * next burst be a no-op by design. */
+	if (o->quiet_ms < 100 || o->observe_ms < 300 || o->rounds < 1 || o->rounds > 100 ||
+	    o->burst < 1 || o->burst > 100 || o->refresh_within_ms < 100 || o->static_within_s <= 0)
 		return -1;
 	if (o->expect_cursor == 0 || o->expect_cursor > 100000 ||
 	    (o->expect_cursor > 0 && (!o->cursor || o->expect_no_cursor)))
@@ -1004,6 +1383,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return cmd_watch(&o);
+	}
+	if (strcmp(argv[1], "refresh") == 0) {
+		if (!o.key_hex == !o.key_file) {
+			usage();
+			return 2;
+		}
+		return cmd_refresh(&o);
 	}
 	usage();
 	return 2;

@@ -151,7 +151,7 @@ static void test_layout_empty(void)
 	static const uint8_t pong[] = {
 		0x48, 0x58, 0x46, 0x52, 0x11, 0x00, 0x34, 0x12, 0x00, 0x00, 0x00, 0x00,
 	};
-	static const uint8_t types[] = {HXFR_PING, HXFR_PONG, HXFR_KEYFRAME_REQ};
+	static const uint8_t types[] = {HXFR_PING, HXFR_PONG, HXFR_KEYFRAME_REQ, HXFR_REFRESH_REQ};
 	uint8_t b[32];
 	CHECK_EQ(hxfr_encode_empty(b, sizeof(b), HXFR_PONG, 0x1234), sizeof(pong));
 	CHECK_MEM(b, pong, sizeof(pong));
@@ -163,6 +163,61 @@ static void test_layout_empty(void)
 		CHECK_EQ(m.hdr.session_id, 7);
 		CHECK_EQ(m.hdr.payload_size, 0);
 	}
+}
+
+/* REFRESH_REQ (0x52, HXFR.md §4.2.1): no payload, session_id = the
+ * scanout; any payload at all is a size error, skipped in sync; a bit
+ * of its own in HELLO. */
+static void test_refresh_req(void)
+{
+	static const uint8_t refresh[] = {
+		0x48, 0x58, 0x46, 0x52, 0x52, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+	uint8_t b[64];
+	struct hxfr_msg m;
+	size_t consumed = 0;
+	CHECK_EQ(HXFR_REFRESH_REQ, 0x52);
+	CHECK_EQ(hxfr_encode_empty(b, sizeof(b), HXFR_REFRESH_REQ, 5), sizeof(refresh));
+	CHECK_MEM(b, refresh, sizeof(refresh));
+	CHECK_EQ(hxfr_decode(refresh, sizeof(refresh), MAXC, &m, &consumed), HXFR_OK);
+	CHECK_EQ(consumed, 12);
+	CHECK_EQ(m.hdr.type, HXFR_REFRESH_REQ);
+	CHECK_EQ(m.hdr.session_id, 5);
+	CHECK_STR(hxfr_type_name(0x52), "REFRESH_REQ");
+	/* Short of its header: wait. */
+	CHECK_EQ(hxfr_decode(refresh, 11, MAXC, &m, &consumed), HXFR_NEED_MORE);
+	/* 1, 4 and 4096 payload bytes: size errors, consumed whole, and the
+	 * PING after each is read in sync. */
+	static const uint32_t wrong[] = {1, 4, HXFR_MAX_CLIENT_PAYLOAD};
+	static uint8_t big[12 + HXFR_MAX_CLIENT_PAYLOAD + 12];
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		size_t n = raw_header(big, HXFR_REFRESH_REQ, 0, 5, wrong[i]);
+		memset(big + n, 0xa5, wrong[i]);
+		n += wrong[i];
+		/* Not until the whole payload is there. */
+		CHECK_EQ(hxfr_decode(big, n - 1, MAXC, &m, &consumed), HXFR_NEED_MORE);
+		n += hxfr_encode_empty(big + n, sizeof(big) - n, HXFR_PING, 6);
+		consumed = 0;
+		CHECK_EQ(hxfr_decode(big, n, MAXC, &m, &consumed), HXFR_E_SIZE);
+		CHECK_EQ(consumed, 12 + (size_t)wrong[i]);
+		CHECK_EQ(hxfr_decode(big + consumed, n - consumed, MAXC, &m, &consumed), HXFR_OK);
+		CHECK_EQ(m.hdr.type, HXFR_PING);
+		CHECK_EQ(m.hdr.session_id, 6);
+	}
+	/* Above the client limit: oversize, not a size error. */
+	raw_header(b, HXFR_REFRESH_REQ, 0, 5, HXFR_MAX_CLIENT_PAYLOAD + 1);
+	CHECK_EQ(hxfr_decode(b, 12, MAXC, &m, &consumed), HXFR_E_OVERSIZE);
+	CHECK_EQ(consumed, 0);
+	/* Its feature bit, in HELLO byte 20 (features, little-endian). */
+	CHECK_EQ(HXFR_FEATURE_REFRESH, 0x10);
+	CHECK_EQ(hxfr_encode_hello(b, sizeof(b), HXFR_FEATURE_REFRESH | HXFR_FEATURE_CURSOR), 28);
+	CHECK_EQ(b[20], 0x14);
+	CHECK_EQ(decode_all(b, 28, &m), HXFR_OK);
+	CHECK_EQ(m.u.hello.features, HXFR_FEATURE_REFRESH | HXFR_FEATURE_CURSOR);
+	/* The next reserved type is still unknown. */
+	raw_header(b, 0x53, 0, 0, 0);
+	CHECK_EQ(hxfr_decode(b, 12, MAXC, &m, &consumed), HXFR_E_TYPE);
+	CHECK_STR(hxfr_type_name(0x53), "UNKNOWN");
 }
 
 static void test_layout_config(void)
@@ -440,6 +495,8 @@ static void test_error_wrong_size(void)
 		{HXFR_PING, 1},
 		{HXFR_PONG, 4},
 		{HXFR_KEYFRAME_REQ, 8},
+		{HXFR_REFRESH_REQ, 1},
+		{HXFR_REFRESH_REQ, 28},
 		{HXFR_ENABLE_SCANOUT, 15},
 		{HXFR_ENABLE_SCANOUT, 17},
 		{HXFR_DISABLE_SCANOUT, 0},
@@ -1219,6 +1276,7 @@ static void test_client_messages_fit(void)
 	key_pattern(key, 1);
 	size_t sizes[] = {
 		hxfr_encode_empty(b, sizeof(b), HXFR_KEYFRAME_REQ, 1),
+		hxfr_encode_empty(b, sizeof(b), HXFR_REFRESH_REQ, 1),
 		hxfr_encode_empty(b, sizeof(b), HXFR_PING, 1),
 		hxfr_encode_config_req(b, sizeof(b), 1, &c),
 		hxfr_encode_enable_scanout(b, sizeof(b), &e),
@@ -1353,7 +1411,7 @@ static void test_names(void)
 		{0x47, "SUBSCRIBE_KEYED"},   {0x48, "CURSOR_DEFINE"}, {0x49, "CURSOR_MOVE"},
 		{0x4a, "INPUT_KEY"},         {0x4b, "INPUT_BUTTON"},  {0x4c, "INPUT_ABS"},
 		{0x4d, "INPUT_REL"},         {0x4e, "INPUT_WHEEL"},   {0x4f, "INPUT_TOUCH"},
-		{0x50, "INPUT_RELEASE_ALL"}, {0x51, "RESIZE_REQ"},
+		{0x50, "INPUT_RELEASE_ALL"}, {0x51, "RESIZE_REQ"},    {0x52, "REFRESH_REQ"},
 	};
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
 		CHECK_STR(hxfr_type_name(ext[i].type), ext[i].name);
@@ -1374,6 +1432,7 @@ int main(void)
 	test_layout_scanout_resp();
 	test_layout_subscribe();
 	test_layout_empty();
+	test_refresh_req();
 	test_layout_config();
 	test_layout_frame();
 	test_layout_error();

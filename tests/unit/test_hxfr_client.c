@@ -570,11 +570,14 @@ static void test_skipped(void)
 	/* an invalid value: success 2 */
 	put(&s, hxfr_encode_subscribe_resp(ROOM(&s), 2, true));
 	s.b[s.n - 4] = 2;
+	/* REFRESH_REQ is a request too, never a server's message */
+	put(&s, hxfr_encode_empty(ROOM(&s), HXFR_REFRESH_REQ, 3));
 	put(&s, hxfr_encode_empty(ROOM(&s), HXFR_PONG, 5));
 	CHECK_EQ(hxfr_client_feed(c, s.b, s.n), 0);
-	static const enum hxfr_status want[] = {HXFR_E_TYPE, HXFR_E_SIZE, HXFR_E_TYPE,
-						HXFR_E_VALUE};
-	static const uint8_t want_type[] = {0x55, HXFR_PONG, HXFR_HELLO, HXFR_SUBSCRIBE_RESP};
+	static const enum hxfr_status want[] = {HXFR_E_TYPE, HXFR_E_SIZE, HXFR_E_TYPE, HXFR_E_VALUE,
+						HXFR_E_TYPE};
+	static const uint8_t want_type[] = {0x55, HXFR_PONG, HXFR_HELLO, HXFR_SUBSCRIBE_RESP,
+					    HXFR_REFRESH_REQ};
 	struct hxfr_msg m;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		CHECK_EQ(next_ev(c, &m), HXFR_CLIENT_EV_SKIPPED);
@@ -671,6 +674,7 @@ static void test_requests(void)
 	CHECK_EQ(hxfr_client_stream_key_revoke(c, 3), 0);
 	CHECK_EQ(hxfr_client_subscribe(c, 3), 0);
 	CHECK_EQ(hxfr_client_keyframe_req(c, 3), 0);
+	CHECK_EQ(hxfr_client_refresh_req(c, 3), 0);
 	CHECK_EQ(hxfr_client_config_req(c, 3, &cfg), 0);
 	uint8_t want[512];
 	size_t n = hxfr_encode_enable_scanout(want, sizeof(want), &e);
@@ -679,6 +683,7 @@ static void test_requests(void)
 	n += hxfr_encode_stream_key_revoke(want + n, sizeof(want) - n, 3);
 	n += hxfr_encode_subscribe(want + n, sizeof(want) - n, 3);
 	n += hxfr_encode_empty(want + n, sizeof(want) - n, HXFR_KEYFRAME_REQ, 3);
+	n += hxfr_encode_empty(want + n, sizeof(want) - n, HXFR_REFRESH_REQ, 3);
 	n += hxfr_encode_config_req(want + n, sizeof(want) - n, 3, &cfg);
 	CHECK_EQ(hxfr_client_tx(c)->len, n);
 	CHECK_MEM(lc_buf_head(hxfr_client_tx(c)), want, n);
@@ -690,6 +695,7 @@ static void test_requests(void)
 	CHECK_EQ(hxfr_client_hello(c, 0, NULL), 0); /* 28 */
 	CHECK_EQ(hxfr_client_ping(c, 1), 0);        /* 40 */
 	CHECK_EQ(hxfr_client_ping(c, 2), -ENOBUFS);
+	CHECK_EQ(hxfr_client_refresh_req(c, 2), -ENOBUFS);
 	CHECK_EQ(hxfr_client_tx(c)->len, 40);
 	hxfr_client_destroy(c);
 
