@@ -8,7 +8,7 @@ pkgs=(
   build-essential cmake pkg-config clang llvm libclang-rt-14-dev
   libdrm-dev libwayland-dev wayland-protocols libsystemd-dev libudev-dev
   libdbus-1-dev libssl-dev libexpat1-dev libxkbcommon-dev
-  libavcodec-dev libavutil-dev libyuv-dev libwebsockets-dev libx264-dev
+  libavcodec-dev libavutil-dev libyuv-dev libwebsockets-dev libx264-dev libjson-c-dev
   # test rig: a real kernel with a real virtio-gpu under QEMU, host root over 9p
   qemu-system-x86 linux-image-amd64 busybox-static kmod cpio zstd xz-utils
   dbus socat iproute2 procps util-linux python3 passwd

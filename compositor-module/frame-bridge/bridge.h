@@ -23,6 +23,12 @@ struct lcb_bridge_config {
 	const char *viewer_token;
 	const char *control_token, *view_token;
 	bool open_control;
+	/* Helix's endpoint (port 0: none): GET /ws/stream on loopback without
+	 * a token, as Helix's API connects through its tunnel; its viewers
+	 * control (helix_control) unless the bridge is view-only. */
+	char helix_host[256];
+	uint16_t helix_port;
+	bool helix_control;
 	unsigned max_viewers;
 	const char *test_report; /* NULL: viewer reports are not written */
 };

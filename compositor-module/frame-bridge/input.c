@@ -418,20 +418,24 @@ enum lcb_input_result lcb_input_handle(struct lcb_input *in, struct lcb_input_vi
 		return r;
 	}
 	case LCB_WSIN_WHEEL:
-		/* Helix counts y > 0 up, HXFR down. */
+		/* Helix's client since 2026-01: CSS pixels with the browser's
+		 * sign, as HXFR's (y > 0 down); a pixel is 1/120 notch, so a
+		 * browser's notch of 100-120 px is about one. */
 		return motion(in, v,
 			      &(struct lcb_hxin){.type = HXFR_INPUT_WHEEL,
 						 .x = (int32_t)lrintf(m->u.wheel.dx),
-						 .y = -(int32_t)lrintf(m->u.wheel.dy)},
+						 .y = (int32_t)lrintf(m->u.wheel.dy)},
 			      why);
 	case LCB_WSIN_WHEEL_NOTCH:
-		return motion(in, v,
-			      &(struct lcb_hxin){.type = HXFR_INPUT_WHEEL,
-						 .x = clamp32(m->u.notch.dx * HXFR_WHEEL_NOTCH,
-							      -HXFR_WHEEL_MAX, HXFR_WHEEL_MAX),
-						 .y = clamp32(-m->u.notch.dy * HXFR_WHEEL_NOTCH,
-							      -HXFR_WHEEL_MAX, HXFR_WHEEL_MAX)},
-			      why);
+		/* Helix's "normal" scroll mode: units of 10 px. */
+		return motion(
+			in, v,
+			&(struct lcb_hxin){.type = HXFR_INPUT_WHEEL,
+					   .x = clamp32(m->u.notch.dx * LCB_WSIN_WHEEL_STEP_PX,
+							-HXFR_WHEEL_MAX, HXFR_WHEEL_MAX),
+					   .y = clamp32(m->u.notch.dy * LCB_WSIN_WHEEL_STEP_PX,
+							-HXFR_WHEEL_MAX, HXFR_WHEEL_MAX)},
+			why);
 	case LCB_WSIN_ABS: {
 		if (!in->width || !in->height)
 			return refuse(in, v, "no picture yet: its size is unknown", why);

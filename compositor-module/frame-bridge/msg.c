@@ -10,6 +10,9 @@ struct lcb_msg *lcb_msg_new(size_t len)
 	m->refs = 1;
 	m->video = false;
 	m->keyframe = false;
+	m->text = false;
+	m->pts_us = 0;
+	m->arrival_us = 0;
 	m->len = len;
 	m->data = m->storage + LCB_PRE;
 	return m;

@@ -16,6 +16,11 @@ struct lcb_msg {
 	unsigned refs;
 	bool video;    /* a VideoFrame (0x01): subject to GOP rules */
 	bool keyframe; /* video only: an IDR access unit */
+	bool text;     /* a text WebSocket message (Helix's ConnectionComplete) */
+	/* video only: its pts (the exporter's clock) and when the bridge got it
+	 * (lws_now_usecs), for the Pong's latency figures */
+	uint64_t pts_us;
+	int64_t arrival_us;
 	size_t len;    /* payload bytes at data */
 	uint8_t *data; /* = storage + LCB_PRE */
 	uint8_t storage[];

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 		   "         [--listen HOST:PORT] [--allow-remote] [--www DIR]\n"
 		   "         [--control-token-file FILE] [--view-token-file FILE]\n"
 		   "         [--viewer-token TOKEN] [--view-only] [--max-viewers N]\n"
-		   "         [--test-report FILE]\n"
+		   "         [--helix-listen [HOST:]PORT] [--test-report FILE]\n"
 		   "         [--log-level error|warn|info|debug]\n");
 }
 
@@ -127,6 +127,7 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 		{"view-only", no_argument, NULL, 'O'},
 		{"max-viewers", required_argument, NULL, 'm'},
 		{"test-report", required_argument, NULL, 'T'},
+		{"helix-listen", required_argument, NULL, 'H'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -199,6 +200,20 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 			}
 			c->max_viewers = (unsigned)v;
 			break;
+		case 'H': {
+			/* PORT alone is 127.0.0.1:PORT, where Helix's API dials. */
+			char spec[300];
+			snprintf(spec, sizeof(spec), "%s%s",
+				 strchr(optarg, ':') ? "" : "127.0.0.1:", optarg);
+			if (lc_parse_hostport(spec, c->helix_host, sizeof(c->helix_host),
+					      &c->helix_port) < 0 ||
+			    c->helix_port == 0) {
+				fprintf(stderr, "--helix-listen: want [HOST:]PORT, got '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		}
 		case 'T':
 			free(o->test_report);
 			o->test_report = strdup(optarg);
@@ -262,6 +277,20 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 			c->listen_host);
 		return -1;
 	}
+	/* No token there, as Helix's API connects: the tunnel that reaches
+	 * loopback is the trust boundary, so never a network address. */
+	if (c->helix_port && !lc_addr_is_loopback(c->helix_host)) {
+		fprintf(stderr,
+			"--helix-listen %s: Helix's endpoint takes no token, so it listens on "
+			"loopback only\n",
+			c->helix_host);
+		return -1;
+	}
+	if (c->helix_port && c->helix_port == c->listen_port &&
+	    strcmp(c->helix_host, c->listen_host) == 0) {
+		fprintf(stderr, "--helix-listen and --listen are the same address\n");
+		return -1;
+	}
 	if (o->control_token[0] &&
 	    (strcmp(o->control_token, o->view_token) == 0 ||
 	     (o->viewer_token && strcmp(o->control_token, o->viewer_token) == 0))) {
@@ -278,7 +307,9 @@ int lcb_options_parse(struct lcb_options *o, int argc, char **argv)
 	/* Without a token, control is open only to who can reach loopback; on
 	 * a network address without a control token nobody controls. */
 	c->open_control = !view_only && !any_token && lc_addr_is_loopback(c->listen_host);
-	c->upstream.input = !view_only && (o->control_token[0] || c->open_control);
+	c->helix_control = !view_only && c->helix_port;
+	c->upstream.input = !view_only &&
+			    (o->control_token[0] || c->open_control || c->helix_control);
 	c->control_token = o->control_token;
 	c->view_token = o->view_token;
 	if (!o->www_dir)

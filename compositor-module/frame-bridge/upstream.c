@@ -43,6 +43,7 @@ struct lcb_upstream {
 	lws_usec_t last_keyframe_req;
 	bool destroying;
 	bool input_offered;                    /* HELLO_RESP offered INPUT */
+	bool refresh_offered;                  /* HELLO_RESP offered REFRESH */
 	char why[HXFR_ERROR_MESSAGE_LEN + 64]; /* why the connection ended */
 };
 
@@ -142,6 +143,7 @@ static int send_subscription(struct lcb_upstream *u)
 	if (u->cfg.input)
 		features |= HXFR_FEATURE_INPUT;
 	u->input_offered = false;
+	u->refresh_offered = false;
 	int r = hxfr_client_hello(u->hx, features, NULL);
 	if (r == 0)
 		r = hxfr_client_subscribe_keyed(u->hx, u->cfg.scanout, u->cfg.key);
@@ -171,6 +173,7 @@ static int handle_msg(struct lcb_upstream *u, const struct hxfr_msg *m)
 		if (!(m->u.hello.features & HXFR_FEATURE_CURSOR))
 			lc_info("exporter does not offer the cursor channel");
 		u->input_offered = (m->u.hello.features & HXFR_FEATURE_INPUT) != 0;
+		u->refresh_offered = (m->u.hello.features & HXFR_FEATURE_REFRESH) != 0;
 		if (u->cfg.input && !u->input_offered)
 			lc_warn("exporter does not offer INPUT: viewers can only watch");
 		return 0;
@@ -207,6 +210,11 @@ static int handle_msg(struct lcb_upstream *u, const struct hxfr_msg *m)
 			lc_warn("exporter: error %d: %s", m->u.error.code, m->u.error.message);
 			return 0;
 		}
+	case HXFR_CONFIG_RESP:
+		lc_info("exporter: stream configured: %u bit/s, %u/%u fps hint",
+			m->u.config.bitrate_bps, m->u.config.framerate_num,
+			m->u.config.framerate_den);
+		return 0;
 	default: lc_debug("exporter: ignoring %s", hxfr_type_name(m->hdr.type)); return 0;
 	}
 }
@@ -328,6 +336,35 @@ void lcb_upstream_request_keyframe(struct lcb_upstream *u)
 	u->last_keyframe_req = now;
 	if (want_write(u, hxfr_client_keyframe_req(u->hx, u->cfg.scanout)) < 0)
 		lc_warn("exporter: cannot queue KEYFRAME_REQ");
+}
+
+void lcb_upstream_request_refresh(struct lcb_upstream *u)
+{
+	if (u->state != UP_STREAMING)
+		return;
+	if (!u->refresh_offered) {
+		/* An exporter without REFRESH: an IDR of the picture as it is
+		 * decodes to the same picture too, at an IDR's size. */
+		lcb_upstream_request_keyframe(u);
+		return;
+	}
+	if (want_write(u, hxfr_client_refresh_req(u->hx, u->cfg.scanout)) < 0)
+		lc_warn("exporter: cannot queue REFRESH_REQ");
+}
+
+void lcb_upstream_configure(struct lcb_upstream *u, unsigned fps, uint32_t bitrate_bps)
+{
+	if (u->state != UP_STREAMING)
+		return;
+	/* Width and height 0: the size is the output's, asked by RESIZE_REQ. */
+	struct hxfr_config_req c = {
+		.bitrate_bps = bitrate_bps,
+		.framerate_num = fps,
+		.framerate_den = fps ? 1 : 0,
+		.realtime = 1,
+	};
+	if (want_write(u, hxfr_client_config_req(u->hx, u->cfg.scanout, &c)) < 0)
+		lc_warn("exporter: cannot queue CONFIG_REQ");
 }
 
 int lcb_upstream_input(void *upstream, const struct lcb_hxin *e)

@@ -43,6 +43,14 @@ void lcb_upstream_destroy(struct lcb_upstream *u);
 /* KEYFRAME_REQ, at most one in flight per 200 ms (the server coalesces
  * them anyway); a no-op while not subscribed. */
 void lcb_upstream_request_keyframe(struct lcb_upstream *u);
+/* A new frame of the unchanged picture (REFRESH_REQ, a small P-frame),
+ * or, from an exporter that does not offer REFRESH, a KEYFRAME_REQ; a
+ * no-op while not subscribed. */
+void lcb_upstream_request_refresh(struct lcb_upstream *u);
+/* CONFIG_REQ: a frame-rate hint (0: unchanged) and bitrate (0: unchanged)
+ * for the scanout's encoder, which all its viewers share; a no-op while
+ * not subscribed. The exporter answers what it applied (logged). */
+void lcb_upstream_configure(struct lcb_upstream *u, unsigned fps, uint32_t bitrate_bps);
 /* One input message for the subscribed scanout (an lcb_input_send_fn):
  * 0; -ENOBUFS (the send queue is full: try after tx_room); -ENOTCONN (not
  * streaming); -EOPNOTSUPP (input is off, or the exporter does not offer

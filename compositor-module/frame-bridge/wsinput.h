@@ -26,8 +26,8 @@ enum lcb_wsin_type {
 enum lcb_wsin_kind {
 	LCB_WSIN_KEY,
 	LCB_WSIN_BUTTON,
-	LCB_WSIN_WHEEL,       /* high resolution: 1/120 notch, f32 */
-	LCB_WSIN_WHEEL_NOTCH, /* whole notches, i8 */
+	LCB_WSIN_WHEEL,       /* high resolution: CSS pixels, f32 */
+	LCB_WSIN_WHEEL_NOTCH, /* steps of LCB_WSIN_WHEEL_STEP_PX, i8 */
 	LCB_WSIN_ABS,
 	LCB_WSIN_REL,
 	LCB_WSIN_TOUCH,
@@ -39,8 +39,11 @@ enum lcb_wsin_kind {
 #define LCB_WSIN_BUTTON_MIN 1 /* left; 2 middle, 3 right, 4 side */
 #define LCB_WSIN_BUTTON_MAX 5 /* extra */
 #define LCB_WSIN_KEY_MAX 0x2ffu
-/* Helix's wheel runs y > 0 up (Moonlight's sign); |value| bound as HXFR's. */
+/* Helix's wheel (its client since 2026-01-22): the browser's sign, y > 0
+ * down, x > 0 right; |value| bound as HXFR's. The small form counts steps
+ * of 10 px. */
 #define LCB_WSIN_WHEEL_MAX 12000.0f
+#define LCB_WSIN_WHEEL_STEP_PX 10
 #define LCB_WSIN_RESIZE_MIN 64u
 #define LCB_WSIN_RESIZE_MAX 8192u
 
@@ -64,10 +67,10 @@ struct lcb_wsin {
 			bool down;
 		} button;
 		struct {
-			float dx, dy; /* finite, |v| <= LCB_WSIN_WHEEL_MAX; dy > 0 up */
+			float dx, dy; /* finite, |v| <= LCB_WSIN_WHEEL_MAX; dy > 0 down */
 		} wheel;
 		struct {
-			int8_t dx, dy; /* dy > 0 up */
+			int8_t dx, dy; /* dy > 0 down */
 		} notch;
 		struct {
 			int16_t x, y;         /* in ref units; may lie off the edge */

@@ -11,6 +11,10 @@
 #              a non-loopback --listen is refused without --allow-remote.
 #   cdp-input: real browser input through the bridge to the source's input
 #              log (tests/browser/bridge_input_test.py, over CDP).
+#   helix:     Helix's endpoint (--helix-listen, /ws/stream, no token) with
+#              tests/browser/helix-client.html, a client that behaves as
+#              Helix's web client on the wire, on a static screen
+#              (tests/browser/helix_client_test.py says what it checks).
 #   resize:    no browser: lc-bridge-viewer is every viewer. The source's
 #              screen changes size mid-flips (--resize-after); the two
 #              viewers connected then get the new StreamInit before any
@@ -144,6 +148,44 @@ http)
 	check "... and says so" grep -q "allow-remote" "$tmp/remote.log"
 	kill -0 "$BRIDGE_PID"
 	check "the bridge survived all that" test $? = 0
+	;;
+helix)
+	printf '%s\n' "$key" >"$tmp/key"
+	hport="$(free_port)"
+	bridge --key-file "$tmp/key" --helix-listen "$hport" --log-level debug || { show_logs; exit 1; }
+	check "Helix's endpoint is up, on loopback, without a token" \
+		grep -q "Helix's endpoint: ws://127.0.0.1:$hport/ws/stream, no token, viewers control" "$tmp/bridge.log"
+	LC_CHROMIUM="${LC_CHROMIUM:-/usr/bin/chromium}" python3 "$LC_SRC/tests/browser/helix_client_test.py" \
+		--ws "ws://127.0.0.1:$hport/ws/stream" --input-log "$tmp/input.jsonl" --tmp "$tmp" \
+		--width $W --height $H --static-s 30
+	check "Helix's client protocol, end to end" test $? = 0 || show_logs
+	check "the bridge logged a Helix viewer's init" grep -q "init (Helix's protocol), keepalive" "$tmp/bridge.log"
+	# An exporter without REFRESH: the keepalive asks for keyframes.
+	sport2="$(free_port)" hport2="$(free_port)"
+	"$LC_SOURCE" --listen "127.0.0.1:$sport2" --key "$key" --scanout 3 --size "${W}x$H" \
+		--first $FIRST --count 1 --input-log "$tmp/input2.jsonl" --no-refresh >"$tmp/source2.log" 2>&1 &
+	pids+=($!)
+	wait_until 30 "the second source" grep -q listening "$tmp/source2.log"
+	"$LC_BRIDGE" --exporter "127.0.0.1:$sport2" --scanout 3 --key-file "$tmp/key" \
+		--listen "127.0.0.1:$(free_port)" --helix-listen "$hport2" --www "$LC_WWW" >"$tmp/bridge2.log" 2>&1 &
+	pids+=($!)
+	wait_until 30 "the second bridge" grep -q "subscribed to scanout" "$tmp/bridge2.log"
+	"$LC_VIEWER" --connect "127.0.0.1:$hport2" --init '{"type":"init"}' --log "$tmp/viewer2.jsonl" \
+		--max-seconds 120 &
+	pids+=($!)
+	# One per 2 s of a static screen (and one as it joined); the ceilings
+	# are for a slow machine.
+	kfs_asked() { [ "$(grep -c '"keyframe_req"' "$tmp/input2.jsonl" 2>/dev/null)" -ge 4 ]; }
+	kfs_seen() { [ "$(grep -c '"ev":"video".*"key":1' "$tmp/viewer2.jsonl" 2>/dev/null)" -ge 4 ]; }
+	check "without REFRESH, the keepalive asks for keyframes" wait_until 60 "4 keyframe requests" kfs_asked
+	check "... which the viewer gets" wait_until 30 "4 keyframes at the viewer" kfs_seen
+	"$LC_BRIDGE" --exporter "127.0.0.1:$sport" --scanout 3 --key "$key" --helix-listen 0.0.0.0:9876 \
+		>"$tmp/helix-remote.log" 2>&1
+	check "Helix's tokenless endpoint is refused off loopback" \
+		grep -q "listens on loopback only" "$tmp/helix-remote.log"
+	kill "$BRIDGE_PID"
+	wait "$BRIDGE_PID"
+	check "the bridge stops cleanly on SIGTERM" test $? = 0
 	;;
 cdp-input)
 	printf '%s\n' "$key" >"$tmp/key"

@@ -14,12 +14,17 @@
  * seconds since the start. "w"/"h" of a video line are its header's;
  * "idr"/"sps_pps" what its access unit holds; "pic_w"/"pic_h"/"pattern"
  * the picture decoded from it (the pattern -1 when unreadable); "err" a
- * decode error, or that no StreamInit came before the frame. Other lines: rights, status, cursor_image,
- * cursor_move, pong, input_error, text, message (any other type), sent,
- * open, closed, error, ceiling.
+ * decode error, or that no StreamInit came before the frame. Other lines: rights, status,
+ * cursor_image (Helix's 0x50 with a bitmap), cursor_move (without one),
+ * cursor_name, pong (its figures), stream_error, input_error, text (its
+ * first 200 bytes), message (any other type), sent, open, closed, error,
+ * ceiling.
  *
  *   lc-bridge-viewer --connect HOST:PORT [--token T] [--log FILE]
- *                    [--commands FILE] [--max-seconds S]
+ *                    [--commands FILE] [--max-seconds S] [--init JSON]
+ *
+ * On open it sends its init (a text message; by default leasecast's page's:
+ * {"type":"init","leasecast":1,"keepalive":false}; --init "" sends none).
  *
  * --commands FILE: lines appended to FILE while it runs are done in order;
  * "send HEX" sends those bytes as one binary message (input, Resize...).
@@ -45,17 +50,18 @@
 #define POLL_US (20 * LWS_US_PER_MS)
 /* A VideoFrame of a busy 4K desktop IDR stays well below this. */
 #define RX_MAX (16u << 20)
-#define TX_MSG_MAX 256
+#define TX_MSG_MAX 1024
 #define TX_QUEUE 64
 
 struct txmsg {
 	uint8_t data[LWS_PRE + TX_MSG_MAX];
 	size_t len;
+	bool text;
 };
 
 static struct {
 	FILE *log;
-	const char *commands;
+	const char *commands, *init;
 	long commands_off;
 	double start_s, max_s;
 	struct lws_context *ctx;
@@ -81,6 +87,11 @@ static void on_signal(int sig)
 static uint16_t be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -170,6 +181,7 @@ static void on_message(const uint8_t *m, size_t n)
 	if (!g.rx_binary) {
 		begin("text");
 		fprintf(g.log, ",\"len\":%zu", n);
+		put_str("text", m, n < 200 ? n : 200);
 		end();
 		return;
 	}
@@ -183,17 +195,28 @@ static void on_message(const uint8_t *m, size_t n)
 	case 0x01: on_video(m, n); return;
 	case 0x30:
 		begin("init");
-		if (n < 7 || n < 7u + m[6]) {
+		/* Helix's 13 bytes, then leasecast's codec string (u8 n, n bytes). */
+		if (n < 13 || (n > 13 && n < 14u + m[13])) {
 			put_str("err", (const uint8_t *)"truncated", 9);
 		} else {
-			fprintf(g.log, ",\"w\":%u,\"h\":%u", be16(m + 2), be16(m + 4));
-			put_str("codec", m + 7, m[6]);
+			fprintf(g.log, ",\"len\":%zu,\"w\":%u,\"h\":%u,\"fps\":%u,\"touch\":%u", n,
+				be16(m + 2), be16(m + 4), m[6], m[12]);
+			if (n > 13)
+				put_str("codec", m + 14, m[13]);
 		}
 		end();
 		/* What a viewer configures for this StreamInit decodes the frames
 		 * after it, and only those: a decoder of its own. */
 		h264_decoder_destroy(g.dec);
 		g.dec = h264_decoder_create();
+		return;
+	case 0x31:
+		begin("stream_error");
+		if (n >= 3 && n >= 3u + be16(m + 1))
+			put_str("text", m + 3, be16(m + 1));
+		else
+			put_str("err", (const uint8_t *)"truncated", 9);
+		end();
 		return;
 	case 0x64:
 		begin("rights");
@@ -214,21 +237,39 @@ static void on_message(const uint8_t *m, size_t n)
 			put_str("text", m + 2, n - 2);
 		end();
 		return;
-	case 0x50:
-		begin("cursor_image");
-		if (n >= 5)
-			fprintf(g.log, ",\"w\":%u,\"h\":%u", be16(m + 1), be16(m + 3));
+	case 0x50: /* Helix's, little-endian */
+		if (n < 25) {
+			begin("cursor_image");
+			put_str("err", (const uint8_t *)"truncated", 9);
+		} else if (le32(m + 21) == 0) {
+			begin("cursor_move");
+			fprintf(g.log, ",\"len\":%zu,\"x\":%d,\"y\":%d", n, (int32_t)le32(m + 5),
+				(int32_t)le32(m + 9));
+		} else {
+			begin("cursor_image");
+			fprintf(g.log, ",\"len\":%zu,\"bitmap\":%u", n, le32(m + 21));
+			if (n >= 41)
+				fprintf(g.log, ",\"fourcc\":%u,\"w\":%u,\"h\":%u,\"stride\":%d",
+					le32(m + 25), le32(m + 29), le32(m + 33),
+					(int32_t)le32(m + 37));
+		}
 		end();
 		return;
 	case 0x51:
-		begin("cursor_move");
-		if (n >= 10)
-			fprintf(g.log, ",\"x\":%d,\"y\":%d,\"visible\":%d", (int32_t)be32(m + 1),
-				(int32_t)be32(m + 5), m[9]);
+		begin("cursor_name");
+		if (n >= 14 && n >= 14u + m[13])
+			put_str("name", m + 14, m[13]);
 		end();
 		return;
 	case 0x41:
 		begin("pong");
+		fprintf(g.log, ",\"len\":%zu", n);
+		if (n >= 29)
+			fprintf(g.log,
+				",\"seq\":%u,\"encoder_ms\":%u,\"sched_p50_ms\":%u,\"sched_p99_ms\":%u,"
+				"\"sched_max_ms\":%u",
+				be32(m + 1), be16(m + 21), be16(m + 23), be16(m + 25),
+				be16(m + 27));
 		end();
 		return;
 	default:
@@ -264,6 +305,7 @@ static void command(const char *line)
 		put_str("err", (const uint8_t *)line, strcspn(line, "\n"));
 	} else {
 		t->len = n;
+		t->text = false;
 		g.tx_n++;
 		fprintf(g.log, ",\"type\":%u,\"len\":%zu", t->data[LWS_PRE], n);
 		if (g.wsi)
@@ -320,6 +362,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		g.wsi = wsi;
 		begin("open");
 		end();
+		if (g.init && *g.init && g.tx_n < TX_QUEUE && strlen(g.init) <= TX_MSG_MAX) {
+			/* The init goes first, before any command. */
+			g.tx_head = (g.tx_head + TX_QUEUE - 1) % TX_QUEUE;
+			struct txmsg *t = &g.tx[g.tx_head];
+			t->len = strlen(g.init);
+			memcpy(t->data + LWS_PRE, g.init, t->len);
+			t->text = true;
+			g.tx_n++;
+			lws_callback_on_writable(wsi);
+		}
 		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		begin("error");
@@ -355,7 +407,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!g.tx_n)
 			return 0;
 		struct txmsg *t = &g.tx[g.tx_head];
-		if (lws_write(wsi, t->data + LWS_PRE, t->len, LWS_WRITE_BINARY) < (int)t->len)
+		if (lws_write(wsi, t->data + LWS_PRE, t->len,
+			      t->text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < (int)t->len)
 			return -1;
 		g.tx_head = (g.tx_head + 1) % TX_QUEUE;
 		if (--g.tx_n)
@@ -376,7 +429,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: lc-bridge-viewer --connect HOST:PORT [--token T] [--log FILE]"
-		" [--commands FILE] [--max-seconds S]\n"
+		" [--commands FILE] [--max-seconds S] [--init JSON]\n"
 		"  --connect: the bridge's --listen; --token: its ?token= (control or view)\n"
 		"  --log FILE: the JSON lines (default standard output)\n"
 		"  --commands FILE: \"send HEX\" lines appended to FILE are sent as they come\n"
@@ -388,6 +441,7 @@ int main(int argc, char **argv)
 {
 	const char *connect = NULL, *token = NULL, *log_path = NULL;
 	g.max_s = 300;
+	g.init = "{\"type\":\"init\",\"leasecast\":1,\"keepalive\":false}";
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
@@ -400,6 +454,8 @@ int main(int argc, char **argv)
 			log_path = v;
 		else if (!strcmp(a, "--commands"))
 			g.commands = v;
+		else if (!strcmp(a, "--init"))
+			g.init = v;
 		else if (!strcmp(a, "--max-seconds") && (g.max_s = atof(v)) > 0)
 			continue;
 		else

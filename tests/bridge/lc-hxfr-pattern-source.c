@@ -3,7 +3,8 @@
  * SUBSCRIBE_KEYED checked against --key, KEYFRAME_REQ, CURSOR_DEFINE/MOVE)
  * and streams test patterns (tests/clients/patterns.h) FIRST..FIRST+COUNT-1
  * encoded with libx264 like the exporter, then holds the last one: only a
- * KEYFRAME_REQ makes it send again (an IDR), like a static screen.
+ * KEYFRAME_REQ makes it send again (an IDR), or a REFRESH_REQ (a P-frame
+ * of the same picture; offered unless --no-refresh), like a static screen.
  * With --go-file the flips wait until that file exists (the first
  * subscriber gets the first pattern until then).
  * With --resize-after N --to WxH the screen changes size when it shows
@@ -39,13 +40,14 @@ struct client {
 	int fd;
 	uint8_t in[4096];
 	size_t in_len;
-	bool cursor, input, subscribed, want_idr;
+	bool cursor, input, subscribed, want_idr, want_refresh;
 	unsigned sent_k; /* the last pattern this subscriber got */
 	bool has_sent;
 };
 
 static uint8_t key[HXFR_STREAM_KEY_LEN];
 static FILE *input_log;
+static bool no_refresh;
 static unsigned scanout = 1, width = 640, height = 360, first = 100, count = 30, fps = 15;
 
 /* What encodes the screen at its current size. */
@@ -199,7 +201,8 @@ static void handle(struct client *c)
 			}
 			n = hxfr_encode_hello_resp(out, sizeof(out),
 						   HXFR_FEATURE_STREAM_KEYS | HXFR_FEATURE_CURSOR |
-							   HXFR_FEATURE_INPUT,
+							   HXFR_FEATURE_INPUT |
+							   (no_refresh ? 0 : HXFR_FEATURE_REFRESH),
 						   nonce);
 			send_all(c, out, n);
 		} else if (st == HXFR_OK && m.hdr.type == HXFR_SUBSCRIBE_KEYED) {
@@ -221,8 +224,20 @@ static void handle(struct client *c)
 			c->want_idr = true;
 			if (c->cursor)
 				send_cursor(c);
+		} else if (st == HXFR_OK && m.hdr.type == HXFR_REFRESH_REQ && !no_refresh) {
+			c->want_refresh = true;
+			if (input_log) {
+				fprintf(input_log, "{\"type\":\"refresh_req\",\"t\":%.3f}\n",
+					lc_now_s());
+				fflush(input_log);
+			}
 		} else if (st == HXFR_OK && m.hdr.type == HXFR_KEYFRAME_REQ) {
 			c->want_idr = true;
+			if (input_log) { /* who asks for frames, and when */
+				fprintf(input_log, "{\"type\":\"keyframe_req\",\"t\":%.3f}\n",
+					lc_now_s());
+				fflush(input_log);
+			}
 		} else if (st == HXFR_OK && ((m.hdr.type >= HXFR_INPUT_KEY &&
 					      m.hdr.type <= HXFR_INPUT_RELEASE_ALL) ||
 					     m.hdr.type == HXFR_RESIZE_REQ)) {
@@ -242,9 +257,12 @@ int main(int argc, char **argv)
 	const char *listen = "127.0.0.1:0", *go_file = NULL;
 	long resize_after = -1; /* no resize */
 	unsigned to_w = 0, to_h = 0;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		const char *a = argv[i], *v = argv[i + 1];
-		if (!strcmp(a, "--listen"))
+	for (int i = 1; i < argc; i += 2) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+		if (!strcmp(a, "--no-refresh")) {
+			no_refresh = true;
+			i--; /* no value */
+		} else if (!strcmp(a, "--listen"))
 			listen = v;
 		else if (!strcmp(a, "--key") && hxfr_stream_key_from_hex(v, key) == 0)
 			continue;
@@ -270,7 +288,7 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 				"usage: lc-hxfr-pattern-source --listen H:P --key HEX [--scanout N]"
 				" [--size WxH] [--first K] [--count N] [--fps F] [--go-file PATH]"
-				" [--input-log FILE] [--resize-after N --to WxH]\n"
+				" [--input-log FILE] [--resize-after N --to WxH] [--no-refresh]\n"
 				"  --resize-after N --to WxH: the screen becomes WxH when it shows"
 				" pattern K+N\n"
 				"    (a new encoder: an IDR with a new SPS), and stays so\n");
@@ -301,7 +319,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	double start = -1;
 	unsigned shown = first; /* the picture "on screen" */
-	int64_t frame_no = 0;
+	int64_t last_pts = 0;
 	for (;;) {
 		struct pollfd pfd[MAX_CLIENTS + 1];
 		pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
@@ -360,7 +378,7 @@ int main(int argc, char **argv)
 			struct client *c = &cl[i];
 			if (c->fd < 0 || !c->subscribed)
 				continue;
-			if (c->want_idr || !c->has_sent || c->sent_k != shown) {
+			if (c->want_idr || c->want_refresh || !c->has_sent || c->sent_k != shown) {
 				need = true;
 				idr |= c->want_idr;
 			}
@@ -378,7 +396,12 @@ int main(int argc, char **argv)
 		    au_len == 0)
 			continue;
 		uint8_t prefix[HXFR_FRAME_PREFIX_SIZE];
-		int64_t pts = frame_no++ * 1000000000 / (int64_t)fps;
+		/* As the exporter stamps its frames: this host's CLOCK_MONOTONIC
+		 * when the picture was made, strictly rising (HXFR.md §4.1). */
+		int64_t pts = lc_now_ns();
+		if (pts <= last_pts)
+			pts = last_pts + 1;
+		last_pts = pts;
 		hxfr_encode_frame_header(prefix, sizeof(prefix), (uint16_t)scanout, pts, pts,
 					 is_key, (uint32_t)au_len);
 		for (int i = 0; i < MAX_CLIENTS; i++) {
@@ -391,6 +414,7 @@ int main(int argc, char **argv)
 			send_all(c, au, au_len);
 			c->has_sent = true;
 			c->sent_k = shown;
+			c->want_refresh = false;
 			if (is_key)
 				c->want_idr = false;
 		}

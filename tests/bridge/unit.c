@@ -15,6 +15,7 @@
 #include "h264_encode.h"
 #include "sps.h"
 #include "vqueue.h"
+#include "wsinit.h"
 #include "wsinput.h"
 #include "wsmsg.h"
 
@@ -36,28 +37,71 @@ static void test_wsmsg(void)
 					 6,    7,    8,    0x07, 0x80, 0x04, 0x38};
 	CHECK(memcmp(h, want_h, sizeof(want_h)) == 0);
 
+	/* StreamInit: Helix's 13 bytes (codec 1, 1280x720, 60 fps, no audio,
+	 * touch), then leasecast's codec string for the pages that ask. */
 	uint8_t init[LCB_WS_STREAM_INIT_MAX];
-	size_t n = lcb_ws_stream_init(init, sizeof(init), 1280, 720, "avc1.42C01F");
-	static const uint8_t want_i[] = {0x30, 0x01, 0x05, 0x00, 0x02, 0xd0, 11,  'a', 'v',
-					 'c',  '1',  '.',  '4',  '2',  'C',  '0', '1', 'F'};
+	size_t n = lcb_ws_stream_init(init, sizeof(init), 1280, 720, 60, true, NULL);
+	static const uint8_t want_ih[] = {0x30, 0x01, 0x05, 0x00, 0x02, 0xd0, 60, 0, 0, 0, 0, 0, 1};
+	CHECK(n == LCB_WS_STREAM_INIT_SIZE && memcmp(init, want_ih, n) == 0);
+	n = lcb_ws_stream_init(init, sizeof(init), 1280, 720, 30, false, "avc1.42C01F");
+	static const uint8_t want_i[] = {0x30, 0x01, 0x05, 0x00, 0x02, 0xd0, 30,  0,   0,
+					 0,    0,    0,    0,    11,   'a',  'v', 'c', '1',
+					 '.',  '4',  '2',  'C',  '0',  '1',  'F'};
 	CHECK(n == sizeof(want_i) && memcmp(init, want_i, n) == 0);
-	CHECK(lcb_ws_stream_init(init, 10, 1280, 720, "avc1.42C01F") == 0);
+	CHECK(lcb_ws_stream_init(init, 12, 1280, 720, 60, true, NULL) == 0);
+	CHECK(lcb_ws_stream_init(init, 20, 1280, 720, 60, true, "avc1.42C01F") == 0);
 
-	/* Premultiplied ARGB (u32 LE) -> straight RGBA: opaque red, half
-	 * transparent grey (0x40 premultiplied at alpha 0x80 -> 0x80), clear. */
+	char cc[128];
+	n = lcb_ws_connection_complete(cc, sizeof(cc), 1920, 1080, true);
+	static const char want_cc[] =
+		"{\"ConnectionComplete\":{\"capabilities\":{\"touch\":true},\"width\":1920,"
+		"\"height\":1080}}";
+	CHECK(n == strlen(want_cc) && strcmp(cc, want_cc) == 0);
+	CHECK(lcb_ws_connection_complete(cc, 20, 1920, 1080, true) == 0);
+
+	/* StreamError: u16 length, text; a long one cut at a character. */
+	uint8_t se[LCB_WS_STREAM_ERROR_MAX];
+	n = lcb_ws_stream_error(se, sizeof(se), "no");
+	CHECK(n == 5 && se[0] == 0x31 && se[1] == 0 && se[2] == 2 && memcmp(se + 3, "no", 2) == 0);
+	char longtext[1200];
+	memset(longtext, 'a', sizeof(longtext));
+	memcpy(longtext + 999, "\xc3\xa9", 2); /* e-acute across the 1000-byte bound */
+	longtext[sizeof(longtext) - 1] = 0;
+	n = lcb_ws_stream_error(se, sizeof(se), longtext);
+	CHECK(n == 3 + 999 && se[1] == 0x03 && se[2] == 0xe7);
+	CHECK(lcb_ws_stream_error(se, 4, "no") == 0);
+
+	/* CursorImage, Helix's LE layout: premultiplied ARGB (u32 LE) ->
+	 * straight R,G,B,A ('AB24'): opaque red, half transparent grey (0x40
+	 * premultiplied at alpha 0x80 -> 0x80), clear. */
 	uint32_t argb[3] = {0xffff0000u, 0x80404040u, 0};
-	uint8_t cur[9 + 12];
-	n = lcb_ws_cursor_image(cur, sizeof(cur), 3, 1, 2, -1, (const uint8_t *)argb);
-	static const uint8_t want_c[] = {0x50, 0,    3,    0,    1,    0,    2, 0xff, 0xff, 0xff, 0,
-					 0,    0xff, 0x80, 0x80, 0x80, 0x80, 0, 0,    0,    0};
+	uint8_t cur[25 + 16 + 12];
+	n = lcb_ws_cursor_image(cur, sizeof(cur), 100, -2, 3, 1, 2, 1, (const uint8_t *)argb);
+	static const uint8_t want_c[] = {
+		0x50, 0,    0,    0,    0,                      /* type, last mover 0 */
+		100,  0,    0,    0,    0xfe, 0xff, 0xff, 0xff, /* x 100, y -2 */
+		2,    0,    0,    0,    1,    0,    0,    0,    /* hotspot 2,1 */
+		28,   0,    0,    0,                            /* bitmap 16 + 12 */
+		0x41, 0x42, 0x32, 0x34,                         /* 'AB24' */
+		3,    0,    0,    0,    1,    0,    0,    0,    12, 0, 0, 0, /* 3x1, stride 12 */
+		0xff, 0,    0,    0xff, 0x80, 0x80, 0x80, 0x80, 0,  0, 0, 0};
 	CHECK(n == sizeof(want_c) && memcmp(cur, want_c, n) == 0);
-	CHECK(lcb_ws_cursor_image(cur, sizeof(cur) - 1, 3, 1, 0, 0, (const uint8_t *)argb) == 0);
+	CHECK(lcb_ws_cursor_image(cur, sizeof(cur) - 1, 0, 0, 3, 1, 0, 0, (const uint8_t *)argb) ==
+	      0);
 	CHECK(lcb_ws_cursor_image_size(0, 4) == 0);
 
-	uint8_t mv[LCB_WS_CURSOR_MOVE_SIZE];
-	lcb_ws_cursor_move(mv, -5, 700, true);
-	static const uint8_t want_m[] = {0x51, 0xff, 0xff, 0xff, 0xfb, 0, 0, 0x02, 0xbc, 1};
+	uint8_t mv[LCB_WS_CURSOR_POS_SIZE];
+	lcb_ws_cursor_pos(mv, -5, 700, 3, 4);
+	static const uint8_t want_m[] = {0x50, 0, 0, 0, 0, 0xfb, 0xff, 0xff, 0xff, 0xbc, 2, 0, 0,
+					 3,    0, 0, 0, 4, 0,    0,    0,    0,    0,    0, 0};
 	CHECK(memcmp(mv, want_m, sizeof(want_m)) == 0);
+
+	uint8_t name[LCB_WS_CURSOR_NAME_MAX];
+	n = lcb_ws_cursor_name(name, sizeof(name), "none");
+	static const uint8_t want_nm[] = {0x51, 0, 0, 0, 0, 0,   0,   0,   0,
+					  0,    0, 0, 0, 4, 'n', 'o', 'n', 'e'};
+	CHECK(n == sizeof(want_nm) && memcmp(name, want_nm, n) == 0);
+	CHECK(lcb_ws_cursor_name(name, 17, "none") == 0);
 
 	uint8_t st[32];
 	n = lcb_ws_status(st, sizeof(st), LCB_WS_STATE_STREAMING, "ok");
@@ -70,16 +114,82 @@ static void test_wsmsg(void)
 	lcb_ws_rights(rights, true);
 	CHECK(rights[0] == 0x64 && rights[1] == 1);
 
-	/* Pong: the ping echoed (type changed), then the bridge's clock. */
-	uint8_t ping[LCB_WS_PING_MAX + 1] = {0x40, 0xaa, 0xbb};
-	uint8_t pong[LCB_WS_PONG_MAX + 1];
-	n = lcb_ws_pong(pong, sizeof(pong), ping, 3, 0x0102030405060708ull);
-	static const uint8_t want_p[] = {0x41, 0xaa, 0xbb, 1, 2, 3, 4, 5, 6, 7, 8};
-	CHECK(n == sizeof(want_p) && memcmp(pong, want_p, n) == 0);
-	CHECK(lcb_ws_pong(pong, 10, ping, 3, 1) == 0);                             /* no room */
-	CHECK(lcb_ws_pong(pong, sizeof(pong), ping, 0, 1) == 0);                   /* empty */
-	CHECK(lcb_ws_pong(pong, sizeof(pong), ping, LCB_WS_PING_MAX + 1, 1) == 0); /* too long */
-	CHECK(lcb_ws_pong(pong, sizeof(pong), ping, LCB_WS_PING_MAX, 1) == LCB_WS_PONG_MAX);
+	/* Pong, Helix's 29 bytes: seq and client time echoed, server time,
+	 * encoder latency, scheduling p50/p99/max. */
+	static const uint8_t ping[LCB_WS_PING_SIZE] = {0x40, 0, 0, 0, 7,    0,   0,
+						       0,    0, 0, 0, 0x12, 0x34};
+	uint8_t pong[LCB_WS_PONG_SIZE];
+	lcb_ws_pong(pong, ping,
+		    &(struct lcb_ws_pong_figures){.server_us = 0x0102030405060708ull,
+						  .encoder_ms = 17,
+						  .sched_p50_ms = 1,
+						  .sched_p99_ms = 9,
+						  .sched_max_ms = 300});
+	static const uint8_t want_p[] = {0x41, 0, 0, 0, 7, 0, 0, 0,  0, 0, 0, 0x12, 0x34, 1,   2,
+					 3,    4, 5, 6, 7, 8, 0, 17, 0, 1, 0, 9,    1,    0x2c};
+	CHECK(memcmp(pong, want_p, sizeof(want_p)) == 0);
+}
+
+/* The viewer's init and Control JSON (wsinit.c). */
+static void test_wsinit(void)
+{
+	struct lcb_wsinit in;
+	const char *why = "";
+	/* Helix's newest client's init, as it sends it. */
+	static const char helix[] =
+		"{\"type\":\"init\",\"host_id\":0,\"app_id\":1,\"session_id\":\"ses_01\","
+		"\"width\":1920,\"height\":1080,\"fps\":60,\"bitrate\":5000,\"packet_size\":1024,"
+		"\"play_audio_local\":false,\"video_supported_formats\":4353,"
+		"\"client_unique_id\":\"abc\",\"user_name\":\"Ann\"}";
+	CHECK(lcb_wsinit_decode(helix, strlen(helix), &in, &why) == 0);
+	CHECK(in.has_size && in.width == 1920 && in.height == 1080 && in.fps == 60 &&
+	      in.bitrate_kbps == 5000 && in.has_formats && in.formats == 4353 && in.ext == 0 &&
+	      in.keepalive);
+	static const char ours[] = "{\"type\":\"init\",\"leasecast\":1,\"keepalive\":false} \n";
+	CHECK(lcb_wsinit_decode(ours, strlen(ours), &in, &why) == 0);
+	CHECK(!in.has_size && in.fps == 0 && !in.has_formats && in.ext == 1 && !in.keepalive);
+	static const char *bad[] = {
+		"",
+		"{",
+		"[1]",
+		"{\"type\":\"hello\"}",
+		"{\"width\":1920}",
+		"{\"type\":\"init\",\"width\":1920}",                     /* no height */
+		"{\"type\":\"init\",\"width\":32,\"height\":32}",         /* too small */
+		"{\"type\":\"init\",\"width\":1920.5,\"height\":1080}",   /* not whole */
+		"{\"type\":\"init\",\"width\":\"1920\",\"height\":1080}", /* a string */
+		"{\"type\":\"init\",\"fps\":0}",
+		"{\"type\":\"init\",\"fps\":1000}",
+		"{\"type\":\"init\",\"bitrate\":-5}",
+		"{\"type\":\"init\",\"bitrate\":99999999999999999999}",
+		"{\"type\":\"init\",\"video_supported_formats\":-1}",
+		"{\"type\":\"init\",\"keepalive\":1}",
+		"{\"type\":\"init\",\"a\":{\"b\":{\"c\":{\"d\":{\"e\":1}}}}}", /* too deep */
+		"{\"type\":\"init\"} {}",                                      /* two values */
+		"{\"type\":\"init\",}",                                        /* not strict JSON */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		int r = lcb_wsinit_decode(bad[i], strlen(bad[i]), &in, &why);
+		if (r != -EINVAL || !why)
+			fprintf(stderr, "init %zu (%s) was taken\n", i, bad[i]);
+		CHECK(r == -EINVAL && why);
+	}
+	static const char nul[] = "{\"type\":\"init\"}\0";
+	CHECK(lcb_wsinit_decode(nul, sizeof(nul) - 1, &in, &why) == -EINVAL);
+
+	struct lcb_wscontrol c;
+	static const uint8_t on[] = "\x20{\"set_video_enabled\":false}";
+	CHECK(lcb_wscontrol_decode(on, sizeof(on) - 1, &c, &why) == 0);
+	CHECK(c.has_video_enabled && !c.video_enabled);
+	static const uint8_t other[] = "\x20{\"something\":1}";
+	CHECK(lcb_wscontrol_decode(other, sizeof(other) - 1, &c, &why) == 0 &&
+	      !c.has_video_enabled);
+	static const uint8_t badc[] = "\x20{\"set_video_enabled\":\"yes\"}";
+	CHECK(lcb_wscontrol_decode(badc, sizeof(badc) - 1, &c, &why) == -EINVAL);
+	static const uint8_t junk[] = "\x20not json";
+	CHECK(lcb_wscontrol_decode(junk, sizeof(junk) - 1, &c, &why) == -EINVAL);
+	CHECK(lcb_wscontrol_decode(junk, 1, &c, &why) == -EINVAL);
 }
 
 static void test_sps(void)
@@ -266,7 +376,7 @@ static void test_wsinput(void)
 	static const uint8_t msub[] = {0x11, 0x09, 0x01, 0x01};
 	CHECK(lcb_wsin_decode(msub, sizeof(msub), &m, &why) == LCB_WSIN_E_SUBTYPE);
 	CHECK(lcb_wsin_decode(msub, 1, &m, &why) == LCB_WSIN_E_TRUNCATED);
-	/* High-res wheel: f32 LE -120 (down one notch in Helix's sign). */
+	/* High-res wheel: f32 LE -120 (up 120 px in Helix's newest sign). */
 	static const uint8_t wheel[] = {0x11, 0x03, 0, 0, 0, 0, 0x00, 0x00, 0xf0, 0xc2};
 	CHECK(lcb_wsin_decode(wheel, sizeof(wheel), &m, &why) == LCB_WSIN_OK);
 	CHECK(m.kind == LCB_WSIN_WHEEL && m.u.wheel.dx == 0.0f && m.u.wheel.dy == -120.0f);
@@ -392,12 +502,14 @@ static void test_input(void)
 	m = (struct lcb_wsin){.kind = LCB_WSIN_BUTTON, .u.button = {.button = 3, .down = true}};
 	lcb_input_handle(&in, &a, &m, t, NULL);
 	CHECK(s.ev[2].type == HXFR_INPUT_BUTTON && s.ev[2].code == 0x111 && s.ev[2].down);
+	/* Wheel: the browser's sign is HXFR's (y > 0 down); the small form
+	 * counts 10-px steps. */
 	m = (struct lcb_wsin){.kind = LCB_WSIN_WHEEL, .u.wheel = {.dx = 0, .dy = -120}};
 	lcb_input_handle(&in, &a, &m, t, NULL);
-	CHECK(s.ev[3].type == HXFR_INPUT_WHEEL && s.ev[3].y == 120 && s.ev[3].x == 0);
-	m = (struct lcb_wsin){.kind = LCB_WSIN_WHEEL_NOTCH, .u.notch = {.dx = 0, .dy = 2}};
+	CHECK(s.ev[3].type == HXFR_INPUT_WHEEL && s.ev[3].y == -120 && s.ev[3].x == 0);
+	m = (struct lcb_wsin){.kind = LCB_WSIN_WHEEL_NOTCH, .u.notch = {.dx = -1, .dy = 2}};
 	lcb_input_handle(&in, &a, &m, t, NULL);
-	CHECK(s.ev[4].type == HXFR_INPUT_WHEEL && s.ev[4].y == -240);
+	CHECK(s.ev[4].type == HXFR_INPUT_WHEEL && s.ev[4].y == 20 && s.ev[4].x == -10);
 
 	/* Back-pressure: motion coalesced, a press dropped, the release owed
 	 * and sent first when there is room; nothing after it overtakes it. */
@@ -550,6 +662,8 @@ int main(int argc, char **argv)
 	bool all = strcmp(which, "all") == 0;
 	if (all || !strcmp(which, "wsmsg"))
 		test_wsmsg();
+	if (all || !strcmp(which, "wsinit"))
+		test_wsinit();
 	if (all || !strcmp(which, "sps"))
 		test_sps();
 	if (all || !strcmp(which, "gop"))

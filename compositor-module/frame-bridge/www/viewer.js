@@ -1,11 +1,12 @@
 // leasecast viewer: the frame bridge's WebSocket stream (one scanout's
-// H.264, big-endian messages, see leasecast-frame-bridge(1)) decoded with
+// H.264 in Helix's protocol with leasecast's extensions, which this page
+// asks for in its init; WS.md beside the bridge's code) decoded with
 // WebCodecs and drawn to a canvas; the cursor on an overlay canvas.
 //
 // Input (WS.md beside the bridge's code): when the bridge says this viewer
 // may control (Rights), keys (KeyboardEvent.code -> Linux evdev, one table
 // below), pointer in the stream's pixels whatever the CSS scale, buttons,
-// wheel in 1/120 notches, touch, optional pointer lock (relative motion),
+// wheel in CSS pixels with the browser's sign (Helix's), touch, optional pointer lock (relative motion),
 // ReleaseAll on blur, hide and pagehide, and a debounced "fit to window"
 // Resize. Keys are captured only while the canvas has focus; the
 // browser's own shortcuts (Ctrl+T, Ctrl+W, F5...) stay the browser's unless
@@ -20,9 +21,9 @@
 // bench (its section near the end says what it measures).
 'use strict';
 
-const T_VIDEO = 0x01, T_KEYFRAME_REQ = 0x03, T_STREAM_INIT = 0x30, T_PING = 0x40, T_PONG = 0x41,
-  T_CURSOR_IMAGE = 0x50, T_CURSOR_MOVE = 0x51, T_STATUS = 0x60, T_INPUT_ERROR = 0x63,
-  T_RIGHTS = 0x64;
+const T_VIDEO = 0x01, T_KEYFRAME_REQ = 0x03, T_STREAM_INIT = 0x30, T_STREAM_ERROR = 0x31,
+  T_PING = 0x40, T_PONG = 0x41, T_CURSOR_IMAGE = 0x50, T_CURSOR_NAME = 0x51, T_STATUS = 0x60,
+  T_INPUT_ERROR = 0x63, T_RIGHTS = 0x64;
 const T_KEY = 0x10, T_MOUSE = 0x11, T_ABS = 0x12, T_REL = 0x13, T_TOUCH = 0x14, T_RESIZE = 0x61,
   T_RELEASE_ALL = 0x62;
 const FLAG_KEY = 1, FLAG_REPLAY = 2;
@@ -46,8 +47,11 @@ const stats = {
   framesDecoded: 0, chunks: 0, keyChunks: 0, replayChunks: 0, skippedChunks: 0,
   decoderErrors: 0, errors: [], firstChunkType: null, firstChunkReplay: null,
   codec: null, initCodec: null, width: 0, height: 0, configures: 0,
-  cursorImages: 0, cursorMoves: 0, status: '', rttMs: null, decodeMs: null,
+  cursorImages: 0, cursorMoves: 0, cursorName: null, status: '', rttMs: null, decodeMs: null,
   control: null, inputSent: 0, inputErrors: [],
+  // Helix's handshake: ConnectionComplete's size, StreamErrors, the Pong's
+  // figures (encoder latency and the bridge's scheduling p50/p99/max, ms).
+  connectionComplete: null, streamErrors: [], pongFigures: null,
   // A size change (a Resize honoured, the guest's mode set): StreamInits
   // seen, and since the decoder was last configured the chunks given to
   // it, the frames it gave back and those not of the configured size
@@ -154,8 +158,19 @@ function drawCursor() {
     cctx.putImageData(cursor.img, cursor.x - cursor.hotX, cursor.y - cursor.hotY);
 }
 
+function onText(text) {
+  let o;
+  try { o = JSON.parse(text); } catch (e) { return; }
+  if (o && o.ConnectionComplete) {
+    const c = o.ConnectionComplete;
+    stats.connectionComplete = { width: c.width, height: c.height, touch: !!(c.capabilities || {}).touch };
+  } else if (o && typeof o.error === 'string' && stats.streamErrors.length < 8) {
+    stats.streamErrors.push(o.error);
+  }
+}
+
 function onMessage(ev) {
-  if (typeof ev.data === 'string') return;
+  if (typeof ev.data === 'string') { onText(ev.data); return; }
   const bytes = new Uint8Array(ev.data);
   if (bytes.length === 0) return;
   const dv = new DataView(ev.data);
@@ -164,8 +179,10 @@ function onMessage(ev) {
     if (bytes.length > 15) onVideo(dv, bytes);
     break;
   case T_STREAM_INIT: {
-    const n = bytes[6];
-    stats.initCodec = new TextDecoder().decode(bytes.subarray(7, 7 + n));
+    if (bytes.length < 13) break;
+    // Helix's 13 bytes, then leasecast's: u8 n, the codec string.
+    const n = bytes.length > 13 ? bytes[13] : 0;
+    stats.initCodec = new TextDecoder().decode(bytes.subarray(14, 14 + n));
     stats.width = dv.getUint16(2); stats.height = dv.getUint16(4);
     stats.streamInits++;
     // The bridge sends a new StreamInit only when the size or profile
@@ -173,25 +190,52 @@ function onMessage(ev) {
     // reconfigures the decoder and the canvases (onVideo/configure).
     break;
   }
-  case T_PONG:
-    if (bytes.length >= 9) stats.rttMs = Math.round((performance.now() - dv.getFloat64(1)) * 10) / 10;
-    if (bench && bytes.length === 17) // + the bridge's CLOCK_MONOTONIC µs (WS.md)
-      bench.onPong(dv.getFloat64(1), performance.now(), dv.getUint32(9) * 4294967296 + dv.getUint32(13));
+  case T_STREAM_ERROR: {
+    const n = bytes.length >= 3 ? dv.getUint16(1) : 0;
+    if (stats.streamErrors.length < 8)
+      stats.streamErrors.push(new TextDecoder().decode(bytes.subarray(3, 3 + n)));
     break;
+  }
+  case T_PONG: {
+    if (bytes.length < 29) break;
+    const sentUs = dv.getUint32(5) * 4294967296 + dv.getUint32(9);
+    const hostUs = dv.getUint32(13) * 4294967296 + dv.getUint32(17);
+    stats.rttMs = Math.round((performance.now() - sentUs / 1000) * 10) / 10;
+    stats.pongFigures = { encoderMs: dv.getUint16(21), schedP50Ms: dv.getUint16(23),
+      schedP99Ms: dv.getUint16(25), schedMaxMs: dv.getUint16(27) };
+    if (bench) bench.onPong(sentUs / 1000, performance.now(), hostUs);
+    break;
+  }
   case T_CURSOR_IMAGE: {
-    const w = dv.getUint16(1), h = dv.getUint16(3);
-    if (bytes.length < 9 + w * h * 4) break;
-    cursor.img = new ImageData(new Uint8ClampedArray(bytes.slice(9, 9 + w * h * 4).buffer), w, h);
-    cursor.hotX = dv.getInt16(5); cursor.hotY = dv.getInt16(7);
-    stats.cursorImages++;
+    // Helix's layout, little-endian: position, hotspot, then (when
+    // bitmapSize > 0) fourcc, size, stride and straight-alpha pixels.
+    if (bytes.length < 25) break;
+    cursor.x = dv.getInt32(5, true); cursor.y = dv.getInt32(9, true);
+    cursor.hotX = dv.getInt32(13, true); cursor.hotY = dv.getInt32(17, true);
+    const size = dv.getUint32(21, true);
+    if (size >= 16 && bytes.length >= 25 + size) {
+      const w = dv.getUint32(29, true), h = dv.getUint32(33, true);
+      const stride = Math.abs(dv.getInt32(37, true));
+      if (w > 0 && h > 0 && stride >= 4 * w && 16 + stride * h <= size) {
+        const px = new Uint8ClampedArray(w * h * 4);
+        for (let r = 0; r < h; r++) px.set(bytes.subarray(41 + r * stride, 41 + r * stride + 4 * w), r * 4 * w);
+        cursor.img = new ImageData(px, w, h);
+        cursor.visible = true;
+        stats.cursorImages++;
+      }
+    } else {
+      stats.cursorMoves++;
+    }
     drawCursor();
     break;
   }
-  case T_CURSOR_MOVE:
-    cursor.x = dv.getInt32(1); cursor.y = dv.getInt32(5); cursor.visible = bytes[9] === 1;
-    stats.cursorMoves++;
+  case T_CURSOR_NAME: {
+    if (bytes.length < 14) break;
+    stats.cursorName = new TextDecoder().decode(bytes.subarray(14, 14 + bytes[13]));
+    cursor.visible = stats.cursorName !== 'none';
     drawCursor();
     break;
+  }
   case T_STATUS:
     stats.status = new TextDecoder().decode(bytes.subarray(2));
     break;
@@ -233,23 +277,36 @@ function connect() {
   ws = new WebSocket(url);
   ws.binaryType = 'arraybuffer';
   ws.onmessage = onMessage;
-  ws.onopen = () => { if (fitBox && fitBox.checked) setTimeout(requestFit, 100); };
+  ws.onopen = () => {
+    // Helix's first message, with leasecast's extensions asked for; no
+    // keepalive (this page has no render-stall watchdog), no size (the
+    // output keeps its own unless "fit to window" asks).
+    ws.send(JSON.stringify({ type: 'init', leasecast: 1, keepalive: false,
+      video_supported_formats: 1 }));
+    if (fitBox && fitBox.checked) setTimeout(requestFit, 100);
+  };
   ws.onclose = () => { stats.status = 'disconnected'; needKey = true; setTimeout(connect, 1000); };
 }
 
 setInterval(() => {
   fps = fpsCount; fpsCount = 0;
-  if (ws && ws.readyState === WebSocket.OPEN) {
-    const p = new DataView(new ArrayBuffer(9));
-    p.setUint8(0, T_PING); p.setFloat64(1, performance.now());
-    ws.send(p.buffer);
-  }
+  if (ws && ws.readyState === WebSocket.OPEN) sendPing();
   statsEl.textContent = `${stats.width}x${stats.height} ${stats.codec || ''}  ${fps} fps\n` +
     `decode ${stats.decodeMs ?? '-'} ms  rtt ${stats.rttMs ?? '-'} ms\n` +
     `frames ${stats.framesDecoded}  errors ${stats.decoderErrors}  ${stats.status}\n` +
     (stats.control === null ? '' : stats.control ? 'control' : 'view only');
 }, 1000);
 setInterval(maybeReport, 100);
+
+// Helix's Ping: u8 type, u32 seq, u64 the page's clock in µs.
+let pingSeq = 0;
+function sendPing() {
+  const p = new DataView(new ArrayBuffer(13));
+  const us = Math.floor(performance.now() * 1000);
+  p.setUint8(0, T_PING); p.setUint32(1, pingSeq++ >>> 0);
+  p.setUint32(5, Math.floor(us / 4294967296)); p.setUint32(9, us >>> 0);
+  ws.send(p.buffer);
+}
 
 // ---- input ----
 
@@ -373,8 +430,8 @@ function onPointerMove(e) {
   else sendAbs(e.clientX, e.clientY);
 }
 
-// Wheel: pixels are 1/120 notch each (a line 40 px, a page the page's
-// height); Helix's sign, y > 0 up.
+// Wheel: CSS pixels (a line 40 px, a page the page's height) with the
+// browser's sign, y > 0 down, as Helix's client sends them.
 function onWheel(e) {
   if (!canControl()) return;
   e.preventDefault();
@@ -383,7 +440,7 @@ function onWheel(e) {
   const b = new DataView(new ArrayBuffer(10));
   b.setUint8(0, T_MOUSE); b.setUint8(1, 3);
   b.setFloat32(2, clamp(e.deltaX * k), true);
-  b.setFloat32(6, clamp(-e.deltaY * k), true);
+  b.setFloat32(6, clamp(e.deltaY * k), true);
   sendInput(b.buffer);
 }
 
@@ -489,9 +546,7 @@ if (params.get('bench') === 'photon') {
     async sync(n = 20) {
       pongs = [];
       for (let i = 0; i < n; i++) {
-        const p = new DataView(new ArrayBuffer(9));
-        p.setUint8(0, T_PING); p.setFloat64(1, performance.now());
-        ws.send(p.buffer);
+        sendPing();
         await sleep(25);
       }
       await sleep(200);

@@ -37,9 +37,12 @@ pm_run() {
 	while [ "$1" != -- ]; do opts+=("$1"); shift; done
 	shift
 	# Its own /run and /tmp: the guest's root is the host's over 9p, whose
-	# /run holds the host's files under the guest's own tmpfs.
+	# /run holds the host's files under the guest's own tmpfs. The tree
+	# under test (in /tmp on CI's clean clone) is bound in read-only, so
+	# its binaries run; the working directory is /.
 	pm run --rm --name "$name" --network none --mount type=tmpfs,destination=/run \
 		--mount type=tmpfs,destination=/tmp -v "$LC_OUT:$LC_OUT" \
+		-v "$LC_SRC:$LC_SRC:ro" -v "$LC_BUILD:$LC_BUILD:ro" --workdir / \
 		"${opts[@]}" --rootfs /:O "$@"
 }
 
