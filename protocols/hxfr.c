@@ -170,7 +170,8 @@ static enum hxfr_status decode_frame(const uint8_t *p, uint32_t size, struct hxf
 	if (p[16] > 1)
 		return HXFR_E_VALUE;
 	f->keyframe = p[16] == 1;
-	/* p[17..19] reserved: ignored */
+	/* p[17] reserved: ignored; p[18..19] leasecast's latency (0: none) */
+	f->latency_us = (uint32_t)get_u16(p + 18) * 100u;
 	f->nal_count = get_u32(p + 20);
 	if (f->nal_count == 0 || f->nal_count > HXFR_MAX_NAL_COUNT)
 		return HXFR_E_VALUE;
@@ -490,6 +491,12 @@ static void put_string(uint8_t *dst, const char *s, size_t field)
 size_t hxfr_encode_empty(uint8_t *buf, size_t cap, uint8_t type, uint16_t session_id)
 {
 	return begin(buf, cap, type, session_id, 0);
+}
+
+void hxfr_frame_header_set_latency(uint8_t *prefix, uint32_t latency_us)
+{
+	uint32_t steps = latency_us / 100u + (latency_us % 100u != 0);
+	put_u16(prefix + HXFR_HEADER_SIZE + 18, (uint16_t)(steps > 0xffff ? 0xffff : steps));
 }
 
 size_t hxfr_encode_frame_header(uint8_t *buf, size_t cap, uint16_t scanout_id, int64_t pts_ns,

@@ -109,6 +109,9 @@ struct hxfr_frame { /* FRAME_RESPONSE */
 	int64_t pts_ns;
 	int64_t dts_ns;
 	bool keyframe;
+	/* leasecast: the time from pts to the end of its encode, µs (100-µs
+	 * steps); 0: not told (Helix's QEMU leaves the bytes zero). */
+	uint32_t latency_us;
 	uint32_t nal_count;
 	const uint8_t *nals; /* nal_count x (u32 size, bytes), validated */
 	size_t nals_len;
@@ -258,6 +261,10 @@ size_t hxfr_encode_frame_header(uint8_t *buf, size_t cap, uint16_t scanout_id, i
 				int64_t dts_ns, bool keyframe, uint32_t au_size);
 /* ^ writes the 12+24+4 bytes that precede a single-NAL-blob access unit of
  * au_size bytes (Helix's layout: nal_count=1); the caller sends the AU after. */
+/* Puts the frame's latency (pts to the end of its encode, µs; rounded up to
+ * 100-µs steps, saturating at 6.5535 s) into a prefix written by
+ * hxfr_encode_frame_header (HXFR.md §4.1, offset 18). */
+void hxfr_frame_header_set_latency(uint8_t *prefix, uint32_t latency_us);
 #define HXFR_FRAME_PREFIX_SIZE (HXFR_HEADER_SIZE + 24u + 4u)
 size_t hxfr_encode_config_req(uint8_t *buf, size_t cap, uint16_t session_id,
 			      const struct hxfr_config_req *c);

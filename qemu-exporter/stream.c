@@ -269,6 +269,13 @@ static void *encoder_main(void *data)
 				hxfr_encode_frame_header(b->data, HXFR_FRAME_PREFIX_SIZE,
 							 (uint16_t)st->scanout, pts, pts, is_idr,
 							 (uint32_t)au_len);
+				/* From the change (pts) to here: what a viewer's
+				 * "encoder latency" is, on the exporter's clock. */
+				if (t2 > pts)
+					hxfr_frame_header_set_latency(
+						b->data, (uint32_t)((t2 - pts) / 1000 > UINT32_MAX
+									    ? UINT32_MAX
+									    : (t2 - pts) / 1000));
 				memcpy(b->data + HXFR_FRAME_PREFIX_SIZE, au, au_len);
 				b->keyframe = is_idr;
 				b->damage_ns = damage_ns;

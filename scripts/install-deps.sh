@@ -15,7 +15,7 @@ pkgs=(
   # compositors proven on a lease in the rig (lease-launch): about 120
   # packages with their dependencies, ~1-2 min on CI (10 s with cached debs)
   mutter sway cage xwayland dbus-user-session fonts-dejavu-core
-  # desktops in real containers (vm-container-podman): podman applies the
+  # desktops in real containers (vm-container-two): podman applies the
   # broker's CDI spec
   podman crun conmon catatonit
   # the demo desktop's terminal, typed into from the viewer page

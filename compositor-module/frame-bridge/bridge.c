@@ -313,6 +313,7 @@ static void on_frame(void *data, const struct hxfr_frame *f)
 	m->keyframe = f->keyframe;
 	m->pts_us = pts_us;
 	m->arrival_us = lws_now_usecs();
+	m->encode_us = f->latency_us;
 	b->last_frame_us = m->arrival_us;
 	lcb_gop_push(&b->gop, m);
 	broadcast(b, m);
@@ -723,7 +724,15 @@ static void frame_written(struct lcb_bridge *b, struct viewer *v, const struct l
 	lws_usec_t now = lws_now_usecs();
 	if (m->arrival_us && now >= m->arrival_us)
 		lc_hist_add(&v->sched, (uint64_t)(now - m->arrival_us));
-	if (b->same_clock && m->pts_us) {
+	if (m->encode_us && m->arrival_us && now >= m->arrival_us) {
+		/* The exporter's part (the change to the end of its encode, on
+		 * its clock) and ours (arrival to write, on ours): no clock is
+		 * compared, so the exporter may be on another host. The wire
+		 * between is not counted. */
+		uint64_t us = m->encode_us + (uint64_t)(now - m->arrival_us);
+		uint64_t ms = (us + 500u) / 1000u;
+		v->encoder_ms = (uint16_t)(ms == 0 ? 1 : ms > 0xffff ? 0xffff : ms);
+	} else if (b->same_clock && m->pts_us) {
 		/* An age outside 0..10 s is not of our clock (an exporter that
 		 * counts pts from 0, as Helix's did): unknown, 0. */
 		uint64_t mono_us = (uint64_t)(lc_now_ns() / 1000);

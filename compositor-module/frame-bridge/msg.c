@@ -13,6 +13,7 @@ struct lcb_msg *lcb_msg_new(size_t len)
 	m->text = false;
 	m->pts_us = 0;
 	m->arrival_us = 0;
+	m->encode_us = 0;
 	m->len = len;
 	m->data = m->storage + LCB_PRE;
 	return m;

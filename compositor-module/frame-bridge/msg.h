@@ -21,8 +21,9 @@ struct lcb_msg {
 	 * (lws_now_usecs), for the Pong's latency figures */
 	uint64_t pts_us;
 	int64_t arrival_us;
-	size_t len;    /* payload bytes at data */
-	uint8_t *data; /* = storage + LCB_PRE */
+	uint32_t encode_us; /* the exporter's pts-to-encoded time (HXFR); 0: not told */
+	size_t len;         /* payload bytes at data */
+	uint8_t *data;      /* = storage + LCB_PRE */
 	uint8_t storage[];
 };
 

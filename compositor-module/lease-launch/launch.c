@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -291,6 +293,55 @@ static void teardown(struct launch *l)
 		close(l->sig_fd);
 }
 
+/* The lease is the session user's. The broker attributes a lease to the
+ * credentials of the connection it came on (SO_PEERCRED, fixed at
+ * connect()): its quotas, its STATUS (stream keys to the holder's uid and
+ * root only) and RELEASE from another connection go by them. A root
+ * lease-launch for --user U therefore asks as U (U's effective ids and
+ * groups, which also open the broker's 0660 root:GROUP socket), so that two
+ * users' desktops are two tenants rather than both root's. */
+struct saved_ids {
+	bool switched;
+	gid_t *groups;
+	int n_groups;
+};
+
+static int ask_as_user(const struct ll_session *s, struct saved_ids *sv)
+{
+	*sv = (struct saved_ids){0};
+	if (geteuid() != 0 || s->uid == 0)
+		return 0;
+	int n = getgroups(0, NULL);
+	if (n < 0 || !(sv->groups = calloc((size_t)n + 1, sizeof(gid_t))) ||
+	    (sv->n_groups = getgroups(n, sv->groups)) < 0)
+		goto fail;
+	if (initgroups(s->user, s->gid) < 0 || setegid(s->gid) < 0 || seteuid(s->uid) < 0)
+		goto fail;
+	sv->switched = true;
+	return 0;
+fail:
+	lc_err("cannot ask for the lease as %s: %s", s->user, strerror(errno));
+	if (setegid(0) < 0 ||
+	    setgroups((size_t)(sv->n_groups > 0 ? sv->n_groups : 0), sv->groups) < 0)
+		lc_err("and cannot return to root's groups: %s", strerror(errno));
+	free(sv->groups);
+	sv->groups = NULL;
+	return -1;
+}
+
+static int back_to_root(struct saved_ids *sv)
+{
+	int r = 0;
+	if (sv->switched &&
+	    (seteuid(0) < 0 || setegid(0) < 0 || setgroups((size_t)sv->n_groups, sv->groups) < 0)) {
+		lc_err("cannot return to root after asking for the lease: %s", strerror(errno));
+		r = -1;
+	}
+	free(sv->groups);
+	*sv = (struct saved_ids){0};
+	return r;
+}
+
 int ll_launch_run(const struct ll_options *o)
 {
 	struct launch l = {.o = o, .control_fd = -1, .sig_fd = -1, .modes = {.fd = -1}};
@@ -318,12 +369,18 @@ int ll_launch_run(const struct ll_options *o)
 
 	int64_t t_request = realtime_ms();
 	lc_info("lease requested at realtime_ms=%lld", (long long)t_request);
+	struct saved_ids ids;
+	if (ask_as_user(&l.session, &ids) < 0)
+		goto out;
 	l.lease = o->helix_socket ? ll_lease_helix_acquire(o->helix_socket, o->output, o->width,
 							   o->height, o->ready_timeout_ms)
 				  : ll_lease_wayland_acquire(o->wayland_socket, o->output, o->width,
 							     o->height, o->ready_timeout_ms);
-	if (!l.lease)
+	if (back_to_root(&ids) < 0 || !l.lease)
 		goto out;
+	if (l.session.uid != geteuid())
+		lc_info("the lease is %s's (uid %u), as the broker sees it", l.session.user,
+			(unsigned)l.session.uid);
 	l.lease->info.n_inputs = l.lease->n_inputs; /* the fds move on to the shim */
 	lc_info("lease granted: connector=%s scanout=%d key=%s inputs=%zu after_ms=%lld",
 		l.lease->info.connector,

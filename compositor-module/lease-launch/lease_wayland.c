@@ -125,6 +125,9 @@ static const struct ll_lease_impl wl_impl = {
 	.destroy = wl_destroy,
 };
 
+/* How many connectors an "any" lease tries when others claim them first. */
+#define LL_ANY_ATTEMPTS 16
+
 struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output, uint32_t width,
 					  uint32_t height, int timeout_ms)
 {
@@ -161,33 +164,49 @@ struct ll_lease *ll_lease_wayland_acquire(const char *socket, const char *output
 	if (wlc_wait(l->c, wlc_pred_flag, &dev->done, deadline) < 0)
 		goto lost;
 
-	struct wlc_connector *pick = wlc_device_find(dev, output);
-	if (!pick) {
-		lc_err("no %s%s offered by the broker (%zu connectors offered)",
-		       output ? "connector " : "free connector", output ? output : "",
-		       wlc_device_count(dev, false));
-		goto fail;
-	}
-	snprintf(l->base.info.connector, sizeof(l->base.info.connector), "%s", pick->name);
-	l->base.info.scanout_id = ll_scanout_from_connector(pick->name);
-	struct wp_drm_lease_request_v1 *req = wlc_request(dev, &pick, 1);
-	if (width) {
-		lc_info("requesting a lease on %s (%ux%u if it must be turned on)", pick->name,
-			width, height);
-		wlc_request_size(l->c, req, width, height);
-	} else {
-		lc_info("requesting a lease on %s", pick->name);
-	}
-	l->lease = wlc_lease_submit(dev, req);
-	if (!l->lease)
-		goto fail;
-	wlc_lease_get_info(l->lease); /* when the broker has the manager */
-	/* lease_fd or finished, whichever first. */
-	if (wlc_wait(l->c, wlc_pred_lease_answered, l->lease, deadline) < 0)
-		goto lost;
-	if (l->lease->finished) {
-		lc_err("the broker refused or ended the lease on %s", pick->name);
-		goto fail;
+	/* Without --output, the first offered connector; when another client
+	 * claimed it at the same moment (the broker withdraws a claimed
+	 * connector from everyone and finishes the later request), the next
+	 * one, as a person would pick another free seat. */
+	struct wlc_connector *pick = NULL;
+	for (int attempt = 1;; attempt++) {
+		pick = wlc_device_find(dev, output);
+		if (!pick) {
+			lc_err("no %s%s offered by the broker (%zu connectors offered)",
+			       output ? "connector " : "free connector", output ? output : "",
+			       wlc_device_count(dev, false));
+			goto fail;
+		}
+		snprintf(l->base.info.connector, sizeof(l->base.info.connector), "%s", pick->name);
+		l->base.info.scanout_id = ll_scanout_from_connector(pick->name);
+		struct wp_drm_lease_request_v1 *req = wlc_request(dev, &pick, 1);
+		if (width) {
+			lc_info("requesting a lease on %s (%ux%u if it must be turned on)",
+				pick->name, width, height);
+			wlc_request_size(l->c, req, width, height);
+		} else {
+			lc_info("requesting a lease on %s", pick->name);
+		}
+		l->lease = wlc_lease_submit(dev, req);
+		if (!l->lease)
+			goto fail;
+		wlc_lease_get_info(l->lease); /* when the broker has the manager */
+		/* lease_fd or finished, whichever first. */
+		if (wlc_wait(l->c, wlc_pred_lease_answered, l->lease, deadline) < 0)
+			goto lost;
+		if (!l->lease->finished)
+			break;
+		/* Taken by someone else: its withdrawal reached us first (the
+		 * broker withdraws before it answers), so it is not picked again. */
+		if (output || !pick->withdrawn || attempt >= LL_ANY_ATTEMPTS) {
+			lc_err("the broker refused or ended the lease on %s", pick->name);
+			goto fail;
+		}
+		lc_warn("%s was claimed by another client at the same time: trying the next free "
+			"connector",
+			pick->name);
+		wlc_lease_free(l->lease);
+		l->lease = NULL;
 	}
 	/* The info's output events follow lease_fd at once. */
 	if (l->lease->info.obj) {

@@ -385,6 +385,12 @@ int main(int argc, char **argv)
 		}
 		if (!need)
 			continue;
+		/* As the exporter stamps its frames: this host's CLOCK_MONOTONIC
+		 * when the picture was made, strictly rising (HXFR.md §4.1). */
+		int64_t pts = lc_now_ns();
+		if (pts <= last_pts)
+			pts = last_pts + 1;
+		last_pts = pts;
 		const uint32_t *argb = pattern_checker_reference(scr.pc, shown);
 		ARGBToI420((const uint8_t *)argb, (int)scr.width * 4, scr.y, (int)scr.ys, scr.u,
 			   (int)scr.cs, scr.v, (int)scr.cs, (int)scr.width, (int)scr.height);
@@ -396,14 +402,9 @@ int main(int argc, char **argv)
 		    au_len == 0)
 			continue;
 		uint8_t prefix[HXFR_FRAME_PREFIX_SIZE];
-		/* As the exporter stamps its frames: this host's CLOCK_MONOTONIC
-		 * when the picture was made, strictly rising (HXFR.md §4.1). */
-		int64_t pts = lc_now_ns();
-		if (pts <= last_pts)
-			pts = last_pts + 1;
-		last_pts = pts;
 		hxfr_encode_frame_header(prefix, sizeof(prefix), (uint16_t)scanout, pts, pts,
 					 is_key, (uint32_t)au_len);
+		hxfr_frame_header_set_latency(prefix, (uint32_t)((lc_now_ns() - pts) / 1000));
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &cl[i];
 			if (c->fd < 0 || !c->subscribed)

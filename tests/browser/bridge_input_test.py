@@ -21,24 +21,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
+from verdicts import Verdicts, events  # noqa: E402
 
 # evdev codes of what the test types (input-event-codes.h).
 EVDEV = {"h": 35, "e": 18, "l": 38, "o": 24, " ": 57, "w": 17, "r": 19, "d": 32, "k": 37}
 SHIFT = 42
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    print(("PASS " if cond else "FAIL ") + what, flush=True)
-    fails += 0 if cond else 1
-
-
-def events(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+verdicts = Verdicts()
+check = verdicts.check
 
 
 def wait_log(path, start, pred, timeout, what):
@@ -219,7 +208,7 @@ def main():
     finally:
         ba.close()
         bb.close()
-    sys.exit(1 if fails else 0)
+    sys.exit(1 if verdicts.fails else 0)
 
 
 if __name__ == "__main__":

@@ -32,21 +32,10 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
+from verdicts import Verdicts, events  # noqa: E402
 
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    print(("PASS " if cond else "FAIL ") + what, flush=True)
-    fails += 0 if cond else 1
-
-
-def events(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+verdicts = Verdicts()
+check = verdicts.check
 
 
 def asks(path):
@@ -205,7 +194,7 @@ def main():
         check(k1 == k0, "no viewer: no frame asked for in 6 s (%d requests)" % (k1 - k0))
     finally:
         b.close()
-    return 1 if fails else 0
+    return 1 if verdicts.fails else 0
 
 
 if __name__ == "__main__":

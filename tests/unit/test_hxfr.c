@@ -290,7 +290,25 @@ static void test_layout_frame(void)
 	CHECK_EQ(m.u.frame.nal_count, 1);
 	CHECK(m.u.frame.nals == want + 36);
 	CHECK_EQ(m.u.frame.nals_len, 10);
+	CHECK_EQ(m.u.frame.latency_us, 0); /* Helix's zero: not told */
 	check_prefixes_need_more(want, sizeof(want));
+
+	/* leasecast's latency at offset 18: 100-µs steps, rounded up,
+	 * saturating; the rest of the prefix untouched. */
+	uint8_t lat[sizeof(want)];
+	memcpy(lat, want, sizeof(want));
+	hxfr_frame_header_set_latency(lat, 1234);
+	CHECK(lat[12 + 18] == 13 && lat[12 + 19] == 0 && lat[12 + 17] == 0);
+	CHECK_MEM(lat + 12 + 20, want + 12 + 20, sizeof(want) - 32);
+	CHECK_EQ(decode_all(lat, sizeof(lat), &m), HXFR_OK);
+	CHECK_EQ(m.u.frame.latency_us, 1300);
+	hxfr_frame_header_set_latency(lat, 100);
+	CHECK_EQ(decode_all(lat, sizeof(lat), &m), HXFR_OK);
+	CHECK_EQ(m.u.frame.latency_us, 100);
+	hxfr_frame_header_set_latency(lat, 10000000);
+	CHECK(lat[12 + 18] == 0xff && lat[12 + 19] == 0xff);
+	CHECK_EQ(decode_all(lat, sizeof(lat), &m), HXFR_OK);
+	CHECK_EQ(m.u.frame.latency_us, 6553500);
 
 	/* Several NALs in one message (a third-party encoder may do that). */
 	uint8_t f[12 + 24 + 4 + 2 + 4 + 3];

@@ -3,9 +3,11 @@ frames-lib.sh give the shell hooks): the LC_* paths lc-vm-run passes, the
 rendezvous signals with the guest (files $LC_OUT/.signal-NAME), the
 tenant's stream key, and a leasecast-frame-bridge on loopback for a
 scanout. Used by browser-input.py and bench-photon.py."""
+import json
 import os
 import secrets
 import subprocess
+import sys
 import time
 
 SRC, BUILD, OUT, TMP = (os.environ[k] for k in ("LC_SRC", "LC_BUILD", "LC_OUT", "LC_TMP"))
@@ -120,3 +122,90 @@ def stop(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+# What the compositor scenarios' input tests type (browser-input.py,
+# helix-input.py), and the key presses the guest's input-check.py verify
+# then expects: evdev codes (input-event-codes.h), Shift (42) before
+# capitals and "!".
+INPUT_TEXT = "Hello, leasecast 42!"
+INPUT_HELD = ("KeyQ", 16)  # the key held when the browser is killed
+EVDEV = dict(zip("qwertyuiop", range(16, 26)))
+EVDEV.update(zip("asdfghjkl", range(30, 39)))
+EVDEV.update(zip("zxcvbnm", range(44, 51)))
+EVDEV.update(zip("1234567890", range(2, 12)))
+EVDEV.update({" ": 57, ",": 51, ".": 52, "-": 12, "!": 2})
+SHIFT = 42
+
+
+def expected_keys(text):
+    keys = []
+    for ch in text:
+        if ch.isupper() or ch == "!":
+            keys.append([SHIFT, ""])
+        keys.append([EVDEV[ch.lower()], ch])
+    return keys
+
+
+def input_points(w, h):
+    """The two console points the input tests move between: off the centre
+    and off any exact fraction of the size, even (a page pixel at CSS scale
+    1/2 is two console pixels)."""
+    return [((w * 613 // 1920) & ~1, (h * 401 // 1080) & ~1),
+            ((w * 1307 // 1920) & ~1, (h * 683 // 1080) & ~1)]
+
+
+def move_until_seen(name, move, w, h, tries=60):
+    """Moves the pointer with MOVE(x, y) between the two input points until
+    the guest's client reports it where it was put (signals
+    input-pointer-NAME / input-pointer-ok-NAME, compositor-lib.sh's
+    comp_input_test). (moves it took or None, x, y of the last move)."""
+    pts = input_points(w, h)
+    for i in range(tries):
+        x, y = pts[i % 2]
+        move(x, y)
+        rec = "%d %d %d %d %d" % (i, x, y, w, h)
+        signal("input-pointer-" + name, rec)
+        end = time.monotonic() + 4
+        while time.monotonic() < end and signal_content("input-pointer-ok-" + name) != rec:
+            time.sleep(0.1)
+        if signal_content("input-pointer-ok-" + name) == rec:
+            return i + 1, x, y
+    return None, x, y
+
+
+def hold_until_seen(name, code, secs=60):
+    """After the caller pressed evdev CODE: tells the guest (input-held-NAME)
+    and waits until its client has seen the press; True when it has."""
+    signal("input-held-" + name, str(code))
+    end = time.monotonic() + secs
+    while time.monotonic() < end and signal_content("input-held-ok-" + name) != str(code):
+        time.sleep(0.1)
+    return signal_content("input-held-ok-" + name) == str(code)
+
+
+def send_input_record(name, click, console, checks):
+    """Tells the guest what was sent (signal input-sent-NAME, which
+    input-check.py verify judges): INPUT_TEXT typed, then INPUT_HELD held
+    when the browser was killed, a click at CLICK of a CONSOLE-sized
+    picture, the wheel 3 notches down and 2 up; CHECKS the host's own
+    verdicts (a false one fails the guest's)."""
+    record = {"keys": expected_keys(INPUT_TEXT) + [[INPUT_HELD[1], "q"]],
+              "text": INPUT_TEXT + "q", "click": list(click), "console": list(console),
+              "down": 3, "up": 2, "host_checks": checks}
+    signal("input-sent-" + name, json.dumps(record))
+    return record
+
+
+def run_input_driver(main):
+    """Runs an input test's host side; whatever goes wrong, the guest, which
+    waits for input-sent-NAME, is told (an empty record and the error)."""
+    try:
+        main()
+    except BaseException as e:
+        name = sys.argv[1] if len(sys.argv) > 1 else "?"
+        if signal_content("input-sent-" + name) is None:
+            signal("input-sent-" + name, json.dumps({
+                "keys": [], "text": "", "click": [0, 0], "console": [1, 1], "down": 0, "up": 0,
+                "host_checks": {"driver_ran": False}, "error": repr(e)}))
+        raise

@@ -41,29 +41,12 @@ import time
 sys.path.insert(0, os.path.join(os.environ["LC_SRC"], "tests", "browser"))
 sys.path.insert(0, os.path.join(os.environ["LC_SRC"], "tests", "vm"))
 import cdp  # noqa: E402
-from rig_host import (BRIDGE, CHROMIUM, EXPORTER, OUT, TMP, WWW, free_port,  # noqa: E402
-                      leased_signals, log, secret_file, signal, signal_content, start_bridge,
-                      stop, stream_key, wait_signal)
+from rig_host import (BRIDGE, CHROMIUM, EXPORTER, INPUT_HELD, INPUT_TEXT, OUT, TMP, WWW,  # noqa: E402
+                      free_port, hold_until_seen, leased_signals, log, move_until_seen,
+                      run_input_driver, secret_file, send_input_record, signal_content,
+                      start_bridge, stop, stream_key, wait_signal)
 
-TEXT = "Hello, leasecast 42!"
-HELD = ("KeyQ", 16)  # the key held when the browser closes
-# evdev codes (input-event-codes.h) of what TEXT types; Shift is 42.
-EVDEV = dict(zip("qwertyuiop", range(16, 26)))
-EVDEV.update(zip("asdfghjkl", range(30, 39)))
-EVDEV.update(zip("zxcvbnm", range(44, 51)))
-EVDEV.update(zip("1234567890", range(2, 12)))
-EVDEV.update({" ": 57, ",": 51, ".": 52, "-": 12, "!": 2})
-SHIFT = 42
-
-
-def expected_keys(text):
-    keys = []
-    for ch in text:
-        shifted = ch.isupper() or ch == "!"
-        if shifted:
-            keys.append([SHIFT, ""])
-        keys.append([EVDEV[ch.lower()], ch])
-    return keys
+TEXT, HELD = INPUT_TEXT, INPUT_HELD
 
 
 def open_viewer(p, url, w, h):
@@ -147,22 +130,7 @@ def main():
             # floors (client - left) / width * W.
             return (r["x"] + (cx + 0.25) * r["width"] / w, r["y"] + (cy + 0.25) * r["height"] / h)
 
-        # Points off the centre and off any exact fraction of the size, even
-        # so that a page pixel (two console pixels) lands on them exactly.
-        pts = [((w * 613 // 1920) & ~1, (h * 401 // 1080) & ~1),
-               ((w * 1307 // 1920) & ~1, (h * 683 // 1080) & ~1)]
-        seen = None
-        for i in range(60):
-            x, y = pts[i % 2]
-            p.move(*page_point(x, y))
-            rec = "%d %d %d %d %d" % (i, x, y, w, h)
-            signal("input-pointer-" + name, rec)
-            end = time.monotonic() + 4
-            while time.monotonic() < end and signal_content("input-pointer-ok-" + name) != rec:
-                time.sleep(0.1)
-            if signal_content("input-pointer-ok-" + name) == rec:
-                seen = i + 1
-                break
+        seen, x, y = move_until_seen(name, lambda x, y: p.move(*page_point(x, y)), w, h)
         log("%s: pointer seen where it was put after %s moves" % (name, seen or "no (60)"))
         px, py = page_point(x, y)
         p.click(px, py)
@@ -171,11 +139,7 @@ def main():
 
         # 4. A key held while the browser goes away.
         p.key_down(HELD[0])
-        signal("input-held-" + name, str(HELD[1]))
-        end = time.monotonic() + 60
-        while time.monotonic() < end and signal_content("input-held-ok-" + name) != str(HELD[1]):
-            time.sleep(0.1)
-        checks["held_key_seen"] = signal_content("input-held-ok-" + name) == str(HELD[1])
+        checks["held_key_seen"] = hold_until_seen(name, HELD[1])
         # Killed, not closed: the page's own ReleaseAll (pagehide) never
         # runs, so the release can only come from the bridge, when the
         # viewer's connection drops.
@@ -183,10 +147,7 @@ def main():
         b.close()
         b = None
         log("%s: the browser was killed with %s down" % (name, HELD[0]))
-        keys = expected_keys(TEXT) + [[HELD[1], "q"]]
-        record = {"keys": keys, "text": TEXT + "q", "click": [x, y], "console": [w, h],
-                  "down": 3, "up": 2, "host_checks": checks}
-        signal("input-sent-" + name, json.dumps(record))
+        send_input_record(name, (x, y), (w, h), checks)
         log("%s: typed %r, clicked (%d, %d), wheel 3 down 2 up, held %s; host checks %s" %
             (name, TEXT, x, y, HELD[0], checks))
     finally:
@@ -196,12 +157,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BaseException as e:  # the guest is waiting: tell it, then fail
-        name = sys.argv[1] if len(sys.argv) > 1 else "?"
-        if signal_content("input-sent-" + name) is None:
-            signal("input-sent-" + name, json.dumps({
-                "keys": [], "text": "", "click": [0, 0], "console": [1, 1], "down": 0, "up": 0,
-                "host_checks": {"driver_ran": False}, "error": repr(e)}))
-        raise
+    run_input_driver(main)

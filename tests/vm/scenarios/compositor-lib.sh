@@ -188,7 +188,7 @@ comp_host_watch() {
 	local name="$1" s k
 	lc_wait_signal "launch-$name" 300 || { echo "$name: the guest never launched it"; return 1; }
 	date +%s%N >"$LC_OUT/t-launch-$name"
-	lc_wait_signal "leased-$name" 120 || { echo "$name: no lease within 120 s of the launch"; return 1; }
+	lc_wait_signal "leased-$name" 480 || { echo "$name: no lease within 480 s of the launch"; return 1; }
 	read -r s k <<<"$(lc_signal_content "leased-$name")"
 	echo "$name: scanout $s, key from lease-launch: $([ "$k" = none ] && echo none || echo yes)"
 	if [ "$k" = none ]; then

@@ -4,17 +4,21 @@
 # the compositor's own picture (not black) and the client's patterns.
 # Then, for each input:NAME argument, the input the guest asks for
 # (comp_host_input: keys, a click, the wheel, a held key, typed in the
-# viewer page in headless Chromium).
+# viewer page in headless Chromium), and for each helix:NAME argument the
+# same as Helix's web client sends it (helix-input.py: a client that behaves
+# as Helix's, on the bridge's tokenless Helix endpoint).
 . "$LC_SRC/tests/vm/lib.sh"
 . "$LC_SRC/tests/vm/scenarios/compositor-lib.sh"
 res="$LC_OUT/host-results.txt"
 : >"$res"
 declare -A watch_pid
 inputs=()
+helix=()
 args=()
 for arg in "$@"; do
 	case "$arg" in
 	input:*) inputs+=("${arg#input:}") ;;
+	helix:*) helix+=("${arg#helix:}") ;;
 	*) args+=("$arg") ;;
 	esac
 done
@@ -61,4 +65,7 @@ other=()
 if [ ${#inputs[@]} -gt 1 ]; then other=(--other-scanout auto); fi # vm-compositor-two
 for name in "${inputs[@]}"; do
 	comp_host_input "$name" "${other[@]}"
+done
+for name in "${helix[@]}"; do
+	python3 "$LC_SRC/tests/vm/scenarios/helix-input.py" "$name"
 done

@@ -13,6 +13,10 @@
 # scanout (headless Chromium, the bridge, the exporter; browser-input.py); the output's virtio keyboard and tablet reach sway's
 # libinput through the shim's TakeDevice (--input-fd) and an input client
 # reports every event (text in order, the click at its point, the wheel).
+# Then the same input as Helix's web client sends it: a client that
+# behaves as Helix's (tests/browser/helix-client.html, helix-input.py) on
+# the bridge's tokenless Helix endpoint, after Helix's handshake and with
+# its 29-byte Pongs checked on this real stream.
 # First, the shim's --input-fd test on real virtio-input devices (those of
 # scanout 15, which nothing leases here).
 . "$LC_SRC/tests/vm/lib.sh"
@@ -72,6 +76,13 @@ sway_input() {
 	comp_input_test sway-input --redraw
 }
 
+# The same input as Helix's web client sends it (helix-input.py on the
+# host: Helix's messages through the bridge's tokenless Helix endpoint).
+sway_helix_input() {
+	comp_input_client sway-helix "$COMP_DISPLAY" --redraw-on-key || return 1
+	comp_input_test sway-helix --redraw
+}
+
 authmagic_forwarded() {
 	grep -E 'authmagic|drmAuthMagic|Allocator|allocator' "$LC_OUT/ll-sway.log" | head -8
 	grep -q 'broker: drmAuthMagic([0-9]*) ok' "$LC_OUT/ll-sway.log"
@@ -107,6 +118,8 @@ cat "$LC_OUT/host-results.txt" 2>/dev/null
 lc_case sway-modesets-not-black comp_host_case sway-not-black
 lc_case client-pattern-in-stream comp_host_case sway-patterns
 lc_case input-reaches-client sway_input
+kill -TERM "$INPUT_CLIENT_PID" 2>/dev/null
+lc_case helix-client-input-reaches-client sway_helix_input
 kill -TERM "$INPUT_CLIENT_PID" 2>/dev/null
 lc_case sigterm-output-back sway_exit
 lc_finish
