@@ -104,6 +104,8 @@ struct lcb_bridge {
 	 * position; 0x51 "none" while hidden), the status (leasecast's). */
 	struct lcb_msg *init_helix, *init_ext, *cursor_image, *cursor_pos, *status;
 	bool cursor_hidden;
+	/* Where it is and its hotspot: each of Helix's 0x50 carries both. */
+	int32_t cursor_x, cursor_y, cursor_hot_x, cursor_hot_y;
 	uint8_t fps; /* StreamInit's */
 	/* The newest controlling viewer's wishes, applied on each subscription. */
 	unsigned config_fps;
@@ -327,15 +329,10 @@ static void on_cursor_define(void *data, const struct hxfr_cursor_define *c)
 	struct lcb_msg *m = n ? lcb_msg_new(n) : NULL;
 	if (!m)
 		return;
-	int32_t x = 0, y = 0;
-	if (b->cursor_pos) { /* the position it has now: Helix's 0x50 carries one */
-		const uint8_t *p = b->cursor_pos->data;
-		x = (int32_t)((uint32_t)p[5] | (uint32_t)p[6] << 8 | (uint32_t)p[7] << 16 |
-			      (uint32_t)p[8] << 24);
-		y = (int32_t)((uint32_t)p[9] | (uint32_t)p[10] << 8 | (uint32_t)p[11] << 16 |
-			      (uint32_t)p[12] << 24);
-	}
-	lcb_ws_cursor_image(m->data, n, x, y, c->width, c->height, c->hot_x, c->hot_y, c->pixels);
+	b->cursor_hot_x = c->hot_x;
+	b->cursor_hot_y = c->hot_y;
+	lcb_ws_cursor_image(m->data, n, b->cursor_x, b->cursor_y, c->width, c->height, c->hot_x,
+			    c->hot_y, c->pixels);
 	lcb_msg_unref(b->cursor_image);
 	b->cursor_image = m;
 	if (!b->cursor_hidden)
@@ -348,15 +345,9 @@ static void on_cursor_move(void *data, const struct hxfr_cursor_move *c)
 	struct lcb_msg *m = lcb_msg_new(LCB_WS_CURSOR_POS_SIZE);
 	if (!m)
 		return;
-	int32_t hx = 0, hy = 0;
-	if (b->cursor_image) { /* its hotspot, as the image has it */
-		const uint8_t *p = b->cursor_image->data;
-		hx = (int32_t)((uint32_t)p[13] | (uint32_t)p[14] << 8 | (uint32_t)p[15] << 16 |
-			       (uint32_t)p[16] << 24);
-		hy = (int32_t)((uint32_t)p[17] | (uint32_t)p[18] << 8 | (uint32_t)p[19] << 16 |
-			       (uint32_t)p[20] << 24);
-	}
-	lcb_ws_cursor_pos(m->data, c->x, c->y, hx, hy);
+	b->cursor_x = c->x;
+	b->cursor_y = c->y;
+	lcb_ws_cursor_pos(m->data, c->x, c->y, b->cursor_hot_x, b->cursor_hot_y);
 	lcb_msg_unref(b->cursor_pos);
 	b->cursor_pos = m;
 	bool hidden = !c->visible;

@@ -163,7 +163,16 @@ def main():
 
         # Control: video off, then on.
         p.evaluate("helix.send([0x20, ...new TextEncoder().encode('{\"set_video_enabled\":false}')]), true")
-        time.sleep(1.0)  # what was on its way arrives
+        # What was on its way arrives: until no chunk came for 1.5 s (a
+        # ceiling for a slow machine). With video still on, keepalive frames
+        # would come every 2 s: the window below sees them.
+        last, quiet_since = get("helix.chunks"), time.monotonic()
+        end = time.monotonic() + 30
+        while time.monotonic() - quiet_since < 1.5 and time.monotonic() < end:
+            time.sleep(0.1)
+            n = get("helix.chunks")
+            if n != last:
+                last, quiet_since = n, time.monotonic()
         c0 = get("({chunks: helix.chunks, pongs: helix.pongs.length})")
         time.sleep(4.5)  # past two keepalive intervals
         c1 = get("({chunks: helix.chunks, pongs: helix.pongs.length})")
